@@ -1,0 +1,458 @@
+"""`hwr`: recognize, eval, train, export, info. Errors print one line and exit non-zero.
+
+Heavy imports (torch, cv2) live inside the commands so `hwr --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import HwrError
+
+log = logging.getLogger("hwr")
+
+EXIT_ERROR = 2
+
+
+def default_model_path() -> Path:
+    """The shipped model (or $HWR_MODEL): `resources/models/default.safetensors`."""
+    env = os.environ.get("HWR_MODEL")
+    if env:
+        return Path(env)
+    from .resources import models_dir
+
+    return models_dir() / "default.safetensors"
+
+
+def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
+    from .modelfile import load_model
+
+    model_path = Path(path) if path else default_model_path()
+    if not path and not model_path.exists():
+        raise HwrError(f"no default model at {model_path}; pass --model FILE (train one with 'hwr train')")
+    return load_model(model_path)
+
+
+def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from .decoding import Lexicon
+    from .recognizer import Recognizer
+
+    bundle = _load_bundle(args.model)
+    decode_cfg = bundle.decode
+    if getattr(args, "beam", 0):
+        decode_cfg = dataclasses.replace(decode_cfg, decoder="beam", beam_width=args.beam)
+    if getattr(args, "n_best", None):
+        decode_cfg = dataclasses.replace(decode_cfg, n_best=args.n_best)
+    lexicon = None
+    if getattr(args, "lexicon", None):
+        lexicon = Lexicon.from_file(args.lexicon)
+        if decode_cfg.decoder != "beam":
+            decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
+        decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=args.lexicon_weight)
+    return Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg, lexicon=lexicon)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_recognize(args: argparse.Namespace) -> int:
+    from .preprocess import load_image, split_lines
+
+    rec = _recognizer(args)
+    failures = 0
+    for path in args.images:
+        try:
+            image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
+            crops = split_lines(image) if args.lines else [image]
+            results = [rec.recognize(c) for c in crops] if crops else []
+        except HwrError as e:
+            print(f"hwr: error: {e}", file=sys.stderr)
+            failures += 1
+            continue
+        text = "\n".join(r.text for r in results)
+        if args.json:
+            out = {"file": str(path), "text": text}
+            if len(results) == 1:
+                out.update(results[0].to_json())
+                out["text"] = text
+            else:
+                out["lines"] = [r.to_json() for r in results]
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            print(text if len(args.images) == 1 else f"{path}\t{text}")
+        sys.stdout.flush()
+    return EXIT_ERROR if failures else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import numpy as np
+
+    from .data.spec import load_records, parse_spec
+    from .metrics import summarize
+    from .preprocess import load_image
+
+    rec = _recognizer(args)
+    spec = parse_spec(args.data)
+    if args.split:
+        spec = dataclasses.replace(spec, split=args.split)
+    records, report = load_records(spec, codec=None)
+    if args.limit:
+        records = records[: args.limit]
+    refs, hyps, latencies = [], [], []
+    unreadable = 0
+    for r in records:
+        try:
+            image = (
+                r.image
+                if r.image is not None
+                else load_image(r.path, max_pixels=rec.preprocess_cfg.max_pixels)
+            )
+        except HwrError as e:
+            log.warning("%s", e)
+            unreadable += 1
+            continue
+        t = time.perf_counter()
+        result = rec.recognize(image)
+        latencies.append((time.perf_counter() - t) * 1000)
+        refs.append(r.text)
+        hyps.append(result.text)
+    if not refs:
+        raise HwrError(f"{spec}: no samples could be evaluated")
+    s = summarize(refs, hyps)
+    out = {
+        "data": str(spec),
+        "model": str(rec.bundle.path),
+        "n": s.n,
+        "cer": round(s.cer, 5),
+        "wer": round(s.wer, 5),
+        "accuracy": round(s.accuracy, 5),
+        "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2),
+        "latency_ms_p90": round(float(np.percentile(latencies, 90)), 2),
+        "skipped_rows": sum(report.skipped.values()) + unreadable,
+        "worst_chars": [[c, round(rate, 3), n] for c, rate, n in s.worst_chars[:10]],
+        "confusions": [[c.ref, c.hyp, c.count] for c in s.confusions[:10]],
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{out['data']}: n={s.n}  CER {s.cer:.2%}  WER {s.wer:.2%}  accuracy {s.accuracy:.2%}")
+        print(f"latency p50 {out['latency_ms_p50']} ms, p90 {out['latency_ms_p90']} ms per image")
+        if s.confusions:
+            shown = ", ".join(f"{c.ref or '∅'}→{c.hyp or '∅'} ×{c.count}" for c in s.confusions[:8])
+            print(f"most frequent confusions: {shown}")
+        if s.worst_chars:
+            print(
+                "least recognised characters: "
+                + ", ".join(f"{c!r} {r:.0%} of {n}" for c, r, n in s.worst_chars[:8])
+            )
+    return 0
+
+
+def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .config import AugmentConfig, TrainConfig
+
+    return TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        schedule=args.schedule,
+        early_stopping_patience=args.patience,
+        freeze_backbone_epochs=args.freeze_backbone_epochs,
+        seed=args.seed,
+        device=args.device,
+        amp=args.amp,
+        compile=args.compile,
+        checkpoint_every_batches=args.checkpoint_every,
+        samples_per_epoch=args.samples_per_epoch,
+        val_max_samples=args.val_max,
+        augment=AugmentConfig(),
+        augment_enabled=not args.no_augment,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .data.builder import build_training
+    from .training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out / "train.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    cfg = _train_config(args)
+    setup = build_training(
+        data=args.data,
+        val=args.val,
+        cfg=cfg,
+        init=args.init,
+        variant=args.variant,
+        height=args.height,
+        extend_charset=args.extend_charset,
+        resume_dir=out if args.resume else None,
+    )
+    for line in setup.report_lines():
+        log.info("%s", line)
+        print(line, file=sys.stderr)
+    run_info = {"command": " ".join(["hwr", *sys.argv[1:]]), "data": setup.data_summary()}
+    trainer = Trainer(
+        setup.bundle, setup.train_set, setup.val_set, cfg, out, resume=args.resume, run_info=run_info
+    )
+    # Ctrl-C / SIGTERM ask the trainer to stop between batches; it saves a checkpoint first.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    bar = None
+    for ev in trainer.fit(stop.is_set):
+        if isinstance(ev, BatchEnd):
+            if bar is None or bar.total != ev.batches:
+                if bar is not None:
+                    bar.close()
+                bar = tqdm(
+                    total=ev.batches,
+                    initial=ev.batch - 1,
+                    desc=f"epoch {ev.epoch + 1}/{cfg.epochs}",
+                    unit="batch",
+                    disable=args.quiet,
+                    dynamic_ncols=True,
+                )
+            bar.update(ev.batch - bar.n)
+            bar.set_postfix(loss=f"{ev.loss:.3f}", lr=f"{ev.lr:.1e}", sps=f"{ev.samples_per_s:.0f}")
+        elif isinstance(ev, EpochEnd):
+            if bar is not None:
+                bar.close()
+                bar = None
+            msg = f"epoch {ev.epoch + 1}/{ev.epochs}: train loss {ev.train_loss:.4f}"
+            if ev.val_cer is not None:
+                msg += (
+                    f", val loss {ev.val_loss:.4f}, val CER {ev.val_cer:.2%}, accuracy {ev.val_accuracy:.2%}"
+                )
+                msg += " (best)" if ev.improved else ""
+            msg += f", {ev.seconds:.0f} s"
+            log.info("%s", msg)
+            print(msg, file=sys.stderr)
+            for truth, pred in ev.predictions[:4]:
+                log.info("  %r -> %r", truth, pred)
+        elif isinstance(ev, CheckpointSaved):
+            log.info("checkpoint saved: %s (%s)", ev.path, ev.reason)
+        elif isinstance(ev, TrainingFinished):
+            if bar is not None:
+                bar.close()
+            msg = f"training {ev.reason} after {ev.epochs_done} epochs in {ev.seconds:.0f} s"
+            if ev.best_cer is not None:
+                msg += f"; best val CER {ev.best_cer:.2%}"
+            if ev.model_path:
+                msg += f"; model: {ev.model_path}"
+            log.info("%s", msg)
+            print(msg, file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .modelfile import export_onnx
+    from .recognizer import Recognizer
+
+    bundle = _load_bundle(args.model)
+    path = export_onnx(bundle, args.onnx)
+    # Check the exported graph against torch on a word-sized and a line-sized input.
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    torch_rec = Recognizer(bundle)
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for width in (96, 640):
+        x = rng.random((2, 1, bundle.preprocess.height, width), dtype=np.float32)
+        diff = np.abs(session.run(None, {"image": x})[0] - torch_rec.logits(x)).max()
+        worst = max(worst, float(diff))
+    if worst > 1e-3:
+        raise HwrError(f"ONNX export differs from torch by {worst:.2e}; not trusted")
+    print(f"exported {path} ({path.stat().st_size / 1e6:.1f} MB); max |onnx - torch| = {worst:.1e}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    bundle = _load_bundle(args.model)
+    card = bundle.card()
+    card["training"] = {k: v for k, v in card["training"].items() if k != "history"}
+    print(json.dumps(card, ensure_ascii=False, indent=2))
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hwr", description="HWR Studio command line: handwriting recognition (CRNN + CTC)."
+    )
+    p.add_argument("--version", action="version", version=f"hwr {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def model_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--model", "-m", help="model file (.safetensors); default: the shipped model or $HWR_MODEL"
+        )
+        sp.add_argument(
+            "--backend", choices=["torch", "onnx"], default="torch", help="inference engine (default torch)"
+        )
+        sp.add_argument(
+            "--beam", type=int, default=0, metavar="N", help="prefix beam search of width N (default: greedy)"
+        )
+        sp.add_argument("--lexicon", metavar="FILE", help="word list (one per line) that beam search prefers")
+        sp.add_argument(
+            "--lexicon-weight", type=float, default=2.0, help="bonus per in-lexicon word (default 2.0)"
+        )
+
+    r = sub.add_parser(
+        "recognize",
+        help="print the text of handwriting images",
+        description="Recognise handwriting images; one line of text per image.",
+    )
+    r.add_argument("images", nargs="+", metavar="IMG")
+    model_args(r)
+    r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")
+    r.add_argument("--lines", action="store_true", help="split multi-line images into lines first")
+    r.add_argument(
+        "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"
+    )
+    r.set_defaults(func=cmd_recognize)
+
+    e = sub.add_parser(
+        "eval",
+        help="CER/WER/accuracy of a model on a labelled set",
+        description="Evaluate a model on labelled data.",
+    )
+    e.add_argument(
+        "--data",
+        required=True,
+        metavar="SPEC",
+        help="labels.tsv, IAM folder, Kaggle CSV, Cinnamon JSON (see 'hwr train --help')",
+    )
+    e.add_argument("--split", help="use only rows of this split (e.g. val)")
+    e.add_argument("--limit", type=int, default=0, help="evaluate only the first N samples")
+    model_args(e)
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (cer, wer, accuracy, n, latency_ms_p50, ...)",
+    )
+    e.set_defaults(func=cmd_eval)
+
+    t = sub.add_parser(
+        "train",
+        help="train or fine-tune a model",
+        description=(
+            "Train a CRNN. SPEC is [kind:]PATH[?split=S&weight=W&...]: kind is tsv, iam, kaggle, cinnamon or synth "
+            "(detected from the path when left out). Synthetic data from a fonts folder: "
+            "'synth:FONTDIR?n=20000&lang=en,vi'. Validation defaults to the val split of each tsv source."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    t.add_argument("--data", nargs="+", required=True, metavar="SPEC", help="training sources")
+    t.add_argument(
+        "--val",
+        nargs="*",
+        default=None,
+        metavar="SPEC",
+        help="validation sources (default: split=val of the tsv sources; none: no validation)",
+    )
+    t.add_argument(
+        "--out", required=True, help="run folder: checkpoints, best/final model, train.log, history.jsonl"
+    )
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt.safetensors")
+    t.add_argument("--init", metavar="MODEL", help="start from this model's weights (fine-tuning)")
+    t.add_argument("--variant", default="small", help="model variant for a new model: small, paper, tiny")
+    t.add_argument("--height", type=int, default=32, help="input height for a new model")
+    t.add_argument(
+        "--extend-charset",
+        action="store_true",
+        help="with --init: add characters found in the labels to the charset",
+    )
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--schedule", choices=["onecycle", "plateau", "constant"], default="onecycle")
+    t.add_argument(
+        "--patience", type=int, default=5, help="early stopping after N epochs without val CER gain (0: off)"
+    )
+    t.add_argument(
+        "--freeze-backbone-epochs",
+        type=int,
+        default=0,
+        help="fine-tuning: epochs training only the BiLSTM + head",
+    )
+    t.add_argument("--samples-per-epoch", type=int, default=0, help="0: the weighted size of the data")
+    t.add_argument("--val-max", type=int, default=0, help="cap on validation samples (0: all)")
+    t.add_argument(
+        "--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (0: epoch ends only)"
+    )
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    t.add_argument("--amp", action="store_true", help="bfloat16 mixed precision (CUDA)")
+    t.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
+    t.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    x = sub.add_parser(
+        "export",
+        help="export a model to ONNX",
+        description="Export to ONNX (dynamic batch and width) and check it against torch.",
+    )
+    x.add_argument("--onnx", required=True, metavar="OUT", help="output .onnx file")
+    x.add_argument("--model", "-m", help="model file; default: the shipped model")
+    x.set_defaults(func=cmd_export)
+
+    i = sub.add_parser("info", help="show a model's card", description="Print a model file's card as JSON.")
+    i.add_argument("--model", "-m", help="model file; default: the shipped model")
+    i.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="hwr: %(levelname)s: %(message)s"
+    )
+    for h in logging.getLogger().handlers:  # the console shows warnings; train.log gets INFO too
+        h.setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return int(args.func(args) or 0)
+    except HwrError as e:
+        if args.debug:
+            raise
+        print(f"hwr: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("hwr: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, MemoryError) as e:
+        if args.debug:
+            raise
+        print(f"hwr: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

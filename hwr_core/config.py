@@ -1,0 +1,123 @@
+"""Frozen dataclass configs shared by training, inference, the CLI and the GUI.
+
+Each config round-trips through `to_dict` / `from_dict` so it can live in a model file's JSON
+metadata; `from_dict` ignores unknown keys (files from newer versions) and rejects wrong types.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from .errors import HwrError
+
+BinarizeMethod = Literal["none", "otsu", "adaptive"]
+DecoderKind = Literal["greedy", "beam"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How an image becomes the model's input: a float32 (height x W) array, ink 1.0 on 0.0."""
+
+    height: int = 32
+    denoise: bool = True
+    binarize: BinarizeMethod = "otsu"
+    smooth: bool = True
+    crop: bool = True
+    deskew: bool = True
+    slant: bool = True
+    pad: int = 4  # columns of background added left and right, at target height
+    min_width: int = 16
+    max_width: int = 2400  # wider inputs are scaled down (keeps memory bounded for absurd aspect ratios)
+    max_pixels: int = 80_000_000  # decompression-bomb guard when loading files
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A CRNN variant by name plus the number of output classes (blank included)."""
+
+    variant: str = "small"
+    num_classes: int = 0
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    decoder: DecoderKind = "greedy"
+    beam_width: int = 8
+    n_best: int = 5
+    lexicon_weight: float = 0.0  # > 0 with a word list: rescoring bonus for in-lexicon words
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Probabilities and strengths of the training-time distortions (0 disables one)."""
+
+    p_affine: float = 0.5
+    p_elastic: float = 0.3
+    p_stroke_width: float = 0.4
+    p_blur: float = 0.3
+    p_noise: float = 0.3
+    p_paper: float = 0.25
+    p_contrast: float = 0.4
+    p_jpeg: float = 0.25
+    max_rotate_deg: float = 3.0
+    max_shear: float = 0.35
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    schedule: Literal["onecycle", "plateau", "constant"] = "onecycle"
+    early_stopping_patience: int = 5  # epochs without val CER improvement; 0 disables
+    freeze_backbone_epochs: int = 0  # fine-tuning: train sequence + head first
+    seed: int = 1234
+    device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
+    amp: bool = False  # mixed precision (CUDA only)
+    compile: bool = False  # torch.compile (CUDA only)
+    num_workers: int = 0
+    grad_clip: float = 5.0
+    max_nan_batches: int = 20  # consecutive non-finite losses before the run stops
+    checkpoint_every_batches: int = 0  # 0: only at epoch end (and on stop)
+    samples_per_epoch: int = 0  # 0: one pass over the weighted mixture's natural size
+    val_max_samples: int = 0  # 0: all
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    augment_enabled: bool = True
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain JSON-able dict of a (possibly nested) config dataclass."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
+    """Build `cls` from a dict, keeping defaults for missing keys and ignoring unknown ones."""
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise HwrError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        default = getattr(cls(), f.name)
+        if dataclasses.is_dataclass(default):
+            value = from_dict(type(default), value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise HwrError(f"{cls.__name__}.{f.name}: expected true/false, got {value!r}")
+        elif isinstance(default, int | float) and not isinstance(value, int | float):
+            raise HwrError(f"{cls.__name__}.{f.name}: expected a number, got {value!r}")
+        elif isinstance(default, str) and not isinstance(value, str):
+            raise HwrError(f"{cls.__name__}.{f.name}: expected a string, got {value!r}")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)

@@ -1,0 +1,774 @@
+"""Image loading and preprocessing: any handwriting image -> the model's float32 input.
+
+The output is (cfg.height x W) float32 with INK = 1.0 on BACKGROUND = 0.0, so zero padding in a
+batch is background. Training and inference run exactly this code; with `keep_stages=True` every
+step is also returned as a display image (dark ink on white) for the GUI's stage strip.
+
+Pipeline: grayscale -> denoise -> binarize -> smooth -> crop -> deskew -> slant -> resize -> pad.
+Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
+OpenCV warps/resizes uint8 fastest; a separate binary mask drives all measurements (crop box,
+skew, slant) even when `binarize="none"` keeps gray levels.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from .config import PreprocessConfig
+from .errors import ImageLoadError, ImageTooLargeError
+
+__all__ = [
+    "PreprocessResult",
+    "Stage",
+    "decode_image_bytes",
+    "load_image",
+    "preprocess",
+    "render_strokes",
+    "split_lines",
+    "to_grayscale",
+]
+
+_MIN_CONTRAST = 20  # max-min gray levels below this: a blank (or all-black) page, no ink
+_INK_MIN_DROP = 40  # ink must be this much darker than the paper after background flattening
+_WORK_MAX_PIXELS = 4_000_000  # bigger inputs are shrunk first: bounds time; 32-px output needs no more
+_MAX_SKEW_DEG = 10.0
+_MAX_SHEAR = 0.6
+_MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
+_RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
+_DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
+
+# PIL's bomb limit is a module global; we only lift it (briefly, serialized) to read the header
+# size of an image PIL already refused, so the error can name its dimensions.
+_PIL_LIMIT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline step for display: uint8 HxW, dark ink on white."""
+
+    name: str
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class PreprocessResult:
+    """The model input plus (optionally) every stage; `empty` when no ink was found."""
+
+    image: np.ndarray  # float32 (cfg.height, W), ink 1.0 on 0.0
+    stages: tuple[Stage, ...]
+    empty: bool
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _too_large(name: str, width: int, height: int, max_pixels: int) -> ImageTooLargeError:
+    mp = width * height / 1e6
+    return ImageTooLargeError(
+        f"{name}: image is {width}x{height} = {mp:.1f} MP, over the {max_pixels / 1e6:.1f} MP limit"
+    )
+
+
+@contextmanager
+def _pil_unlimited() -> Iterator[None]:
+    """Temporarily disable PIL's own bomb check (restored on exit, serialized by a lock)."""
+    with _PIL_LIMIT_LOCK:
+        old = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = old
+
+
+def _open_checked(open_fn: Callable[[], Image.Image], name: str, max_pixels: int) -> Image.Image:
+    """Open lazily (header only) and enforce `max_pixels` before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = open_fn()
+    except Image.DecompressionBombError:
+        # PIL refused on its own (> 2x its limit): reopen header-only to report the real size.
+        try:
+            with _pil_unlimited():
+                im = open_fn()
+        except Exception as exc:  # any failure here is "too large" anyway
+            raise ImageTooLargeError(f"{name}: image is too large ({_one_line(exc)})") from None
+    except Image.UnidentifiedImageError:
+        raise ImageLoadError(f"{name}: not an image (unrecognized or unsupported format)") from None
+    except PermissionError:
+        raise ImageLoadError(f"{name}: cannot read the file (permission denied)") from None
+    except Exception as exc:  # PIL raises many types; the user gets one line
+        raise ImageLoadError(f"{name}: cannot open image ({_one_line(exc)})") from None
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        im.close()
+        raise ImageLoadError(f"{name}: image has no pixels ({width}x{height})")
+    if width * height > max_pixels:
+        im.close()
+        raise _too_large(name, width, height, max_pixels)
+    return im
+
+
+def _pil_to_gray(opened: Image.Image, name: str) -> np.ndarray:
+    """Decode the first frame, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
+    im = opened
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL warns about odd palettes/EXIF; errors still raise
+            im.seek(0)  # first frame of GIF/WebP/TIFF stacks
+            im.load()
+            try:
+                im = ImageOps.exif_transpose(im)
+            except Exception:  # broken EXIF: keep the stored orientation
+                pass
+            mode = im.mode
+            if mode in ("1", "L"):
+                arr = np.asarray(im.convert("L"))
+            elif mode.startswith("I") or mode == "F":
+                # 16/32-bit integer and float gray: scale by the actual range (see _to_uint8)
+                arr = _to_uint8(np.asarray(im if mode in ("I", "F") else im.convert("I")))
+            elif mode in ("LA", "La", "PA", "RGBA", "RGBa") or (mode == "P" and "transparency" in im.info):
+                arr = np.asarray(im.convert("RGBA"))
+            else:  # P, CMYK, YCbCr, LAB, HSV, RGBX, ...
+                arr = np.asarray(im.convert("RGB"))
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"{name}: image is too large ({_one_line(exc)})") from None
+    except MemoryError:
+        raise ImageLoadError(f"{name}: not enough memory to decode the image") from None
+    except Exception as exc:  # truncated/corrupt data surfaces as many types
+        raise ImageLoadError(f"{name}: truncated or corrupt image ({_one_line(exc)})") from None
+    finally:
+        opened.close()  # releases the file handle (multi-frame files keep it open until closed)
+        if im is not opened:
+            im.close()
+    return to_grayscale(np.array(arr))
+
+
+def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
+    """Read an image file as uint8 grayscale HxW, dark ink on light paper.
+
+    Raises ImageLoadError / ImageTooLargeError with one line naming the file and the problem.
+    """
+    name = os.fspath(path)
+    if not isinstance(name, str):
+        name = os.fsdecode(name)
+    if not os.path.exists(name):
+        raise ImageLoadError(f"{name}: no such file")
+    if os.path.isdir(name):
+        raise ImageLoadError(f"{name}: is a directory, not an image file")
+    try:
+        size = os.path.getsize(name)
+    except OSError as exc:
+        raise ImageLoadError(f"{name}: cannot read the file ({_one_line(exc)})") from None
+    if size == 0:
+        raise ImageLoadError(f"{name}: empty file (0 bytes)")
+    im = _open_checked(lambda: Image.open(name), name, max_pixels)
+    return _pil_to_gray(im, name)
+
+
+def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_000_000) -> np.ndarray:
+    """Like `load_image`, from encoded bytes in memory (clipboard, drag and drop)."""
+    if not data:
+        raise ImageLoadError(f"{name}: empty data (0 bytes)")
+    blob = bytes(data)
+
+    def open_fn() -> Image.Image:
+        buf: IO[bytes] = io.BytesIO(blob)  # fresh stream per attempt (the bomb path reopens)
+        return Image.open(buf)
+
+    im = _open_checked(open_fn, name, max_pixels)
+    return _pil_to_gray(im, name)
+
+
+# --------------------------------------------------------------------------------------------
+# Grayscale conversion
+# --------------------------------------------------------------------------------------------
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    """Any numeric array -> uint8 with the same shape (per channel)."""
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * np.uint8(255)  # PIL mode "1" convention: True = white
+    if np.issubdtype(a.dtype, np.integer):
+        lo, hi = int(a.min()), int(a.max())
+        if lo >= 0 and hi <= 255:
+            return a.astype(np.uint8)
+        if lo >= 0 and hi <= 65535:
+            # Deep gray stored in a 16-bit container: guess the sensor depth from the range so a
+            # 12-bit scan is not crushed to black (x/257 would map 4095 to 16).
+            depth = next(b for b in (10, 12, 14, 16) if hi < (1 << b))
+            scale = 255.0 / ((1 << depth) - 1)
+            return np.clip(np.rint(a.astype(np.float32) * scale), 0, 255).astype(np.uint8)
+        lo = max(lo, 0) if hi > 0 else lo
+        span = max(hi - lo, 1)
+        f = (np.clip(a.astype(np.float64), lo, hi) - lo) * (255.0 / span)
+        return np.rint(f).astype(np.uint8)
+    if np.issubdtype(a.dtype, np.floating):
+        f = a.astype(np.float32)
+        finite = np.isfinite(f)
+        if not finite.all():
+            f = np.where(finite, f, np.float32(f[finite].max()) if finite.any() else np.float32(0))
+        hi = float(f.max())
+        if hi > 1.5:  # clearly 0..255 (cv2-style float), not the documented 0..1
+            f = f / (255.0 if hi <= 255.0 else hi)
+        return np.rint(np.clip(f, 0.0, 1.0) * 255.0).astype(np.uint8)
+    raise ImageLoadError(f"image array: unsupported pixel type {a.dtype}")
+
+
+def to_grayscale(image: np.ndarray) -> np.ndarray:
+    """HxW, HxWx1, HxWx2 (gray+alpha), HxWx3 (RGB) or HxWx4 (RGBA) of any numeric dtype -> uint8 HxW.
+
+    Alpha is flattened onto white; floats are taken as 0..1.
+    """
+    a = np.asarray(image)
+    if a.ndim not in (2, 3):
+        raise ImageLoadError(f"image array: expected HxW or HxWxC, got shape {a.shape}")
+    if a.size == 0:
+        raise ImageLoadError(f"image array: empty (shape {a.shape})")
+    if a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4):
+        raise ImageLoadError(f"image array: expected 1-4 channels, got shape {a.shape}")
+    a = _to_uint8(a)
+    if a.ndim == 2:
+        return np.ascontiguousarray(a)
+    channels = a.shape[2]
+    if channels == 1:
+        return np.ascontiguousarray(a[:, :, 0])
+    if channels == 2:
+        gray, alpha = a[:, :, 0], a[:, :, 1]
+    else:
+        gray = cv2.cvtColor(np.ascontiguousarray(a[:, :, :3]), cv2.COLOR_RGB2GRAY)
+        if channels == 3:
+            return gray
+        alpha = a[:, :, 3]
+    # composite over white: g*a + 255*(1-a), in integers
+    g16 = gray.astype(np.uint16)
+    a16 = alpha.astype(np.uint16)
+    out = (g16 * a16 + 255 * (255 - a16) + 127) // 255
+    return out.astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# Pipeline helpers (all ink-high uint8 unless noted)
+# --------------------------------------------------------------------------------------------
+
+
+def _odd(x: float) -> int:
+    n = max(1, int(round(x)))
+    return n if n % 2 else n + 1
+
+
+def _otsu_from_hist(hist: np.ndarray) -> int:
+    """Otsu threshold on a 256-bin histogram: class 0 is values <= t."""
+    h = hist.astype(np.float64)
+    total = h.sum()
+    if total <= 0:
+        return 127
+    levels = np.arange(256, dtype=np.float64)
+    w0 = np.cumsum(h)
+    m0 = np.cumsum(h * levels)
+    w1 = total - w0
+    mean_all = m0[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mean_all * w0 / total - m0) ** 2 / (w0 * w1)
+    between[~np.isfinite(between)] = -1.0
+    return int(np.argmax(between))
+
+
+def _hist_quantile(hist: np.ndarray, q: float) -> int:
+    cum = np.cumsum(hist)
+    if cum[-1] <= 0:
+        return 255
+    return int(np.searchsorted(cum, q * cum[-1]))
+
+
+def _flatten_background(gray: np.ndarray) -> np.ndarray:
+    """Divide by a smooth paper estimate so uneven lighting becomes flat white (~255).
+
+    The paper is a large max-filter (removes dark ink) on a ~32-px-short-side thumbnail, which
+    keeps it cheap; the window is about half the short side so thick strokes are not mistaken
+    for paper and hollowed.
+    """
+    h, w = gray.shape
+    short = min(h, w)
+    f = min(1.0, 32.0 / short)
+    if f < 1.0:
+        small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    else:
+        small = gray
+    k = min(15, max(3, _odd(0.47 * min(small.shape))))
+    bg = cv2.dilate(small, np.ones((k, k), np.uint8))
+    bg = cv2.blur(bg, (k, k))
+    if f < 1.0:
+        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    np.maximum(bg, 1, out=bg)
+    return cv2.divide(gray, bg, scale=255.0)
+
+
+def _paper_threshold(norm: np.ndarray) -> tuple[int, int, float]:
+    """(ink threshold, paper level, paper noise sigma) on a flattened image; ink is <= threshold.
+
+    Otsu alone splits a blank page's noise in two; capping the threshold at paper - max(40, 4 sigma)
+    keeps blank paper blank and makes the choice robust to tiny ink fractions.
+    """
+    hist = cv2.calcHist([norm], [0], None, [256], [0, 256]).ravel()
+    t = _otsu_from_hist(hist)
+    paper_hist = hist.copy()
+    paper_hist[: t + 1] = 0
+    paper = _hist_quantile(paper_hist, 0.5)
+    sigma = float(max(paper - _hist_quantile(paper_hist, 0.16), 0))
+    cap = paper - max(_INK_MIN_DROP, int(math.ceil(4.0 * sigma)))
+    return min(t, cap), paper, sigma
+
+
+def _noise_sigma(gray: np.ndarray) -> float:
+    """Robust pixel-noise sigma (Immerkaer Laplacian, median of |response|)."""
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    lap = cv2.filter2D(gray, cv2.CV_16S, kernel, borderType=cv2.BORDER_REFLECT)
+    step = 2 if lap.size > 40_000 else 1
+    sample = np.abs(lap[::step, ::step])
+    return float(np.median(sample)) * 1.4826 / 6.0
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width ~ 2 * area / boundary length (ink pixels touching background)."""
+    ink = cv2.countNonZero(mask)
+    if ink == 0:
+        return 1.0
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    # outside the image counts as background, else a 1-row image looks like one huge stroke
+    inner = cv2.countNonZero(cv2.erode(mask, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+    boundary = max(ink - inner, 1)
+    return 2.0 * ink / boundary
+
+
+def _denoise(gray: np.ndarray) -> np.ndarray:
+    """Median 3x3 unless it would erase the strokes themselves (1-px lines, tiny renders)."""
+    med = cv2.medianBlur(gray, 3)
+    t, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    raw_ink = cv2.countNonZero(raw)
+    if raw_ink == 0:
+        return med
+    kept = cv2.countNonZero(cv2.bitwise_and(raw, (med <= t).view(np.uint8)))
+    return med if kept >= 0.6 * raw_ink else gray
+
+
+def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """(content, mask): content is inkness 0..255 (ink high); mask is binary 0/255 for measuring.
+
+    `noise` is the pixel-noise sigma of the image *before* denoising (a median filter fools the
+    estimator), used by the adaptive method to keep blank paper blank.
+    """
+    if method == "adaptive":
+        h = gray.shape[0]
+        block = min(255, max(3, _odd(0.6 * h)))  # >> stroke width on a line: no hollow strokes
+        c = max(8.0, 4.0 * noise)  # blank paper's noise never crosses mean - C
+        mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, c)
+        return mask, mask
+    if method not in ("otsu", "none"):
+        raise ValueError(f"unknown binarize method {method!r} (expected none, otsu or adaptive)")
+    norm = _flatten_background(gray)
+    t, paper, sigma = _paper_threshold(norm)
+    if t < 0:
+        mask = np.zeros_like(norm)
+    else:
+        _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
+    if method == "otsu":
+        return mask, mask
+    # "none": keep gray levels, stretched so typical ink ~1 and paper (within noise) 0
+    ink_hist = cv2.calcHist([norm], [0], mask, [256], [0, 256]).ravel()
+    lo = _hist_quantile(ink_hist, 0.1) if ink_hist.sum() > 0 else 0
+    hi = paper - 2.0 * sigma
+    if hi - lo < 1.0:
+        hi = lo + 1.0
+    levels = np.arange(256, dtype=np.float32)
+    lut = np.clip((hi - levels) / (hi - lo), 0.0, 1.0) * 255.0
+    content = cv2.LUT(norm, np.rint(lut).astype(np.uint8))
+    return content, mask
+
+
+def _smooth(mask: np.ndarray, stroke_width: float) -> np.ndarray:
+    """Blur + rethreshold: drops isolated pixels, fills pinholes/notches, keeps 1-px lines.
+
+    For thin strokes a 3x3 [1,2,1] blur gives a 1-px line 0.5, a diagonal 1-px line 0.375 and a
+    lone pixel 0.25, hence the 0.3 threshold; thick strokes get a wider blur at 0.5.
+    """
+    if stroke_width >= 4.0:
+        blur = cv2.GaussianBlur(mask, (5, 5), 1.0)
+        _, out = cv2.threshold(blur, 127, 255, cv2.THRESH_BINARY)
+    else:
+        blur = cv2.GaussianBlur(mask, (3, 3), 0)
+        _, out = cv2.threshold(blur, 76, 255, cv2.THRESH_BINARY)
+    return out
+
+
+def _remove_specks(
+    mask: np.ndarray, stroke_width: float
+) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """Drop connected components much smaller than a dot of the pen; return (mask, ink box)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask, None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    # a speck is well under a pen dot; never more than a small share of all ink (safety net)
+    min_area = min(max(3, int(0.25 * stroke_width * stroke_width)), max(3, int(0.02 * areas.sum())))
+    keep = areas >= min_area
+    if not keep.any():
+        return np.zeros_like(mask), None
+    kept = stats[1:][keep]
+    x0 = int(kept[:, cv2.CC_STAT_LEFT].min())
+    y0 = int(kept[:, cv2.CC_STAT_TOP].min())
+    x1 = int((kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max())
+    y1 = int((kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max())
+    if not keep.all():
+        lut = np.concatenate(([0], keep.astype(np.uint8) * 255)).astype(np.uint8)
+        mask = lut[labels]
+    return mask, (x0, y0, x1 - x0, y1 - y0)
+
+
+def _profile_scores(coord_a: np.ndarray, coord_b: np.ndarray, factors: np.ndarray, sq: bool) -> np.ndarray:
+    """Sum of squared 1-px histograms of `coord_a + f * coord_b` (or rotated rows) per candidate."""
+    if sq:  # rotation: rows of -x sin(a) + y cos(a)
+        rad = np.radians(factors)[:, None]
+        proj = coord_b[None, :] * np.cos(rad) - coord_a[None, :] * np.sin(rad)
+    else:  # shear: columns of x + s * y
+        proj = coord_a[None, :] + factors[:, None] * coord_b[None, :]
+    proj -= proj.min(axis=1, keepdims=True)
+    bins = proj.astype(np.int64)
+    length = int(bins.max()) + 1
+    bins += (np.arange(len(factors), dtype=np.int64) * length)[:, None]
+    hist = np.bincount(bins.ravel(), minlength=len(factors) * length).reshape(len(factors), length)
+    hist = hist.astype(np.float64)
+    return (hist * hist).sum(axis=1)
+
+
+def _search(score: Callable[[np.ndarray], np.ndarray], limit: float, coarse: float, fine: float) -> float:
+    """Coarse-to-fine argmax over [-limit, limit]; prefers 0 on (near) ties."""
+    grid = np.linspace(-limit, limit, int(round(2 * limit / coarse)) + 1)
+    scores = score(grid)
+    best = float(grid[int(np.argmax(scores))])
+    lo, hi = max(-limit, best - coarse), min(limit, best + coarse)
+    grid2 = np.linspace(lo, hi, int(round((hi - lo) / fine)) + 1)
+    grid2 = np.concatenate((grid2, [0.0]))
+    scores2 = score(grid2)
+    idx = int(np.argmax(scores2))
+    if scores2[idx] <= scores2[-1] * 1.0005:  # no real gain over doing nothing
+        return 0.0
+    return float(grid2[idx])
+
+
+def _estimate_skew(xs: np.ndarray, ys: np.ndarray) -> float:
+    """Rotation (degrees) that makes the text line horizontal: max row-profile energy."""
+    return _search(lambda a: _profile_scores(xs, ys, a, sq=True), _MAX_SKEW_DEG, 1.0, 0.1)
+
+
+def _estimate_slant(xs: np.ndarray, ys: np.ndarray) -> float:
+    """Shear s (x += s*y) that makes strokes upright: max column-profile energy."""
+    return _search(lambda s: _profile_scores(xs, ys, s, sq=False), _MAX_SHEAR, 0.1, 0.02)
+
+
+def _warp_fit(
+    content: np.ndarray,
+    lin: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    margin: int,
+    fit_ink: bool,
+) -> np.ndarray:
+    """Apply the 2x2 map `lin` with the output sized to the ink (or the whole frame) + margin."""
+    h, w = content.shape
+    if fit_ink:
+        px, py = xs, ys
+        m = margin
+    else:
+        px = np.array([0, w - 1, 0, w - 1], np.float64)
+        py = np.array([0, 0, h - 1, h - 1], np.float64)
+        m = 0
+    tx = lin[0, 0] * px + lin[0, 1] * py
+    ty = lin[1, 0] * px + lin[1, 1] * py
+    x0, x1 = float(tx.min()), float(tx.max())
+    y0, y1 = float(ty.min()), float(ty.max())
+    out_w = int(math.ceil(x1 - x0)) + 1 + 2 * m
+    out_h = int(math.ceil(y1 - y0)) + 1 + 2 * m
+    mat = np.array(
+        [[lin[0, 0], lin[0, 1], m - x0], [lin[1, 0], lin[1, 1], m - y0]],
+        np.float64,
+    )
+    return cv2.warpAffine(
+        content, mat, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+
+
+def _resize_to_height(content: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    h, w = content.shape
+    target_h = cfg.height
+    new_w = max(1, int(round(w * target_h / h)))
+    new_w = min(new_w, cfg.max_width)  # wider inputs are squeezed, keeping memory bounded
+    out = content
+    # shrink each axis with INTER_AREA first (no aliasing of thin strokes), then grow linearly
+    mid = (min(w, new_w), min(h, target_h))
+    if mid != (w, h):
+        out = cv2.resize(out, mid, interpolation=cv2.INTER_AREA)
+    if mid != (new_w, target_h):
+        out = cv2.resize(out, (new_w, target_h), interpolation=cv2.INTER_LINEAR)
+    if new_w < cfg.min_width:  # narrow glyphs are centred on background, not stretched
+        left = (cfg.min_width - new_w) // 2
+        out = cv2.copyMakeBorder(out, 0, 0, left, cfg.min_width - new_w - left, cv2.BORDER_CONSTANT, value=0)
+    return out
+
+
+def _display(ink: np.ndarray) -> np.ndarray:
+    """Ink-high uint8 -> dark ink on white for the stage strip."""
+    return cv2.bitwise_not(ink)
+
+
+def _empty_result(cfg: PreprocessConfig, stages: list[Stage]) -> PreprocessResult:
+    return PreprocessResult(
+        image=np.zeros((cfg.height, cfg.min_width), np.float32), stages=tuple(stages), empty=True
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Public pipeline
+# --------------------------------------------------------------------------------------------
+
+
+def preprocess(
+    image: np.ndarray, cfg: PreprocessConfig = _DEFAULT_CFG, keep_stages: bool = False
+) -> PreprocessResult:
+    """Turn a handwriting image (any dtype/channels) into the model input; see the module doc."""
+    stages: list[Stage] = []
+
+    def record(name: str, display: np.ndarray) -> None:
+        if keep_stages:
+            stages.append(Stage(name, display))
+
+    arr = np.asarray(image)
+    if arr.ndim in (2, 3) and arr.size == 0:  # zero-area selection: nothing to read
+        return _empty_result(cfg, stages)
+    gray = to_grayscale(arr)
+    record("load", gray)
+
+    h, w = gray.shape
+    if h * w > _WORK_MAX_PIXELS:
+        f = math.sqrt(_WORK_MAX_PIXELS / (h * w))
+        gray = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    record("grayscale", gray)
+
+    lo, hi, _, _ = cv2.minMaxLoc(gray)
+    if hi - lo < _MIN_CONTRAST:  # blank page, all-black page, 1x1
+        return _empty_result(cfg, stages)
+
+    noise = _noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
+    if cfg.denoise:
+        gray = _denoise(gray)
+        record("denoise", gray)
+
+    content, mask = _binarize(gray, cfg.binarize, noise)
+    binary = content is mask
+    record("binarize", _display(content))
+    if cv2.countNonZero(mask) == 0:
+        return _empty_result(cfg, stages)
+
+    sw = _stroke_width(mask)
+    if cfg.smooth:
+        mask = _smooth(mask, sw)
+        if binary:
+            content = mask
+        else:  # gray mode: zero everything away from confident ink (paper texture, specks)
+            near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+            content = cv2.bitwise_and(content, near)
+        record("smooth", _display(content))
+        if cv2.countNonZero(mask) == 0:
+            return _empty_result(cfg, stages)
+
+    margin = 1
+    if cfg.crop:
+        clean, box = _remove_specks(mask, sw)
+        if box is None:
+            return _empty_result(cfg, stages)
+        if clean is not mask:
+            content = (
+                clean if binary else cv2.bitwise_and(content, cv2.dilate(clean, np.ones((3, 3), np.uint8)))
+            )
+            mask = clean
+        bx, by, bw, bh = box
+        margin = max(1, bh // 32)
+        x0, y0 = max(0, bx - margin), max(0, by - margin)
+        x1, y1 = min(mask.shape[1], bx + bw + margin), min(mask.shape[0], by + bh + margin)
+        mask = mask[y0:y1, x0:x1]
+        content = mask if binary else content[y0:y1, x0:x1]
+        record("crop", _display(content))
+
+    if cfg.deskew or cfg.slant:
+        ys_all, xs_all = np.nonzero(mask)
+        xs_f = xs_all.astype(np.float64)
+        ys_f = ys_all.astype(np.float64)
+        step = -(-len(xs_f) // _MEASURE_MAX_POINTS)  # ceil
+        xs_s = xs_f[::step] - xs_f.mean()
+        ys_s = ys_f[::step] - ys_f.mean()
+        angle = 0.0
+        ink_w = int(xs_all.max() - xs_all.min()) + 1
+        ink_h = int(ys_all.max() - ys_all.min()) + 1
+        # a short word's row profile says little about its baseline: leave it alone
+        if cfg.deskew and ink_w >= 3 * ink_h and len(xs_s) >= 50:
+            angle = _estimate_skew(xs_s, ys_s)
+        rad = math.radians(angle)
+        rot = np.array([[math.cos(rad), math.sin(rad)], [-math.sin(rad), math.cos(rad)]])
+        if cfg.deskew:
+            rotated = _warp_fit(content, rot, xs_f, ys_f, margin, cfg.crop) if angle != 0.0 else content
+            record("deskew", _display(rotated))
+        shear = 0.0
+        if cfg.slant and len(xs_s) >= 20:
+            xr = rot[0, 0] * xs_s + rot[0, 1] * ys_s
+            yr = rot[1, 0] * xs_s + rot[1, 1] * ys_s
+            shear = _estimate_slant(xr, yr)
+        if angle != 0.0 or shear != 0.0:
+            # one combined warp: a single interpolation instead of two
+            lin = np.array([[1.0, shear], [0.0, 1.0]]) @ rot
+            content = _warp_fit(content, lin, xs_f, ys_f, margin, cfg.crop)
+        if cfg.slant:
+            record("slant", _display(content))
+
+    out = _resize_to_height(content, cfg)
+    record("resize", _display(out))
+    if cfg.pad > 0:
+        out = cv2.copyMakeBorder(out, 0, 0, cfg.pad, cfg.pad, cv2.BORDER_CONSTANT, value=0)
+    record("pad", _display(out))
+    result = out.astype(np.float32) * np.float32(1.0 / 255.0)
+    return PreprocessResult(image=result, stages=tuple(stages), empty=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Canvas rendering and line splitting
+# --------------------------------------------------------------------------------------------
+
+
+def render_strokes(
+    strokes: Sequence[Sequence[tuple[float, float]]],
+    pen_width: float = 3.0,
+    margin: int = 8,
+    scale: float = 1.0,
+) -> np.ndarray:
+    """Canvas polylines (canvas pixel coordinates) -> uint8 gray, black antialiased ink on white.
+
+    Round caps and joins (OpenCV thick lines); a one-point stroke is a dot. The image spans the
+    points' bounding box plus margin and half the pen; no points -> a 32x32 white image.
+    """
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"render_strokes: scale must be a positive number, got {scale!r}")
+    pen = float(pen_width) if math.isfinite(pen_width) and pen_width > 0 else 1.0
+    polys: list[np.ndarray] = []
+    for stroke in strokes:
+        pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if len(pts):
+            polys.append(pts)
+    if not polys:
+        return np.full((32, 32), 255, np.uint8)
+    allp = np.concatenate(polys)
+    mn = allp.min(axis=0)
+    extent = allp.max(axis=0) - mn
+    border = max(0, margin) + pen / 2.0
+    size = (extent + 2.0 * border) * scale
+    if size[0] * size[1] > _RENDER_MAX_PIXELS or size.max() > 16384:  # absurd coordinates: shrink
+        shrink = min(math.sqrt(_RENDER_MAX_PIXELS / max(size[0] * size[1], 1.0)), 16384 / size.max())
+        scale *= shrink
+        size = size * shrink
+    out_w, out_h = int(math.ceil(size[0])) + 1, int(math.ceil(size[1])) + 1
+    # supersample then INTER_AREA: exact fractional pen widths and clean antialiasing
+    ss = 4 if out_w * out_h * 16 <= 8_000_000 else (2 if out_w * out_h * 4 <= 8_000_000 else 1)
+    canvas = np.full((out_h * ss, out_w * ss), 255, np.uint8)
+    shift = 4
+    fixed = float(1 << shift)
+    px_per_unit = scale * ss
+    thickness = max(1, int(round(pen * px_per_unit)))
+    line_type = cv2.LINE_8 if ss > 1 else cv2.LINE_AA
+    for pts in polys:
+        p = (pts - mn + border) * px_per_unit
+        ip = np.rint(p * fixed).astype(np.int32)
+        if len(ip) == 1 or np.ptp(ip, axis=0).max() == 0:
+            radius = int(round(thickness / 2.0 * fixed))
+            cv2.circle(canvas, (int(ip[0, 0]), int(ip[0, 1])), max(radius, 1), 0, -1, line_type, shift)
+        else:
+            cv2.polylines(canvas, [ip.reshape(-1, 1, 2)], False, 0, thickness, line_type, shift)
+    if ss > 1:
+        canvas = cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
+    """Split a multi-line page into uint8 line crops (top to bottom) by the row ink profile.
+
+    Bands much shorter than the median line (diacritics, i-dots) join the nearest line. One line
+    -> [the image]; no ink -> [].
+    """
+    g = to_grayscale(gray)
+    lo, hi, _, _ = cv2.minMaxLoc(g)
+    if hi - lo < _MIN_CONTRAST:
+        return []
+    norm = _flatten_background(g)
+    t, _, _ = _paper_threshold(norm)
+    if t < 0:
+        return []
+    _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
+    sw = _stroke_width(mask)
+    mask, box = _remove_specks(_smooth(mask, sw), sw)
+    if box is None:
+        return []
+    rows = np.count_nonzero(mask, axis=1) > 0
+    # runs of ink rows: [start, end) pairs
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
+    bands = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2], strict=True)]
+    merged: list[list[int]] = []
+    for band in bands:
+        if merged and band[0] - merged[-1][1] < max(1, min_gap):
+            merged[-1][1] = band[1]
+        else:
+            merged.append(band)
+    bands = merged
+    while len(bands) > 1:
+        heights = np.array([e - s for s, e in bands])
+        i = int(np.argmin(heights))
+        if heights[i] >= 0.35 * float(np.median(heights)):
+            break
+        gap_prev = bands[i][0] - bands[i - 1][1] if i > 0 else None
+        gap_next = bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None
+        j = i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
+        a, b = min(i, j), max(i, j)
+        bands[a] = [bands[a][0], bands[b][1]]
+        del bands[b]
+    if len(bands) <= 1:
+        return [g]
+    crops: list[np.ndarray] = []
+    for k, (s, e) in enumerate(bands):
+        pad = max(2, (e - s) // 4)
+        top = max(0, s - pad)
+        bottom = min(g.shape[0], e + pad)
+        if k > 0:  # never reach past the middle of the gap into the neighbouring line
+            top = max(top, (bands[k - 1][1] + s) // 2)
+        if k + 1 < len(bands):
+            bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
+        crops.append(g[top:bottom].copy())
+    return crops

@@ -1,0 +1,194 @@
+"""Recognizer: numpy image in, text with evidence out (stages, per-timestep probabilities, n-best).
+
+One object wraps a loaded model and a backend (torch, or onnxruntime for speed); the GUI and the
+CLI both call `recognize()`. Instances hold no global state and may be used from one worker thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+
+from .config import DecodeConfig, PreprocessConfig
+from .decoding import CharSpan, Hypothesis, Lexicon, decode
+from .errors import HwrError
+from .modelfile import ModelBundle, load_model
+from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes
+
+Backend = Literal["torch", "onnx"]
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    text: str
+    confidence: float  # 0..1 summary of the best hypothesis
+    hypotheses: tuple[Hypothesis, ...]  # n-best, best first
+    probs: np.ndarray  # (T, C) softmax per timestep, for the heatmap
+    model_input: np.ndarray  # (H, W) float32 the network saw
+    stages: tuple[Stage, ...] = ()
+    empty: bool = False  # no ink found: text is "" by construction, not by the model
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def spans(self) -> tuple[CharSpan, ...]:
+        return self.hypotheses[0].spans if self.hypotheses else ()
+
+    def to_json(self, n_best: bool = True) -> dict[str, object]:
+        out: dict[str, object] = {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "empty": self.empty,
+        }
+        out["chars"] = [
+            {"char": s.char, "start": s.start, "end": s.end, "confidence": round(s.confidence, 4)}
+            for s in self.spans
+        ]
+        if n_best:
+            out["n_best"] = [{"text": h.text, "score": round(h.score, 4)} for h in self.hypotheses]
+        out["timesteps"] = int(self.probs.shape[0])
+        out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
+        return out
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+
+class Recognizer:
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        backend: Backend = "torch",
+        decode_cfg: DecodeConfig | None = None,
+        preprocess_cfg: PreprocessConfig | None = None,
+        lexicon: Lexicon | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.codec = bundle.codec
+        self.decode_cfg = decode_cfg or bundle.decode
+        self.preprocess_cfg = preprocess_cfg or bundle.preprocess
+        if self.preprocess_cfg.height != bundle.preprocess.height:
+            raise HwrError(
+                f"this model needs input height {bundle.preprocess.height}, not {self.preprocess_cfg.height}"
+            )
+        self.lexicon = lexicon
+        self.backend: Backend = backend
+        self._min_width = bundle.model.min_input_width()
+        self._session = None
+        if backend == "onnx":
+            self._session = self._make_onnx_session(threads)
+        elif backend != "torch":
+            raise HwrError(f"unknown backend {backend!r} (torch or onnx)")
+        bundle.model.eval()
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], backend: Backend = "torch", **kwargs: object
+    ) -> Recognizer:
+        return cls(load_model(path), backend=backend, **kwargs)  # type: ignore[arg-type]
+
+    def with_options(
+        self, decode_cfg: DecodeConfig | None = None, preprocess_cfg: PreprocessConfig | None = None
+    ) -> Recognizer:
+        """A copy with other decoding/preprocessing options, sharing the loaded network."""
+        clone = object.__new__(Recognizer)
+        clone.__dict__.update(self.__dict__)
+        clone.decode_cfg = decode_cfg or self.decode_cfg
+        clone.preprocess_cfg = dataclasses.replace(
+            preprocess_cfg or self.preprocess_cfg, height=self.bundle.preprocess.height
+        )
+        return clone
+
+    def _make_onnx_session(self, threads: int | None):  # type: ignore[no-untyped-def]
+        import onnxruntime as ort
+
+        from .modelfile import export_onnx
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            buf_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hwr-{os.getpid()}-{id(self)}.onnx"
+            try:
+                export_onnx(self.bundle, buf_path)
+                data = buf_path.read_bytes()
+            finally:
+                buf_path.unlink(missing_ok=True)
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+
+    # ------------------------------------------------------------------ core
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 1, H, W) float32 -> (N, T, C) logits from the chosen backend."""
+        if self._session is not None:
+            return self._session.run(None, {"image": batch.astype(np.float32, copy=False)})[0]
+        with torch.inference_mode():
+            return self.bundle.model(torch.from_numpy(batch)).numpy()
+
+    def _prepare(self, image: np.ndarray, keep_stages: bool) -> PreprocessResult:
+        return preprocess(image, self.preprocess_cfg, keep_stages=keep_stages)
+
+    def recognize(self, image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
+        """Recognise one handwriting image (uint8 gray/RGB/RGBA array, dark ink on light)."""
+        return self.recognize_batch([image], keep_stages=keep_stages)[0]
+
+    def recognize_batch(
+        self, images: Sequence[np.ndarray], keep_stages: bool = False
+    ) -> list[RecognitionResult]:
+        t0 = time.perf_counter()
+        prepared = [self._prepare(im, keep_stages) for im in images]
+        t1 = time.perf_counter()
+        height = self.preprocess_cfg.height
+        widths = [max(p.image.shape[1], self._min_width) for p in prepared]
+        batch = np.zeros((len(prepared), 1, height, max(widths)), dtype=np.float32)
+        for i, p in enumerate(prepared):
+            batch[i, 0, :, : p.image.shape[1]] = p.image
+        logits = self.logits(batch)
+        t2 = time.perf_counter()
+        lengths = self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
+        results = []
+        for i, p in enumerate(prepared):
+            log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
+            hyps = decode(log_probs, self.codec, self.decode_cfg, lexicon=self.lexicon) if not p.empty else []
+            if not hyps:
+                hyps = [Hypothesis(text="", score=0.0, spans=())]
+            results.append(
+                RecognitionResult(
+                    text=hyps[0].text,
+                    confidence=0.0 if p.empty else float(hyps[0].confidence),
+                    hypotheses=tuple(hyps),
+                    probs=np.exp(log_probs),
+                    model_input=p.image,
+                    stages=p.stages,
+                    empty=p.empty,
+                )
+            )
+        t3 = time.perf_counter()
+        per = 1000.0 / max(1, len(images))
+        timings = {"preprocess": (t1 - t0) * per, "model": (t2 - t1) * per, "decode": (t3 - t2) * per}
+        return [dataclasses.replace(r, timings_ms=timings) for r in results]
+
+    def recognize_file(self, path: str | os.PathLike[str], keep_stages: bool = False) -> RecognitionResult:
+        return self.recognize(
+            load_image(path, max_pixels=self.preprocess_cfg.max_pixels), keep_stages=keep_stages
+        )
+
+    def recognize_strokes(
+        self,
+        strokes: Sequence[Sequence[tuple[float, float]]],
+        pen_width: float = 3.0,
+        keep_stages: bool = False,
+    ) -> RecognitionResult:
+        return self.recognize(render_strokes(strokes, pen_width=pen_width), keep_stages=keep_stages)

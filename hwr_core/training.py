@@ -1,0 +1,501 @@
+"""Training as a generator of events: the CLI draws a progress bar from them, the GUI re-emits them as signals.
+
+`Trainer.fit(should_stop)` checks the stop flag between batches; stopping saves a checkpoint and
+returns. Checkpoints are atomic and hold optimizer, scheduler, progress and RNG state, and the data
+order is a function of (seed, epoch), so `resume=True` continues a killed run where its last
+checkpoint left it. Under `torchrun` (WORLD_SIZE > 1) the model is wrapped in DDP and each rank
+takes its share of every epoch's batches; only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig, to_dict
+from .data.dataset import MixedTrainingSet, ValidationSet, collate
+from .decoding import greedy_decode
+from .errors import TrainingError
+from .metrics import accuracy, cer, wer
+from .modelfile import ModelBundle, TrainingState, load_checkpoint, save_checkpoint, save_model
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "last.ckpt.safetensors"
+BEST_NAME = "best.safetensors"
+FINAL_NAME = "model.safetensors"
+HISTORY_NAME = "history.jsonl"
+
+
+@dataclass(frozen=True)
+class BatchEnd:
+    epoch: int
+    batch: int  # 1-based index within the epoch
+    batches: int  # batches in this epoch (this rank)
+    step: int  # optimizer steps so far
+    loss: float  # NaN when the batch was skipped for a non-finite loss
+    lr: float
+    samples_per_s: float
+    eta_s: float  # to the end of the run
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int  # 0-based epoch just finished
+    epochs: int
+    train_loss: float
+    lr: float
+    seconds: float
+    val_loss: float | None = None
+    val_cer: float | None = None
+    val_wer: float | None = None
+    val_accuracy: float | None = None
+    improved: bool = False
+    predictions: tuple[tuple[str, str], ...] = ()  # (truth, prediction) for a few val samples
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: Path
+    epoch: int
+    batch: int
+    reason: str  # "epoch" | "interval" | "stop" | "nan"
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    reason: str  # "completed" | "early_stopping" | "stopped"
+    epochs_done: int
+    best_cer: float | None
+    model_path: Path | None
+    checkpoint_path: Path | None
+    seconds: float
+
+
+Event = BatchEnd | EpochEnd | CheckpointSaved | TrainingFinished
+
+
+@dataclass
+class Progress:
+    epoch: int = 0
+    batch: int = 0  # batches of `epoch` already done
+    step: int = 0
+    best_cer: float | None = None
+    bad_epochs: int = 0
+    seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"device {name!r} was asked for but CUDA is not available here")
+    return dev
+
+
+def _dist() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    return rank, world
+
+
+def check_output_dir(out_dir: Path, need_bytes: int) -> None:
+    """Fail before training if checkpoints could not be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as e:
+        raise TrainingError(f"cannot write to output folder {out_dir}: {e.strerror or e}") from None
+    free = shutil.disk_usage(out_dir).free
+    if free < need_bytes:
+        raise TrainingError(
+            f"only {free / 1e6:.0f} MB free in {out_dir}; checkpoints need about {need_bytes / 1e6:.0f} MB"
+        )
+
+
+class Trainer:
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        train_set: MixedTrainingSet,
+        val_set: ValidationSet | None,
+        cfg: TrainConfig,
+        out_dir: str | os.PathLike[str],
+        resume: bool = False,
+        run_info: dict[str, Any] | None = None,
+    ) -> None:
+        if train_set.preprocess_cfg != bundle.preprocess:
+            raise TrainingError("the training set's preprocessing differs from the model's")
+        if train_set.codec != bundle.codec:
+            raise TrainingError("the training set's charset differs from the model's")
+        self.bundle = bundle
+        self.train_set = train_set
+        self.val_set = val_set
+        self.cfg = cfg
+        self.out_dir = Path(out_dir)
+        self.resume = resume
+        self.run_info = dict(run_info or {})
+        self.rank, self.world = _dist()
+        self.device = resolve_device(cfg.device)
+        if self.world > 1:
+            self._init_distributed()
+
+    # ------------------------------------------------------------------ setup
+
+    def _init_distributed(self) -> None:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            dist.init_process_group(backend=backend)
+        if self.device.type == "cuda":
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            self.device = torch.device("cuda", local)
+            torch.cuda.set_device(self.device)
+
+    def _agree(self, flag: bool) -> bool:
+        """Rank 0's decision, so all ranks leave loops together."""
+        if self.world == 1:
+            return flag
+        import torch.distributed as dist
+
+        t = torch.tensor([1 if flag else 0], device=self.device if self.device.type == "cuda" else "cpu")
+        dist.broadcast(t, src=0)
+        return bool(t.item())
+
+    def _make_scheduler(self, optimizer: torch.optim.Optimizer, batches: int) -> Any:
+        c = self.cfg
+        if c.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                optimizer,
+                max_lr=c.lr,
+                total_steps=max(1, c.epochs * batches),
+                pct_start=0.15,
+                div_factor=10.0,
+            )
+        if c.schedule == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=1)
+        return None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / CHECKPOINT_NAME
+
+    def _save(
+        self, optimizer: Any, scheduler: Any, progress: Progress, reason: str
+    ) -> CheckpointSaved | None:
+        if self.rank != 0:
+            return None
+        self.bundle.metadata["training"] = self._training_summary(progress)
+        state = TrainingState(
+            optimizer=optimizer.state_dict(),
+            scheduler=scheduler.state_dict() if scheduler is not None else None,
+            progress={k: v for k, v in progress.__dict__.items()},
+            rng={"torch": torch.get_rng_state()},
+        )
+        save_checkpoint(self.bundle, state, self.checkpoint_path)
+        return CheckpointSaved(self.checkpoint_path, progress.epoch, progress.batch, reason)
+
+    def _training_summary(self, progress: Progress) -> dict[str, Any]:
+        return {
+            **self.run_info,
+            "config": to_dict(self.cfg),
+            "epochs_done": progress.epoch,
+            "steps": progress.step,
+            "seconds": round(progress.seconds, 1),
+            "best_val_cer": progress.best_cer,
+            "history": progress.history,
+        }
+
+    # ------------------------------------------------------------------ validation
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, max_predictions: int = 8) -> dict[str, Any]:
+        assert self.val_set is not None
+        model.eval()
+        refs: list[str] = []
+        hyps: list[str] = []
+        losses: list[float] = []
+        height = self.bundle.preprocess.height
+        for items in self.val_set.batches(64):
+            x, widths, targets, lengths = collate(items, height)
+            logits = model(x.to(self.device)).float()
+            log_probs = logits.log_softmax(-1)
+            out_lens = self.bundle.model.output_lengths(widths)
+            loss = F.ctc_loss(
+                log_probs.permute(1, 0, 2),
+                targets,
+                out_lens,
+                lengths,
+                blank=0,
+                reduction="sum",
+                zero_infinity=True,
+            )
+            losses.append(float(loss) / len(items))
+            lp = log_probs.cpu().numpy()
+            for i, it in enumerate(items):
+                refs.append(it.text)
+                hyps.append(greedy_decode(lp[i, : int(out_lens[i])], self.bundle.codec).text)
+        model.train()
+        step = max(1, len(refs) // max_predictions)
+        preds = tuple((refs[i], hyps[i]) for i in range(0, len(refs), step))[:max_predictions]
+        return {
+            "val_loss": float(np.mean(losses)),
+            "val_cer": cer(refs, hyps),
+            "val_wer": wer(refs, hyps),
+            "val_accuracy": accuracy(refs, hyps),
+            "predictions": preds,
+        }
+
+    # ------------------------------------------------------------------ the loop
+
+    def fit(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+        c = self.cfg
+        torch.manual_seed(c.seed)
+        model = self.bundle.model.to(self.device)
+        model.train()
+        params = [p for p in model.parameters()]
+        optimizer = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        batches_total = self.train_set.num_batches() // self.world
+        if batches_total < 1:
+            raise TrainingError("the training data gives no full batch; lower the batch size or add data")
+        scheduler = self._make_scheduler(optimizer, batches_total)
+        progress = Progress()
+
+        if self.rank == 0:
+            model_bytes = sum(p.numel() for p in params) * 4
+            check_output_dir(self.out_dir, need_bytes=8 * model_bytes + 10_000_000)
+        if self.resume and self.checkpoint_path.exists():
+            progress = self._restore(optimizer, scheduler)
+            log.info(
+                "resumed from %s at epoch %d, batch %d", self.checkpoint_path, progress.epoch, progress.batch
+            )
+        elif self.resume:
+            log.info("no checkpoint in %s: starting a new run", self.out_dir)
+
+        forward: nn.Module = model
+        if self.world > 1:
+            forward = nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        if c.compile and self.device.type == "cuda":
+            forward = torch.compile(forward)  # type: ignore[assignment]
+        use_amp = c.amp and self.device.type == "cuda"
+        height = self.bundle.preprocess.height
+        nan_streak = 0
+        run_start = time.perf_counter() - progress.seconds
+
+        while progress.epoch < c.epochs:
+            epoch = progress.epoch
+            model.freeze_backbone(epoch < c.freeze_backbone_epochs)
+            model.train()
+            plan = self.train_set.batches(epoch)
+            plan = plan[: len(plan) - len(plan) % self.world][self.rank :: self.world]
+            epoch_losses: list[float] = []
+            epoch_start = time.perf_counter()
+            seen = 0
+            for b in range(progress.batch, len(plan)):
+                if self._agree(should_stop()):
+                    progress.seconds = time.perf_counter() - run_start
+                    saved = self._save(optimizer, scheduler, progress, "stop")
+                    if saved:
+                        yield saved
+                    yield TrainingFinished(
+                        "stopped", epoch, progress.best_cer, None, self.checkpoint_path, progress.seconds
+                    )
+                    return
+                source_index, indices = plan[b]
+                items = self.train_set.load_batch(source_index, indices, epoch)
+                if not items:
+                    progress.batch = b + 1
+                    continue
+                x, widths, targets, lengths = collate(items, height)
+                x = x.to(self.device, non_blocking=True)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    logits = forward(x)
+                log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (T, N, C)
+                out_lens = model.output_lengths(widths)
+                loss = F.ctc_loss(
+                    log_probs, targets.to(self.device), out_lens, lengths, blank=0, reduction="mean"
+                )
+                optimizer.zero_grad(set_to_none=True)
+                finite = bool(torch.isfinite(loss))
+                if finite:
+                    loss.backward()
+                    norm = nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
+                    finite = bool(torch.isfinite(norm))
+                if not finite:
+                    # Skip the step: the weights stay as they were after the last good batch.
+                    optimizer.zero_grad(set_to_none=True)
+                    nan_streak += 1
+                    log.warning("non-finite loss at epoch %d batch %d: batch skipped", epoch, b + 1)
+                    progress.batch = b + 1
+                    yield BatchEnd(
+                        epoch, b + 1, len(plan), progress.step, math.nan, self._lr(optimizer), 0.0, 0.0, True
+                    )
+                    if nan_streak >= c.max_nan_batches:
+                        progress.seconds = time.perf_counter() - run_start
+                        saved = self._save(optimizer, scheduler, progress, "nan")
+                        if saved:
+                            yield saved
+                        raise TrainingError(
+                            f"{nan_streak} batches in a row had a non-finite loss; stopped. The last good weights "
+                            f"are in {self.checkpoint_path}; try a lower learning rate."
+                        )
+                    continue
+                nan_streak = 0
+                optimizer.step()
+                if (
+                    c.schedule == "onecycle"
+                    and scheduler is not None
+                    and scheduler.last_epoch + 1 < scheduler.total_steps
+                ):
+                    scheduler.step()
+                progress.step += 1
+                progress.batch = b + 1
+                seen += len(items)
+                epoch_losses.append(float(loss))
+                elapsed = time.perf_counter() - epoch_start
+                rate = seen / elapsed if elapsed > 0 else 0.0
+                per_batch = elapsed / max(1, len(epoch_losses))
+                remaining = (len(plan) - b - 1) + (c.epochs - epoch - 1) * len(plan)
+                yield BatchEnd(
+                    epoch,
+                    b + 1,
+                    len(plan),
+                    progress.step,
+                    float(loss),
+                    self._lr(optimizer),
+                    rate,
+                    remaining * per_batch,
+                )
+                if c.checkpoint_every_batches and progress.step % c.checkpoint_every_batches == 0:
+                    progress.seconds = time.perf_counter() - run_start
+                    saved = self._save(optimizer, scheduler, progress, "interval")
+                    if saved:
+                        yield saved
+
+            # ---- epoch end
+            record: dict[str, Any] = {
+                "epoch": epoch,
+                "train_loss": float(np.mean(epoch_losses)) if epoch_losses else math.nan,
+                "lr": self._lr(optimizer),
+                "seconds": round(time.perf_counter() - epoch_start, 1),
+            }
+            improved = False
+            predictions: tuple[tuple[str, str], ...] = ()
+            if self.val_set is not None:
+                ev = self.evaluate(model)
+                predictions = ev.pop("predictions")
+                record.update(ev)
+                improved = progress.best_cer is None or ev["val_cer"] < progress.best_cer - 1e-6
+                if improved:
+                    progress.best_cer = ev["val_cer"]
+                    progress.bad_epochs = 0
+                else:
+                    progress.bad_epochs += 1
+                if c.schedule == "plateau" and scheduler is not None:
+                    scheduler.step(ev["val_cer"])
+            progress.history.append(record)
+            progress.epoch = epoch + 1
+            progress.batch = 0
+            progress.seconds = time.perf_counter() - run_start
+            if self.rank == 0:
+                with open(self.out_dir / HISTORY_NAME, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(record) + "\n")
+                if improved:
+                    self.bundle.metadata["training"] = self._training_summary(progress)
+                    self.bundle.metadata["metrics"] = {
+                        "val": {k: record[k] for k in ("val_cer", "val_wer", "val_accuracy")}
+                    }
+                    save_model(self.bundle, self.out_dir / BEST_NAME)
+            yield EpochEnd(
+                epoch=epoch,
+                epochs=c.epochs,
+                train_loss=record["train_loss"],
+                lr=record["lr"],
+                seconds=record["seconds"],
+                val_loss=record.get("val_loss"),
+                val_cer=record.get("val_cer"),
+                val_wer=record.get("val_wer"),
+                val_accuracy=record.get("val_accuracy"),
+                improved=improved,
+                predictions=predictions,
+            )
+            saved = self._save(optimizer, scheduler, progress, "epoch")
+            if saved:
+                yield saved
+            stop_early = c.early_stopping_patience > 0 and progress.bad_epochs >= c.early_stopping_patience
+            if self._agree(stop_early):
+                break
+
+        reason = "completed" if progress.epoch >= c.epochs else "early_stopping"
+        final = self._finalize(progress) if self.rank == 0 else None
+        yield TrainingFinished(
+            reason, progress.epoch, progress.best_cer, final, self.checkpoint_path, progress.seconds
+        )
+
+    def _finalize(self, progress: Progress) -> Path:
+        """The run's model file: the best validation weights when there was validation, else the last."""
+        final = self.out_dir / FINAL_NAME
+        best = self.out_dir / BEST_NAME
+        if best.exists():
+            shutil.copyfile(best, final)
+        else:
+            self.bundle.metadata["training"] = self._training_summary(progress)
+            save_model(self.bundle, final)
+        return final
+
+    def _restore(self, optimizer: torch.optim.Optimizer, scheduler: Any) -> Progress:
+        bundle, state = load_checkpoint(self.checkpoint_path)
+        if bundle.codec != self.bundle.codec or bundle.model.config != self.bundle.model.config:
+            raise TrainingError(
+                f"{self.checkpoint_path} belongs to a different model/charset; use another --out"
+            )
+        self.bundle.model.load_state_dict(bundle.model.state_dict())
+        self.bundle.model.to(self.device)
+        optimizer.load_state_dict(state.optimizer)
+        if scheduler is not None and state.scheduler is not None:
+            if (
+                self.cfg.schedule == "onecycle"
+                and state.scheduler.get("total_steps") != scheduler.total_steps
+            ):
+                raise TrainingError(
+                    "the checkpoint was made with another number of epochs or batches; resume with the same "
+                    "--epochs and data, or start a new run with --init"
+                )
+            scheduler.load_state_dict(state.scheduler)
+        if "torch" in state.rng:
+            torch.set_rng_state(state.rng["torch"])
+        p = state.progress
+        return Progress(
+            epoch=int(p.get("epoch", 0)),
+            batch=int(p.get("batch", 0)),
+            step=int(p.get("step", 0)),
+            best_cer=p.get("best_cer"),
+            bad_epochs=int(p.get("bad_epochs", 0)),
+            seconds=float(p.get("seconds", 0.0)),
+            history=list(p.get("history", [])),
+        )
+
+    @staticmethod
+    def _lr(optimizer: torch.optim.Optimizer) -> float:
+        return float(optimizer.param_groups[0]["lr"])

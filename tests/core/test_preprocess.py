@@ -1,0 +1,610 @@
+"""Preprocessing and image loading, on synthetic images drawn in the tests."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from hwr_core.config import PreprocessConfig
+from hwr_core.errors import ImageLoadError, ImageTooLargeError
+from hwr_core.preprocess import (
+    PreprocessResult,
+    decode_image_bytes,
+    load_image,
+    preprocess,
+    render_strokes,
+    split_lines,
+    to_grayscale,
+)
+
+ALL_STAGES = [
+    "load",
+    "grayscale",
+    "denoise",
+    "binarize",
+    "smooth",
+    "crop",
+    "deskew",
+    "slant",
+    "resize",
+    "pad",
+]
+ONLY_GEOMETRY_OFF = PreprocessConfig(deskew=False, slant=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic images
+# ---------------------------------------------------------------------------------------------
+
+
+def text_image(
+    text: str = "Hello handwriting",
+    size: tuple[int, int] = (120, 700),
+    org: tuple[int, int] = (20, 80),
+    scale: float = 2.0,
+    thickness: int = 4,
+    paper: int = 240,
+    ink: int = 25,
+) -> np.ndarray:
+    h, w = size
+    img = np.full((h, w), paper, np.uint8)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, ink, thickness, cv2.LINE_AA)
+    return img
+
+
+def ink_mask(display: np.ndarray) -> np.ndarray:
+    """Dark-on-white display image -> boolean ink."""
+    return display < 128
+
+
+def pca_angle_deg(mask: np.ndarray) -> float:
+    """Orientation of the ink's principal axis, degrees (independent of the code under test)."""
+    m = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    return math.degrees(0.5 * math.atan2(2 * m["mu11"], m["mu20"] - m["mu02"]))
+
+
+def component_slopes(mask: np.ndarray, min_area: int = 30) -> list[float]:
+    """dx/dy of each blob's principal axis (0 for upright bars)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    slopes = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < min_area:
+            continue
+        m = cv2.moments((labels == i).astype(np.uint8), binaryImage=True)
+        slopes.append(m["mu11"] / m["mu02"])
+    return slopes
+
+
+def pil_info(path: Path) -> tuple[str, int]:
+    """(mode, frame count) of a saved file, closing it again."""
+    with Image.open(path) as im:
+        return im.mode, getattr(im, "n_frames", 1)
+
+
+def stage(result: PreprocessResult, name: str) -> np.ndarray:
+    return {s.name: s.image for s in result.stages}[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# preprocess: output contract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_output_shape_dtype_range_and_polarity() -> None:
+    cfg = PreprocessConfig()
+    res = preprocess(text_image(), cfg)
+    assert not res.empty
+    out = res.image
+    assert out.dtype == np.float32
+    assert out.ndim == 2 and out.shape[0] == cfg.height
+    assert cfg.min_width + 2 * cfg.pad <= out.shape[1] <= cfg.max_width + 2 * cfg.pad
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    # ink high, background 0: strokes reach ~1, most pixels (paper) are 0, pad columns are 0
+    assert float(out.max()) > 0.95
+    assert float(np.mean(out < 0.05)) > 0.5
+    assert not out[:, : cfg.pad].any() and not out[:, -cfg.pad :].any()
+    assert res.stages == ()
+
+
+def test_stages_all_present_in_order_when_kept() -> None:
+    res = preprocess(text_image(), keep_stages=True)
+    assert [s.name for s in res.stages] == ALL_STAGES
+    for s in res.stages:
+        assert s.image.dtype == np.uint8 and s.image.ndim == 2
+        # display convention: dark ink on white -> mostly white
+        assert float(np.mean(s.image > 127)) > 0.5, s.name
+    assert np.array_equal(stage(res, "pad"), 255 - np.rint(res.image * 255).astype(np.uint8))
+
+
+def test_disabled_stages_are_skipped() -> None:
+    cfg = PreprocessConfig(denoise=False, smooth=False, crop=False, deskew=False, slant=False)
+    res = preprocess(text_image(), cfg, keep_stages=True)
+    assert [s.name for s in res.stages] == ["load", "grayscale", "binarize", "resize", "pad"]
+    assert not res.empty
+
+
+@pytest.mark.parametrize("method", ["otsu", "adaptive", "none"])
+def test_color_and_float_inputs_are_accepted(method: str) -> None:
+    gray = text_image()
+    rgb = np.dstack([gray, gray, gray])
+    cfg = PreprocessConfig(binarize=method)  # type: ignore[arg-type]
+    for img in (rgb, gray.astype(np.float32) / 255.0, gray.astype(np.uint16) * 257):
+        res = preprocess(img, cfg)
+        assert not res.empty
+        assert res.image.shape[0] == cfg.height
+
+
+def test_binarize_none_keeps_gray_levels_with_ink_high() -> None:
+    img = text_image(paper=230, ink=60)
+    res = preprocess(img, PreprocessConfig(binarize="none"), keep_stages=True)
+    inkness = 255 - stage(res, "binarize")
+    ys, xs = np.nonzero(ink_mask(text_image(paper=255, ink=0)))
+    assert np.median(inkness[ys, xs]) > 200  # stretched: ink ~ 1 although only 170 levels darker
+    assert np.mean(inkness[:10, :]) < 5  # paper -> 0
+    # anti-aliased edges stay in between: gray levels are kept, unlike the binary methods
+    levels = np.unique(inkness)
+    assert len(levels) > 20
+
+
+def _gradient_page() -> tuple[np.ndarray, np.ndarray]:
+    """Text under strong uneven lighting plus noise; returns (image, clean ink mask)."""
+    clean = text_image(
+        "Lighting test", size=(150, 800), org=(20, 100), scale=2.5, thickness=5, paper=255, ink=0
+    )
+    truth = clean < 128
+    light = np.linspace(1.0, 0.35, 800)[None, :] * np.linspace(1.0, 0.8, 150)[:, None]
+    rng = np.random.default_rng(0)
+    img = (0.2 + 0.8 * clean / 255.0) * 235.0 * light + rng.normal(0, 4, clean.shape)
+    return np.clip(img, 0, 255).astype(np.uint8), truth
+
+
+@pytest.mark.parametrize("method", ["otsu", "adaptive"])
+def test_binarize_handles_illumination_gradient(method: str) -> None:
+    img, truth = _gradient_page()
+    cfg = PreprocessConfig(binarize=method)  # type: ignore[arg-type]
+    res = preprocess(img, cfg, keep_stages=True)
+    found = ink_mask(stage(res, "binarize"))
+    core = cv2.erode(truth.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    far = ~cv2.dilate(truth.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert found[core].mean() > 0.95  # ink kept, also on the dark side
+    assert found[far].mean() < 0.002  # paper blank, also on the dark side
+    # the test is meaningful: a single global threshold cannot do this
+    _, naive = cv2.threshold(img, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    assert (naive > 0)[far].mean() > 0.05
+
+
+def test_adaptive_does_not_hollow_thick_strokes() -> None:
+    img = np.full((100, 400), 235, np.uint8)
+    cv2.line(img, (30, 50), (370, 50), 20, 24)  # a 24-px marker stroke
+    res = preprocess(img, PreprocessConfig(binarize="adaptive"), keep_stages=True)
+    found = ink_mask(stage(res, "binarize"))
+    assert found[42:59, 40:360].mean() > 0.99
+
+
+@pytest.mark.parametrize("method", ["otsu", "adaptive", "none"])
+def test_blank_paper_with_gradient_and_noise_is_empty(method: str) -> None:
+    rng = np.random.default_rng(3)
+    img = 235 * np.linspace(1.0, 0.45, 600)[None, :] + rng.normal(0, 5, (150, 600))
+    res = preprocess(np.clip(img, 0, 255).astype(np.uint8), PreprocessConfig(binarize=method))  # type: ignore[arg-type]
+    assert res.empty
+
+
+def test_crop_removes_margins_and_specks() -> None:
+    img = np.full((400, 1200), 240, np.uint8)
+    cv2.putText(img, "crop me", (450, 230), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 8, cv2.LINE_AA)
+    img[20:23, 30:33] = 0  # a 3x3 speck (much smaller than a pen dot) must not stretch the box
+    res = preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True)
+    crop = ink_mask(stage(res, "crop"))
+    h, w = crop.shape
+    assert h < 80 and w < 320
+    ys, xs = np.nonzero(crop)
+    margin = max(1, h // 16)
+    assert ys.min() <= margin and xs.min() <= margin
+    assert ys.max() >= h - 1 - margin and xs.max() >= w - 1 - margin
+
+
+def _rotated_line(angle: float) -> np.ndarray:
+    img = text_image("minimum human cursive line", size=(300, 1100), org=(40, 170), scale=1.6, thickness=3)
+    rot = cv2.getRotationMatrix2D((550, 150), angle, 1.0)
+    return cv2.warpAffine(img, rot, (1100, 300), borderValue=240)
+
+
+@pytest.mark.parametrize("angle", [5.0, -5.0])
+def test_deskew_straightens_rotated_line(angle: float) -> None:
+    img = _rotated_line(angle)
+    before = abs(pca_angle_deg(img < 128))
+    assert 4.0 < before < 6.0
+    res = preprocess(img, PreprocessConfig(slant=False), keep_stages=True)
+    after = abs(pca_angle_deg(ink_mask(stage(res, "deskew"))))
+    assert after < 0.8
+
+
+def test_deskew_leaves_short_words_alone() -> None:
+    img = text_image("ok", size=(120, 200), org=(30, 80), scale=2.0, thickness=4)
+    res = preprocess(img, PreprocessConfig(slant=False), keep_stages=True)
+    assert np.array_equal(stage(res, "deskew"), stage(res, "crop"))
+
+
+def _slanted_bars(shear: float) -> np.ndarray:
+    img = np.full((120, 700), 240, np.uint8)
+    for i in range(9):
+        x = 80 + 65 * i
+        # top leans right by shear * height (italic-like)
+        cv2.line(img, (int(x + shear * 40), 20), (int(x - shear * 40), 100), 20, 5, cv2.LINE_AA)
+    return img
+
+
+@pytest.mark.parametrize("shear", [0.4, -0.3])
+def test_slant_correction_makes_strokes_upright(shear: float) -> None:
+    img = _slanted_bars(shear)
+    before = np.median(component_slopes(img < 128))
+    assert abs(abs(before) - abs(shear)) < 0.05
+    res = preprocess(img, PreprocessConfig(deskew=False), keep_stages=True)
+    after = component_slopes(ink_mask(stage(res, "slant")))
+    assert len(after) == 9  # nothing cut off by the shear
+    assert abs(float(np.median(after))) < 0.06
+
+
+def test_resize_keeps_aspect_ratio() -> None:
+    cfg = PreprocessConfig(height=40, deskew=False, slant=False)
+    img = np.full((200, 900), 255, np.uint8)
+    img[50:130, 100:500] = 0  # an 80 x 400 block: aspect 5
+    res = preprocess(img, cfg, keep_stages=True)
+    ch, cw = stage(res, "crop").shape
+    assert stage(res, "resize").shape == (40, round(cw * 40 / ch))
+    assert res.image.shape == (40, round(cw * 40 / ch) + 2 * cfg.pad)
+    assert abs(stage(res, "resize").shape[1] / 40 - 5.0) < 0.3
+
+
+def test_too_wide_is_squeezed_to_max_width_and_narrow_is_padded() -> None:
+    cfg = PreprocessConfig(max_width=300, min_width=24, deskew=False, slant=False)
+    wide = np.full((40, 8000), 255, np.uint8)
+    wide[10:30, 20:7980] = 0
+    res = preprocess(wide, cfg)
+    assert res.image.shape == (cfg.height, 300 + 2 * cfg.pad)
+    narrow = np.full((100, 100), 255, np.uint8)
+    narrow[10:90, 48:52] = 0  # "l": 80 x 4 -> a few columns at height 32
+    res = preprocess(narrow, cfg)
+    assert res.image.shape == (cfg.height, 24 + 2 * cfg.pad)
+    assert res.image.max() > 0.9
+
+
+@pytest.mark.parametrize(
+    "img",
+    [
+        np.full((50, 80), 255, np.uint8),
+        np.zeros((50, 80), np.uint8),
+        np.zeros((1, 1), np.uint8),
+        np.full((1, 100_000), 255, np.uint8),
+        np.full((100_000, 1), 0, np.uint8),
+        np.zeros((0, 10), np.uint8),
+        np.full((60, 60, 4), 0, np.uint8),  # fully transparent RGBA -> white
+    ],
+    ids=["white", "black", "1x1", "1x100000", "100000x1", "zero-size", "transparent"],
+)
+def test_no_ink_gives_empty_result(img: np.ndarray) -> None:
+    cfg = PreprocessConfig()
+    res = preprocess(img, cfg, keep_stages=True)
+    assert res.empty
+    assert res.image.shape == (cfg.height, cfg.min_width)
+    assert res.image.dtype == np.float32 and not res.image.any()
+
+
+def test_absurd_aspect_ratio_with_ink_is_bounded() -> None:
+    cfg = PreprocessConfig()
+    img = np.full((1, 100_000), 255, np.uint8)
+    img[0, 1000:60000] = 0
+    res = preprocess(img, cfg)
+    assert not res.empty
+    assert res.image.shape[0] == cfg.height and res.image.shape[1] <= cfg.max_width + 2 * cfg.pad
+    tall = np.full((100_000, 3), 255, np.uint8)
+    tall[100:90000, 1] = 0
+    res = preprocess(tall, cfg)
+    assert res.image.shape == (cfg.height, cfg.min_width + 2 * cfg.pad)
+
+
+def test_thin_one_pixel_strokes_survive() -> None:
+    img = np.full((40, 200), 255, np.uint8)
+    cv2.line(img, (10, 20), (190, 20), 0, 1)
+    cv2.line(img, (20, 5), (50, 35), 0, 1)  # diagonal 1-px line
+    res = preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True)
+    assert not res.empty
+    smooth = ink_mask(stage(res, "smooth"))
+    assert smooth[20, 15:185].mean() > 0.95
+    assert smooth[10:30, 20:50].sum() > 20
+
+
+def test_wrong_ndim_raises() -> None:
+    with pytest.raises(ImageLoadError):
+        preprocess(np.zeros((4, 4, 4, 4), np.uint8))
+
+
+def test_speed_of_a_line_image() -> None:
+    img = text_image("The quick brown fox jumps over the lazy dog", size=(100, 1850), scale=2.4)
+    preprocess(img)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        preprocess(img)
+    per_call = (time.perf_counter() - t0) / 5
+    assert per_call < 0.1  # ~5 ms measured; generous for a loaded CI box
+
+
+# ---------------------------------------------------------------------------------------------
+# to_grayscale
+# ---------------------------------------------------------------------------------------------
+
+
+def test_to_grayscale_dtypes_and_channels() -> None:
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[..., 1] = 255  # pure green
+    g = to_grayscale(rgb)
+    assert g.shape == (4, 5) and g.dtype == np.uint8 and 140 < g[0, 0] < 160
+    assert to_grayscale(np.ones((3, 3), bool))[0, 0] == 255
+    assert to_grayscale(np.full((3, 3), 0.5, np.float64))[0, 0] in (127, 128)
+    assert to_grayscale(np.full((3, 3), 65535, np.uint16))[0, 0] == 255
+    assert to_grayscale(np.full((3, 3, 1), 7, np.uint8))[0, 0] == 7
+    rgba = np.zeros((2, 2, 4), np.uint8)  # transparent black -> white
+    rgba[0, 0, 3] = 255  # one opaque black pixel
+    out = to_grayscale(rgba)
+    assert out[0, 0] == 0 and out[1, 1] == 255
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 3), np.uint8), np.zeros(5), np.zeros((2, 2, 7))])
+def test_to_grayscale_rejects_bad_arrays(bad: np.ndarray) -> None:
+    with pytest.raises(ImageLoadError):
+        to_grayscale(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# load_image / decode_image_bytes
+# ---------------------------------------------------------------------------------------------
+
+
+def _strokes_pil(size: tuple[int, int] = (80, 40)) -> Image.Image:
+    im = Image.new("L", size, 255)
+    ImageDraw.Draw(im).line([(10, 20), (70, 20)], fill=0, width=5)
+    return im
+
+
+def test_load_rgba_transparent_background_becomes_white(tmp_path: Path) -> None:
+    rgba = np.zeros((40, 80, 4), np.uint8)  # transparent *black* background
+    rgba[18:23, 10:70, 3] = 255  # opaque black strokes
+    path = tmp_path / "ink.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    g = load_image(path)
+    assert g.shape == (40, 80) and g.dtype == np.uint8
+    assert g[20, 40] == 0 and g[5, 5] == 255
+
+
+def test_load_la_and_palette_with_transparency(tmp_path: Path) -> None:
+    la = Image.new("LA", (60, 30), (0, 0))
+    ImageDraw.Draw(la).line([(5, 15), (55, 15)], fill=(0, 255), width=3)
+    la.save(tmp_path / "la.png")
+    g = load_image(tmp_path / "la.png")
+    assert g[15, 30] == 0 and g[2, 2] == 255
+
+    pal = Image.new("P", (60, 30), 0)
+    pal.putpalette([0, 0, 0, 0, 0, 0] + [0] * 762)  # index 0 and 1 both black
+    ImageDraw.Draw(pal).line([(5, 15), (55, 15)], fill=1, width=3)
+    pal.save(tmp_path / "pal.png", transparency=0)
+    g = load_image(tmp_path / "pal.png")
+    assert g[15, 30] == 0 and g[2, 2] == 255
+
+
+def test_load_palette_png(tmp_path: Path) -> None:
+    rgb = Image.new("RGB", (60, 30), (250, 250, 245))
+    ImageDraw.Draw(rgb).line([(5, 15), (55, 15)], fill=(20, 20, 120), width=3)
+    rgb.convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(tmp_path / "p.png")
+    assert pil_info(tmp_path / "p.png")[0] == "P"
+    g = load_image(tmp_path / "p.png")
+    assert g[15, 30] < 60 and g[2, 2] > 230
+
+
+def test_load_16bit_png(tmp_path: Path) -> None:
+    arr = np.full((30, 60), 60000, np.uint16)
+    arr[10:20, 10:50] = 3000
+    Image.fromarray(arr).save(tmp_path / "deep.png")
+    assert pil_info(tmp_path / "deep.png")[0].startswith("I")
+    g = load_image(tmp_path / "deep.png")
+    assert g.dtype == np.uint8
+    assert g[0, 0] == round(60000 / 257) and g[15, 30] == round(3000 / 257)
+    twelve = np.full((30, 60), 4000, np.uint16)  # 12-bit data must not come out black
+    twelve[10:20, 10:50] = 100
+    Image.fromarray(twelve).save(tmp_path / "twelve.png")
+    g = load_image(tmp_path / "twelve.png")
+    assert g[0, 0] > 240 and g[15, 30] < 10
+
+
+def test_load_cmyk_jpeg(tmp_path: Path) -> None:
+    im = Image.new("CMYK", (60, 30), (0, 0, 0, 0))
+    ImageDraw.Draw(im).rectangle([10, 10, 50, 20], fill=(0, 0, 0, 255))
+    im.save(tmp_path / "cmyk.jpg", quality=95)
+    assert pil_info(tmp_path / "cmyk.jpg")[0] == "CMYK"
+    g = load_image(tmp_path / "cmyk.jpg")
+    assert g[15, 30] < 40 and g[2, 2] > 215
+
+
+def test_load_applies_exif_orientation(tmp_path: Path) -> None:
+    im = Image.new("L", (60, 30), 255)  # stored landscape, block top-left
+    ImageDraw.Draw(im).rectangle([0, 0, 9, 9], fill=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    im.save(tmp_path / "rot.jpg", exif=exif.tobytes(), quality=95)
+    g = load_image(tmp_path / "rot.jpg")
+    assert g.shape == (60, 30)  # portrait now
+    assert g[:8, -8:].mean() < 40  # block moved to the top-right
+    assert g[:8, :8].mean() > 200
+
+
+def test_load_animated_gif_first_frame(tmp_path: Path) -> None:
+    frames = []
+    for x in (5, 45):
+        f = Image.new("L", (60, 30), 255)
+        ImageDraw.Draw(f).rectangle([x, 10, x + 9, 19], fill=0)
+        frames.append(f.convert("P"))
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert pil_info(tmp_path / "anim.gif")[1] == 2
+    g = load_image(tmp_path / "anim.gif")
+    assert g[15, 8] < 40 and g[15, 48] > 200
+
+
+def test_load_rgb_webp_bmp_tiff(tmp_path: Path) -> None:
+    im = _strokes_pil().convert("RGB")
+    for ext in ("webp", "bmp", "tiff", "jpg"):
+        path = tmp_path / f"x.{ext}"
+        im.save(path, **({"lossless": True} if ext == "webp" else {}))
+        g = load_image(path)
+        assert g.shape == (40, 80), ext
+        assert g[20, 40] < 50 and g[2, 2] > 220, ext
+
+
+def _assert_load_error(path: Path, words: str) -> None:
+    with pytest.raises(ImageLoadError) as info:
+        load_image(path)
+    msg = str(info.value)
+    assert str(path) in msg and "\n" not in msg
+    assert words in msg.lower()
+
+
+def test_load_errors_name_the_file(tmp_path: Path) -> None:
+    _assert_load_error(tmp_path / "missing.png", "no such file")
+    _assert_load_error(tmp_path, "directory")
+    (tmp_path / "zero.png").write_bytes(b"")
+    _assert_load_error(tmp_path / "zero.png", "0 bytes")
+    (tmp_path / "text.png").write_text("this is not an image\n")
+    _assert_load_error(tmp_path / "text.png", "not an image")
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), np.uint8)).save(buf, "PNG")
+    (tmp_path / "cut.png").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    _assert_load_error(tmp_path / "cut.png", "truncated")
+
+
+def _png_header_bomb(path: Path, width: int, height: int) -> None:
+    """A valid 1-bit PNG of width x height zeros, written without ever holding its pixels."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    row = b"\x00" * (1 + (width + 7) // 8)
+    comp = zlib.compressobj(9)
+    block = row * 1000
+    parts = [comp.compress(block) for _ in range(height // 1000)]
+    parts.append(comp.compress(row * (height % 1000)))
+    parts.append(comp.flush())
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("side", [(30000, 30000), (10000, 9000)], ids=["over-pil-limit", "over-our-limit"])
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, side: tuple[int, int]) -> None:
+    path = tmp_path / "bomb.png"
+    _png_header_bomb(path, *side)
+    assert path.stat().st_size < 2_000_000
+    limit_before = Image.MAX_IMAGE_PIXELS
+    t0 = time.perf_counter()
+    with pytest.raises(ImageTooLargeError) as info:
+        load_image(path)
+    assert time.perf_counter() - t0 < 1.0  # header only: decoding 900 MP would take far longer
+    w, h = side
+    msg = str(info.value)
+    assert str(path) in msg
+    assert f"is {w}x{h} = {w * h / 1e6:.1f} MP, over the 80.0 MP limit" in msg
+    assert Image.MAX_IMAGE_PIXELS == limit_before
+
+
+def test_custom_pixel_limit(tmp_path: Path) -> None:
+    _strokes_pil().save(tmp_path / "small.png")
+    with pytest.raises(ImageTooLargeError, match="80x40"):
+        load_image(tmp_path / "small.png", max_pixels=3000)
+    assert load_image(tmp_path / "small.png", max_pixels=3200).shape == (40, 80)
+
+
+def test_decode_image_bytes() -> None:
+    buf = io.BytesIO()
+    _strokes_pil().save(buf, "PNG")
+    g = decode_image_bytes(buf.getvalue())
+    assert g.shape == (40, 80) and g[20, 40] == 0
+    with pytest.raises(ImageLoadError, match="clipboard"):
+        decode_image_bytes(b"garbage bytes", name="clipboard")
+    with pytest.raises(ImageLoadError, match="clipboard"):
+        decode_image_bytes(b"", name="clipboard")
+    with pytest.raises(ImageTooLargeError):
+        decode_image_bytes(buf.getvalue(), max_pixels=100)
+
+
+# ---------------------------------------------------------------------------------------------
+# render_strokes / split_lines
+# ---------------------------------------------------------------------------------------------
+
+
+def test_render_strokes_dot_is_a_round_blob() -> None:
+    img = render_strokes([[(100.0, 50.0)]], pen_width=6.0, margin=8)
+    assert img.dtype == np.uint8
+    h, w = img.shape
+    assert 20 <= h <= 24 and 20 <= w <= 24  # 2 * (margin + pen / 2) + 1
+    ys, xs = np.nonzero(img < 128)
+    assert len(ys) > 15
+    assert abs(ys.mean() - h / 2) < 1.5 and abs(xs.mean() - w / 2) < 1.5
+    assert np.ptp(ys) <= 7 and np.ptp(xs) <= 7
+    assert img[0, 0] == 255
+
+
+def test_render_strokes_line_is_antialiased_with_round_caps() -> None:
+    img = render_strokes(
+        [[(0.0, 0.0), (100.0, 30.0)], [(0.0, 30.0), (50.0, 30.0), (50.0, 0.0)]], pen_width=3.0
+    )
+    assert img.shape == (30 + 2 * 8 + 3 + 1, 100 + 2 * 8 + 3 + 1)
+    ink = img < 128
+    assert ink[8 + 1 + 15, 8 + 1 + 50]  # middle of the first line
+    assert ink[8 + 1 + 30, 8 + 1 + 25]  # middle of the horizontal segment
+    assert len(np.unique(img)) > 5  # antialiased edges
+    assert img[0, 0] == 255 and img[-1, -1] == 255
+
+
+def test_render_strokes_empty() -> None:
+    for strokes in ([], [[]], [[(float("nan"), 1.0)]]):
+        img = render_strokes(strokes)
+        assert img.shape == (32, 32) and (img == 255).all()
+        assert preprocess(img).empty
+
+
+def test_rendered_canvas_preprocesses() -> None:
+    strokes = [[(x, 40 + 15 * math.sin(x / 15)) for x in np.arange(0, 300, 4.0)], [(150.0, 5.0)]]
+    res = preprocess(render_strokes(strokes))
+    assert not res.empty and res.image.max() > 0.9
+
+
+def test_split_lines_two_lines_with_diacritics() -> None:
+    page = np.full((300, 700), 245, np.uint8)
+    cv2.putText(page, "first", (30, 110), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.putText(page, "second line", (30, 240), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    for x in (60, 120, 180):  # accent marks floating above line 1, separated by a gap
+        cv2.circle(page, (x, 45), 4, 20, -1)
+    lines = split_lines(page)
+    assert len(lines) == 2
+    widths = []
+    for crop in lines:
+        assert crop.dtype == np.uint8 and crop.shape[1] == 700
+        ys, xs = np.nonzero(crop < 128)
+        widths.append(xs.max() - xs.min())
+    assert widths[0] < widths[1]  # top to bottom: "first" is shorter
+    assert (lines[0] < 128)[:15].any() or lines[0].shape[0] > 70  # accents kept with line 1
+    assert sum(c.shape[0] for c in lines) <= 300
+
+
+def test_split_lines_single_and_blank() -> None:
+    one = text_image()
+    lines = split_lines(one)
+    assert len(lines) == 1 and np.array_equal(lines[0], one)
+    assert split_lines(np.full((100, 300), 250, np.uint8)) == []

@@ -1,0 +1,190 @@
+"""Text generation (no fonts needed) and synthetic rendering with the shared handwriting fonts."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hwr_core.charset import ASCII_PRINTABLE, DEFAULT_ALPHABET, VIETNAMESE_LETTERS, normalize_text
+from hwr_core.data import (
+    SyntheticRenderer,
+    SyntheticSource,
+    TextGenerator,
+    load_fonts,
+    load_wordlist,
+    parse_spec,
+    split_fonts,
+)
+from hwr_core.data.synth import FontInfo
+from hwr_core.errors import DatasetError
+
+FONTS = Path(__file__).resolve().parents[2].parent / "shared" / "fonts"
+needs_fonts = pytest.mark.skipif(not FONTS.is_dir(), reason=f"shared fonts not found at {FONTS}")
+
+
+# ------------------------------------------------------------------------- no fonts needed
+
+
+def test_wordlists_cover_every_vietnamese_letter() -> None:
+    words, phrases = load_wordlist("vi")
+    text = " ".join(words + phrases)
+    assert len(words) + len(phrases) > 2000
+    assert [c for c in VIETNAMESE_LETTERS if c not in text] == []
+    en_words, _ = load_wordlist("en")
+    assert len(en_words) > 2000 and all(w == normalize_text(w) for w in words)
+
+
+def test_textgen_alphabet_determinism_and_coverage() -> None:
+    gen = TextGenerator()
+    alphabet = set(DEFAULT_ALPHABET)
+    a = [gen.sample(np.random.default_rng([7, i]), "mixed") for i in range(300)]
+    b = [gen.sample(np.random.default_rng([7, i]), "mixed") for i in range(300)]
+    assert a == b
+    assert a != [gen.sample(np.random.default_rng([8, i]), "mixed") for i in range(300)]
+    for t in a:
+        assert t and set(t) <= alphabet and t == normalize_text(t) and t == " ".join(t.split())
+
+    rng = np.random.default_rng(0)
+    seen: set[str] = set()
+    for _ in range(20000):  # ~5000 words cover all 134 letters on average; 20000 leaves a wide margin
+        seen.update(gen.word(rng, "vi"))
+    missing = [c for c in VIETNAMESE_LETTERS if c not in seen]
+    assert missing == [], f"letters never generated: {''.join(missing)}"
+
+
+def test_textgen_kinds_and_lengths() -> None:
+    gen = TextGenerator(langs=("en",))
+    rng = np.random.default_rng(1)
+    words = [gen.sample(rng, "word") for _ in range(200)]
+    lines = [gen.line(rng, max_chars=30) for _ in range(200)]
+    assert all(set(w) <= set(ASCII_PRINTABLE + "°") for w in words + lines)  # "30°C" is English too
+    assert max(len(w.split()) for w in words) <= 2  # a token (rare phrases aside: "C:\\", "1+1=2")
+    assert all(len(line) <= 30 or " " not in line for line in lines)
+    assert any(any(c.isdigit() for c in w) for w in words)
+    assert any(w.isupper() for w in words) and any(w[:1].isupper() and w[1:].islower() for w in words)
+    vi = TextGenerator(langs=("vi",))
+    addresses = [vi.address(rng) for _ in range(50)]
+    assert any(a.startswith("Số ") and "Phường" in a for a in addresses)
+    with pytest.raises(DatasetError):
+        TextGenerator(langs=("fr",))
+    with pytest.raises(DatasetError):
+        gen.sample(rng, "page")
+
+
+def test_load_fonts_errors(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no .ttf or .otf"):
+        load_fonts(tmp_path)
+    with pytest.raises(DatasetError, match="no such font folder"):
+        load_fonts(tmp_path / "nope")
+
+
+def test_split_fonts_without_files() -> None:
+    fonts = [FontInfo(Path(f"{n}.ttf"), n, i % 3 == 0) for i, n in enumerate(f"Fam{i}" for i in range(30))]
+    train, held = split_fonts(fonts, 0.3, seed=0)
+    assert {f.family for f in train}.isdisjoint(f.family for f in held)
+    assert len(train) + len(held) == 30
+    assert any(f.vietnamese for f in held) and any(not f.vietnamese for f in held)
+    # Stable: adding families never moves an existing one to the other side (threshold per family;
+    # here both groups have a family under the threshold, so the one-per-group fallback is unused).
+    more = fonts + [FontInfo(Path(f"New{i}.ttf"), f"New{i}", i % 2 == 0) for i in range(10)]
+    _, held2 = split_fonts(more, 0.3, seed=0)
+    assert {f.family for f in held} <= {f.family for f in held2}
+    _, named = split_fonts(fonts, ["fam3", "Fam4"])
+    assert [f.family for f in named] == ["Fam3", "Fam4"]
+    with pytest.raises(DatasetError):
+        split_fonts(fonts, ["Nope"])
+
+
+# ------------------------------------------------------------------------- real fonts
+
+
+@pytest.fixture(scope="module")
+def fonts() -> list[FontInfo]:
+    return load_fonts(FONTS)
+
+
+@needs_fonts
+def test_load_fonts_manifest(fonts: list[FontInfo]) -> None:
+    viet = {f.family for f in fonts if f.vietnamese}
+    assert len(viet) == 28 and {"PlaywriteVN", "Allura", "Yomogi"} <= viet
+    assert "Caveat" not in viet  # 32.8 % coverage: composing marks is unreliable
+    chosen = load_fonts(FONTS, families=["allura", "Caveat"], exclude=["caveat"])
+    assert [f.family for f in chosen] == ["Allura"]
+    with pytest.raises(DatasetError, match="unknown font family"):
+        load_fonts(FONTS, families=["NoSuchFont"])
+
+
+@needs_fonts
+def test_load_fonts_without_manifest_detects_vietnamese(tmp_path: Path) -> None:
+    # Font files are OFL and copied to tmp only; Caveat maps just a third of the Vietnamese letters.
+    for name in ("Allura-Regular.ttf", "Caveat-Regular.ttf"):
+        shutil.copy(FONTS / name, tmp_path / name)
+    found = {f.family: f.vietnamese for f in load_fonts(tmp_path)}
+    assert found == {"Allura": True, "Caveat": False}
+
+
+@needs_fonts
+def test_heldout_fonts_disjoint_and_stable(fonts: list[FontInfo]) -> None:
+    train, held = split_fonts(fonts, 0.15, seed=0)
+    assert {f.family for f in train}.isdisjoint({f.family for f in held})
+    assert any(f.vietnamese for f in held) and any(not f.vietnamese for f in held)
+    assert split_fonts(list(reversed(fonts)), 0.15, seed=0)[1] == list(reversed(held))
+    without_one = [f for f in fonts if f.family != train[0].family]
+    assert split_fonts(without_one, 0.15, seed=0)[1] == held
+
+
+@needs_fonts
+def test_render_vietnamese_not_clipped(fonts: list[FontInfo]) -> None:
+    renderer = SyntheticRenderer(fonts)
+    text = "Ễ Ặ Quỳnh gặp Đỗ ỹ"
+    for font in (f for f in fonts if f.vietnamese):
+        img = renderer.render(text, np.random.default_rng(3), font=font, size=40)
+        assert img.dtype == np.uint8 and img.ndim == 2
+        ink = img < (int(img.max()) + int(img.min())) // 2
+        assert ink.any(), font.family
+        # Margins of at least 2 px on every side: nothing touches (so nothing was cut at) the border.
+        assert not (ink[:2].any() or ink[-2:].any() or ink[:, :2].any() or ink[:, -2:].any()), font.family
+        assert np.median(img) > img.min() + 60  # light background, dark ink
+    # A tall diacritic makes the image taller than the bare letter with the same randomness.
+    font = next(f for f in fonts if f.family == "PatrickHand")
+    tall = renderer.render("Ễ", np.random.default_rng(5), font=font, size=48)
+    bare = renderer.render("E", np.random.default_rng(5), font=font, size=48)
+    assert tall.shape[0] > bare.shape[0]
+
+
+@needs_fonts
+def test_render_deterministic_and_vietnamese_font_choice(fonts: list[FontInfo]) -> None:
+    renderer = SyntheticRenderer(fonts)
+    a, ta = renderer.sample(np.random.default_rng(11), "mixed")
+    b, tb = renderer.sample(np.random.default_rng(11), "mixed")
+    assert ta == tb and np.array_equal(a, b)
+    rng = np.random.default_rng(2)
+    for _ in range(30):
+        font = renderer.pick_font("Nguyễn Thị Ỹ", rng)
+        assert font is not None and font.vietnamese
+    assert renderer.pick_font("plain", rng) is not None
+    copy = pickle.loads(pickle.dumps(renderer))  # DataLoader workers pickle the source
+    c, tc = copy.sample(np.random.default_rng(11), "mixed")
+    assert tc == ta and np.array_equal(c, a)
+
+
+@needs_fonts
+def test_synthetic_source(tmp_path: Path) -> None:
+    spec = parse_spec(f"synth:{FONTS}?n=20&lang=vi&kind=word&split=train")
+    src = SyntheticSource(spec, seed=5)
+    assert len(src) == 20
+    r1, r2 = src.get(3, 1), src.get(3, 1)
+    assert r1.text == r2.text and np.array_equal(r1.image, r2.image)
+    assert r1.path is None and r1.split == "train" and r1.source == "synth"
+    assert src.get(3, 2).text != r1.text or not np.array_equal(src.get(3, 2).image, r1.image)
+    train_fams = {f.family for f in src.fonts}
+    held = SyntheticSource(parse_spec(f"synth:{FONTS}?n=5&split=val"))
+    assert train_fams.isdisjoint(f.family for f in held.fonts)
+    with pytest.raises(IndexError):
+        src.get(20)
+    with pytest.raises(DatasetError):
+        SyntheticSource(parse_spec(f"synth:{FONTS}?lang=fr"))
