@@ -76,9 +76,16 @@ class ModelBundle:
 
 
 def new_bundle(
-    variant: str, codec: CTCCodec, preprocess: PreprocessConfig | None = None, dropout: float = 0.2
+    variant: str,
+    codec: CTCCodec,
+    preprocess: PreprocessConfig | None = None,
+    dropout: float = 0.2,
+    seed: int = 0,
 ) -> ModelBundle:
-    model = CRNN(ModelConfig(variant=variant, num_classes=codec.num_classes, dropout=dropout))
+    """A freshly initialised model; the same seed gives the same weights (global RNG left untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = CRNN(ModelConfig(variant=variant, num_classes=codec.num_classes, dropout=dropout))
     return ModelBundle(model=model, codec=codec, preprocess=preprocess or PreprocessConfig())
 
 
@@ -91,6 +98,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a model file is an ordinary document
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -372,7 +372,7 @@ class Trainer:
                 progress.step += 1
                 progress.batch = b + 1
                 seen += len(items)
-                epoch_losses.append(float(loss))
+                epoch_losses.append(float(loss.detach()))
                 elapsed = time.perf_counter() - epoch_start
                 rate = seen / elapsed if elapsed > 0 else 0.0
                 per_batch = elapsed / max(1, len(epoch_losses))
@@ -382,7 +382,7 @@ class Trainer:
                     b + 1,
                     len(plan),
                     progress.step,
-                    float(loss),
+                    epoch_losses[-1],
                     self._lr(optimizer),
                     rate,
                     remaining * per_batch,

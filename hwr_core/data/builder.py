@@ -76,7 +76,9 @@ def _load_tsv_train(spec: DataSpec, codec: CTCCodec | None) -> tuple[DataSpec, l
         return (spec, *load_records(spec, codec))
 
 
-def _initial_bundle(init: str | None, variant: str, height: int, resume_dir: Path | None) -> ModelBundle:
+def _initial_bundle(
+    init: str | None, variant: str, height: int, resume_dir: Path | None, seed: int
+) -> ModelBundle:
     checkpoint = resume_dir / "last.ckpt.safetensors" if resume_dir else None
     if checkpoint is not None and checkpoint.exists():
         return load_checkpoint(checkpoint)[0]  # same charset/architecture as the run being resumed
@@ -84,7 +86,7 @@ def _initial_bundle(init: str | None, variant: str, height: int, resume_dir: Pat
         bundle = load_model(init)
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         return bundle
-    return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height))
+    return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height), seed=seed)
 
 
 def _subsample(records: list[Record], limit: int) -> list[Record]:
@@ -106,7 +108,7 @@ def build_training(
     extra_records: Sequence[Record] = (),
 ) -> TrainingSetup:
     """Build the setup. `val=None`: the val split of each tsv source; `val=[]`: no validation."""
-    bundle = _initial_bundle(init, variant, height, resume_dir)
+    bundle = _initial_bundle(init, variant, height, resume_dir, cfg.seed)
     specs = [s if isinstance(s, DataSpec) else parse_spec(s) for s in data]
     if not specs and not extra_records:
         raise DatasetError("no training data given")

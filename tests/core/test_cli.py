@@ -1,0 +1,98 @@
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+from testdata import word_image, write_word_set
+
+from hwr_core.charset import CTCCodec
+from hwr_core.cli import main
+from hwr_core.modelfile import new_bundle, save_model
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    return save_model(new_bundle("tiny", CTCCodec()), tmp_path / "m.safetensors")
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    path = tmp_path / "word.png"
+    cv2.imwrite(str(path), word_image("cat"))
+    return path
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_help_for_every_command(capsys):
+    for cmd in ("recognize", "eval", "train", "export", "info"):
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0
+        assert "usage: hwr" in capsys.readouterr().out
+
+
+def test_recognize_plain_and_json(capsys, model_file, image_file):
+    code, out, _ = _run(capsys, "recognize", image_file, "--model", model_file)
+    assert code == 0 and len(out.splitlines()) == 1
+    code, out, _ = _run(capsys, "recognize", image_file, "--model", model_file, "--json", "--beam", "4")
+    obj = json.loads(out)
+    assert code == 0 and {"text", "confidence", "n_best", "chars"} <= obj.keys()
+    assert all({"char", "start", "end", "confidence"} <= c.keys() for c in obj["chars"])
+
+
+def test_eval_json_keys(capsys, tmp_path, model_file):
+    tsv = write_word_set(tmp_path / "d", n=8)
+    code, out, _ = _run(capsys, "eval", "--data", tsv, "--split", "val", "--model", model_file, "--json")
+    obj = json.loads(out)
+    assert code == 0
+    assert {"cer", "wer", "accuracy", "n", "latency_ms_p50"} <= obj.keys() and obj["n"] == 2
+
+
+def test_export_checks_parity(capsys, tmp_path, model_file):
+    code, out, _ = _run(capsys, "export", "--onnx", tmp_path / "m.onnx", "--model", model_file)
+    assert code == 0 and "max |onnx - torch|" in out and (tmp_path / "m.onnx").exists()
+
+
+def test_info_prints_card(capsys, model_file):
+    code, out, _ = _run(capsys, "info", "--model", model_file)
+    assert code == 0 and json.loads(out)["variant"] == "tiny"
+
+
+@pytest.mark.parametrize(
+    ("make_args", "needle"),
+    [
+        (lambda t, m, i: ["recognize", t / "missing.png", "--model", m], "missing.png"),
+        (lambda t, m, i: ["recognize", t / "bad.png", "--model", m], "bad.png"),
+        (lambda t, m, i: ["recognize", i, "--model", t / "nomodel.safetensors"], "no such model file"),
+        (lambda t, m, i: ["recognize", i, "--model", t / "bad.png"], "not a valid model"),
+        (lambda t, m, i: ["eval", "--data", t / "d" / "labels.tsv", "--split", "tset", "--model", m], "tset"),
+        (lambda t, m, i: ["eval", "--data", t / "nothing.tsv", "--model", m], "nothing.tsv"),
+        (lambda t, m, i: ["train", "--data", t / "nothing.tsv", "--out", t / "run"], "nothing.tsv"),
+        (lambda t, m, i: ["export", "--onnx", t / "x.onnx", "--model", t / "bad.png"], "not a valid model"),
+        (lambda t, m, i: ["recognize", i, "--model", m, "--lexicon", t / "nolex.txt"], "nolex.txt"),
+    ],
+)
+def test_errors_exit_nonzero_with_one_line(capsys, tmp_path, model_file, image_file, make_args, needle):
+    (tmp_path / "bad.png").write_bytes(b"this is not an image")
+    write_word_set(tmp_path / "d", n=4)
+    code, _, err = _run(capsys, *make_args(tmp_path, model_file, image_file))
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("hwr: error:") and needle in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_subprocess_error_has_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "hwr_core.cli", "recognize", str(tmp_path / "nope.png")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "nope.png" in proc.stderr or "no default model" in proc.stderr

@@ -1,0 +1,139 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from hwr_core.config import TrainConfig
+from hwr_core.data.builder import build_training
+from hwr_core.errors import TrainingError
+from hwr_core.modelfile import load_checkpoint, load_model
+from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished
+
+from testdata import write_word_set
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _setup(tmp_path, **cfg_kwargs):
+    tsv = write_word_set(tmp_path / "data")
+    cfg = TrainConfig(
+        **{"epochs": 2, "batch_size": 8, "lr": 3e-3, "seed": 7, "augment_enabled": False, **cfg_kwargs}
+    )
+    return build_training([str(tsv)], None, cfg, variant="tiny"), cfg
+
+
+def test_build_training_splits_train_and_val(tmp_path):
+    setup, _ = _setup(tmp_path)
+    assert len(setup.val_set) == 12
+    assert sum(len(s) for s, _ in setup.train_set.sources) == 36
+    assert any("usable" in line for line in setup.report_lines())
+
+
+def test_one_batch_step_changes_weights_and_reports(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    before = [p.detach().clone() for p in setup.bundle.model.parameters()]
+    trainer = Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run")
+    ev = next(iter(trainer.fit()))
+    assert isinstance(ev, BatchEnd) and ev.step == 1 and ev.loss > 0
+    changed = sum(not torch.equal(a, b) for a, b in zip(before, setup.bundle.model.parameters(), strict=True))
+    assert changed > 0
+
+
+def test_few_step_fit_loss_falls(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=6, lr=5e-3, schedule="constant", early_stopping_patience=0)
+    trainer = Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run")
+    events = list(trainer.fit())
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert len(epochs) == 6
+    assert epochs[-1].train_loss < 0.7 * epochs[0].train_loss
+    finished = events[-1]
+    assert isinstance(finished, TrainingFinished) and finished.reason == "completed"
+    assert finished.model_path is not None and load_model(finished.model_path).codec == setup.bundle.codec
+    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == list(range(6))
+
+
+def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
+    """A run stopped mid-epoch and resumed ends with the same weights as one never stopped."""
+    setup_a, cfg = _setup(tmp_path / "a", epochs=2)
+    full = Trainer(setup_a.bundle, setup_a.train_set, None, cfg, tmp_path / "full")
+    for _ in full.fit():
+        pass
+
+    setup_b, _ = _setup(tmp_path / "b", epochs=2)
+    batches = 0
+
+    def stop_after_three() -> bool:
+        return batches >= 3
+
+    first = Trainer(setup_b.bundle, setup_b.train_set, None, cfg, tmp_path / "resumed")
+    for ev in first.fit(stop_after_three):
+        batches += isinstance(ev, BatchEnd)
+    assert isinstance(ev, TrainingFinished) and ev.reason == "stopped"
+    _, state = load_checkpoint(tmp_path / "resumed" / "last.ckpt.safetensors")
+    assert state.progress["batch"] == 3 and state.progress["epoch"] == 0
+
+    setup_c, _ = _setup(tmp_path / "c", epochs=2)
+    second = Trainer(setup_c.bundle, setup_c.train_set, None, cfg, tmp_path / "resumed", resume=True)
+    events = list(second.fit())
+    first_batch = next(e for e in events if isinstance(e, BatchEnd))
+    assert first_batch.step == 4 and first_batch.batch == 4
+    for a, b in zip(
+        setup_a.bundle.model.state_dict().values(), setup_c.bundle.model.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_nan_losses_are_skipped_then_stop_with_checkpoint(tmp_path, monkeypatch):
+    setup, cfg = _setup(tmp_path, epochs=1, max_nan_batches=3)
+    trainer = Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run")
+    import hwr_core.training as training
+
+    real = training.F.ctc_loss
+    monkeypatch.setattr(training.F, "ctc_loss", lambda *a, **k: real(*a, **k) * float("nan"))
+    seen = []
+    with pytest.raises(TrainingError, match="non-finite"):
+        for ev in trainer.fit():
+            seen.append(ev)
+    assert sum(isinstance(e, BatchEnd) and e.skipped for e in seen) == 3
+    assert any(isinstance(e, CheckpointSaved) and e.reason == "nan" for e in seen)
+    for p in setup.bundle.model.parameters():
+        assert torch.isfinite(p).all()
+    load_checkpoint(tmp_path / "run" / "last.ckpt.safetensors")
+
+
+def test_unwritable_output_fails_before_training(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    trainer = Trainer(setup.bundle, setup.train_set, None, cfg, blocker / "run")
+    with pytest.raises(TrainingError, match="cannot write"):
+        next(iter(trainer.fit()))
+
+
+def test_freeze_backbone_phase(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1, freeze_backbone_epochs=1)
+    before = {k: v.clone() for k, v in setup.bundle.model.backbone.state_dict().items()}
+    for _ in Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run").fit():
+        pass
+    for k, v in setup.bundle.model.backbone.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_ddp_two_processes_gloo(tmp_path):
+    """torchrun-style DDP on CPU: 2 ranks, gloo; rank 0 writes the model, and both ranks agree."""
+    tsv = write_word_set(tmp_path / "data")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone",
+        "-m", "hwr_core.cli", "train", "--data", str(tsv), "--out", str(tmp_path / "run"),
+        "--variant", "tiny", "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--quiet", "--no-augment",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    bundle = load_model(tmp_path / "run" / "model.safetensors")
+    assert bundle.metadata["training"]["steps"] == 36 // 4 // 2  # each rank took half the batches

@@ -1,0 +1,36 @@
+"""Tiny datasets the tests draw themselves (no ../shared needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+WORDS = ["cat", "dog", "sun", "map", "hat", "pen", "cup", "box", "red", "bed", "top", "net"]
+
+
+def word_image(text: str, rng: np.random.Generator | None = None) -> np.ndarray:
+    """A printed-ish word, dark on white, with a little variation."""
+    rng = rng or np.random.default_rng(0)
+    scale = float(rng.uniform(0.9, 1.2))
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    img = np.full((h + base + 16, w + 16), 255, np.uint8)
+    cv2.putText(
+        img, text, (8, h + 8), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, int(rng.integers(1, 3)), cv2.LINE_AA
+    )
+    return img
+
+
+def write_word_set(folder: Path, n: int = 48, val_every: int = 4, seed: int = 0) -> Path:
+    """labels.tsv + PNGs of random words from WORDS, every val_every-th row in split val."""
+    rng = np.random.default_rng(seed)
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i in range(n):
+        text = WORDS[int(rng.integers(len(WORDS)))]
+        rel = f"images/{i:04d}.png"
+        cv2.imwrite(str(folder / rel), word_image(text, rng))
+        lines.append(f"{rel}\t{text}\t{'val' if i % val_every == 0 else 'train'}")
+    (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder / "labels.tsv"
