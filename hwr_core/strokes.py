@@ -8,7 +8,8 @@ the dot below "ạ") become one-point strokes. Each polyline is lightly smoothed
 (Ramer-Douglas-Peucker), and the strokes are ordered left to right like handwriting.
 
 Coordinates are canvas pixels, (x, y) with y down, the same convention as
-`hwr_core.preprocess.render_strokes`. A pen of about `0.08 * size` px matches the font's weight.
+`hwr_core.preprocess.render_strokes`. Fonts differ in weight: a pen of 0.02-0.1 * size px
+(about 0.07 for PatrickHand or Kalam, 0.04 for DancingScript) redraws the font's look.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def _build_luts() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
                 zs2[code] = 1
         # Staircase: a pixel at the inner corner of two 4-neighbours whose shared diagonal is empty is
         # redundant for 8-connectivity; removing it leaves degree-2 lines, so junctions are real ones.
-        simple = b >= 2 and _ring_components(code) == 1
+        # (not a crossing or T centre: those have three or four 4-neighbours and must stay)
+        simple = p[_N] + p[_E] + p[_S] + p[_W] == 2 and _ring_components(code) == 1
         for i, (u, v, diag) in enumerate(((_N, _E, _NE), (_E, _S, _SE), (_S, _W, _SW), (_W, _N, _NW))):
             if simple and p[u] and p[v] and not p[diag]:
                 corners[i][code] = 1
@@ -92,6 +94,10 @@ def _build_luts() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
 
 
 _ZS1, _ZS2, _CORNERS = _build_luts()  # read-only constants
+_CROSS_MIN_COS = 0.8  # a walk crosses a walked junction only when it goes on within ~37 degrees
+_HEADING_STEPS = 8  # the pen's direction is taken over this many pixels: longer than a junction's bridge
+_HOP_PIXELS = 4  # the most walked pixels a crossing walk passes over (a junction knot, 2x rendering)
+_LOOKAHEAD_STEPS = 5  # how far past a junction the way on is measured (junctions kink the skeleton)
 
 
 def _codes(padded: np.ndarray) -> np.ndarray:
@@ -177,11 +183,6 @@ def _simplify(pts: np.ndarray, tol: float) -> np.ndarray:
     return _rdp(pts, tol)
 
 
-def _turn_score(dx: float, dy: float, ux: float, uy: float, diagonal: bool) -> float:
-    """How well a step (ux, uy) continues the motion (dx, dy); straight steps win ties."""
-    return dx * ux + dy * uy - (0.01 if diagonal else 0.0)
-
-
 def trace_skeleton(skeleton: np.ndarray, simplify: float = 0.7, prune: int = 0) -> list[Stroke]:
     """1-px skeleton (nonzero = on) -> polylines of (x, y) pixel coordinates, each pixel walked once.
 
@@ -202,10 +203,6 @@ def trace_skeleton(skeleton: np.ndarray, simplify: float = 0.7, prune: int = 0) 
     padded = np.zeros((h + 2, w2), bool)
     padded[1:-1, 1:-1] = sk
     offsets = [dr * w2 + dc for dr, dc in _OFFSETS]
-    unit = {
-        dr * w2 + dc: (dc / math.hypot(dr, dc), dr / math.hypot(dr, dc), dr != 0 and dc != 0)
-        for dr, dc in _OFFSETS
-    }
     flat = np.flatnonzero(padded)
     # Python sets/dicts of flat indices: per-pixel access is far cheaper than numpy indexing here.
     pix: set[int] = set(flat.tolist())
@@ -231,18 +228,85 @@ def trace_skeleton(skeleton: np.ndarray, simplify: float = 0.7, prune: int = 0) 
         r, c = divmod(p, w2)
         return c - 1, r - 1
 
+    def heading(path: list[int]) -> tuple[float, float]:
+        """Unit direction of the last few steps (0, 0) when there are none."""
+        cx, cy = xy(path[-1])
+        rx, ry = xy(path[max(0, len(path) - _HEADING_STEPS)])
+        norm = math.hypot(cx - rx, cy - ry)
+        return ((cx - rx) / norm, (cy - ry) / norm) if norm else (0.0, 0.0)
+
+    def ahead(q: int, avoid: set[int], visited: set[int], dx: float, dy: float) -> int:
+        """Where unwalked pixels lead a few steps on from q, always taking the straightest step
+        along (dx, dy) and never into `avoid`; nothing is walked."""
+        seen = avoid | {q}
+        for _ in range(_LOOKAHEAD_STEPS):
+            qx, qy = xy(q)
+            nxt = [r for r in nbrs[q] if r not in visited and r not in seen]
+            if not nxt:
+                break
+            q = max(nxt, key=lambda r, qx=qx, qy=qy: dx * (xy(r)[0] - qx) + dy * (xy(r)[1] - qy))
+            seen.add(q)
+        return q
+
+    def cross_over(path: list[int], visited: set[int]) -> list[int]:
+        """Walked pixels to pass, then an unwalked pixel beyond them, continuing the line nearly
+        straight; [] when there is none. Lets a walk cross a line walked before ("t", "x", "f"),
+        so a stem or a diagonal stays one stroke; junction knots take up to _HOP_PIXELS pixels."""
+        cur = path[-1]
+        if len(path) < 3:
+            return []
+        dx, dy = heading(path)
+        cx, cy = xy(cur)
+        best: list[int] = []
+        best_cos = _CROSS_MIN_COS
+        parent: dict[int, int] = {p: -1 for p in path[-3:]}
+        frontier = [cur]
+        for _ in range(_HOP_PIXELS):
+            reached = []
+            for f in frontier:
+                for j in nbrs[f]:
+                    if j in visited and j not in parent:
+                        parent[j] = f
+                        reached.append(j)
+            for j in reached:
+                for q in nbrs[j]:
+                    if q in visited:
+                        continue
+                    ax, ay = xy(ahead(q, {j}, visited, dx, dy))
+                    ox, oy = ax - cx, ay - cy
+                    cos = (dx * ox + dy * oy) / math.hypot(ox, oy)
+                    if cos > best_cos:
+                        chain = [q, j]
+                        while parent[chain[-1]] != cur:
+                            chain.append(parent[chain[-1]])
+                        best, best_cos = chain[::-1], cos
+            if best:
+                return best
+            frontier = reached
+        return []
+
     def extend(path: list[int], visited: set[int]) -> None:
         while True:
             cur = path[-1]
             cand = [q for q in nbrs[cur] if q not in visited]
             if not cand:
-                return
+                hop = cross_over(path, visited)
+                if not hop:
+                    return
+                path.extend(hop[:-1])  # the junction is shared, not walked again
+                cand = hop[-1:]
             if len(cand) > 1:
-                # keep going the way the pen was moving (straight through crossings)
+                # At a junction keep going the way the pen was moving, judged a few pixels on (the
+                # first step out of a junction is often askew); straight steps win ties.
+                dx, dy = heading(path)
                 cx, cy = xy(cur)
-                rx, ry = xy(path[max(0, len(path) - 5)])
-                dx, dy = cx - rx, cy - ry
-                cand.sort(key=lambda q: -_turn_score(dx, dy, *unit[q - cur]))
+                scores = []
+                for q in cand:
+                    ax, ay = xy(ahead(q, {cur, *cand} - {q}, visited, dx, dy))
+                    ox, oy = ax - cx, ay - cy
+                    diagonal = abs(q - cur) not in (1, w2)
+                    scores.append((dx * ox + dy * oy) / math.hypot(ox, oy) - (0.01 if diagonal else 0.0))
+                cand = [cand[int(np.argmax(scores))]]
             visited.add(cand[0])
             path.append(cand[0])
 
@@ -299,12 +363,17 @@ def _check_coverage(font_path: Path, text: str) -> None:
         raise HwrError(f"font {font_path.name} has no glyph for {shown}")
 
 
-def _render_mask(text: str, font_path: Path, size: int) -> np.ndarray:
-    """Text -> bool ink mask, laid out by Pillow (raqm when present) with room for marks and descenders."""
+def _open_font(font_path: Path, size: int) -> ImageFont.FreeTypeFont:
+    if not font_path.is_file():
+        raise HwrError(f"no such font file: {font_path}")
     try:
-        font = ImageFont.truetype(str(font_path), size)
+        return ImageFont.truetype(str(font_path), size)
     except OSError as exc:
         raise HwrError(f"cannot open font {font_path}: {exc}") from None
+
+
+def _render_mask(text: str, font: ImageFont.FreeTypeFont, size: int) -> np.ndarray:
+    """Text -> bool ink mask, laid out by Pillow (raqm when present) with room for marks and descenders."""
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     left, top, right, bottom = probe.textbbox((0, 0), text, font=font)
     pad = size // 4 + 4
@@ -321,15 +390,19 @@ def _stroke_width(mask: np.ndarray, skeleton: np.ndarray) -> float:
     return max(1.0, 2.0 * float(np.median(dist[skeleton])) - 1.0)
 
 
-def _jitter(strokes: list[np.ndarray], rng: np.random.Generator, amp: float) -> list[np.ndarray]:
-    """One "handwriting sample": slight slant and scale for the whole text, then per stroke a small
-    offset and a smooth wobble along its length (displacements of about `amp` px)."""
+def _jitter(
+    strokes: list[np.ndarray], rng: np.random.Generator, jitter: float, amp: float
+) -> list[np.ndarray]:
+    """One "handwriting sample": slight slant and scale for the whole text (growing with `jitter`,
+    capped so text stays text), then per stroke a small offset and a smooth wobble along its length
+    (displacements of about `amp` px)."""
     allp = np.concatenate(strokes)
     centre = (allp.min(axis=0) + allp.max(axis=0)) / 2.0
     height = max(float(np.ptp(allp[:, 1])), 1.0)
-    shear = float(np.clip(rng.normal(0.0, 0.06), -0.2, 0.2))
-    scale = 1.0 + float(np.clip(rng.normal(0.0, 0.03), -0.08, 0.08))
-    aspect = 1.0 + float(np.clip(rng.normal(0.0, 0.03), -0.08, 0.08))
+    k = min(jitter, 3.0)
+    shear = float(np.clip(rng.normal(0.0, 0.04 * k), -0.25, 0.25))  # 0.04 ~ 2.3 degrees
+    scale = 1.0 + float(np.clip(rng.normal(0.0, 0.02 * k), -0.1, 0.1))
+    aspect = 1.0 + float(np.clip(rng.normal(0.0, 0.02 * k), -0.1, 0.1))
     out = []
     for pts in strokes:
         p = pts - centre
@@ -367,15 +440,13 @@ def text_to_strokes(
     text = unicodedata.normalize("NFC", text)  # precomposed letters: what the fonts cover
     if not text.strip():
         return []
-    path = Path(font_path)
-    if not path.is_file():
-        raise HwrError(f"no such font file: {path}")
-    _check_coverage(path, text)
-
     # Thin a 2x rendering: at canvas sizes a short thick mark (the circumflex of "ế") has legs about
     # as long as they are wide, and its 1x skeleton collapses to a dash.
     over = 2 if size < 96 else 1
-    mask = _render_mask(text, path, int(size) * over)
+    path = Path(font_path)
+    font = _open_font(path, int(size) * over)  # first: a bad file is an HwrError, not a coverage crash
+    _check_coverage(path, text)
+    mask = _render_mask(text, font, int(size) * over)
     skeleton = zhang_suen_thin(mask)
     width = _stroke_width(mask, skeleton)
 
@@ -399,7 +470,8 @@ def text_to_strokes(
     # the unjittered box starts at `origin`; a jittered sample stays where that one would be
     shift = np.asarray(origin, np.float64) - np.concatenate(strokes).min(axis=0)
     if jitter > 0:
-        strokes = _jitter(strokes, rng if rng is not None else np.random.default_rng(), jitter * size / 48.0)
+        gen = rng if rng is not None else np.random.default_rng()
+        strokes = _jitter(strokes, gen, jitter, jitter * size / 48.0)
     result = [[(float(x), float(y)) for x, y in pts + shift] for pts in strokes]
     result.sort(key=lambda s: min(p[0] for p in s))
     return result
