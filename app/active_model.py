@@ -1,0 +1,41 @@
+"""The model the app is using, shared by the tabs; changing it notifies them by a signal."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from hwr_core.modelfile import ModelBundle, load_model
+from hwr_core.recognizer import Recognizer
+
+
+class ActiveModel(QObject):
+    """Holds the active `ModelBundle` and one `Recognizer` over it (options are applied per request)."""
+
+    changed = Signal(object)  # the new ModelBundle
+
+    def __init__(self, bundle: ModelBundle | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bundle = bundle
+        self._recognizer = Recognizer(bundle) if bundle is not None else None
+
+    @property
+    def bundle(self) -> ModelBundle | None:
+        return self._bundle
+
+    @property
+    def recognizer(self) -> Recognizer | None:
+        return self._recognizer
+
+    def set_bundle(self, bundle: ModelBundle) -> None:
+        self._bundle = bundle
+        self._recognizer = Recognizer(bundle)
+        self.changed.emit(bundle)
+
+    def load(self, path: str | os.PathLike[str]) -> ModelBundle:
+        """Load and activate a model file; raises HwrError (ModelFileError) with a clear message."""
+        bundle = load_model(Path(path))
+        self.set_bundle(bundle)
+        return bundle

@@ -1,0 +1,188 @@
+"""Main window: tabs (Recognize, Train, Model), menus and shortcuts, status bar, remembered settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+
+import hwr_core
+from hwr_core.errors import HwrError
+from hwr_core.modelfile import ModelBundle
+from hwr_core.resources import models_dir
+
+from .active_model import ActiveModel
+from .widgets.model_tab import ModelTab
+from .widgets.recognize_tab import RecognizeTab
+from .widgets.train_tab import TrainTab
+
+log = logging.getLogger(__name__)
+
+TABS = ("recognize", "train", "model")
+
+
+def load_startup_model(settings: QSettings, explicit: str | None = None) -> tuple[ModelBundle | None, str | None]:
+    """The model to open with: --model, else the last active one, else the shipped default.
+
+    Returns (bundle, problem): a broken remembered model falls back to the default with a message.
+    """
+    from hwr_core.modelfile import load_model
+
+    candidates = [explicit] if explicit else [settings.value("model/active"), str(models_dir() / "default.safetensors")]
+    problems = []
+    for path in candidates:
+        if not path:
+            continue
+        try:
+            return load_model(Path(str(path))), ("; ".join(problems) or None)
+        except HwrError as e:
+            problems.append(str(e))
+            if explicit:
+                break
+    return None, "; ".join(problems) or "no model found"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings, bundle: ModelBundle | None = None, confirm_quit: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.confirm_quit = confirm_quit  # tests and --screenshot close without asking
+        self.setWindowTitle("HWR Studio")
+        self.active_model = ActiveModel(bundle, self)
+        self.recognize_tab = RecognizeTab(self.active_model, settings, self)
+        self.train_tab = TrainTab(self.active_model, settings, self)
+        self.model_tab = ModelTab(self.active_model, settings, self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.recognize_tab, "Recognize")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.tabs.addTab(self.model_tab, "Model")
+        self.setCentralWidget(self.tabs)
+        self._model_label = QLabel()
+        self.statusBar().addPermanentWidget(self._model_label)
+        for tab in (self.recognize_tab, self.train_tab, self.model_tab):
+            tab.status_message.connect(self.show_status)
+        self.active_model.changed.connect(self._on_model_changed)
+        self._build_menus()
+        self._restore_settings()
+        self._on_model_changed(bundle)
+
+    # ------------------------------------------------------------------ menus
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setStatusTip(tip)
+        act.triggered.connect(slot)
+        return act
+
+    def _build_menus(self) -> None:
+        rt = self.recognize_tab
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        file_menu.addAction(self._action("&Open image…", rt.open_image_dialog, QKeySequence.StandardKey.Open, "Open a handwriting image"))
+        file_menu.addAction(self._action("&Paste image", rt.paste_from_clipboard, QKeySequence.StandardKey.Paste, "Recognise the image on the clipboard"))
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        rt.recent_files_changed.connect(self._fill_recent)
+        self._fill_recent()
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("Open &model…", self.model_tab.open_model_dialog, "Ctrl+M", "Load a model file"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))  # StandardKey.Quit is empty on some Linux desktops
+
+        edit_menu = mb.addMenu("&Edit")
+        edit_menu.addAction(self._action("&Undo stroke", rt.canvas.undo, QKeySequence.StandardKey.Undo))
+        edit_menu.addAction(self._action("&Redo stroke", rt.canvas.redo, QKeySequence.StandardKey.Redo))
+        edit_menu.addAction(self._action("&Clear canvas", rt.canvas.clear, "Ctrl+Backspace"))
+        edit_menu.addAction(self._action("&Copy text", rt.result_view.copy_text, "Ctrl+Shift+C", "Copy the transcription"))
+
+        rec_menu = mb.addMenu("&Recognize")
+        rec_menu.addAction(self._action("Recognize &now", rt.recognize_now, "Ctrl+R"))
+
+        view_menu = mb.addMenu("&View")
+        for i, name in enumerate(("&Recognize", "&Train", "&Model")):
+            view_menu.addAction(self._action(f"{name} tab", lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction(self._action("&About HWR Studio", self.show_about))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.value("paths/recent_images", []) or []
+        if isinstance(recent, str):
+            recent = [recent]
+        for path in recent:
+            self.recent_menu.addAction(self._action(path, lambda _=False, p=path: self.open_image(p)))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ------------------------------------------------------------------ actions
+
+    def open_image(self, path: str) -> bool:
+        self.tabs.setCurrentWidget(self.recognize_tab)
+        return self.recognize_tab.load_image_file(path)
+
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
+    def about_text(self) -> str:
+        bundle = self.active_model.bundle
+        model = f"{bundle.name} ({bundle.model.config.variant})" if bundle else "none"
+        return (
+            f"<h3>HWR Studio {hwr_core.__version__}</h3>"
+            "<p>Reads handwriting in English and Vietnamese with a CRNN + CTC model, shows the evidence "
+            "(preprocessing stages, per-timestep probabilities) and trains or fine-tunes the model on your data.</p>"
+            f"<p>Active model: {model}</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About HWR Studio", self.about_text())
+
+    def _on_model_changed(self, bundle: ModelBundle | None) -> None:
+        if bundle is None:
+            self._model_label.setText("No model: open one from the Model tab")
+        else:
+            self._model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant})")
+            if bundle.path:
+                self.settings.setValue("model/active", str(bundle.path))
+
+    # ------------------------------------------------------------------ settings / lifecycle
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 900)
+        tab = self.settings.value("window/tab", 0)
+        try:
+            self.tabs.setCurrentIndex(int(tab))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            pass
+
+    def select_tab(self, name: str) -> None:
+        self.tabs.setCurrentIndex(TABS.index(name))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.train_tab.is_training():
+            if self.confirm_quit:
+                answer = QMessageBox.question(
+                    self,
+                    "Training is running",
+                    "Stop training and quit? A checkpoint is saved so the run can be resumed.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    event.ignore()
+                    return
+            self.show_status("Stopping training and saving a checkpoint…")
+            if not self.train_tab.stop_and_wait(30000):
+                log.warning("training did not stop within 30 s")
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.recognize_tab.shutdown()
+        self.settings.sync()
+        event.accept()
+

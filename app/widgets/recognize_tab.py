@@ -1,0 +1,713 @@
+"""The Recognize tab: draw or load handwriting, see the text, the preprocessing and the evidence.
+
+Every recognition goes through `RecognitionController` (worker thread, latest request wins), so
+the UI never waits on the model. Canvas edits are debounced; option changes re-run at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.active_model import ActiveModel
+from app.qt_image import gray_to_pixmap, qimage_to_gray
+from app.widgets.canvas import HandwritingCanvas
+from app.widgets.heatmap import HeatmapView
+from app.widgets.result_view import ResultView
+from app.widgets.stage_strip import StageStrip
+from app.workers.recognition import RecognitionController
+from hwr_core.charset import CTCCodec
+from hwr_core.config import PreprocessConfig
+from hwr_core.decoding import Lexicon
+from hwr_core.errors import HwrError
+from hwr_core.preprocess import load_image, to_grayscale
+from hwr_core.recognizer import RecognitionResult, Recognizer
+
+logger = logging.getLogger(__name__)
+
+KEY_PEN_WIDTH = "canvas/pen_width"
+KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
+KEY_RECENT_IMAGES = "paths/recent_images"
+KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
+KEY_BINARIZE = "recognize/binarize"
+KEY_DESKEW = "recognize/deskew"
+KEY_DECODER = "recognize/decoder"
+KEY_BEAM_WIDTH = "recognize/beam_width"
+
+MAX_RECENT = 10
+DEBOUNCE_MS = 400
+LEXICON_WEIGHT = 2.0  # beam bonus per in-lexicon word when a word list is loaded (as the CLI's default)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
+BINARIZE_METHODS = ("otsu", "adaptive", "none")
+DECODERS = ("greedy", "beam")
+
+
+class _ImageView(QLabel):
+    """The loaded image, scaled to fit (never drives the layout's size)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(200, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setStyleSheet("background: white; border: 1px solid #ccc; color: #888;")
+        self.show_placeholder()
+
+    def show_placeholder(self) -> None:
+        self._pixmap = None
+        self.setPixmap(QPixmap())
+        self.setText("Open, paste (Paste button) or drop an image of handwriting here")
+
+    def set_array(self, gray: np.ndarray) -> None:
+        self._pixmap = gray_to_pixmap(gray)
+        self._rescale()
+
+    def has_image(self) -> bool:
+        return self._pixmap is not None
+
+    def _rescale(self) -> None:
+        if self._pixmap is None:
+            return
+        box = self.contentsRect().size() - QSize(4, 4)
+        if self._pixmap.width() <= box.width() and self._pixmap.height() <= box.height():
+            self.setPixmap(self._pixmap)  # never magnify a small image: show it as it is
+        else:
+            self.setPixmap(
+                self._pixmap.scaled(
+                    box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+
+def _local_files(mime: QMimeData | None) -> list[str]:
+    if mime is None or not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+class RecognizeTab(QWidget):
+    """Canvas or image in; stages, coloured text, n-best and the probability heatmap out."""
+
+    DRAW = 0
+    IMAGE = 1
+
+    status_message = Signal(str)  # one line for the status bar (errors, loaded files)
+    result_ready = Signal(object)  # the RecognitionResult now shown
+    recent_files_changed = Signal(list)  # list[str], newest first
+
+    def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._active = active_model
+        self._settings = settings
+        self.last_result: RecognitionResult | None = None
+        self._image: np.ndarray | None = None
+        self._image_name = ""
+        self._lexicon: Lexicon | None = None
+        self._lexicon_path = ""
+        self._pending_codec: CTCCodec | None = None  # codec of the newest submitted request
+        self._shut_down = False
+
+        self._controller = RecognitionController(self)
+        self._controller.result_ready.connect(self._on_result)
+        self._controller.failed.connect(self._on_error)
+        self._controller.busy_changed.connect(self._on_busy)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.recognize_now)
+
+        self.canvas = HandwritingCanvas(pen_width=self._setting_float(KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
+        self.result_view = ResultView()
+        self.stage_strip = StageStrip()
+        self.heatmap = HeatmapView()
+        self._build_ui()
+        self._refresh_recent_menu()
+        self._update_model_info()
+        self._update_canvas_actions()
+
+        self.canvas.strokes_changed.connect(self._on_strokes_changed)
+        self._active.changed.connect(self._on_model_changed)
+        self.setAcceptDrops(True)
+
+    # ------------------------------------------------------------------ UI
+
+    def _build_ui(self) -> None:
+        self.input_tabs = QTabWidget()
+        self.input_tabs.addTab(self._build_draw_page(), "Draw")
+        self.input_tabs.addTab(self._build_image_page(), "Image")
+        self.input_tabs.currentChanged.connect(self._on_input_switched)
+
+        top = QWidget()
+        top_layout = QHBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.input_tabs, 1)
+        top_layout.addWidget(self._build_options())
+
+        evidence = QSplitter(Qt.Orientation.Horizontal)
+        evidence.addWidget(self.result_view)
+        evidence.addWidget(self.heatmap)
+        evidence.setStretchFactor(0, 2)
+        evidence.setStretchFactor(1, 3)
+        evidence.setChildrenCollapsible(False)
+        evidence.setSizes([450, 750])  # the heatmap needs the width; text wraps
+
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        stages_title = QLabel("Preprocessing stages (click to enlarge)")
+        stages_title.setStyleSheet("font-weight: bold;")
+        bottom_layout.addWidget(stages_title)
+        bottom_layout.addWidget(self.stage_strip)
+        bottom_layout.addWidget(evidence, 1)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.splitter)
+
+    def _build_draw_page(self) -> QWidget:
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools = QActionGroup(self)
+        self.pen_action = QAction("Pen", self, checkable=True, checked=True)
+        self.pen_action.setToolTip("Draw strokes")
+        self.eraser_action = QAction("Eraser", self, checkable=True)
+        self.eraser_action.setToolTip("Erase whole strokes (right-drag erases too)")
+        for a in (self.pen_action, self.eraser_action):
+            tools.addAction(a)
+            bar.addAction(a)
+        self.eraser_action.toggled.connect(self.canvas.set_eraser)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Width "))
+        self.pen_width_spin = QDoubleSpinBox()
+        self.pen_width_spin.setRange(0.5, 40.0)
+        self.pen_width_spin.setSingleStep(0.5)
+        self.pen_width_spin.setDecimals(1)
+        self.pen_width_spin.setSuffix(" px")
+        self.pen_width_spin.setValue(self.canvas.pen_width())
+        self.pen_width_spin.valueChanged.connect(self._on_pen_width)
+        bar.addWidget(self.pen_width_spin)
+        bar.addSeparator()
+        # No shortcuts here: the main window's Edit menu owns Ctrl+Z / Ctrl+Shift+Z, and a second
+        # action with the same keys would make both ambiguous (neither fires).
+        self.undo_action = QAction("Undo", self)
+        self.undo_action.triggered.connect(self.canvas.undo)
+        self.redo_action = QAction("Redo", self)
+        self.redo_action.triggered.connect(self.canvas.redo)
+        self.clear_action = QAction("Clear", self)
+        self.clear_action.triggered.connect(self.canvas.clear)
+        for a in (self.undo_action, self.redo_action, self.clear_action):
+            bar.addAction(a)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.recognize_button = QPushButton("Recognize now")
+        self.recognize_button.setToolTip("Recognise the current input without waiting")
+        self.recognize_button.clicked.connect(self.recognize_now)
+        bar.addWidget(self.recognize_button)
+
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(bar)
+        layout.addWidget(self.canvas, 1)
+        return page
+
+    def _build_image_page(self) -> QWidget:
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        open_action = bar.addAction("Open…")
+        open_action.setToolTip("Open an image file (or drop one onto this tab)")
+        open_action.triggered.connect(self.open_image_dialog)
+        paste_action = bar.addAction("Paste")
+        paste_action.setToolTip("Paste an image (or an image file) from the clipboard")
+        paste_action.triggered.connect(self.paste_from_clipboard)
+        self.recent_menu = QMenu("Recent", self)
+        self.recent_button = QToolButton()
+        self.recent_button.setText("Recent")
+        self.recent_button.setMenu(self.recent_menu)
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bar.addWidget(self.recent_button)
+        bar.addSeparator()
+        self.image_name_label = QLabel()
+        self.image_name_label.setStyleSheet("color: #555;")
+        bar.addWidget(self.image_name_label)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        again = QPushButton("Recognize now")
+        again.clicked.connect(self.recognize_now)
+        bar.addWidget(again)
+
+        self.image_view = _ImageView()
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addWidget(bar)
+        layout.addWidget(self.image_view, 1)
+        return page
+
+    def _build_options(self) -> QWidget:
+        pre = QGroupBox("Preprocessing")
+        form = QFormLayout(pre)
+        self.binarize_combo = QComboBox()
+        self.binarize_combo.addItems(list(BINARIZE_METHODS))
+        self.binarize_combo.setToolTip(
+            "otsu: global threshold · adaptive: local (uneven light) · none: keep gray"
+        )
+        method = str(self._settings.value(KEY_BINARIZE, "otsu"))
+        self.binarize_combo.setCurrentText(method if method in BINARIZE_METHODS else "otsu")
+        self.binarize_combo.currentTextChanged.connect(self._on_option_changed)
+        form.addRow("Binarize", self.binarize_combo)
+        self.deskew_check = QCheckBox("Deskew && deslant")
+        self.deskew_check.setToolTip("Straighten the baseline (skew) and upright the letters (slant)")
+        self.deskew_check.setChecked(self._setting_bool(KEY_DESKEW, True))
+        self.deskew_check.toggled.connect(self._on_option_changed)
+        form.addRow(self.deskew_check)
+        self.height_spin = QSpinBox()
+        self.height_spin.setRange(0, 1024)
+        self.height_spin.setSpecialValueText("—")
+        self.height_spin.setSuffix(" px")
+        self.height_spin.setEnabled(False)
+        self.height_spin.setToolTip("Input height is fixed by the model")
+        form.addRow("Target height", self.height_spin)
+
+        dec = QGroupBox("Decoding")
+        dform = QFormLayout(dec)
+        self.decoder_combo = QComboBox()
+        self.decoder_combo.addItems(list(DECODERS))
+        self.decoder_combo.setToolTip(
+            "greedy: best class per timestep · beam: prefix beam search with n-best"
+        )
+        decoder = str(self._settings.value(KEY_DECODER, "beam"))
+        self.decoder_combo.setCurrentText(decoder if decoder in DECODERS else "beam")
+        self.decoder_combo.currentTextChanged.connect(self._on_option_changed)
+        dform.addRow("Decoder", self.decoder_combo)
+        self.beam_spin = QSpinBox()
+        self.beam_spin.setRange(1, 64)
+        self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, 8, 1, 64))
+        self.beam_spin.valueChanged.connect(self._on_option_changed)
+        dform.addRow("Beam width", self.beam_spin)
+        self.wordlist_edit = QLineEdit()
+        self.wordlist_edit.setReadOnly(True)
+        self.wordlist_edit.setPlaceholderText("no word list")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setToolTip("Load a word list (one word per line, UTF-8); beam search prefers its words")
+        browse.clicked.connect(self.open_word_list_dialog)
+        clear = QToolButton()
+        clear.setText("✕")
+        clear.setToolTip("Stop using the word list")
+        clear.clicked.connect(self.clear_word_list)
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        row.addWidget(self.wordlist_edit, 1)
+        row.addWidget(browse)
+        row.addWidget(clear)
+        dform.addRow("Word list", row)
+
+        self.busy_label = QLabel()
+        self.busy_label.setStyleSheet("color: #666;")
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_label.setStyleSheet("color: #666;")
+
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(pre)
+        layout.addWidget(dec)
+        layout.addWidget(self.model_label)
+        layout.addWidget(self.busy_label)
+        layout.addStretch(1)
+        panel.setFixedWidth(270)
+        self._update_beam_enabled()
+        return panel
+
+    # ------------------------------------------------------------------ settings helpers
+
+    def _setting_float(self, key: str, default: float, lo: float, hi: float) -> float:
+        try:
+            value = float(self._settings.value(key, default))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return default
+        return min(hi, max(lo, value)) if value == value else default
+
+    def _setting_int(self, key: str, default: int, lo: int, hi: int) -> int:
+        try:
+            value = int(float(self._settings.value(key, default)))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return default
+        return min(hi, max(lo, value))
+
+    def _setting_bool(self, key: str, default: bool) -> bool:
+        value = self._settings.value(key, default)
+        if isinstance(value, str):  # ini files give strings back
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+
+    # ------------------------------------------------------------------ recognition
+
+    def _make_recognizer(self) -> Recognizer | None:
+        """The active recognizer with the panel's options (shares the network; cheap)."""
+        base = self._active.recognizer
+        if base is None:
+            return None
+        deskew = self.deskew_check.isChecked()
+        pre = dataclasses.replace(
+            base.preprocess_cfg, binarize=self.binarize_combo.currentText(), deskew=deskew, slant=deskew
+        )
+        dec = dataclasses.replace(
+            base.decode_cfg,
+            decoder=self.decoder_combo.currentText(),
+            beam_width=self.beam_spin.value(),
+            lexicon_weight=LEXICON_WEIGHT if self._lexicon is not None else base.decode_cfg.lexicon_weight,
+        )
+        rec = base.with_options(dec, pre)
+        rec.lexicon = self._lexicon
+        return rec
+
+    def input_mode(self) -> int:
+        return self.input_tabs.currentIndex()
+
+    @Slot()
+    def recognize_now(self) -> int | None:
+        """Recognise the visible input now; returns the request id (None: nothing to recognise)."""
+        self._debounce.stop()
+        if self._shut_down:
+            return None
+        if self.input_mode() == self.DRAW:
+            if self.canvas.is_empty():
+                self.clear_result()
+                return None
+            image, page = self.canvas.render_image(), False
+        else:
+            if self._image is None:
+                self.clear_result()
+                return None
+            image, page = self._image, True
+        try:
+            rec = self._make_recognizer()
+        except HwrError as exc:
+            self.status_message.emit(str(exc))
+            return None
+        if rec is None:
+            self.status_message.emit("No model loaded: open a model file or train one first")
+            return None
+        self._pending_codec = rec.codec
+        if page:
+            return self._controller.submit_page(image, rec)
+        return self._controller.submit(image, rec)
+
+    def clear_result(self) -> None:
+        """Forget pending requests and empty the result views."""
+        self._controller.cancel()
+        self.last_result = None
+        self.result_view.clear()
+        self.stage_strip.clear()
+        self.heatmap.clear()
+
+    @Slot(int, object)
+    def _on_result(self, request_id: int, result: RecognitionResult) -> None:
+        self.last_result = result
+        self.stage_strip.set_stages(result.stages, result.model_input)
+        self.result_view.set_result(result)
+        codec = self._pending_codec or (self._active.bundle.codec if self._active.bundle else None)
+        if codec is not None:
+            self.heatmap.set_result(result, codec)
+        else:
+            self.heatmap.clear()
+        self.result_ready.emit(result)
+
+    @Slot(int, str)
+    def _on_error(self, request_id: int, message: str) -> None:
+        self.status_message.emit(message)
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_label.setText("Recognizing…" if busy else "")
+
+    # ------------------------------------------------------------------ reactions
+
+    @Slot()
+    def _on_strokes_changed(self) -> None:
+        self._update_canvas_actions()
+        if self.input_mode() != self.DRAW:
+            return
+        if self.canvas.is_empty():
+            self._debounce.stop()
+            self.clear_result()
+        else:
+            self._debounce.start()  # restarts: recognise once the writer pauses
+
+    def _update_canvas_actions(self) -> None:
+        self.undo_action.setEnabled(self.canvas.can_undo())
+        self.redo_action.setEnabled(self.canvas.can_redo())
+        self.clear_action.setEnabled(not self.canvas.is_empty())
+
+    @Slot(float)
+    def _on_pen_width(self, width: float) -> None:
+        self.canvas.set_pen_width(width)
+        self._settings.setValue(KEY_PEN_WIDTH, float(width))
+        if self.input_mode() == self.DRAW and not self.canvas.is_empty():
+            self._debounce.start()
+
+    def _on_option_changed(self, *_: object) -> None:
+        self._settings.setValue(KEY_BINARIZE, self.binarize_combo.currentText())
+        self._settings.setValue(KEY_DESKEW, self.deskew_check.isChecked())
+        self._settings.setValue(KEY_DECODER, self.decoder_combo.currentText())
+        self._settings.setValue(KEY_BEAM_WIDTH, self.beam_spin.value())
+        self._update_beam_enabled()
+        self.recognize_now()
+
+    def _update_beam_enabled(self) -> None:
+        self.beam_spin.setEnabled(self.decoder_combo.currentText() == "beam")
+
+    @Slot(int)
+    def _on_input_switched(self, index: int) -> None:
+        self.recognize_now()  # show the result of what is visible (or nothing)
+
+    @Slot(object)
+    def _on_model_changed(self, bundle: object) -> None:
+        self._update_model_info()
+        self.recognize_now()
+
+    def _update_model_info(self) -> None:
+        bundle = self._active.bundle
+        if bundle is None:
+            self.height_spin.setValue(0)
+            self.model_label.setText("No model loaded.")
+            return
+        self.height_spin.setValue(bundle.preprocess.height)
+        self.model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant})")
+
+    # ------------------------------------------------------------------ word list
+
+    def open_word_list_dialog(self) -> bool:
+        start = str(self._settings.value(KEY_LAST_WORDLIST_DIR, "") or "")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open word list", start, "Word lists (*.txt *.lst *.dic);;All files (*)"
+        )
+        if not path:
+            return False
+        self._settings.setValue(KEY_LAST_WORDLIST_DIR, str(Path(path).parent))
+        return self.load_word_list(path)
+
+    def load_word_list(self, path: str | os.PathLike[str]) -> bool:
+        try:
+            lexicon = Lexicon.from_file(path)
+        except HwrError as exc:
+            self.status_message.emit(str(exc))
+            return False
+        self._lexicon = lexicon
+        self._lexicon_path = os.fspath(path)
+        self.wordlist_edit.setText(Path(self._lexicon_path).name)
+        self.wordlist_edit.setToolTip(f"{self._lexicon_path} ({len(lexicon)} words)")
+        hint = "" if self.decoder_combo.currentText() == "beam" else "; it is used by beam search only"
+        self.status_message.emit(f"Word list {Path(self._lexicon_path).name}: {len(lexicon)} words{hint}")
+        self.recognize_now()
+        return True
+
+    def clear_word_list(self) -> None:
+        if self._lexicon is None:
+            return
+        self._lexicon = None
+        self._lexicon_path = ""
+        self.wordlist_edit.clear()
+        self.wordlist_edit.setToolTip("")
+        self.recognize_now()
+
+    # ------------------------------------------------------------------ image input
+
+    def open_image_dialog(self) -> bool:
+        start = str(self._settings.value(KEY_LAST_IMAGE_DIR, "") or "")
+        path, _ = QFileDialog.getOpenFileName(self, "Open handwriting image", start, IMAGE_FILTER)
+        if not path:
+            return False
+        return self.load_image_file(path)
+
+    def load_image_file(self, path: str | os.PathLike[str]) -> bool:
+        """Load and recognise an image file; failures go to `status_message` and return False."""
+        name = os.fspath(path)
+        max_pixels = (
+            self._active.bundle.preprocess.max_pixels
+            if self._active.bundle
+            else PreprocessConfig().max_pixels
+        )
+        try:
+            image = load_image(name, max_pixels=max_pixels)
+        except HwrError as exc:
+            self.status_message.emit(str(exc))
+            if not os.path.exists(name):
+                self._remove_recent(name)
+            return False
+        except Exception as exc:  # noqa: BLE001 - never let a file take the UI down
+            logger.exception("loading %s failed", name)
+            self.status_message.emit(f"{name}: cannot open ({type(exc).__name__}: {exc})")
+            return False
+        self._settings.setValue(KEY_LAST_IMAGE_DIR, str(Path(name).resolve().parent))
+        self._add_recent(name)
+        return self.set_image(image, Path(name).name)
+
+    def set_image(self, array: np.ndarray, name: str) -> bool:
+        """Show `array` (any gray/RGB/RGBA image) in the image view and recognise it."""
+        try:
+            gray = to_grayscale(array)
+        except HwrError as exc:
+            self.status_message.emit(f"{name}: {exc}")
+            return False
+        self._image = gray
+        self._image_name = name
+        self.image_view.set_array(gray)
+        h, w = gray.shape
+        self.image_name_label.setText(f"{name}  ({w}×{h})")
+        with QSignalBlocker(self.input_tabs):  # recognise once below, not again on the switch
+            self.input_tabs.setCurrentIndex(self.IMAGE)
+        self.status_message.emit(f"Loaded {name} ({w}×{h})")
+        self.recognize_now()
+        return True
+
+    def current_image(self) -> np.ndarray | None:
+        return self._image
+
+    def paste_from_clipboard(self) -> bool:
+        clipboard = QGuiApplication.clipboard()
+        mime = clipboard.mimeData()
+        if mime is not None and mime.hasImage():
+            qimage = clipboard.image()
+            if not qimage.isNull():
+                return self.set_image(qimage_to_gray(qimage), "pasted image")
+        for path in _local_files(mime):
+            return self.load_image_file(path)
+        self.status_message.emit("The clipboard holds no image")
+        return False
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if _local_files(mime) or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        mime = event.mimeData()
+        if _local_files(mime) or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        files = _local_files(mime)
+        if files:
+            event.acceptProposedAction()
+            if len(files) > 1:
+                self.status_message.emit(f"{len(files)} files dropped; showing the first")
+            self.load_image_file(files[0])
+        elif mime.hasImage():
+            event.acceptProposedAction()
+            self.set_image(qimage_to_gray(mime.imageData()), "dropped image")
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ recent files
+
+    def recent_files(self) -> list[str]:
+        value = self._settings.value(KEY_RECENT_IMAGES, [])
+        if value is None:
+            return []
+        if isinstance(value, str):  # ini files return a one-element list as a plain string
+            value = [value] if value else []
+        return [str(v) for v in value if v][:MAX_RECENT]
+
+    def _store_recent(self, files: list[str]) -> None:
+        self._settings.setValue(KEY_RECENT_IMAGES, files[:MAX_RECENT])
+        self._refresh_recent_menu()
+        self.recent_files_changed.emit(files[:MAX_RECENT])
+
+    def _add_recent(self, path: str) -> None:
+        full = str(Path(path).resolve())
+        files = [full] + [f for f in self.recent_files() if f != full]
+        self._store_recent(files)
+
+    def _remove_recent(self, path: str) -> None:
+        full = str(Path(path).resolve())
+        files = self.recent_files()
+        if full in files or path in files:
+            self._store_recent([f for f in files if f not in (full, path)])
+
+    def clear_recent_files(self) -> None:
+        self._store_recent([])
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for f in files:
+            action = self.recent_menu.addAction(Path(f).name)
+            action.setToolTip(f)
+            action.setStatusTip(f)
+            action.triggered.connect(lambda _=False, f=f: self.load_image_file(f))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear recent", self.clear_recent_files)
+        self.recent_button.setEnabled(bool(files))
+
+    # ------------------------------------------------------------------ lifetime
+
+    def shutdown(self) -> None:
+        """Stop the debounce timer and the recognition thread (call before the window closes)."""
+        self._shut_down = True
+        self._debounce.stop()
+        self._controller.shutdown()
+
+    def is_recognition_running(self) -> bool:
+        return self._controller.is_running()

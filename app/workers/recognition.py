@@ -1,0 +1,232 @@
+"""Recognition off the UI thread, where the latest request wins.
+
+The UI submits on every debounced change; older requests still queued are skipped by the worker
+(it checks a shared, locked "latest id" before starting), and results that arrive after a newer
+submit are dropped by the controller. So the screen only ever shows the newest input's result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
+
+from hwr_core.errors import HwrError
+from hwr_core.preprocess import split_lines
+from hwr_core.recognizer import RecognitionResult, Recognizer
+
+logger = logging.getLogger(__name__)
+
+
+class LatestRequest:
+    """The newest submitted request id, shared between the UI thread and the worker thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._id = 0
+
+    def next(self) -> int:
+        with self._lock:
+            self._id += 1
+            return self._id
+
+    def get(self) -> int:
+        with self._lock:
+            return self._id
+
+    def is_current(self, request_id: int) -> bool:
+        with self._lock:
+            return request_id == self._id
+
+
+def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
+    """One result for a multi-line page: every line's text joined by newlines.
+
+    Stages, probabilities, spans and the n-best list are the first line's (the evidence views show
+    one line); the confidence is the weakest line's.
+    """
+    first = results[0]
+    if len(results) == 1:
+        return first
+    read = [r for r in results if not r.empty]
+    timings: dict[str, float] = {}
+    for r in results:
+        for k, v in r.timings_ms.items():
+            timings[k] = timings.get(k, 0.0) + v
+    return dataclasses.replace(
+        first,
+        text="\n".join(r.text for r in results),
+        confidence=min((r.confidence for r in read), default=0.0),
+        empty=not read,
+        timings_ms=timings,
+    )
+
+
+def _stop_thread(thread: QThread, latest: LatestRequest) -> None:
+    """Last resort when the controller is destroyed without `shutdown()`: a running QThread must
+    not be deleted (Qt aborts the process), so skip the queue, quit and wait."""
+    try:
+        if thread.isRunning():
+            latest.next()
+            thread.quit()
+            thread.wait()
+    except RuntimeError:  # the C++ thread is already gone
+        pass
+
+
+class RecognitionWorker(QObject):
+    """Lives in a QThread; runs `Recognizer.recognize` (always with stages) for current requests."""
+
+    sig_result = Signal(int, object)  # request id, RecognitionResult
+    sig_error = Signal(int, str)  # request id, one-line message
+
+    def __init__(self, latest: LatestRequest) -> None:
+        super().__init__()
+        self._latest = latest
+
+    def _stale(self, request_id: int) -> bool:
+        if self._latest.is_current(request_id):
+            return False
+        logger.debug("skipping superseded recognition request %d", request_id)
+        return True
+
+    @Slot(int, object, object)
+    def recognize(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
+        if self._stale(request_id):
+            return
+        try:
+            result = recognizer.recognize(image, keep_stages=True)
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
+            self._fail(request_id, exc)
+            return
+        self.sig_result.emit(request_id, result)
+
+    @Slot(int, object, object)
+    def recognize_page(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
+        """Split a page into lines, read each; the first line carries stages for the evidence views."""
+        if self._stale(request_id):
+            return
+        try:
+            lines = split_lines(image)
+            if len(lines) <= 1:
+                result = recognizer.recognize(image, keep_stages=True)
+            else:
+                results = [recognizer.recognize(lines[0], keep_stages=True)]
+                for line in lines[1:]:
+                    if self._stale(request_id):  # a newer input: stop reading this page
+                        return
+                    results.append(recognizer.recognize(line))
+                result = combine_lines(results)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(request_id, exc)
+            return
+        self.sig_result.emit(request_id, result)
+
+    def _fail(self, request_id: int, exc: Exception) -> None:
+        if isinstance(exc, HwrError):
+            message = str(exc)
+        else:
+            logger.exception("recognition failed")
+            message = f"recognition failed: {type(exc).__name__}: {exc}"
+        self.sig_error.emit(request_id, message)
+
+
+class RecognitionController(QObject):
+    """Owns the worker thread; `submit()` returns a request id; only the newest result is emitted."""
+
+    result_ready = Signal(int, object)  # request id, RecognitionResult (only the latest request's)
+    failed = Signal(int, str)  # request id, message (only the latest request's)
+    busy_changed = Signal(bool)
+
+    _request = Signal(int, object, object)
+    _request_page = Signal(int, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._latest = LatestRequest()
+        self._answered = 0
+        self._thread = QThread(self)
+        self._thread.setObjectName("recognition")
+        self._worker = RecognitionWorker(self._latest)
+        self._worker.moveToThread(self._thread)
+        # Cross-thread connections are queued: the slots run in the worker thread.
+        self._request.connect(self._worker.recognize)
+        self._request_page.connect(self._worker.recognize_page)
+        self._worker.sig_result.connect(self._on_result)
+        self._worker.sig_error.connect(self._on_error)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self._running = True
+        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._latest))
+        app = QCoreApplication.instance()
+        if app is not None:  # safety net: a running QThread must not be destroyed at exit
+            app.aboutToQuit.connect(self.shutdown)
+
+    @property
+    def latest_id(self) -> int:
+        return self._latest.get()
+
+    def is_busy(self) -> bool:
+        return self._running and self._answered < self._latest.get()
+
+    def is_running(self) -> bool:
+        return self._running and self._thread.isRunning()
+
+    def submit(self, image: np.ndarray, recognizer: Recognizer) -> int:
+        """Queue one line image; supersedes every earlier request."""
+        return self._submit(self._request, image, recognizer)
+
+    def submit_page(self, image: np.ndarray, recognizer: Recognizer) -> int:
+        """Queue an image that may hold several lines (split in the worker, not on the UI thread)."""
+        return self._submit(self._request_page, image, recognizer)
+
+    def _submit(self, signal: SignalInstance, image: np.ndarray, recognizer: Recognizer) -> int:
+        if not self._running:
+            raise RuntimeError("recognition controller is shut down")
+        request_id = self._latest.next()
+        signal.emit(request_id, image, recognizer)
+        self.busy_changed.emit(True)
+        return request_id
+
+    def cancel(self) -> None:
+        """Forget every pending request (e.g. the canvas was cleared): their results are dropped."""
+        self._answered = self._latest.next()
+        self.busy_changed.emit(False)
+
+    @Slot(int, object)
+    def _on_result(self, request_id: int, result: object) -> None:
+        if request_id != self._latest.get():
+            logger.debug("dropping result of superseded request %d", request_id)
+            return
+        self._answered = request_id
+        self.busy_changed.emit(False)
+        self.result_ready.emit(request_id, result)
+
+    @Slot(int, str)
+    def _on_error(self, request_id: int, message: str) -> None:
+        if request_id != self._latest.get():
+            return
+        self._answered = request_id
+        self.busy_changed.emit(False)
+        self.failed.emit(request_id, message)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the thread and wait for it (a running recognition finishes first). Idempotent."""
+        if not self._running:
+            return
+        self._running = False
+        self._latest.next()  # anything still queued is skipped
+        self._thread.quit()
+        self._thread.wait()
+        app = QCoreApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(self.shutdown)
+            except (RuntimeError, TypeError):
+                pass

@@ -1,0 +1,81 @@
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.main_window import MainWindow, load_startup_model
+from hwr_core.charset import CTCCodec
+from hwr_core.modelfile import new_bundle, save_model
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def model_path(tmp_path):
+    bundle = new_bundle("tiny", CTCCodec())
+    bundle.metadata["name"] = "tiny-test"
+    return save_model(bundle, tmp_path / "tiny.safetensors")
+
+
+@pytest.fixture
+def window(qtbot, settings, model_path):
+    bundle, problem = load_startup_model(settings, str(model_path))
+    assert problem is None
+    win = MainWindow(settings, bundle, confirm_quit=False)
+    qtbot.addWidget(win)
+    yield win
+    win.recognize_tab.shutdown()
+
+
+def _menu_actions(win):
+    out = {}
+    for menu_action in win.menuBar().actions():
+        for act in menu_action.menu().actions():
+            out[act.text().replace("&", "")] = act
+    return out
+
+
+def test_menus_and_shortcuts(window):
+    acts = _menu_actions(window)
+    for name, key in [("Open image…", "Ctrl+O"), ("Paste image", "Ctrl+V"), ("Undo stroke", "Ctrl+Z"),
+                      ("Clear canvas", "Ctrl+Backspace"), ("Recognize now", "Ctrl+R"), ("Quit", "Ctrl+Q")]:  # fmt: skip
+        assert name in acts, name
+        assert acts[name].shortcut().toString() == key, (name, acts[name].shortcut().toString())
+    assert "About HWR Studio" in acts
+
+
+def test_status_bar_names_the_model_and_about_box(window):
+    assert "tiny-test" in window._model_label.text()
+    assert "tiny-test" in window.about_text()
+
+
+def test_model_tab_reports_bad_file_and_keeps_model(window, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"nonsense" * 10)
+    assert not window.model_tab.activate(bad)
+    assert "bad.safetensors" in window.statusBar().currentMessage()
+    assert window.active_model.bundle.name == "tiny-test"
+    assert "tiny-test" in window.model_tab.card.toPlainText()
+
+
+def test_broken_remembered_model_falls_back_with_message(settings, tmp_path):
+    settings.setValue("model/active", str(tmp_path / "gone.safetensors"))
+    bundle, problem = load_startup_model(settings)
+    assert problem and "gone.safetensors" in problem
+
+
+def test_settings_remembered_between_runs(qtbot, settings, model_path):
+    bundle, _ = load_startup_model(settings, str(model_path))
+    win = MainWindow(settings, bundle, confirm_quit=False)
+    qtbot.addWidget(win)
+    win.resize(760, 560)  # inside the offscreen screen, so the window manager does not clamp it
+    win.tabs.setCurrentIndex(2)
+    saved = win.size()
+    win.close()
+    win2 = MainWindow(settings, load_startup_model(settings)[0], confirm_quit=False)
+    qtbot.addWidget(win2)
+    assert win2.tabs.currentIndex() == 2
+    assert win2.size() == saved
+    assert win2.active_model.bundle.name == "tiny-test"  # the active model is remembered
+    win2.close()

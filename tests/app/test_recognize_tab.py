@@ -1,0 +1,460 @@
+"""Recognize tab: canvas semantics, debounced/threaded recognition (latest wins), image input, views."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+
+from app.active_model import ActiveModel
+from app.qt_image import gray_to_qimage
+from app.widgets.canvas import HandwritingCanvas
+from app.widgets.recognize_tab import KEY_LAST_IMAGE_DIR, KEY_PEN_WIDTH, MAX_RECENT, RecognizeTab
+from app.widgets.result_view import COLOR_HIGH, COLOR_LOW, COLOR_MEDIUM, ResultView, confidence_html
+from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
+from hwr_core.charset import CTCCodec
+from hwr_core.decoding import CharSpan, Hypothesis
+from hwr_core.modelfile import new_bundle
+from hwr_core.preprocess import render_strokes
+from hwr_core.recognizer import RecognitionResult, Recognizer
+
+TIMEOUT = 5000
+
+
+def _wave(x0: float, y0: float = 110.0, n: int = 30) -> list[tuple[float, float]]:
+    return [(x0 + 2.0 * i, y0 + 22.0 * math.sin(i / 3.0)) for i in range(n)]
+
+
+def _word_png(path: Path, text: str = "hello", lines: int = 1) -> Path:
+    img = np.full((70 * lines + 10, 320), 255, np.uint8)
+    for i in range(lines):
+        cv2.putText(img, text, (10, 55 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 3, cv2.LINE_AA)
+    assert cv2.imwrite(str(path), img)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle():  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    return new_bundle("tiny", CTCCodec())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def tab(qtbot, bundle, settings):  # type: ignore[no-untyped-def]
+    active = ActiveModel(bundle)
+    widget = RecognizeTab(active, settings)
+    widget._test_active = active  # keep the QObject alive as long as the tab
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def _draw(tab: RecognizeTab, qtbot, n: int = 2):  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        for i in range(n):
+            tab.canvas.add_stroke(_wave(30 + 90 * i))
+    return blocker.args[0]
+
+
+# ---------------------------------------------------------------------------- canvas
+
+
+def test_canvas_add_undo_redo_clear(qtbot) -> None:  # type: ignore[no-untyped-def]
+    canvas = HandwritingCanvas()
+    qtbot.addWidget(canvas)
+    emitted: list[int] = []
+    canvas.strokes_changed.connect(lambda: emitted.append(1))
+    assert canvas.is_empty()
+    canvas.add_stroke([(1, 2), (3, 4)])
+    canvas.add_stroke([(10, 10)])
+    assert canvas.strokes() == [[(1.0, 2.0), (3.0, 4.0)], [(10.0, 10.0)]]
+    assert len(emitted) == 2
+    assert canvas.undo()
+    assert canvas.strokes() == [[(1.0, 2.0), (3.0, 4.0)]]
+    assert canvas.redo()
+    assert len(canvas.strokes()) == 2
+    assert not canvas.redo()  # nothing left to redo
+    canvas.clear()
+    assert canvas.is_empty()
+    assert len(emitted) == 5
+    assert canvas.undo()  # clear is undoable
+    assert len(canvas.strokes()) == 2
+    canvas.add_stroke([(5, 5), (6, 6)])
+    assert not canvas.can_redo()  # a new stroke drops the redo history
+    canvas.add_stroke([])  # nothing to add: no change, no signal
+    assert len(emitted) == 7
+    # strokes() returns copies: callers cannot change the canvas behind its back
+    canvas.strokes()[0].append((99.0, 99.0))
+    assert (99.0, 99.0) not in canvas.strokes()[0]
+
+
+def test_canvas_stroke_level_erase(qtbot) -> None:  # type: ignore[no-untyped-def]
+    canvas = HandwritingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.set_strokes([[(10, 10), (100, 10)], [(10, 100), (100, 100)]])
+    emitted: list[int] = []
+    canvas.strokes_changed.connect(lambda: emitted.append(1))
+    assert canvas.erase_at(300, 300) == 0  # nothing there
+    assert emitted == []
+    # (55, 12) is between the samples of the first stroke: segments count, not only points
+    assert canvas.erase_at(55, 12, radius=5) == 1
+    assert canvas.strokes() == [[(10.0, 100.0), (100.0, 100.0)]]
+    assert emitted == [1]
+    assert canvas.undo()
+    assert len(canvas.strokes()) == 2
+
+
+def test_canvas_mouse_drawing_and_eraser(qtbot) -> None:  # type: ignore[no-untyped-def]
+    canvas = HandwritingCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 200)
+    canvas.show()
+    with qtbot.waitSignal(canvas.strokes_changed, timeout=1000):
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(50, 50))
+        qtbot.mouseMove(canvas, QPoint(90, 80))
+        qtbot.mouseMove(canvas, QPoint(130, 60))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(160, 70))
+    strokes = canvas.strokes()
+    assert len(strokes) == 1 and len(strokes[0]) >= 3
+    assert strokes[0][0] == (50.0, 50.0)
+    image = canvas.render_image()
+    assert image.dtype == np.uint8 and image.min() < 64 and image.max() == 255
+
+    canvas.set_eraser(True)
+    with qtbot.waitSignal(canvas.strokes_changed, timeout=1000):
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(90, 80))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(90, 80))
+    assert canvas.is_empty()
+    assert canvas.undo() and len(canvas.strokes()) == 1
+
+
+# ---------------------------------------------------------------------------- recognition
+
+
+def test_drawing_triggers_debounced_recognition(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    results: list[RecognitionResult] = []
+    tab.result_ready.connect(results.append)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        for i in range(3):
+            tab.canvas.add_stroke(_wave(30 + 90 * i))
+            qtbot.wait(150)  # a writer's pause, shorter than the debounce interval
+        assert tab.last_result is None  # still waiting for the writer to stop
+        last_stroke = time.monotonic()
+    waited = time.monotonic() - last_stroke
+    qtbot.wait(700)
+    assert len(results) == 1  # a burst of strokes gives one recognition
+    assert waited >= 0.2  # ~400 ms debounce minus the 150 ms already spent
+    result = blocker.args[0]
+    assert tab.last_result is result
+    assert not result.empty
+    assert tab.stage_strip.count() >= 5
+    assert tab.stage_strip.names()[-1] == "model input"
+    t_steps = result.probs.shape[0]
+    assert tab.heatmap.prob_image.image.shape[1] == t_steps
+    assert tab.heatmap.rows()[0] == 0  # the blank is always shown
+    assert tab.heatmap.row_labels()[0] == "∅"
+    assert tab.result_view.text() == result.text
+    assert tab.result_view.nbest.count() == len(result.hypotheses)
+
+
+def test_hover_text_top5(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    result = _draw(tab, qtbot)
+    text = tab.heatmap.hover_text(1)
+    lines = text.splitlines()
+    assert len(lines) == 5
+    probs = [float(line.split()[-1]) for line in lines]
+    assert probs == sorted(probs, reverse=True)
+    assert probs[0] == pytest.approx(float(result.probs[1].max()), abs=1e-3)
+    assert tab.heatmap.hover_text(-1) == ""
+    assert tab.heatmap.hover_text(result.probs.shape[0]) == ""
+
+
+def test_load_image_file_shows_stages_and_heatmap(tab: RecognizeTab, qtbot, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    path = _word_png(tmp_path / "word.png")
+    recent: list[list[str]] = []
+    tab.recent_files_changed.connect(recent.append)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        assert tab.load_image_file(path)
+    result = blocker.args[0]
+    assert tab.input_mode() == RecognizeTab.IMAGE
+    assert tab.current_image() is not None and tab.current_image().shape == (80, 320)
+    assert tab.stage_strip.count() >= 5
+    assert tab.heatmap.prob_image.image.shape[1] == result.probs.shape[0]
+    assert "\n" not in result.text  # one line
+    assert tab.recent_files() == [str(path.resolve())]
+    assert recent and recent[-1] == [str(path.resolve())]
+    assert settings.value(KEY_LAST_IMAGE_DIR) == str(tmp_path.resolve())
+
+
+def test_multi_line_image_joins_lines(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _word_png(tmp_path / "page.png", lines=2)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        assert tab.load_image_file(path)
+    result = blocker.args[0]
+    assert result.text.count("\n") == 1
+    assert tab.result_view.text() == result.text
+    assert tab.stage_strip.count() >= 5  # the first line's stages
+
+
+def test_corrupt_file_reports_and_tab_stays_usable(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "x.png"
+    bad.write_bytes(b"not an image")
+    with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
+        assert not tab.load_image_file(bad)
+    assert "x.png" in blocker.args[0]
+    assert tab.recent_files() == []
+    assert tab.last_result is None
+    result = _draw(tab, qtbot)  # still recognises
+    assert tab.last_result is result
+
+
+def test_recent_files_capped(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    paths = [_word_png(tmp_path / f"w{i}.png", text=f"w{i}") for i in range(MAX_RECENT + 2)]
+    for p in paths:
+        assert tab.load_image_file(p)
+    recent = tab.recent_files()
+    assert len(recent) == MAX_RECENT
+    assert recent[0] == str(paths[-1].resolve())  # newest first
+    assert str(paths[0].resolve()) not in recent
+    qtbot.waitUntil(lambda: tab.last_result is not None, timeout=TIMEOUT)
+
+
+def test_paste_and_drop_image(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    img = np.full((60, 200), 255, np.uint8)
+    cv2.putText(img, "abc", (10, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3)
+    QGuiApplication.clipboard().setImage(gray_to_qimage(img))
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.paste_from_clipboard()
+    assert tab.current_image().shape == (60, 200)
+
+    path = _word_png(tmp_path / "dropped.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        tab.dropEvent(event)
+    assert tab.current_image().shape == (80, 320)
+    copied = QMimeData()
+    copied.setUrls([QUrl.fromLocalFile(str(_word_png(tmp_path / "copied.png", text="hi")))])
+    QGuiApplication.clipboard().setMimeData(copied)  # a file copied in a file manager
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.paste_from_clipboard()
+    assert tab.recent_files()[0].endswith("copied.png")
+    QGuiApplication.clipboard().setText("no image here")
+    with qtbot.waitSignal(tab.status_message, timeout=1000):
+        assert not tab.paste_from_clipboard()
+
+
+def test_options_rerun_recognition(tab: RecognizeTab, qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    first = _draw(tab, qtbot)
+    binarized = next(s.image for s in first.stages if s.name == "binarize")
+    assert len(np.unique(binarized)) <= 2  # otsu: black and white only
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab.binarize_combo.setCurrentText("none")
+    second = blocker.args[0]
+    assert second is not first
+    gray = next(s.image for s in second.stages if s.name == "binarize")
+    assert len(np.unique(gray)) > 2  # "none" keeps gray levels: the option reached the recognizer
+    assert settings.value("recognize/binarize") == "none"
+
+    assert "deskew" in [s.name for s in second.stages]
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab.deskew_check.setChecked(False)
+    names = [s.name for s in blocker.args[0].stages]
+    assert "deskew" not in names and "slant" not in names
+
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab.decoder_combo.setCurrentText("greedy")
+    assert len(blocker.args[0].hypotheses) == 1
+    assert not tab.beam_spin.isEnabled()
+
+
+def test_word_list_errors_go_to_status(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
+        assert not tab.load_word_list(tmp_path / "missing.txt")
+    assert "missing.txt" in blocker.args[0]
+    words = tmp_path / "words.txt"
+    words.write_text("hello\nworld\n", encoding="utf-8")
+    assert tab.load_word_list(words)
+    assert tab.wordlist_edit.text() == "words.txt"
+
+
+def test_pen_width_setting(tab: RecognizeTab, settings) -> None:
+    tab.pen_width_spin.setValue(6.5)
+    assert tab.canvas.pen_width() == 6.5
+    assert float(settings.value(KEY_PEN_WIDTH)) == 6.5
+
+
+def test_model_change_reruns(tab: RecognizeTab, qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
+    first = _draw(tab, qtbot)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab._test_active.set_bundle(bundle)
+    assert blocker.args[0] is not first
+
+
+def test_empty_canvas_gives_no_result(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.assertNotEmitted(tab.result_ready, wait=300):
+        assert tab.recognize_now() is None
+    assert tab.last_result is None and tab.result_view.text() == ""
+    _draw(tab, qtbot)
+    assert tab.stage_strip.count() > 0
+    # clearing right after a new request: the in-flight result must not come back
+    tab.canvas.add_stroke(_wave(300))
+    tab.recognize_now()
+    with qtbot.assertNotEmitted(tab.result_ready, wait=800):
+        tab.canvas.clear()
+    assert tab.last_result is None
+    assert tab.result_view.text() == ""
+    assert tab.stage_strip.count() == 0
+    assert tab.heatmap.timesteps() == 0
+
+
+def test_latest_request_wins_in_tab(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _draw(tab, qtbot)
+    results: list[RecognitionResult] = []
+    tab.result_ready.connect(results.append)
+    ids = [tab.recognize_now() for _ in range(5)]
+    assert ids == sorted(set(ids)) and len(ids) == 5  # type: ignore[type-var]
+    qtbot.waitUntil(lambda: len(results) >= 1, timeout=TIMEOUT)
+    qtbot.wait(500)
+    assert len(results) == 1
+
+
+def test_controller_delivers_only_latest(qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
+    controller = RecognitionController()
+    recognizer = Recognizer(bundle)
+    image = render_strokes([_wave(0), _wave(80)])
+    delivered: list[int] = []
+    controller.result_ready.connect(lambda rid, _res: delivered.append(rid))
+    try:
+        ids = [controller.submit(image, recognizer) for _ in range(5)]
+        qtbot.waitUntil(lambda: bool(delivered), timeout=TIMEOUT)
+        qtbot.wait(500)
+        assert delivered == [ids[-1]]
+    finally:
+        controller.shutdown()
+    assert not controller.is_running()
+
+
+class _SlowRecognizer:
+    """Stands in for Recognizer: takes a while, so a newer request arrives mid-recognition."""
+
+    def __init__(self, real: Recognizer, seconds: float) -> None:
+        self.real = real
+        self.seconds = seconds
+        self.calls = 0
+
+    def recognize(self, image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
+        self.calls += 1
+        time.sleep(self.seconds)
+        return self.real.recognize(image, keep_stages=keep_stages)
+
+
+def test_controller_drops_result_superseded_mid_run(qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
+    controller = RecognitionController()
+    slow = _SlowRecognizer(Recognizer(bundle), 0.4)
+    image = render_strokes([_wave(0)])
+    delivered: list[int] = []
+    controller.result_ready.connect(lambda rid, _res: delivered.append(rid))
+    try:
+        first = controller.submit(image, slow)
+        qtbot.waitUntil(lambda: slow.calls == 1, timeout=TIMEOUT)  # the worker is busy with `first`
+        second = controller.submit(image, slow)
+        qtbot.waitUntil(lambda: bool(delivered), timeout=TIMEOUT)
+        qtbot.wait(200)
+        assert delivered == [second]
+        assert first not in delivered
+        assert slow.calls == 2
+    finally:
+        controller.shutdown()
+
+
+def test_worker_skips_superseded_requests(qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
+    latest = LatestRequest()
+    worker = RecognitionWorker(latest)  # called directly, in this thread
+    got: list[int] = []
+    worker.sig_result.connect(lambda rid, _res: got.append(rid))
+    old, new = latest.next(), latest.next()
+    image = render_strokes([_wave(0)])
+    worker.recognize(old, image, Recognizer(bundle))
+    assert got == []
+    worker.recognize(new, image, Recognizer(bundle))
+    assert got == [new]
+
+
+def test_worker_reports_errors(qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
+    latest = LatestRequest()
+    worker = RecognitionWorker(latest)
+    errors: list[tuple[int, str]] = []
+    worker.sig_error.connect(lambda rid, msg: errors.append((rid, msg)))
+    rid = latest.next()
+    worker.recognize(rid, np.zeros((4, 4, 7), np.uint8), Recognizer(bundle))  # 7 channels: invalid
+    assert len(errors) == 1 and errors[0][0] == rid and "channels" in errors[0][1]
+
+
+def test_shutdown_stops_thread(tab: RecognizeTab) -> None:
+    assert tab.is_recognition_running()
+    tab.shutdown()
+    assert not tab.is_recognition_running()
+    tab.canvas.add_stroke(_wave(10))
+    assert tab.recognize_now() is None  # no crash after shutdown
+    tab.shutdown()  # idempotent
+
+
+# ---------------------------------------------------------------------------- views
+
+
+def _fake_result(text: str, confs: list[float]) -> RecognitionResult:
+    spans = tuple(CharSpan(c, 2 * i, 2 * i + 1, p) for i, (c, p) in enumerate(zip(text, confs, strict=True)))
+    probs = np.full((2 * len(text) + 1, 4), 0.25, np.float32)
+    return RecognitionResult(
+        text=text,
+        confidence=min(confs),
+        hypotheses=(Hypothesis(text, -0.5, spans), Hypothesis(text + "x", -2.0, ())),
+        probs=probs,
+        model_input=np.zeros((32, 40), np.float32),
+    )
+
+
+def test_result_view_colours_and_copy(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ResultView()
+    qtbot.addWidget(view)
+    html = confidence_html(
+        "a< b", [CharSpan(c, 0, 0, p) for c, p in zip("a< b", (0.95, 0.7, 0.5, 0.3), strict=True)]
+    )
+    assert COLOR_HIGH in html and COLOR_MEDIUM in html and COLOR_LOW in html
+    assert "&lt;" in html and "&nbsp;" in html and "a< b" not in html
+    view.set_result(_fake_result("ab", [0.95, 0.3]))
+    assert view.text() == "ab"
+    assert view.nbest.count() == 2
+    view.copy_to_clipboard()
+    assert QGuiApplication.clipboard().text() == "ab"
+    view.clear()
+    assert view.text() == "" and view.nbest.count() == 0
+
+
+def test_stage_strip_dialog(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    result = _draw(tab, qtbot)
+    assert tab.stage_strip.count() == len(result.stages) + 1
+    dialog = tab.stage_strip.open_stage(0)
+    assert dialog.isVisible()
+    assert result.stages[0].name in dialog.windowTitle()
+    dialog.close()
