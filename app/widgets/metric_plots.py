@@ -1,0 +1,188 @@
+"""Live training plots: loss and learning rate per step, validation loss and CER per epoch.
+
+Following pyqtgraph's PanningPlot example: every curve is created once; events only append to
+numpy buffers, and a ~10 Hz QTimer pushes the buffers to the curves with `setData`, so a fast
+run (hundreds of batches a second) never repaints per batch. Long series use clip-to-view and
+peak downsampling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from hwr_core.training import BatchEnd, EpochEnd
+
+REFRESH_MS = 100  # 10 Hz
+EMA_ALPHA = 0.05  # smoothing of the per-batch loss; debiased so the first points are not pulled to 0
+
+
+class _Series:
+    """Growable (x, y) float64 buffers; appending is amortised O(1)."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._x = np.empty(capacity)
+        self._y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self._x):
+            self._x = np.resize(self._x, 2 * self.n)
+            self._y = np.resize(self._y, 2 * self.n)
+        self._x[self.n] = x
+        self._y[self.n] = y
+        self.n += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x[: self.n], self._y[: self.n]
+
+    def clear(self) -> None:
+        self.n = 0
+
+
+class MetricPlots(QWidget):
+    """Four plots in a 2x2 grid; feed with `add_batch` / `add_epoch`, drawn by a 10 Hz timer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pal = self.palette()
+        fg = pal.color(QPalette.ColorRole.Text)
+        accent = QColor(31, 119, 180)
+        orange = QColor(230, 120, 20)
+        faint = QColor(accent)
+        faint.setAlpha(70)
+
+        self._view = pg.GraphicsLayoutWidget()
+        self._view.setBackground(pal.color(QPalette.ColorRole.Base))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._view)
+
+        def make_plot(row: int, col: int, title: str, xlabel: str) -> pg.PlotItem:
+            plot = self._view.addPlot(row=row, col=col)
+            plot.setTitle(title, color=fg, size="10pt")
+            plot.setLabel("bottom", xlabel)
+            # No grid: translucent grid lines tripled the software-rendered paint time of a frame.
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(fg)
+                axis.setTextPen(fg)
+            plot.setMenuEnabled(False)
+            return plot
+
+        self.loss_plot = make_plot(0, 0, "Training loss", "step")
+        self.lr_plot = make_plot(0, 1, "Learning rate", "step")
+        self.epoch_loss_plot = make_plot(1, 0, "Loss per epoch", "epoch")
+        self.cer_plot = make_plot(1, 1, "Validation CER (%)", "epoch")
+
+        def step_curve(plot: pg.PlotItem, pen: pg.QtGui.QPen, name: str | None = None) -> pg.PlotDataItem:
+            curve = plot.plot(pen=pen, name=name)
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            return curve
+
+        def epoch_curve(plot: pg.PlotItem, color: QColor, name: str) -> pg.PlotDataItem:
+            return plot.plot(
+                pen=pg.mkPen(color, width=2),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=color,
+                symbolPen=None,
+                name=name,
+            )
+
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        self._loss_raw = step_curve(self.loss_plot, pg.mkPen(faint, width=1), "per batch")
+        self._loss_ema = step_curve(self.loss_plot, pg.mkPen(accent, width=2), "smoothed")
+        self._lr = step_curve(self.lr_plot, pg.mkPen(orange, width=2))
+        self.epoch_loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        self._train_epoch = epoch_curve(self.epoch_loss_plot, accent, "train")
+        self._val_epoch = epoch_curve(self.epoch_loss_plot, orange, "validation")
+        self._cer = epoch_curve(self.cer_plot, QColor(44, 160, 44), "CER")
+
+        self._raw = _Series()
+        self._ema = _Series()
+        self._lrs = _Series()
+        self._ema_value = 0.0
+        self._ema_weight = 0.0
+        self._train_loss = _Series(64)
+        self._val_loss = _Series(64)
+        self._val_cer = _Series(64)
+        self._dirty = False
+        self._loss_plotted = 0
+        self._epoch_plotted = 0
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    # ------------------------------------------------------------------ feeding
+
+    def add_batch(self, ev: BatchEnd) -> None:
+        """Append one batch; cheap, no drawing."""
+        if not ev.skipped and math.isfinite(ev.loss):
+            self._raw.append(ev.step, ev.loss)
+            self._ema_value = (1 - EMA_ALPHA) * self._ema_value + EMA_ALPHA * ev.loss
+            self._ema_weight = (1 - EMA_ALPHA) * self._ema_weight + EMA_ALPHA
+            self._ema.append(ev.step, self._ema_value / self._ema_weight)
+        self._lrs.append(ev.step, ev.lr)
+        self._mark_dirty()
+
+    def add_epoch(self, ev: EpochEnd) -> None:
+        x = ev.epoch + 1  # plotted 1-based: "after epoch 1"
+        if math.isfinite(ev.train_loss):
+            self._train_loss.append(x, ev.train_loss)
+        if ev.val_loss is not None and math.isfinite(ev.val_loss):
+            self._val_loss.append(x, ev.val_loss)
+        if ev.val_cer is not None and math.isfinite(ev.val_cer):
+            self._val_cer.append(x, 100.0 * ev.val_cer)
+        self._mark_dirty()
+
+    def clear(self) -> None:
+        for s in (self._raw, self._ema, self._lrs, self._train_loss, self._val_loss, self._val_cer):
+            s.clear()
+        self._ema_value = self._ema_weight = 0.0
+        self._dirty = True
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def refresh(self) -> None:
+        """Push the buffers to the curves (the timer calls this; tests may call it directly)."""
+        if not self._dirty:
+            self._timer.stop()  # idle: no wake-ups until the next event
+            return
+        self._dirty = False
+        for curve, series in (
+            (self._loss_raw, self._raw),
+            (self._loss_ema, self._ema),
+            (self._lr, self._lrs),
+            (self._train_epoch, self._train_loss),
+            (self._val_epoch, self._val_loss),
+            (self._cer, self._val_cer),
+        ):
+            x, y = series.data()
+            # Views, no copies: appends only write past n (or into a new array after a resize).
+            curve.setData(x, y)
+        self._loss_plotted = self._raw.n
+        self._epoch_plotted = self._train_loss.n
+
+    # ------------------------------------------------------------------ read access for tests
+
+    def loss_points(self) -> int:
+        """Points on the per-batch loss curve as of the last refresh."""
+        return self._loss_plotted
+
+    def epoch_points(self) -> int:
+        """Points on the per-epoch training-loss curve as of the last refresh."""
+        return self._epoch_plotted
