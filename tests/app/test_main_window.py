@@ -79,3 +79,25 @@ def test_settings_remembered_between_runs(qtbot, settings, model_path):
     assert win2.size() == saved
     assert win2.active_model.bundle.name == "tiny-test"  # the active model is remembered
     win2.close()
+
+
+def test_quit_while_training_stops_and_saves_checkpoint(qtbot, settings, model_path, tmp_path):
+    from testdata import write_word_set
+
+    from app.workers.training import TrainingRequest
+    from hwr_core.config import TrainConfig
+
+    tsv = write_word_set(tmp_path / "data", n=64)
+    win = MainWindow(settings, load_startup_model(settings, str(model_path))[0], confirm_quit=False)
+    qtbot.addWidget(win)
+    out = tmp_path / "run"
+    request = TrainingRequest(
+        data=[str(tsv)], val=[], out_dir=str(out), variant="tiny",
+        cfg=TrainConfig(epochs=50, batch_size=4, augment_enabled=False, checkpoint_every_batches=0),
+    )  # fmt: skip
+    with qtbot.waitSignals([win.train_tab.controller.sig_batch] * 3, timeout=60000):
+        win.train_tab.start_training(request)
+    assert win.train_tab.is_training()
+    win.close()
+    assert not win.train_tab.is_training()
+    assert (out / "last.ckpt.safetensors").exists()
