@@ -1,0 +1,47 @@
+"""Plot a run's history.jsonl (train/val loss, val CER per epoch) to a PNG for the model card.
+
+    python benchmarks/learning_curve.py RUN_DIR/history.jsonl OUT.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    import pyqtgraph as pg
+    import pyqtgraph.exporters
+    from PySide6.QtWidgets import QApplication
+
+    rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
+    app = QApplication.instance() or QApplication([])
+    pg.setConfigOptions(background="w", foreground="k", antialias=True)
+    win = pg.GraphicsLayoutWidget()
+    win.resize(900, 420)
+    epochs = np.array([r["epoch"] + 1 for r in rows], float)
+    loss = win.addPlot(title="loss per epoch")
+    loss.addLegend()
+    loss.plot(epochs, [r["train_loss"] for r in rows], pen=pg.mkPen("b", width=2), symbol="o", name="train (mean CTC)")
+    if "val_loss" in rows[0]:
+        loss.plot(epochs, [r["val_loss"] / 10 for r in rows], pen=pg.mkPen("r", width=2), symbol="s", name="val (sum / 10)")
+    loss.setLabel("bottom", "epoch")
+    if "val_cer" in rows[0]:
+        cer = win.addPlot(title="validation CER (%)")
+        cer.plot(epochs, [100 * r["val_cer"] for r in rows], pen=pg.mkPen("g", width=2), symbol="o")
+        cer.setLabel("bottom", "epoch")
+        cer.showGrid(y=True, alpha=0.3)
+    win.show()
+    app.processEvents()
+    pg.exporters.ImageExporter(win.scene()).export(sys.argv[2])
+    print(f"saved {sys.argv[2]}")
+
+
+if __name__ == "__main__":
+    main()
