@@ -68,7 +68,7 @@ from hwr_core.training import (
 
 from ..active_model import ActiveModel
 from ..qt_image import gray_to_pixmap
-from ..workers.training import FunctionRunner, TrainingController, TrainingRequest, one_line
+from ..workers.training import FunctionRunner, TrainingController, TrainingRequest, build_setup, one_line
 from .metric_plots import MetricPlots
 
 log = logging.getLogger(__name__)
@@ -96,18 +96,7 @@ def check_data(request: TrainingRequest, n: int = PREVIEW_SAMPLES) -> DataCheck:
 
     Runs in a worker thread: it reads every label file and some images.
     """
-    from hwr_core.data.builder import build_training
-
-    setup = build_training(
-        data=request.data,
-        val=request.val,
-        cfg=request.cfg,
-        init=request.init,
-        variant=request.variant,
-        height=request.height,
-        extend_charset=request.extend_charset,
-        extra_records=request.extra_records,
-    )
+    setup = build_setup(request)
     lines = setup.report_lines()
     for report in setup.reports:
         lines.extend(f"  {report.source}: {example}" for example in report.examples[:3])

@@ -23,7 +23,7 @@ import torch
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from hwr_core.config import TrainConfig
-from hwr_core.data.builder import build_training
+from hwr_core.data.builder import TrainingSetup, build_training
 from hwr_core.data.records import Record
 from hwr_core.errors import HwrError
 from hwr_core.training import (
@@ -53,6 +53,21 @@ class TrainingRequest:
     resume: bool = False  # continue from out_dir's last checkpoint when there is one
     extra_records: tuple[Record, ...] = field(default=())
     torch_threads: int = 0  # CPU threads for torch during the run; 0: all cores but one
+
+
+def build_setup(request: TrainingRequest) -> TrainingSetup:
+    """The request's model, mixture and validation set (reads label files: call off the UI thread)."""
+    return build_training(
+        data=request.data,
+        val=request.val,
+        cfg=request.cfg,
+        init=request.init,
+        variant=request.variant,
+        height=request.height,
+        extend_charset=request.extend_charset,
+        resume_dir=Path(request.out_dir) if request.resume else None,
+        extra_records=request.extra_records,
+    )
 
 
 def training_threads(requested: int = 0) -> int:
@@ -135,17 +150,7 @@ class TrainingWorker(QObject):
         try:
             torch.set_num_threads(training_threads(req.torch_threads))
             out_dir = Path(req.out_dir)
-            setup = build_training(
-                data=req.data,
-                val=req.val,
-                cfg=req.cfg,
-                init=req.init,
-                variant=req.variant,
-                height=req.height,
-                extend_charset=req.extend_charset,
-                resume_dir=out_dir if req.resume else None,
-                extra_records=req.extra_records,
-            )
+            setup = build_setup(req)
             self.sig_setup.emit(setup.report_lines())
             if self._should_stop():  # stopped while the data was being read: nothing to save yet
                 ckpt = out_dir / CHECKPOINT_NAME
