@@ -1,9 +1,9 @@
 """`hwr-studio` / `python -m app`: start the desktop app, or render a screenshot offscreen.
 
-    hwr-studio [--model M]
-    hwr-studio --screenshot OUT.png [--tab recognize|train|model] [--image IMG] [--text "word to draw"]
-    hwr-studio --selftest [--model M]
-    hwr-studio --install-desktop-entry | --uninstall-desktop-entry
+hwr-studio [--model M]
+hwr-studio --screenshot OUT.png [--tab recognize|train|model] [--image IMG] [--text "word to draw"]
+hwr-studio --selftest [--model M]
+hwr-studio --install-desktop-entry | --uninstall-desktop-entry
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ log = logging.getLogger("hwr_studio")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="hwr-studio", description="HWR Studio: read handwriting, see why, train the model.")
+    p = argparse.ArgumentParser(
+        prog="hwr-studio", description="HWR Studio: read handwriting, see why, train the model."
+    )
     p.add_argument("--version", action="version", version=f"hwr-studio {hwr_core.__version__}")
     p.add_argument("--model", help="model file to open with (default: the last used, else the shipped model)")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
@@ -76,7 +78,9 @@ def _wait_for_result(app, tab, timeout_s: float = 20.0) -> None:  # type: ignore
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     if args.selftest:
         from .selftest import run_selftest
 

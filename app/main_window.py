@@ -24,14 +24,20 @@ log = logging.getLogger(__name__)
 TABS = ("recognize", "train", "model")
 
 
-def load_startup_model(settings: QSettings, explicit: str | None = None) -> tuple[ModelBundle | None, str | None]:
+def load_startup_model(
+    settings: QSettings, explicit: str | None = None
+) -> tuple[ModelBundle | None, str | None]:
     """The model to open with: --model, else the last active one, else the shipped default.
 
     Returns (bundle, problem): a broken remembered model falls back to the default with a message.
     """
     from hwr_core.modelfile import load_model
 
-    candidates = [explicit] if explicit else [settings.value("model/active"), str(models_dir() / "default.safetensors")]
+    candidates = (
+        [explicit]
+        if explicit
+        else [settings.value("model/active"), str(models_dir() / "default.safetensors")]
+    )
     problems = []
     for path in candidates:
         if not path:
@@ -46,7 +52,9 @@ def load_startup_model(settings: QSettings, explicit: str | None = None) -> tupl
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings, bundle: ModelBundle | None = None, confirm_quit: bool = True) -> None:
+    def __init__(
+        self, settings: QSettings, bundle: ModelBundle | None = None, confirm_quit: bool = True
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.confirm_quit = confirm_quit  # tests and --screenshot close without asking
@@ -83,28 +91,52 @@ class MainWindow(QMainWindow):
         rt = self.recognize_tab
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
-        file_menu.addAction(self._action("&Open image…", rt.open_image_dialog, QKeySequence.StandardKey.Open, "Open a handwriting image"))
-        file_menu.addAction(self._action("&Paste image", rt.paste_from_clipboard, QKeySequence.StandardKey.Paste, "Recognise the image on the clipboard"))
+        file_menu.addAction(
+            self._action(
+                "&Open image…",
+                rt.open_image_dialog,
+                QKeySequence.StandardKey.Open,
+                "Open a handwriting image",
+            )
+        )
+        file_menu.addAction(
+            self._action(
+                "&Paste image",
+                rt.paste_from_clipboard,
+                QKeySequence.StandardKey.Paste,
+                "Recognise the image on the clipboard",
+            )
+        )
         self.recent_menu = file_menu.addMenu("Open &recent")
         rt.recent_files_changed.connect(self._fill_recent)
         self._fill_recent()
         file_menu.addSeparator()
-        file_menu.addAction(self._action("Open &model…", self.model_tab.open_model_dialog, "Ctrl+M", "Load a model file"))
+        file_menu.addAction(
+            self._action("Open &model…", self.model_tab.open_model_dialog, "Ctrl+M", "Load a model file")
+        )
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))  # StandardKey.Quit is empty on some Linux desktops
+        file_menu.addAction(
+            self._action("&Quit", self.close, "Ctrl+Q")
+        )  # StandardKey.Quit is empty on some Linux desktops
 
         edit_menu = mb.addMenu("&Edit")
         edit_menu.addAction(self._action("&Undo stroke", rt.canvas.undo, QKeySequence.StandardKey.Undo))
         edit_menu.addAction(self._action("&Redo stroke", rt.canvas.redo, QKeySequence.StandardKey.Redo))
         edit_menu.addAction(self._action("&Clear canvas", rt.canvas.clear, "Ctrl+Backspace"))
-        edit_menu.addAction(self._action("&Copy text", rt.result_view.copy_text, "Ctrl+Shift+C", "Copy the transcription"))
+        edit_menu.addAction(
+            self._action("&Copy text", rt.result_view.copy_text, "Ctrl+Shift+C", "Copy the transcription")
+        )
 
         rec_menu = mb.addMenu("&Recognize")
         rec_menu.addAction(self._action("Recognize &now", rt.recognize_now, "Ctrl+R"))
 
         view_menu = mb.addMenu("&View")
         for i, name in enumerate(("&Recognize", "&Train", "&Model")):
-            view_menu.addAction(self._action(f"{name} tab", lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"))
+            view_menu.addAction(
+                self._action(
+                    f"{name} tab", lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
+                )
+            )
 
         help_menu = mb.addMenu("&Help")
         help_menu.addAction(self._action("&About HWR Studio", self.show_about))
@@ -185,4 +217,3 @@ class MainWindow(QMainWindow):
         self.recognize_tab.shutdown()
         self.settings.sync()
         event.accept()
-

@@ -1,6 +1,6 @@
 """Plot a run's history.jsonl (train/val loss, val CER per epoch) to a PNG for the model card.
 
-    python benchmarks/learning_curve.py RUN_DIR/history.jsonl OUT.png
+python benchmarks/learning_curve.py RUN_DIR/history.jsonl OUT.png
 """
 
 from __future__ import annotations
@@ -28,9 +28,21 @@ def main() -> None:
     epochs = np.array([r["epoch"] + 1 for r in rows], float)
     loss = win.addPlot(title="loss per epoch")
     loss.addLegend()
-    loss.plot(epochs, [r["train_loss"] for r in rows], pen=pg.mkPen("b", width=2), symbol="o", name="train (mean CTC)")
+    loss.plot(
+        epochs,
+        [r["train_loss"] for r in rows],
+        pen=pg.mkPen("b", width=2),
+        symbol="o",
+        name="train (mean CTC)",
+    )
     if "val_loss" in rows[0]:
-        loss.plot(epochs, [r["val_loss"] / 10 for r in rows], pen=pg.mkPen("r", width=2), symbol="s", name="val (sum / 10)")
+        loss.plot(
+            epochs,
+            [r["val_loss"] / 10 for r in rows],
+            pen=pg.mkPen("r", width=2),
+            symbol="s",
+            name="val (sum / 10)",
+        )
     loss.setLabel("bottom", "epoch")
     if "val_cer" in rows[0]:
         cer = win.addPlot(title="validation CER (%)")

@@ -25,7 +25,9 @@ def write_images(folder: Path, n: int) -> list[str]:
     paths = []
     for i in range(n):
         img = np.full((48, 160), 255, np.uint8)
-        cv2.putText(img, f"w{int(rng.integers(1000))}", (6, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2, cv2.LINE_AA)
+        cv2.putText(
+            img, f"w{int(rng.integers(1000))}", (6, 36), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2, cv2.LINE_AA
+        )
         p = folder / f"{i:05d}.png"
         cv2.imwrite(str(p), img)
         paths.append(str(p))
@@ -45,7 +47,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_images(Path(tmp), 1000)
-        base = [sys.executable, "-m", "hwr_core.cli", "recognize"] + (["--model", args.model] if args.model else [])
+        base = [sys.executable, "-m", "hwr_core.cli", "recognize"] + (
+            ["--model", args.model] if args.model else []
+        )
         # Run the small call first: RUSAGE_CHILDREN keeps the maximum, so the order matters.
         small = peak_rss_mb(base + paths[:100])
         large = peak_rss_mb(base + paths)

@@ -49,8 +49,13 @@ def card_html(bundle: ModelBundle) -> str:
     ]
     training = card.get("training") or {}
     if training:
-        rows.append(("Training", f"{training.get('epochs_done', '?')} epochs, {training.get('steps', '?')} steps, "
-                                  f"{training.get('seconds', 0) / 3600:.1f} h"))
+        rows.append(
+            (
+                "Training",
+                f"{training.get('epochs_done', '?')} epochs, {training.get('steps', '?')} steps, "
+                f"{training.get('seconds', 0) / 3600:.1f} h",
+            )
+        )
         data = training.get("data") or {}
         if data.get("train"):
             rows.append(("Training data", "<br>".join(html.escape(s) for s in data["train"])))
@@ -58,7 +63,9 @@ def card_html(bundle: ModelBundle) -> str:
             rows.append(("Command", f"<code>{html.escape(training['command'])}</code>"))
     metrics = card.get("metrics") or {}
     if metrics:
-        rows.append(("Metrics", f"<pre>{html.escape(json.dumps(metrics, indent=1, ensure_ascii=False))}</pre>"))
+        rows.append(
+            ("Metrics", f"<pre>{html.escape(json.dumps(metrics, indent=1, ensure_ascii=False))}</pre>")
+        )
     body = "".join(
         f"<tr><td style='padding-right:12px'><b>{html.escape(k)}</b></td><td>{v if k in ('Training data', 'Command', 'Metrics') else html.escape(str(v))}</td></tr>"
         for k, v in rows
@@ -124,7 +131,9 @@ class ModelTab(QWidget):
 
     def show_card(self) -> None:
         bundle = self.active_model.bundle
-        self.card.setHtml(card_html(bundle) if bundle else "<h2>No model loaded</h2><p>Open a model file.</p>")
+        self.card.setHtml(
+            card_html(bundle) if bundle else "<h2>No model loaded</h2><p>Open a model file.</p>"
+        )
 
     def _activate_item(self, item: QListWidgetItem | None) -> None:
         if item is not None:
@@ -142,7 +151,9 @@ class ModelTab(QWidget):
 
     def open_model_dialog(self) -> None:
         start = self.settings.value("paths/last_model_dir", str(user_models_dir()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", str(start), "HWR Studio models (*.safetensors);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model", str(start), "HWR Studio models (*.safetensors);;All files (*)"
+        )
         if path:
             self.settings.setValue("paths/last_model_dir", str(Path(path).parent))
             self.activate(Path(path))

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from testdata import write_word_set
 
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
 from hwr_core.errors import TrainingError
 from hwr_core.modelfile import load_checkpoint, load_model
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished
-
-from testdata import write_word_set
 
 REPO = Path(__file__).resolve().parents[2]
 
