@@ -1,0 +1,87 @@
+"""Regenerate the README screenshots offscreen.
+
+    python docs/make_screenshots.py [--model M]
+
+recognize.png: the word "Việt Nam" drawn on the canvas as pen strokes; train.png: the Train tab
+after a short live run on words rendered here (no ../shared data needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+
+
+def recognize(model: str | None) -> None:
+    cmd = [sys.executable, "-m", "app", "--screenshot", str(DOCS / "recognize.png"), "--text", "Việt Nam",
+           "--settings", str(Path(tempfile.mkdtemp()) / "s.ini")] + (["--model", model] if model else [])  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow, load_startup_model
+    from app.workers.training import TrainingRequest
+    from hwr_core.config import TrainConfig
+
+    tmp = Path(tempfile.mkdtemp())
+    rng = np.random.default_rng(0)
+    words = ["cat", "dog", "sun", "map", "hat", "pen", "cup", "box", "red", "bed"]
+    (tmp / "images").mkdir()
+    rows = []
+    for i in range(160):
+        text = words[int(rng.integers(len(words)))]
+        img = np.full((48, 110), 255, np.uint8)
+        cv2.putText(
+            img, text, (6, 34), cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.9, 1.2)), 0, 2, cv2.LINE_AA
+        )
+        cv2.imwrite(str(tmp / f"images/{i}.png"), img)
+        rows.append(f"images/{i}.png\t{text}\t{'val' if i % 5 == 0 else 'train'}")
+    (tmp / "labels.tsv").write_text("\n".join(rows) + "\n")
+    settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings, load_startup_model(settings, model)[0], confirm_quit=False)
+    win.resize(1280, 900)
+    win.select_tab("train")
+    win.show()
+    win.train_tab.add_source(str(tmp / "labels.tsv"))
+    request = TrainingRequest(data=[str(tmp / "labels.tsv")], val=None, out_dir=str(tmp / "run"), variant="tiny",
+                              cfg=TrainConfig(epochs=40, batch_size=8, lr=5e-3, augment_enabled=False, early_stopping_patience=0))  # fmt: skip
+    win.train_tab.start_training(request)
+    end = time.monotonic() + 300
+    while win.train_tab.is_training() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+    win.grab().save(str(DOCS / "train.png"))
+    win.close()
+    win.deleteLater()  # widgets go before the QApplication that owns their resources
+    app.processEvents()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None)
+    args = ap.parse_args()
+    recognize(args.model)
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    train(app, args.model)
+    print(f"saved {DOCS / 'recognize.png'} and {DOCS / 'train.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The default model's training run, exactly as launched (resumable: add --resume).
+#   training/train-default.sh --resume            # continue OUT (default /work/runs/default-v1)
+# To continue from the committed checkpoint on a fresh machine:
+#   mkdir -p /work/runs/default-v1 && cp training/default-v1/last.ckpt.safetensors /work/runs/default-v1/
+#   training/train-default.sh --resume
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=${HWR_DATA:-../shared/data}
+F=${HWR_FONTS:-../shared/fonts}
+OUT=${HWR_OUT:-/work/runs/default-v1}
+exec .venv/bin/hwr train \
+  --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
+         "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=1" "$D/iam_lines/labels.tsv?weight=1" \
+         "synth:$F?n=6000&lang=en,vi&kind=mixed" \
+  --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
+        "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val" \
+        "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \
+  --out "$OUT" --variant small --height 32 --epochs 100 --schedule plateau --lr 1e-3 \
+  --batch-size 32 --patience 8 --val-max 1500 --checkpoint-every 200 --seed 1234 --quiet "$@"
