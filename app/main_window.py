@@ -17,11 +17,12 @@ from hwr_core.resources import models_dir
 from .active_model import ActiveModel
 from .widgets.model_tab import ModelTab
 from .widgets.recognize_tab import RecognizeTab
+from .widgets.teach_tab import TeachTab
 from .widgets.train_tab import TrainTab
 
 log = logging.getLogger(__name__)
 
-TABS = ("recognize", "train", "model")
+TABS = ("recognize", "teach", "train", "model")
 
 
 def load_startup_model(
@@ -61,16 +62,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("HWR Studio")
         self.active_model = ActiveModel(bundle, self)
         self.recognize_tab = RecognizeTab(self.active_model, settings, self)
+        self.teach_tab = TeachTab(self.active_model, settings, self)
         self.train_tab = TrainTab(self.active_model, settings, self)
         self.model_tab = ModelTab(self.active_model, settings, self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.recognize_tab, "Recognize")
+        self.tabs.addTab(self.teach_tab, "Teach")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.model_tab, "Model")
         self.setCentralWidget(self.tabs)
         self._model_label = QLabel()
         self.statusBar().addPermanentWidget(self._model_label)
-        for tab in (self.recognize_tab, self.train_tab, self.model_tab):
+        for tab in (self.recognize_tab, self.teach_tab, self.train_tab, self.model_tab):
             tab.status_message.connect(self.show_status)
         self.active_model.changed.connect(self._on_model_changed)
         self._build_menus()
@@ -131,7 +134,7 @@ class MainWindow(QMainWindow):
         rec_menu.addAction(self._action("Recognize &now", rt.recognize_now, "Ctrl+R"))
 
         view_menu = mb.addMenu("&View")
-        for i, name in enumerate(("&Recognize", "&Train", "&Model")):
+        for i, name in enumerate(("&Recognize", "T&each", "&Train", "&Model")):
             view_menu.addAction(
                 self._action(
                     f"{name} tab", lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
@@ -198,7 +201,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TABS.index(name))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self.train_tab.is_training():
+        if self.train_tab.is_training() or self.teach_tab.is_running():
             if self.confirm_quit:
                 answer = QMessageBox.question(
                     self,
@@ -210,10 +213,11 @@ class MainWindow(QMainWindow):
                     event.ignore()
                     return
             self.show_status("Stopping training and saving a checkpoint…")
-            if not self.train_tab.stop_and_wait(30000):
+            if self.train_tab.is_training() and not self.train_tab.stop_and_wait(30000):
                 log.warning("training did not stop within 30 s")
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.teach_tab.shutdown()
         self.recognize_tab.shutdown()
         self.settings.sync()
         event.accept()

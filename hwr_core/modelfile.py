@@ -15,7 +15,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from . import __version__
 from .charset import CTCCodec
 from .config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict, to_dict
 from .errors import HwrError, ModelFileError
+from .fileio import atomic_write_bytes
 from .model import CRNN
 
 log = logging.getLogger(__name__)
@@ -90,34 +90,6 @@ def new_bundle(
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder + fsync + rename: a crash leaves the old file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a model file is an ordinary document
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
 
 
 def _model_metadata(bundle: ModelBundle, kind: str) -> dict[str, Any]:

@@ -70,12 +70,12 @@ def test_settings_remembered_between_runs(qtbot, settings, model_path):
     win = MainWindow(settings, bundle, confirm_quit=False)
     qtbot.addWidget(win)
     win.resize(760, 560)  # inside the offscreen screen, so the window manager does not clamp it
-    win.tabs.setCurrentIndex(2)
+    win.tabs.setCurrentIndex(3)
     saved = win.size()
     win.close()
     win2 = MainWindow(settings, load_startup_model(settings)[0], confirm_quit=False)
     qtbot.addWidget(win2)
-    assert win2.tabs.currentIndex() == 2
+    assert win2.tabs.currentIndex() == 3
     assert win2.size() == saved
     assert win2.active_model.bundle.name == "tiny-test"  # the active model is remembered
     win2.close()

@@ -1,0 +1,422 @@
+"""The user's own handwriting samples, collected in the app's Teach mode, as a plain dataset folder.
+
+Layout (a normal `labels.tsv` dataset, so `hwr train --data FOLDER` reads it too):
+
+    FOLDER/labels.tsv           images/<id>.png <TAB> text <TAB> train|val, one line per sample
+    FOLDER/images/<id>.png      the strokes rendered by `preprocess.render_strokes`
+    FOLDER/strokes/<id>.json    {"text", "strokes", "pen_width", "created"}: the source of truth
+
+A sample's id is a hash of its strokes, so the same drawing is never stored twice and an import
+recognises samples it already has. The split is a deterministic function of the ids: a sample is
+held out (`val`) when its id hashes below 0.25, topped up to at least 20% of the set (and one sample
+from two on), so a growing set keeps its held-out samples apart from training. `labels.tsv` is
+rewritten atomically after every change.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+import cv2
+import numpy as np
+import platformdirs
+
+from .charset import normalize_text
+from .data.records import Record
+from .errors import HwrError
+from .fileio import atomic_write_bytes
+from .preprocess import render_strokes
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Sample", "UserSampleStore", "default_user_data_dir", "default_models_dir", "split_ids"]
+
+APP_NAME = "hwr-studio"
+LABELS = "labels.tsv"
+VAL_FRACTION = 0.2  # the least share of samples held out for the before/after score
+_VAL_HASH = 0.25  # ids hashing below this are held out; the rest of the 20% comes from the lowest hashes
+_ID = re.compile(r"^[0-9a-f]{16}$")
+_MAX_IMPORT_MEMBER = 20_000_000  # bytes; a strokes file is a few kB, an image a few tens of kB
+_MAX_IMPORT_MEMBERS = 200_000
+
+Point = tuple[float, float]
+
+
+def default_user_data_dir() -> Path:
+    """Where samples go unless the user picks another folder."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "samples"
+
+
+def default_models_dir() -> Path:
+    """Where personalised models are saved."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "models"
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    text: str
+    split: str  # "train" | "val"
+    image_path: Path
+    strokes_path: Path
+    pen_width: float = 3.0
+    created: str = ""
+
+
+def _id_score(sample_id: str) -> float:
+    digest = hashlib.sha1(f"split:{sample_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def split_ids(ids: Sequence[str]) -> dict[str, str]:
+    """id -> "train" | "val": at least 20% val (and >= 1 from 2 samples), >= 1 train from 2 samples."""
+    n = len(ids)
+    if n == 0:
+        return {}
+    if n == 1:
+        return {ids[0]: "train"}
+    ranked = sorted(ids, key=lambda i: (_id_score(i), i))
+    need = max(1, math.ceil(VAL_FRACTION * n))
+    n_val = max(need, sum(1 for i in ranked if _id_score(i) < _VAL_HASH))
+    n_val = min(n_val, n - 1)
+    val = set(ranked[:n_val])
+    return {i: "val" if i in val else "train" for i in ids}
+
+
+def _clean_text(text: str) -> str:
+    return " ".join(normalize_text(str(text)).split())
+
+
+def _clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:
+    out: list[list[Point]] = []
+    for stroke in strokes:
+        pts: list[Point] = []
+        for p in stroke:
+            if len(p) < 2:
+                raise HwrError(f"a stroke point must have x and y, got {p!r}")
+            x, y = float(p[0]), float(p[1])
+            if math.isfinite(x) and math.isfinite(y):
+                pts.append((round(x, 2), round(y, 2)))
+        if pts:
+            out.append(pts)
+    return out
+
+
+def _strokes_id(strokes: list[list[Point]], pen_width: float) -> str:
+    canon = json.dumps([round(pen_width, 2), strokes], separators=(",", ":"))
+    return hashlib.sha1(canon.encode()).hexdigest()[:16]
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise HwrError("could not encode the sample image as PNG")
+    return buf.tobytes()
+
+
+class UserSampleStore:
+    """A folder of the user's samples; not thread-safe (the GUI uses it from the UI thread)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder).expanduser()
+        try:
+            (self.folder / "images").mkdir(parents=True, exist_ok=True)
+            (self.folder / "strokes").mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise HwrError(f"cannot use {self.folder} as the sample folder: {e.strerror or e}") from None
+        self._samples: dict[str, Sample] = {}  # insertion order = gallery order
+        self._load()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def labels_path(self) -> Path:
+        return self.folder / LABELS
+
+    def _image_path(self, sample_id: str) -> Path:
+        return self.folder / "images" / f"{sample_id}.png"
+
+    def _strokes_path(self, sample_id: str) -> Path:
+        return self.folder / "strokes" / f"{sample_id}.json"
+
+    def _read_json(self, path: Path) -> dict[str, object]:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise HwrError(f"cannot read sample strokes {path}: {e}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("strokes"), list):
+            raise HwrError(f"{path} is not a sample strokes file (no 'strokes' list)")
+        return data
+
+    def _load(self) -> None:
+        """labels.tsv gives order and texts (it may have been edited by hand); strokes files fill the rest."""
+        texts: dict[str, str] = {}
+        if self.labels_path.is_file():
+            for lineno, line in enumerate(self.labels_path.read_text("utf-8-sig").splitlines(), 1):
+                cols = line.split("\t")
+                if not line.strip():
+                    continue
+                stem = PurePosixPath(cols[0].strip()).stem
+                if len(cols) < 2 or not _ID.match(stem):
+                    log.warning("%s line %d: not a sample row, ignored", self.labels_path, lineno)
+                    continue
+                texts[stem] = _clean_text(cols[1])
+        on_disk = sorted(p.stem for p in (self.folder / "strokes").glob("*.json") if _ID.match(p.stem))
+        order = [i for i in texts if self._strokes_path(i).is_file()]
+        order += [i for i in on_disk if i not in texts]
+        for sample_id in order:
+            try:
+                data = self._read_json(self._strokes_path(sample_id))
+            except HwrError as e:
+                log.warning("skipping sample: %s", e)
+                continue
+            text = texts.get(sample_id) or _clean_text(str(data.get("text", "")))
+            if not text:
+                log.warning("sample %s has no text, skipped", sample_id)
+                continue
+            pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
+            if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
+                strokes = _clean_strokes(data["strokes"])  # type: ignore[arg-type]
+                atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_strokes(strokes, pen)))
+            self._samples[sample_id] = Sample(
+                sample_id,
+                text,
+                "train",
+                self._image_path(sample_id),
+                self._strokes_path(sample_id),
+                pen,
+                str(data.get("created", "")),
+            )
+        self._resplit()
+        if self._samples and not self.labels_path.is_file():
+            self._write_labels()
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def __contains__(self, sample_id: object) -> bool:
+        return sample_id in self._samples
+
+    def samples(self) -> list[Sample]:
+        return list(self._samples.values())
+
+    def get(self, sample_id: str) -> Sample:
+        try:
+            return self._samples[sample_id]
+        except KeyError:
+            raise HwrError(f"no sample {sample_id!r} in {self.folder}") from None
+
+    def strokes(self, sample_id: str) -> list[list[Point]]:
+        data = self._read_json(self.get(sample_id).strokes_path)
+        return _clean_strokes(data["strokes"])  # type: ignore[arg-type]
+
+    def filter(self, text_substring: str) -> list[Sample]:
+        """Samples whose text contains the substring (case-insensitive, normalised like the labels)."""
+        needle = _clean_text(text_substring).casefold()
+        return [s for s in self._samples.values() if needle in s.text.casefold()]
+
+    def records(self, split: str | None = None) -> list[Record]:
+        """Training records ("train"), held-out records ("val") or all (None)."""
+        if split not in (None, "train", "val"):
+            raise HwrError(f"split must be 'train', 'val' or None, got {split!r}")
+        return [
+            Record(text=s.text, path=s.image_path, split=s.split, source="user")
+            for s in self._samples.values()
+            if split is None or s.split == split
+        ]
+
+    # ------------------------------------------------------------------ writing
+
+    def _resplit(self) -> None:
+        splits = split_ids(list(self._samples))
+        self._samples = {i: replace(s, split=splits[i]) for i, s in self._samples.items()}
+
+    def _write_labels(self) -> None:
+        lines = [f"images/{s.id}.png\t{s.text}\t{s.split}\n" for s in self._samples.values()]
+        atomic_write_bytes(self.labels_path, "".join(lines).encode("utf-8"))
+
+    def _commit(self) -> None:
+        self._resplit()
+        self._write_labels()
+
+    def _write_sample(
+        self, sample_id: str, strokes: list[list[Point]], text: str, pen_width: float, created: str
+    ) -> Sample:
+        payload = {"text": text, "strokes": strokes, "pen_width": pen_width, "created": created}
+        # image first: a strokes file is what makes a sample exist
+        atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_strokes(strokes, pen_width)))
+        atomic_write_bytes(
+            self._strokes_path(sample_id), json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        )
+        sample = Sample(
+            sample_id,
+            text,
+            "train",
+            self._image_path(sample_id),
+            self._strokes_path(sample_id),
+            pen_width,
+            created,
+        )
+        self._samples[sample_id] = sample
+        return sample
+
+    def add(self, strokes: Sequence[Sequence[Sequence[float]]], text: str, pen_width: float = 3.0) -> Sample:
+        """Store a written sample; empty text or no strokes, or a drawing already stored, raise HwrError."""
+        clean_text = _clean_text(text)
+        if not clean_text:
+            raise HwrError("the sample has no text: type what was written")
+        clean = _clean_strokes(strokes)
+        if not clean:
+            raise HwrError("the sample has no strokes: write something first")
+        pen = float(pen_width) if math.isfinite(pen_width) and pen_width > 0 else 3.0
+        sample_id = _strokes_id(clean, pen)
+        if sample_id in self._samples:
+            raise HwrError(f"this drawing is already stored (as {self._samples[sample_id].text!r})")
+        created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        self._write_sample(sample_id, clean, clean_text, pen, created)
+        self._commit()
+        return self._samples[sample_id]
+
+    def update_label(self, sample_id: str, text: str) -> Sample:
+        clean_text = _clean_text(text)
+        if not clean_text:
+            raise HwrError("a label cannot be empty; delete the sample instead")
+        sample = self.get(sample_id)
+        data = self._read_json(sample.strokes_path)
+        data["text"] = clean_text
+        atomic_write_bytes(sample.strokes_path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        self._samples[sample_id] = replace(sample, text=clean_text)
+        self._write_labels()  # ids are unchanged, so the split is too
+        return self._samples[sample_id]
+
+    def delete(self, sample_id: str) -> None:
+        sample = self.get(sample_id)
+        del self._samples[sample_id]
+        self._commit()  # the index first: a crash leaves orphan files, never a row without files
+        sample.strokes_path.unlink(missing_ok=True)
+        sample.image_path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ zip exchange
+
+    def export_zip(self, path: str | os.PathLike[str]) -> Path:
+        """All samples as a zip with the folder's layout (labels.tsv, images/, strokes/)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                if self.labels_path.is_file():
+                    zf.write(self.labels_path, LABELS)
+                else:
+                    zf.writestr(LABELS, "")
+                for s in self._samples.values():
+                    zf.write(s.image_path, f"images/{s.id}.png")
+                    zf.write(s.strokes_path, f"strokes/{s.id}.json")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @staticmethod
+    def _check_member(name: str) -> tuple[str, str] | None:
+        """(kind, id) of a zip member; None for folders; HwrError for anything unsafe or unexpected."""
+        if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+            raise HwrError(f"refusing the zip: member {name!r} has an absolute or Windows path")
+        parts = PurePosixPath(name).parts
+        if any(p in ("..", ".") for p in parts):
+            raise HwrError(f"refusing the zip: member {name!r} points outside the sample folder")
+        if name.endswith("/"):
+            if name in ("images/", "strokes/"):
+                return None
+            raise HwrError(f"refusing the zip: unexpected folder {name!r} (not a sample set)")
+        if name == LABELS:
+            return ("labels", "")
+        if len(parts) == 2 and _ID.match(PurePosixPath(parts[1]).stem):
+            if parts[0] == "images" and parts[1].endswith(".png"):
+                return ("image", parts[1][:-4])
+            if parts[0] == "strokes" and parts[1].endswith(".json"):
+                return ("strokes", parts[1][:-5])
+        raise HwrError(
+            f"refusing the zip: {name!r} is not part of a sample set "
+            "(expected labels.tsv, images/<id>.png, strokes/<id>.json)"
+        )
+
+    def import_zip(self, path: str | os.PathLike[str]) -> int:
+        """Merge a zip made by `export_zip`; returns how many new samples were added (duplicates skipped).
+
+        Every member is checked before anything is written: a zip with unsafe paths (zip-slip) or
+        files that are not samples is refused as a whole. Images are rendered again from the strokes.
+        """
+        path = Path(path)
+        try:
+            zf = zipfile.ZipFile(path)
+        except (OSError, zipfile.BadZipFile) as e:
+            raise HwrError(f"cannot open {path} as a zip file: {e}") from None
+        with zf:
+            infos = zf.infolist()
+            if len(infos) > _MAX_IMPORT_MEMBERS:
+                raise HwrError(f"refusing the zip: {len(infos)} files is more than a sample set has")
+            members: dict[str, zipfile.ZipInfo] = {}
+            labels_info: zipfile.ZipInfo | None = None
+            for info in infos:
+                kind_id = self._check_member(info.filename)
+                if kind_id is None:
+                    continue
+                if info.file_size > _MAX_IMPORT_MEMBER:
+                    raise HwrError(f"refusing the zip: {info.filename} is {info.file_size} bytes")
+                kind, sample_id = kind_id
+                if kind == "labels":
+                    labels_info = info
+                elif kind == "strokes":
+                    members[sample_id] = info
+            if not members:
+                raise HwrError(f"{path.name} holds no samples (no strokes/<id>.json files)")
+            texts: dict[str, str] = {}
+            if labels_info is not None:
+                for line in zf.read(labels_info).decode("utf-8-sig", "replace").splitlines():
+                    cols = line.split("\t")
+                    if len(cols) >= 2:
+                        texts[PurePosixPath(cols[0].strip()).stem] = _clean_text(cols[1])
+            added = 0
+            for sample_id, info in members.items():
+                try:
+                    data = json.loads(zf.read(info).decode("utf-8"))
+                    if not isinstance(data, dict):
+                        raise ValueError("not an object")
+                    strokes = _clean_strokes(data.get("strokes") or [])
+                    pen = float(data.get("pen_width", 3.0))
+                except (ValueError, TypeError, HwrError) as e:
+                    raise HwrError(
+                        f"refusing the zip: {info.filename} is not a valid strokes file ({e})"
+                    ) from None
+                text = texts.get(sample_id) or _clean_text(str(data.get("text", "")))
+                if not strokes or not text:
+                    log.warning("import: %s has no strokes or no text, skipped", info.filename)
+                    continue
+                if not (math.isfinite(pen) and pen > 0):
+                    pen = 3.0
+                new_id = _strokes_id(strokes, pen)  # content, not the file name, decides what is a duplicate
+                if new_id in self._samples:
+                    continue
+                created = str(data.get("created", "")) or _dt.datetime.now(_dt.UTC).isoformat(
+                    timespec="seconds"
+                )
+                self._write_sample(new_id, strokes, text, pen, created)
+                added += 1
+        if added:
+            self._commit()
+        log.info("imported %d new samples from %s", added, path)
+        return added

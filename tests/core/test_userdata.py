@@ -1,0 +1,196 @@
+"""User sample store (folder layout, edits, split, zip exchange) and the built-in prompts."""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import pytest
+
+from hwr_core.charset import VIETNAMESE_LETTERS, normalize_text
+from hwr_core.data.prompts import PromptDeck, load_prompts
+from hwr_core.data.readers import read_labels_tsv
+from hwr_core.errors import HwrError
+from hwr_core.userdata import UserSampleStore, default_user_data_dir, split_ids
+
+
+def _strokes(k: int) -> list[list[tuple[float, float]]]:
+    """A distinct little drawing per k (two strokes and a dot)."""
+    wave = [(10.0 + 3 * i, 40.0 + 12 * math.sin(i / 2 + k)) for i in range(20)]
+    bar = [(20.0 + k % 7, 10.0), (20.0 + k % 7, 70.0)]
+    return [wave, bar, [(80.0 + k, 20.0)]]
+
+
+def _fill(store: UserSampleStore, n: int, start: int = 0) -> None:
+    for k in range(start, start + n):
+        store.add(_strokes(k), f"word {k}", 3.0)
+
+
+def test_add_writes_the_folder_layout(tmp_path: Path) -> None:
+    store = UserSampleStore(tmp_path / "s")
+    s = store.add(_strokes(0), "  Thuỷ   thủ ", 3.5)
+    assert s.text == normalize_text("Thuỷ thủ") and s.split == "train"
+    assert s.image_path == tmp_path / "s" / "images" / f"{s.id}.png"
+    img = cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE)
+    assert img is not None and img.min() < 100 and img.max() == 255  # dark ink on white
+    data = json.loads(s.strokes_path.read_text("utf-8"))
+    assert set(data) == {"text", "strokes", "pen_width", "created"}
+    assert data["text"] == s.text and data["pen_width"] == 3.5 and len(data["strokes"]) == 3
+    assert (tmp_path / "s" / "labels.tsv").read_text("utf-8") == f"images/{s.id}.png\t{s.text}\ttrain\n"
+    assert store.strokes(s.id)[2] == [(80.0, 20.0)]
+    # reopening reads the same samples back
+    again = UserSampleStore(tmp_path / "s")
+    assert [x.id for x in again.samples()] == [s.id] and again.samples()[0].text == s.text
+
+
+def test_refuses_empty_text_strokes_and_duplicates(tmp_path: Path) -> None:
+    store = UserSampleStore(tmp_path)
+    with pytest.raises(HwrError, match="no text"):
+        store.add(_strokes(0), "   ")
+    with pytest.raises(HwrError, match="no strokes"):
+        store.add([], "hello")
+    with pytest.raises(HwrError, match="no strokes"):
+        store.add([[(float("nan"), 1.0)]], "hello")
+    store.add(_strokes(0), "hello")
+    with pytest.raises(HwrError, match="already stored"):
+        store.add(_strokes(0), "other")
+    assert len(store) == 1
+
+
+def test_edit_delete_filter(tmp_path: Path) -> None:
+    store = UserSampleStore(tmp_path)
+    _fill(store, 6)
+    ids = [s.id for s in store.samples()]
+    store.update_label(ids[1], "Xin chào")
+    assert store.get(ids[1]).text == "Xin chào"
+    assert json.loads(store.get(ids[1]).strokes_path.read_text("utf-8"))["text"] == "Xin chào"
+    with pytest.raises(HwrError):
+        store.update_label(ids[1], " ")
+    assert [s.id for s in store.filter("CHÀO")] == [ids[1]]
+    assert len(store.filter("word")) == 5 and len(store.filter("")) == 6
+    deleted = store.get(ids[2])
+    store.delete(ids[2])
+    assert ids[2] not in store and not deleted.image_path.exists() and not deleted.strokes_path.exists()
+    with pytest.raises(HwrError):
+        store.delete(ids[2])
+    reopened = UserSampleStore(tmp_path)
+    assert [s.id for s in reopened.samples()] == [i for i in ids if i != ids[2]]
+    assert reopened.get(ids[1]).text == "Xin chào"
+    # labels.tsv is a normal dataset file: the project's reader takes it as it is
+    records, report = read_labels_tsv(tmp_path / "labels.tsv")
+    assert report.usable == 5 and {r.split for r in records} == {"train", "val"}
+    assert not list(tmp_path.glob(".labels.tsv.*"))  # no temp files left behind
+
+
+def test_split_holds_out_at_least_20_percent_deterministically(tmp_path: Path) -> None:
+    assert split_ids([]) == {} and split_ids(["a"]) == {"a": "train"}
+    for n in (2, 3, 5, 10, 37, 200):
+        ids = [f"{k:016x}" for k in range(n)]
+        split = split_ids(ids)
+        n_val = sum(v == "val" for v in split.values())
+        assert n_val >= max(1, math.ceil(0.2 * n)) and n_val <= n - 1, n
+        assert split_ids(list(reversed(ids))) == split  # a function of the ids, not their order
+    store = UserSampleStore(tmp_path)
+    _fill(store, 12)
+    val = store.records("val")
+    assert len(val) >= 3 and len(store.records("train")) + len(val) == 12
+    assert all(r.source == "user" and r.path is not None and r.path.exists() for r in val)
+    # growing the set keeps most held-out samples held out (hash threshold, not a re-shuffle)
+    before = {r.path for r in val}
+    _fill(store, 20, start=100)
+    after = {r.path for r in store.records("val")}
+    assert len(before & after) >= len(before) - 1
+
+
+def test_zip_round_trip_merges_and_skips_duplicates(tmp_path: Path) -> None:
+    a = UserSampleStore(tmp_path / "a")
+    _fill(a, 5)
+    a.update_label(a.samples()[0].id, "edited")
+    z = a.export_zip(tmp_path / "out" / "mine.zip")
+    with zipfile.ZipFile(z) as zf:
+        names = set(zf.namelist())
+    assert "labels.tsv" in names and len(names) == 11
+
+    b = UserSampleStore(tmp_path / "b")
+    _fill(b, 2, start=3)  # two of a's samples already here
+    assert b.import_zip(z) == 3
+    assert len(b) == 5 and b.import_zip(z) == 0
+    assert {s.text for s in b.samples()} == {s.text for s in a.samples()}
+    assert "edited" in {s.text for s in b.samples()}
+    assert all(s.image_path.exists() for s in b.samples())
+
+
+def _zip(path: Path, members: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_import_refuses_zip_slip_and_foreign_files(tmp_path: Path) -> None:
+    store = UserSampleStore(tmp_path / "s")
+    good = json.dumps({"text": "hi", "strokes": _strokes(1), "pen_width": 3.0, "created": ""})
+    sid = "0123456789abcdef"
+    for bad in (
+        f"../strokes/{sid}.json",
+        f"/etc/{sid}.json",
+        f"strokes\\..\\{sid}.json",
+        "notes.txt",
+        "strokes/evil.json",
+    ):
+        z = _zip(tmp_path / "bad.zip", {f"strokes/{sid}.json": good, bad: good})
+        with pytest.raises(HwrError, match="refusing the zip"):
+            store.import_zip(z)
+    assert len(store) == 0 and not (tmp_path / "strokes").exists()
+    with pytest.raises(HwrError, match="not a valid strokes file"):
+        store.import_zip(_zip(tmp_path / "junk.zip", {f"strokes/{sid}.json": "{not json"}))
+    with pytest.raises(HwrError, match="holds no samples"):
+        store.import_zip(_zip(tmp_path / "empty.zip", {"labels.tsv": ""}))
+    (tmp_path / "nozip.zip").write_bytes(b"hello")
+    with pytest.raises(HwrError, match="cannot open"):
+        store.import_zip(tmp_path / "nozip.zip")
+    assert store.import_zip(_zip(tmp_path / "ok.zip", {f"strokes/{sid}.json": good})) == 1
+
+
+def test_default_folder_is_under_the_user_data_dir() -> None:
+    path = default_user_data_dir()
+    assert path.name == "samples" and "hwr-studio" in str(path)
+
+
+# ------------------------------------------------------------------------------ prompts
+
+
+def test_vietnamese_prompts_cover_every_letter() -> None:
+    prompts = load_prompts("vi")
+    text = "".join(prompts)
+    missing = [c for c in VIETNAMESE_LETTERS if c not in text]
+    assert not missing, f"no prompt has {''.join(missing)}"
+    assert len(VIETNAMESE_LETTERS) == 134
+    for p in prompts + load_prompts("en"):
+        assert p == normalize_text(p) and 1 <= len(p.split()) <= 4, p
+
+
+def test_prompt_deck_cycles_and_favours_unwritten_letters() -> None:
+    deck = PromptDeck(("en",), seed=3)
+    n = len(deck)
+    first = [deck.next() for _ in range(n)]
+    assert sorted(first) == sorted(load_prompts("en"))  # one full pass deals each prompt once
+    assert PromptDeck(("en",), seed=3).next() == first[0]  # repeatable
+    assert deck.next() in first  # then it starts over
+
+    # with a history, prompts with letters written least come first (the same shuffle otherwise)
+    history = [p for p in load_prompts("vi") if not set("ỵỹẵẫ") & set(p.casefold())][:120]
+    counts = Counter(c for p in history for c in p.casefold() if c.isalpha())
+
+    def rarity(p: str) -> float:
+        return sum(1.0 / (1.0 + counts[c]) for c in {c for c in p.casefold() if c.isalpha()})
+
+    favouring = PromptDeck(("vi",), seed=0, written=history)
+    plain = PromptDeck(("vi",), seed=0)
+    fav = [rarity(favouring.next()) for _ in range(30)]
+    base = [rarity(plain.next()) for _ in range(30)]
+    assert sum(fav) > 1.5 * sum(base)
