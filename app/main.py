@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"hwr-studio {hwr_core.__version__}")
     p.add_argument("--model", help="model file to open with (default: the last used, else the shipped model)")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
-    p.add_argument("--tab", choices=["recognize", "teach", "train", "model"], default="recognize", help="tab to show")
+    p.add_argument(
+        "--tab", choices=["recognize", "teach", "train", "model"], default="recognize", help="tab to show"
+    )
     p.add_argument("--image", metavar="IMG", help="open this image in the Recognize tab")
     p.add_argument("--text", help="draw this text on the canvas (with the bundled handwriting font)")
     p.add_argument("--size", default="1280x900", help="window size for --screenshot, WxH")
