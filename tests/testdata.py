@@ -34,3 +34,14 @@ def write_word_set(folder: Path, n: int = 48, val_every: int = 4, seed: int = 0)
         lines.append(f"{rel}\t{text}\t{'val' if i % val_every == 0 else 'train'}")
     (folder / "labels.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder / "labels.tsv"
+
+
+#: Handwriting fonts in ../shared (absent on machines without the shared folder).
+FONTS = Path(__file__).resolve().parents[1].parent / "shared" / "fonts"
+
+
+def needs_fonts(test):  # type: ignore[no-untyped-def]
+    """Skip a test, with the reason, when ../shared/fonts is absent."""
+    import pytest
+
+    return pytest.mark.skipif(not FONTS.is_dir(), reason=f"shared fonts not found at {FONTS}")(test)

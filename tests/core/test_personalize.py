@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from testdata import FONTS
 
 from hwr_core.charset import CTCCodec
 from hwr_core.config import PreprocessConfig, TrainConfig
@@ -41,7 +42,6 @@ from hwr_core.strokes import text_to_strokes
 from hwr_core.training import EpochEnd, Trainer, TrainingFinished
 from hwr_core.userdata import UserSampleStore
 
-FONTS = Path(__file__).resolve().parents[2].parent / "shared" / "fonts"
 SHIPPED = models_dir() / "default.safetensors"
 PEN = 4.0  # ~0.08 x the 48 px writing size: the font's own weight
 TINY_BASE_SPEC = f"synth:{FONTS}?n=4000&lang=en&kind=word&heldout=train"

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from testdata import FONTS, needs_fonts
 
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import preprocess, render_strokes
@@ -21,8 +22,6 @@ from hwr_core.strokes import (
     zhang_suen_thin,
 )
 
-FONTS = Path(__file__).resolve().parents[2].parent / "shared" / "fonts"
-needs_fonts = pytest.mark.skipif(not FONTS.is_dir(), reason=f"shared fonts not found at {FONTS}")
 PRINT_FONT = FONTS / "PatrickHand-Regular.ttf"  # print style, covers all Vietnamese letters
 
 

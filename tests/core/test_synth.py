@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from testdata import FONTS, needs_fonts
 
 from hwr_core.charset import ASCII_PRINTABLE, DEFAULT_ALPHABET, VIETNAMESE_LETTERS, normalize_text
 from hwr_core.data import (
@@ -21,10 +22,6 @@ from hwr_core.data import (
 )
 from hwr_core.data.synth import FontInfo
 from hwr_core.errors import DatasetError
-
-FONTS = Path(__file__).resolve().parents[2].parent / "shared" / "fonts"
-needs_fonts = pytest.mark.skipif(not FONTS.is_dir(), reason=f"shared fonts not found at {FONTS}")
-
 
 # ------------------------------------------------------------------------- no fonts needed
 
