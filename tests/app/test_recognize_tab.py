@@ -458,3 +458,28 @@ def test_stage_strip_dialog(tab: RecognizeTab, qtbot) -> None:  # type: ignore[n
     assert dialog.isVisible()
     assert result.stages[0].name in dialog.windowTitle()
     dialog.close()
+
+
+def test_single_dot_and_huge_scribble_give_a_result_not_an_error(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    tab.status_message.connect(errors.append)
+    tab.resize(900, 500)
+    tab.show()
+    qtbot.waitExposed(tab)
+    canvas = tab.canvas
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:  # a click without a move
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(200, 100))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(200, 100))
+    assert canvas.strokes() == [[(200.0, 100.0)]]
+    assert canvas.render_image().min() < 128  # the dot is ink, not nothing
+    dot = blocker.args[0]
+    assert not dot.empty and np.isfinite(dot.probs).all()
+
+    rng = np.random.default_rng(0)
+    scribble = rng.uniform((0, 0), (canvas.width(), canvas.height()), size=(20_000, 2))
+    with qtbot.waitSignal(tab.result_ready, timeout=4 * TIMEOUT) as blocker:
+        canvas.add_stroke(scribble.tolist())
+    big = blocker.args[0]
+    assert np.isfinite(big.probs).all() and 0.0 <= big.confidence <= 1.0
+    assert not errors
+    assert canvas.undo() and canvas.strokes() == [[(200.0, 100.0)]]  # still usable: undo takes it back

@@ -14,7 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
+from uiprobe import StallProbe
 
 from app.active_model import ActiveModel
 from app.widgets.train_tab import TrainTab, join_weight, split_weight
@@ -142,29 +143,17 @@ def test_ui_thread_is_not_stalled_by_training(qtbot, tab: TrainTab, word_data: P
     tab.resize(1200, 800)
     tab.show()
     qtbot.waitExposed(tab)
-    gaps: list[float] = []
-    last = [0.0]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
+    probe = StallProbe()
     batches: list[BatchEnd] = []
     tab.controller.sig_batch.connect(batches.append)
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    last[0] = time.perf_counter()
-    timer.start()
+    probe.start()
     with qtbot.waitSignal(tab.controller.sig_finished, timeout=120_000):
         assert tab.start_training(make_request([f"tsv:{word_data}"], tmp_path / "run", epochs=4, samples=64))
-    timer.stop()
-    worst = max(gaps)
-    print(f"\nlongest UI stall: {worst * 1000:.0f} ms over {len(gaps)} ticks, {len(batches)} batches")
+    probe.stop()
+    print(f"\n{probe.summary()}, {len(batches)} batches")
     assert len(batches) == 32
-    assert len(gaps) >= 50, "the run was too short to measure anything"
-    assert worst < 0.25
+    assert len(probe.gaps) >= 50, "the run was too short to measure anything"
+    assert probe.worst < 0.25
 
 
 def test_pause_holds_batches_and_resume_continues(
