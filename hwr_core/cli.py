@@ -69,6 +69,7 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_recognize(args: argparse.Namespace) -> int:
     from .preprocess import load_image, split_lines
+    from .recognizer import combine_lines
 
     rec = _recognizer(args)
     failures = 0
@@ -76,19 +77,17 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         try:
             image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
             crops = split_lines(image) if args.lines else [image]
-            results = [rec.recognize(c) for c in crops] if crops else []
+            results = [rec.recognize(c) for c in crops]
         except HwrError as e:
             print(f"hwr: error: {e}", file=sys.stderr)
             failures += 1
             continue
-        text = "\n".join(r.text for r in results)
+        page = combine_lines(results) if results else None  # no lines: a blank page
+        text = page.text if page else ""
         if args.json:
-            out = {"file": str(path), "text": text}
-            if len(results) == 1:
-                out.update(results[0].to_json())
-                out["text"] = text
-            else:
-                out["lines"] = [r.to_json() for r in results]
+            out: dict[str, object] = {"file": str(path), "text": text}
+            if page:
+                out.update(page.to_json())
             print(json.dumps(out, ensure_ascii=False))
         else:
             print(text if len(args.images) == 1 else f"{path}\t{text}")

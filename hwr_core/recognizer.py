@@ -37,6 +37,9 @@ class RecognitionResult:
     stages: tuple[Stage, ...] = ()
     empty: bool = False  # no ink found: text is "" by construction, not by the model
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # A page of several lines (see `combine_lines`): each line's own result, top to bottom. The
+    # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
+    lines: tuple[RecognitionResult, ...] = ()
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -56,7 +59,32 @@ class RecognitionResult:
             out["n_best"] = [{"text": h.text, "score": round(h.score, 4)} for h in self.hypotheses]
         out["timesteps"] = int(self.probs.shape[0])
         out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
+        if self.lines:
+            out = {"text": self.text, "confidence": out["confidence"], "empty": self.empty}
+            out["lines"] = [line.to_json(n_best) for line in self.lines]
         return out
+
+
+def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
+    """One result for a page read line by line: the texts joined by newlines, the weakest line's
+    confidence, summed timings, and every line's own result in `lines`. One line: itself."""
+    if len(results) == 1:
+        return results[0]
+    if not results:
+        raise ValueError("combine_lines needs at least one line")
+    read = [r for r in results if not r.empty]
+    timings: dict[str, float] = {}
+    for r in results:
+        for k, v in r.timings_ms.items():
+            timings[k] = timings.get(k, 0.0) + v
+    return dataclasses.replace(
+        results[0],
+        text="\n".join(r.text for r in results),
+        confidence=min((r.confidence for r in read), default=0.0),
+        empty=not read,
+        timings_ms=timings,
+        lines=tuple(results),
+    )
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:

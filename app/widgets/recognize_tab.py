@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,18 @@ class RecognizeTab(QWidget):
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         stages_title = QLabel("Preprocessing stages (click to enlarge)")
         stages_title.setStyleSheet("font-weight: bold;")
-        bottom_layout.addWidget(stages_title)
+        # A page of several lines: which line the stages, heatmap and n-best explain.
+        self.line_label = QLabel("Evidence for line")
+        self.line_picker = QComboBox()
+        self.line_picker.setMinimumContentsLength(30)
+        self.line_picker.currentIndexChanged.connect(self._show_line)
+        title_row = QHBoxLayout()
+        title_row.addWidget(stages_title)
+        title_row.addStretch(1)
+        title_row.addWidget(self.line_label)
+        title_row.addWidget(self.line_picker)
+        self._set_line_choices(())
+        bottom_layout.addLayout(title_row)
         bottom_layout.addWidget(self.stage_strip)
         bottom_layout.addWidget(evidence, 1)
 
@@ -455,17 +467,37 @@ class RecognizeTab(QWidget):
         self.result_view.clear()
         self.stage_strip.clear()
         self.heatmap.clear()
+        self._set_line_choices(())
+
+    def _set_line_choices(self, lines: Sequence[RecognitionResult]) -> None:
+        with QSignalBlocker(self.line_picker):
+            self.line_picker.clear()
+            for i, line in enumerate(lines, start=1):
+                self.line_picker.addItem(f"{i} of {len(lines)}: {line.text or '(nothing read)'}")
+        self.line_label.setVisible(len(lines) > 1)
+        self.line_picker.setVisible(len(lines) > 1)
+
+    @Slot(int)
+    def _show_line(self, index: int) -> None:
+        """Point the evidence views (stages, heatmap, n-best) at one line of the last result."""
+        result = self.last_result
+        if result is None:
+            return
+        index = max(0, min(index, len(result.lines) - 1)) if result.lines else 0
+        line = result.lines[index] if result.lines else result
+        self.stage_strip.set_stages(line.stages, line.model_input)
+        self.result_view.set_result(result, index)
+        codec = self._pending_codec or (self._active.bundle.codec if self._active.bundle else None)
+        if codec is not None:
+            self.heatmap.set_result(line, codec)
+        else:
+            self.heatmap.clear()
 
     @Slot(int, object)
     def _on_result(self, request_id: int, result: RecognitionResult) -> None:
         self.last_result = result
-        self.stage_strip.set_stages(result.stages, result.model_input)
-        self.result_view.set_result(result)
-        codec = self._pending_codec or (self._active.bundle.codec if self._active.bundle else None)
-        if codec is not None:
-            self.heatmap.set_result(result, codec)
-        else:
-            self.heatmap.clear()
+        self._set_line_choices(result.lines)
+        self._show_line(0)
         self.result_ready.emit(result)
 
     @Slot(int, str)

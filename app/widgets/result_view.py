@@ -164,36 +164,39 @@ class ResultView(QWidget):
         self.nbest.clear()
         self.copy_button.setEnabled(False)
 
-    def set_result(self, result: RecognitionResult) -> None:
+    def set_result(self, result: RecognitionResult, line: int = 0) -> None:
+        """Show a result; for a page, every line coloured by its own confidences, and the n-best
+        and character tooltips of line `line` (the one the evidence views show)."""
         self._result = result
         self._text = result.text
-        spans = result.spans
+        shown = result.lines[line] if result.lines else result
         if result.empty:
             self._show('<span style="color:#aaaaaa; font-size: 14pt;">(no ink found)</span>')
         elif not result.text:
             self._show('<span style="color:#aaaaaa; font-size: 14pt;">(nothing read)</span>')
+        elif result.lines:
+            self._show("<br>".join(confidence_html(r.text, r.spans) for r in result.lines))
         else:
-            self._show(confidence_html(result.text, spans))
+            self._show(confidence_html(result.text, result.spans))
         tips = [
             f"{'␣' if s.char == ' ' else s.char}  {s.confidence:.0%}  (t {s.start}–{s.end})"
-            for s in spans[:40]
+            for s in shown.spans[:40]
         ]
         self.text_box.setToolTip("\n".join(tips))
-        lines = result.text.count("\n") + 1
         timing = sum(result.timings_ms.values())
         parts = [f"confidence {result.confidence:.0%} (weakest character)"]
         parts.append(f"{len(result.text.replace(chr(10), ''))} characters")
-        if lines > 1:
-            parts.append(f"{lines} lines (colours and n-best for line 1)")
-        parts.append(f"{result.probs.shape[0]}\u00a0timesteps")
+        if result.lines:
+            parts.append(f"{len(result.lines)} lines (n-best for line {line + 1})")
+        parts.append(f"{shown.probs.shape[0]}\u00a0timesteps")
         if timing:
             parts.append(f"{timing:.0f}\u00a0ms")
         self.summary.setText(" · ".join(parts))
         self.nbest.clear()
-        for rank, hyp in enumerate(result.hypotheses, start=1):
-            shown = hyp.text if hyp.text else "(empty)"
+        for rank, hyp in enumerate(shown.hypotheses, start=1):
+            shown_text = hyp.text if hyp.text else "(empty)"
             item = QListWidgetItem(
-                f"{rank}. {shown}    score {hyp.score:.2f}  (p ≈ {math.exp(hyp.score):.1%})"
+                f"{rank}. {shown_text}    score {hyp.score:.2f}  (p ≈ {math.exp(hyp.score):.1%})"
             )
             item.setData(Qt.ItemDataRole.UserRole, hyp.text)
             item.setToolTip(

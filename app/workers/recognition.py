@@ -7,18 +7,16 @@ submit are dropped by the controller. So the screen only ever shows the newest i
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import threading
-from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import split_lines
-from hwr_core.recognizer import RecognitionResult, Recognizer
+from hwr_core.recognizer import Recognizer, combine_lines
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +40,6 @@ class LatestRequest:
     def is_current(self, request_id: int) -> bool:
         with self._lock:
             return request_id == self._id
-
-
-def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
-    """One result for a multi-line page: every line's text joined by newlines.
-
-    Stages, probabilities, spans and the n-best list are the first line's (the evidence views show
-    one line); the confidence is the weakest line's.
-    """
-    first = results[0]
-    if len(results) == 1:
-        return first
-    read = [r for r in results if not r.empty]
-    timings: dict[str, float] = {}
-    for r in results:
-        for k, v in r.timings_ms.items():
-            timings[k] = timings.get(k, 0.0) + v
-    return dataclasses.replace(
-        first,
-        text="\n".join(r.text for r in results),
-        confidence=min((r.confidence for r in read), default=0.0),
-        empty=not read,
-        timings_ms=timings,
-    )
 
 
 def _stop_thread(thread: QThread, latest: LatestRequest) -> None:
@@ -108,7 +83,7 @@ class RecognitionWorker(QObject):
 
     @Slot(int, object, object)
     def recognize_page(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
-        """Split a page into lines, read each; the first line carries stages for the evidence views."""
+        """Split a page into lines and read each, keeping every line's evidence (see `combine_lines`)."""
         if self._stale(request_id):
             return
         try:
@@ -116,11 +91,11 @@ class RecognitionWorker(QObject):
             if len(lines) <= 1:
                 result = recognizer.recognize(image, keep_stages=True)
             else:
-                results = [recognizer.recognize(lines[0], keep_stages=True)]
-                for line in lines[1:]:
+                results = []
+                for line in lines:
                     if self._stale(request_id):  # a newer input: stop reading this page
                         return
-                    results.append(recognizer.recognize(line))
+                    results.append(recognizer.recognize(line, keep_stages=True))
                 result = combine_lines(results)
         except Exception as exc:  # noqa: BLE001
             self._fail(request_id, exc)

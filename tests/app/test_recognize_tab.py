@@ -198,14 +198,32 @@ def test_load_image_file_shows_stages_and_heatmap(tab: RecognizeTab, qtbot, tmp_
     assert settings.value(KEY_LAST_IMAGE_DIR) == str(tmp_path.resolve())
 
 
-def test_multi_line_image_joins_lines(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = _word_png(tmp_path / "page.png", lines=2)
+def test_multi_line_image_joins_lines_and_explains_each(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    page = np.full((160, 420), 255, np.uint8)
+    cv2.putText(page, "hello there", (10, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+    cv2.putText(page, "hi", (10, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+    path = tmp_path / "page.png"
+    assert cv2.imwrite(str(path), page)
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
         assert tab.load_image_file(path)
     result = blocker.args[0]
-    assert result.text.count("\n") == 1
+    first, second = result.lines
+    assert result.text == f"{first.text}\n{second.text}"
     assert tab.result_view.text() == result.text
-    assert tab.stage_strip.count() >= 5  # the first line's stages
+    assert tab.line_picker.isVisibleTo(tab) and tab.line_picker.count() == 2
+    assert first.probs.shape[0] > second.probs.shape[0]  # the long line has more timesteps
+    assert tab.heatmap.timesteps() == first.probs.shape[0]
+    assert tab.stage_strip.count() >= 5
+
+    tab.line_picker.setCurrentIndex(1)  # the evidence views follow the chosen line
+    assert tab.heatmap.timesteps() == second.probs.shape[0]
+    assert tab.stage_strip.count() >= 5
+    assert tab.result_view.nbest.count() == len(second.hypotheses)
+    assert tab.result_view.text() == result.text  # the text stays the page's
+
+    tab.input_tabs.setCurrentIndex(tab.DRAW)
+    _draw(tab, qtbot)  # one line again: no picker
+    assert not tab.line_picker.isVisibleTo(tab)
 
 
 def test_corrupt_file_reports_and_tab_stays_usable(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 from testdata import word_image, write_word_set
 
@@ -44,6 +45,21 @@ def test_recognize_plain_and_json(capsys, model_file, image_file):
     obj = json.loads(out)
     assert code == 0 and {"text", "confidence", "n_best", "chars"} <= obj.keys()
     assert all({"char", "start", "end", "confidence"} <= c.keys() for c in obj["chars"])
+
+
+def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file):
+    words = [word_image(w) for w in ("cat", "sun", "dog")]
+    width = max(w.shape[1] for w in words)
+    page = np.vstack([np.pad(w, ((8, 8), (0, width - w.shape[1])), constant_values=255) for w in words])
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), page)
+    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines", "--json")
+    obj = json.loads(out)
+    assert code == 0 and len(obj["lines"]) == 3
+    assert obj["text"] == "\n".join(line["text"] for line in obj["lines"])
+    assert all({"text", "chars", "n_best", "timesteps"} <= line.keys() for line in obj["lines"])
+    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines")
+    assert code == 0 and out == obj["text"] + "\n"
 
 
 def test_eval_json_keys(capsys, tmp_path, model_file):
