@@ -103,6 +103,10 @@ class HeatmapView(QWidget):
         self.prob_plot.addItem(self._cursors[1], ignoreBounds=True)
         for c in self._cursors:
             c.hide()
+        self._placeholder = pg.TextItem(
+            "The model's per-timestep softmax appears here", color="#999", anchor=(0.5, 0.5)
+        )
+        self.prob_plot.addItem(self._placeholder, ignoreBounds=True)
 
         self.hover_label = QLabel()
         self.hover_label.setStyleSheet("font-family: monospace; color: #333;")
@@ -142,6 +146,12 @@ class HeatmapView(QWidget):
         self._clear_spans()
         for c in self._cursors:
             c.hide()
+        # fixed, empty ranges: autorange over nothing would show a meaningless -400..400 axis
+        self.input_plot.setXRange(0, 100, padding=0)
+        self.input_plot.setYRange(0, 1, padding=0)
+        self.prob_plot.setYRange(0, 1, padding=0)
+        self._placeholder.setPos(50, 0.5)
+        self._placeholder.show()
         self.hover_label.setText("Hover the heatmap to see a timestep's top-5 characters.")
 
     def set_result(self, result: RecognitionResult, codec: CTCCodec) -> None:
@@ -175,6 +185,7 @@ class HeatmapView(QWidget):
         self.input_plot.setYRange(0, height * 1.7, padding=0)
         self.prob_plot.setYRange(0, len(self._rows), padding=0)
         self.input_plot.setXRange(0, width, padding=0.01)
+        self._placeholder.hide()
         self.hover_label.setText(f"{n_steps} timesteps × {len(self._rows)} shown classes; hover for top-5.")
 
     def hover_text(self, t: int) -> str:

@@ -343,6 +343,8 @@ def test_empty_canvas_gives_no_result(tab: RecognizeTab, qtbot) -> None:  # type
     assert tab.result_view.text() == ""
     assert tab.stage_strip.count() == 0
     assert tab.heatmap.timesteps() == 0
+    x_range = tab.heatmap.prob_plot.viewRange()[0]
+    assert x_range[0] >= 0 and x_range[1] <= 100  # an empty heatmap shows no negative columns
 
 
 def test_latest_request_wins_in_tab(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
