@@ -406,7 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (0: epoch ends only)"
     )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    t.add_argument("--amp", action="store_true", help="bfloat16 mixed precision (CUDA)")
+    t.add_argument(
+        "--amp", action="store_true", help="bfloat16 mixed precision (CUDA, or a CPU with native bf16)"
+    )
     t.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
     t.add_argument("--no-augment", action="store_true", help="train without augmentation")
     t.add_argument("--seed", type=int, default=1234)

@@ -79,9 +79,8 @@ class TrainConfig:
     freeze_backbone_epochs: int = 0  # fine-tuning: train sequence + head first
     seed: int = 1234
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:1" ...
-    amp: bool = False  # mixed precision (CUDA only)
+    amp: bool = False  # bfloat16 autocast where it is fast (CUDA, CPUs with native bf16); else ignored
     compile: bool = False  # torch.compile (CUDA only)
-    num_workers: int = 0
     grad_clip: float = 5.0
     max_nan_batches: int = 20  # consecutive non-finite losses before the run stops
     checkpoint_every_batches: int = 0  # 0: only at epoch end (and on stop)

@@ -109,6 +109,14 @@ def resolve_device(name: str) -> torch.device:
     return dev
 
 
+def amp_supported(device: torch.device) -> bool:
+    """bfloat16 autocast pays off on CUDA and on CPUs with native bf16 (AVX512-BF16 / AMX), where
+    oneDNN runs the convolutions and LSTM about 1.5-2x faster; elsewhere it is emulated and slower."""
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def _dist() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -298,7 +306,9 @@ class Trainer:
             )
         if c.compile and self.device.type == "cuda":
             forward = torch.compile(forward)  # type: ignore[assignment]
-        use_amp = c.amp and self.device.type == "cuda"
+        use_amp = c.amp and amp_supported(self.device)
+        if c.amp and not use_amp:
+            log.warning("bfloat16 mixed precision is not supported on %s: training in float32", self.device)
         height = self.bundle.preprocess.height
         nan_streak = 0
         run_start = time.perf_counter() - progress.seconds

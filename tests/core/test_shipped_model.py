@@ -49,7 +49,9 @@ def test_loads_within_budget(recognizer: Recognizer) -> None:
 @needs_fonts
 @pytest.mark.parametrize("font_file", [HELD_OUT_PRINT, HELD_OUT_ROUND])
 @pytest.mark.parametrize("words", [ENGLISH, VIETNAMESE], ids=["en", "vi"])
-def test_reads_printed_words_in_held_out_fonts(recognizer: Recognizer, font_file: str, words: list[str]) -> None:
+def test_reads_printed_words_in_held_out_fonts(
+    recognizer: Recognizer, font_file: str, words: list[str]
+) -> None:
     hyps = [recognizer.recognize(printed(w, font_file)).text for w in words]
     rate = cer(words, hyps)
     print(f"\n{font_file}: CER {rate:.1%}: {list(zip(words, hyps, strict=True))}")

@@ -12,7 +12,7 @@ from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
 from hwr_core.errors import TrainingError
 from hwr_core.modelfile import load_checkpoint, load_model
-from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished
+from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,6 +54,26 @@ def test_few_step_fit_loss_falls(tmp_path):
     assert finished.model_path is not None and load_model(finished.model_path).codec == setup.bundle.codec
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == list(range(6))
+
+
+@pytest.mark.skipif(not amp_supported(torch.device("cpu")), reason="this CPU has no native bfloat16")
+def test_cpu_bf16_autocast_trains_and_saves_float32(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=6, lr=5e-3, schedule="constant", early_stopping_patience=0, amp=True)
+    events = list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert epochs[-1].train_loss < 0.7 * epochs[0].train_loss
+    saved = load_model(events[-1].model_path)
+    assert {p.dtype for p in saved.model.parameters()} == {torch.float32}  # master weights stay fp32
+
+
+def test_amp_falls_back_to_float32_where_unsupported(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert not amp_supported(torch.device("cpu"))
+    setup, cfg = _setup(tmp_path, epochs=1, amp=True)
+    with caplog.at_level("WARNING"):
+        ev = next(iter(Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run").fit()))
+    assert isinstance(ev, BatchEnd) and ev.loss > 0
+    assert "training in float32" in caplog.text
 
 
 def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
