@@ -64,6 +64,7 @@ from hwr_core.training import (
     CheckpointSaved,
     EpochEnd,
     TrainingFinished,
+    amp_supported,
 )
 
 from ..active_model import ActiveModel
@@ -379,6 +380,17 @@ class TrainTab(QWidget):
         if torch.cuda.is_available():
             self.device_combo.addItem("cuda")
             self.device_combo.setCurrentText("cuda")
+        self.amp_check = QCheckBox("bfloat16")
+        self.amp_check.setToolTip(
+            "Mixed precision: about 1.5-2x faster on GPUs and on CPUs with native bfloat16; "
+            "greyed out where the chosen device would only emulate it"
+        )
+        self.amp_check.setChecked(self._settings.value("train/amp", True) in (True, "true"))
+        self.device_combo.currentTextChanged.connect(self._update_amp_enabled)
+        self._update_amp_enabled(self.device_combo.currentText())
+        device_row = QHBoxLayout()
+        device_row.addWidget(self.device_combo, 1)
+        device_row.addWidget(self.amp_check)
         self.out_edit = QLineEdit()
         self.out_edit.textChanged.connect(self.out_edit.setToolTip)  # the field is narrower than a path
         self.out_edit.setText(str(self._new_run_dir()))
@@ -391,7 +403,7 @@ class TrainTab(QWidget):
         form.addRow("Epochs", self.epochs_spin)
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Learning rate", self.lr_spin)
-        form.addRow("Device", self.device_combo)
+        form.addRow("Device", device_row)
         form.addRow("Output folder", out_row)
         form.addRow("", self.resume_check)
         self._training_box = box
@@ -646,6 +658,11 @@ class TrainTab(QWidget):
         # The builder loads the init model from a file; an unsaved model is written into the run folder.
         return str(save_model(bundle, out_dir / "init.safetensors"))
 
+    def _update_amp_enabled(self, device: str) -> None:
+        import torch
+
+        self.amp_check.setEnabled(amp_supported(torch.device(device)))
+
     def build_request(self) -> TrainingRequest:
         """The form as a request. A new (non-resume) run never reuses a folder that holds another run."""
         data = self.sources()
@@ -664,6 +681,7 @@ class TrainTab(QWidget):
             batch_size=self.batch_spin.value(),
             lr=self.lr_spin.value(),
             device=self.device_combo.currentText(),
+            amp=self.amp_check.isEnabled() and self.amp_check.isChecked(),
             freeze_backbone_epochs=self.freeze_spin.value()
             if finetune and self.freeze_check.isChecked()
             else 0,
@@ -761,6 +779,7 @@ class TrainTab(QWidget):
         self._settings.setValue("train/epochs", request.cfg.epochs)
         self._settings.setValue("train/batch_size", request.cfg.batch_size)
         self._settings.setValue("train/lr", request.cfg.lr)
+        self._settings.setValue("train/amp", self.amp_check.isChecked())
         self._settings.setValue("train/variant", request.variant)
         self.start_training(request)
 

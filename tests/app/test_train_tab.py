@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import QSettings, Qt
 from uiprobe import StallProbe
 
@@ -21,7 +22,7 @@ from app.active_model import ActiveModel
 from app.widgets.train_tab import TrainTab, join_weight, split_weight
 from app.workers.training import TrainingRequest
 from hwr_core.config import TrainConfig
-from hwr_core.training import BatchEnd, CheckpointSaved
+from hwr_core.training import BatchEnd, CheckpointSaved, amp_supported
 
 WORDS = ["cat", "dog", "sun", "tree", "moon", "book", "rain", "fish", "bird", "star", "road", "blue"]
 
@@ -243,3 +244,6 @@ def test_build_request_from_the_form(qtbot, tab: TrainTab, word_data: Path, tmp_
     out = Path(req.out_dir)
     assert out != earlier and out.parent == tmp_path  # a new run never lands on an earlier one
     assert req.init == str(out / "init.safetensors") and Path(req.init).is_file()
+    assert req.cfg.amp == amp_supported(torch.device("cpu"))  # on by default where it is fast
+    tab.amp_check.setChecked(False)
+    assert tab.build_request().cfg.amp is False
