@@ -10,21 +10,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from testdata import FONTS, needs_fonts
+from testdata import FONTS, SHIPPED_CER_BOUND, SHIPPED_MODEL, needs_fonts, needs_shipped_model
 
 from hwr_core.metrics import cer
 from hwr_core.recognizer import Recognizer
-from hwr_core.resources import models_dir
 from hwr_core.strokes import text_to_strokes
 
-SHIPPED = models_dir() / "default.safetensors"
-pytestmark = pytest.mark.skipif(not SHIPPED.is_file(), reason=f"no shipped model yet at {SHIPPED}")
+pytestmark = needs_shipped_model
 
 HELD_OUT_PRINT = "Pangolin-Regular.ttf"  # held out of training; covers Vietnamese
 HELD_OUT_ROUND = "ShantellSans-Regular.ttf"
 ENGLISH = ["hello", "garden", "window", "Monday", "yellow", "number"]
 VIETNAMESE = ["Việt", "người", "đường", "tiếng", "nhà", "học"]
-CER_BOUND = 0.15  # summed edit distance / summed length over the words of one test
 
 
 def printed(text: str, font_file: str, size: int = 44) -> np.ndarray:
@@ -37,11 +34,11 @@ def printed(text: str, font_file: str, size: int = 44) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer.from_file(SHIPPED)
+    return Recognizer.from_file(SHIPPED_MODEL)
 
 
 def test_loads_within_budget(recognizer: Recognizer) -> None:
-    assert SHIPPED.stat().st_size <= 10 * 1024 * 1024
+    assert SHIPPED_MODEL.stat().st_size <= 10 * 1024 * 1024
     for ch in "aăâđêôơưAĐỆữ":
         assert ch in recognizer.codec, ch
 
@@ -55,7 +52,7 @@ def test_reads_printed_words_in_held_out_fonts(
     hyps = [recognizer.recognize(printed(w, font_file)).text for w in words]
     rate = cer(words, hyps)
     print(f"\n{font_file}: CER {rate:.1%}: {list(zip(words, hyps, strict=True))}")
-    assert rate <= CER_BOUND
+    assert rate <= SHIPPED_CER_BOUND
 
 
 @needs_fonts
@@ -68,4 +65,4 @@ def test_reads_words_drawn_as_canvas_strokes(recognizer: Recognizer, words: list
         hyps.append(recognizer.recognize_strokes(strokes, pen_width=3.0).text)
     rate = cer(words, hyps)
     print(f"\nstrokes: CER {rate:.1%}: {list(zip(words, hyps, strict=True))}")
-    assert rate <= CER_BOUND
+    assert rate <= SHIPPED_CER_BOUND
