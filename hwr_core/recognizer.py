@@ -51,6 +51,9 @@ class RecognitionResult:
             "confidence": round(self.confidence, 4),
             "empty": self.empty,
         }
+        if self.lines:  # a page: each line carries its own evidence
+            out["lines"] = [line.to_json(n_best) for line in self.lines]
+            return out
         out["chars"] = [
             {"char": s.char, "start": s.start, "end": s.end, "confidence": round(s.confidence, 4)}
             for s in self.spans
@@ -59,9 +62,6 @@ class RecognitionResult:
             out["n_best"] = [{"text": h.text, "score": round(h.score, 4)} for h in self.hypotheses]
         out["timesteps"] = int(self.probs.shape[0])
         out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
-        if self.lines:
-            out = {"text": self.text, "confidence": out["confidence"], "empty": self.empty}
-            out["lines"] = [line.to_json(n_best) for line in self.lines]
         return out
 
 
