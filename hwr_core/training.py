@@ -97,6 +97,7 @@ class Progress:
     best_cer: float | None = None
     bad_epochs: int = 0
     seconds: float = 0.0
+    epoch_seconds: float = 0.0  # wall time already spent in `epoch` (survives a resume)
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -312,6 +313,12 @@ class Trainer:
         height = self.bundle.preprocess.height
         nan_streak = 0
         run_start = time.perf_counter() - progress.seconds
+        epoch_start = 0.0
+
+        def tick() -> None:  # wall times so far, saved with each checkpoint
+            now = time.perf_counter()
+            progress.seconds = now - run_start
+            progress.epoch_seconds = now - epoch_start
 
         while progress.epoch < c.epochs:
             epoch = progress.epoch
@@ -320,11 +327,12 @@ class Trainer:
             plan = self.train_set.batches(epoch)
             plan = plan[: len(plan) - len(plan) % self.world][self.rank :: self.world]
             epoch_losses: list[float] = []
-            epoch_start = time.perf_counter()
+            epoch_start = time.perf_counter() - progress.epoch_seconds
+            rate_start = time.perf_counter()  # throughput and ETA from this process's batches
             seen = 0
             for b in range(progress.batch, len(plan)):
                 if self._agree(should_stop()):
-                    progress.seconds = time.perf_counter() - run_start
+                    tick()
                     saved = self._save(optimizer, scheduler, progress, "stop")
                     if saved:
                         yield saved
@@ -362,7 +370,7 @@ class Trainer:
                         epoch, b + 1, len(plan), progress.step, math.nan, self._lr(optimizer), 0.0, 0.0, True
                     )
                     if nan_streak >= c.max_nan_batches:
-                        progress.seconds = time.perf_counter() - run_start
+                        tick()
                         saved = self._save(optimizer, scheduler, progress, "nan")
                         if saved:
                             yield saved
@@ -383,7 +391,7 @@ class Trainer:
                 progress.batch = b + 1
                 seen += len(items)
                 epoch_losses.append(float(loss.detach()))
-                elapsed = time.perf_counter() - epoch_start
+                elapsed = time.perf_counter() - rate_start
                 rate = seen / elapsed if elapsed > 0 else 0.0
                 per_batch = elapsed / max(1, len(epoch_losses))
                 remaining = (len(plan) - b - 1) + (c.epochs - epoch - 1) * len(plan)
@@ -398,7 +406,7 @@ class Trainer:
                     remaining * per_batch,
                 )
                 if c.checkpoint_every_batches and progress.step % c.checkpoint_every_batches == 0:
-                    progress.seconds = time.perf_counter() - run_start
+                    tick()
                     saved = self._save(optimizer, scheduler, progress, "interval")
                     if saved:
                         yield saved
@@ -427,7 +435,8 @@ class Trainer:
             progress.history.append(record)
             progress.epoch = epoch + 1
             progress.batch = 0
-            progress.seconds = time.perf_counter() - run_start
+            tick()
+            progress.epoch_seconds = 0.0
             if self.rank == 0:
                 with open(self.out_dir / HISTORY_NAME, "a", encoding="utf-8") as f:
                     f.write(json.dumps(record) + "\n")
@@ -503,6 +512,7 @@ class Trainer:
             best_cer=p.get("best_cer"),
             bad_epochs=int(p.get("bad_epochs", 0)),
             seconds=float(p.get("seconds", 0.0)),
+            epoch_seconds=float(p.get("epoch_seconds", 0.0)),
             history=list(p.get("history", [])),
         )
 

@@ -11,7 +11,7 @@ from testdata import write_word_set
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
 from hwr_core.errors import TrainingError
-from hwr_core.modelfile import load_checkpoint, load_model
+from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,12 +95,19 @@ def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
     assert isinstance(ev, TrainingFinished) and ev.reason == "stopped"
     _, state = load_checkpoint(tmp_path / "resumed" / "last.ckpt.safetensors")
     assert state.progress["batch"] == 3 and state.progress["epoch"] == 0
+    assert state.progress["epoch_seconds"] > 0
+    # Pretend the first 3 batches took 1000 s: the resumed epoch's wall time must include them.
+    ckpt_bundle, state = load_checkpoint(tmp_path / "resumed" / "last.ckpt.safetensors")
+    state.progress["epoch_seconds"] = 1000.0
+    save_checkpoint(ckpt_bundle, state, tmp_path / "resumed" / "last.ckpt.safetensors")
 
     setup_c, _ = _setup(tmp_path / "c", epochs=2)
     second = Trainer(setup_c.bundle, setup_c.train_set, None, cfg, tmp_path / "resumed", resume=True)
     events = list(second.fit())
     first_batch = next(e for e in events if isinstance(e, BatchEnd))
     assert first_batch.step == 4 and first_batch.batch == 4
+    resumed_epoch = next(e for e in events if isinstance(e, EpochEnd))
+    assert 1000 < resumed_epoch.seconds < 1100
     for a, b in zip(
         setup_a.bundle.model.state_dict().values(), setup_c.bundle.model.state_dict().values(), strict=True
     ):
