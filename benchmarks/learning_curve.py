@@ -46,7 +46,27 @@ def main() -> None:
     loss.setLabel("bottom", "epoch")
     if "val_cer" in rows[0]:
         cer = win.addPlot(title="validation CER (%)")
-        cer.plot(epochs, [100 * r["val_cer"] for r in rows], pen=pg.mkPen("g", width=2), symbol="o")
+        cer.addLegend()
+        cer.plot(
+            epochs, [100 * r["val_cer"] for r in rows], pen=pg.mkPen("g", width=3), symbol="o", name="all"
+        )
+        # per-source curves exist from the epochs whose history has them
+        sources = sorted({k for r in rows for k in r.get("val_cer_by_source", {})})
+        for i, name in enumerate(sources):
+            pts = [
+                (r["epoch"] + 1, 100 * r["val_cer_by_source"][name])
+                for r in rows
+                if name in r.get("val_cer_by_source", {})
+            ]
+            color = pg.intColor(i, hues=max(len(sources), 1), values=1, maxValue=200)
+            cer.plot(
+                *zip(*pts, strict=True),
+                pen=pg.mkPen(color, width=1),
+                symbol="t",
+                symbolSize=6,
+                symbolBrush=color,
+                name=name,
+            )
         cer.setLabel("bottom", "epoch")
         cer.showGrid(y=True, alpha=0.3)
     win.show()

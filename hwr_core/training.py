@@ -66,6 +66,7 @@ class EpochEnd:
     val_accuracy: float | None = None
     improved: bool = False
     predictions: tuple[tuple[str, str], ...] = ()  # (truth, prediction) for a few val samples
+    val_cer_by_source: dict[str, float] = field(default_factory=dict)  # per validation source
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ class Trainer:
         model.eval()
         refs: list[str] = []
         hyps: list[str] = []
+        sources: list[str] = []
         losses: list[float] = []
         height = self.bundle.preprocess.height
         for items in self.val_set.batches(64):
@@ -263,7 +265,12 @@ class Trainer:
             for i, it in enumerate(items):
                 refs.append(it.text)
                 hyps.append(greedy_decode(lp[i, : int(out_lens[i])], self.bundle.codec).text)
+                sources.append(it.source)
         model.train()
+        by_source: dict[str, float] = {}
+        for name in sorted(set(sources)):  # a mixed val set: which data the model reads worst
+            pairs = [(r, h) for r, h, src in zip(refs, hyps, sources, strict=True) if src == name]
+            by_source[name] = cer([r for r, _ in pairs], [h for _, h in pairs])
         step = max(1, len(refs) // max_predictions)
         preds = tuple((refs[i], hyps[i]) for i in range(0, len(refs), step))[:max_predictions]
         return {
@@ -271,6 +278,7 @@ class Trainer:
             "val_cer": cer(refs, hyps),
             "val_wer": wer(refs, hyps),
             "val_accuracy": accuracy(refs, hyps),
+            "val_cer_by_source": by_source,
             "predictions": preds,
         }
 
@@ -443,7 +451,9 @@ class Trainer:
                 if improved:
                     self.bundle.metadata["training"] = self._training_summary(progress)
                     self.bundle.metadata["metrics"] = {
-                        "val": {k: record[k] for k in ("val_cer", "val_wer", "val_accuracy")}
+                        "val": {
+                            k: record[k] for k in ("val_cer", "val_wer", "val_accuracy", "val_cer_by_source")
+                        }
                     }
                     save_model(self.bundle, self.out_dir / BEST_NAME)
             yield EpochEnd(
@@ -458,6 +468,7 @@ class Trainer:
                 val_accuracy=record.get("val_accuracy"),
                 improved=improved,
                 predictions=predictions,
+                val_cer_by_source=record.get("val_cer_by_source", {}),
             )
             saved = self._save(optimizer, scheduler, progress, "epoch")
             if saved:

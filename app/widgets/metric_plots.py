@@ -20,6 +20,8 @@ from hwr_core.training import BatchEnd, EpochEnd
 
 REFRESH_MS = 100  # 10 Hz
 EMA_ALPHA = 0.05  # smoothing of the per-batch loss; debiased so the first points are not pulled to 0
+# per-source validation CER curves (a mixed val set), in order of first appearance
+SOURCE_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#d62728", "#1f77b4")
 
 
 class _Series:
@@ -103,7 +105,9 @@ class MetricPlots(QWidget):
         self.epoch_loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._train_epoch = epoch_curve(self.epoch_loss_plot, accent, "train")
         self._val_epoch = epoch_curve(self.epoch_loss_plot, orange, "validation")
-        self._cer = epoch_curve(self.cer_plot, QColor(44, 160, 44), "CER")
+        self.cer_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        self._cer = epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
+        self._cer_by_source: dict[str, tuple[_Series, pg.PlotDataItem]] = {}
 
         self._raw = _Series()
         self._ema = _Series()
@@ -141,11 +145,36 @@ class MetricPlots(QWidget):
             self._val_loss.append(x, ev.val_loss)
         if ev.val_cer is not None and math.isfinite(ev.val_cer):
             self._val_cer.append(x, 100.0 * ev.val_cer)
+        if len(ev.val_cer_by_source) > 1:  # one source: its curve would repeat "all"
+            for name, rate in ev.val_cer_by_source.items():
+                if math.isfinite(rate):
+                    self._source_series(name).append(x, 100.0 * rate)
         self._mark_dirty()
+
+    def _source_series(self, name: str) -> _Series:
+        if name not in self._cer_by_source:
+            color = QColor(SOURCE_COLORS[len(self._cer_by_source) % len(SOURCE_COLORS)])
+            curve = self.cer_plot.plot(
+                pen=pg.mkPen(color, width=1),
+                symbol="o",
+                symbolSize=4,
+                symbolBrush=color,
+                symbolPen=None,
+                name=name,
+            )
+            self._cer_by_source[name] = (_Series(64), curve)
+        return self._cer_by_source[name][0]
+
+    def source_names(self) -> list[str]:
+        """Validation sources with a CER curve of their own."""
+        return list(self._cer_by_source)
 
     def clear(self) -> None:
         for s in (self._raw, self._ema, self._lrs, self._train_loss, self._val_loss, self._val_cer):
             s.clear()
+        for _, curve in self._cer_by_source.values():
+            self.cer_plot.removeItem(curve)  # also leaves the legend
+        self._cer_by_source.clear()
         self._ema_value = self._ema_weight = 0.0
         self._dirty = True
         self.refresh()
@@ -170,6 +199,7 @@ class MetricPlots(QWidget):
             (self._train_epoch, self._train_loss),
             (self._val_epoch, self._val_loss),
             (self._cer, self._val_cer),
+            *((curve, series) for series, curve in self._cer_by_source.values()),
         ):
             x, y = series.data()
             # Views, no copies: appends only write past n (or into a new array after a resize).

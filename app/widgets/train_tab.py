@@ -829,6 +829,7 @@ class TrainTab(QWidget):
                             seconds=float(rec.get("seconds", 0.0)),
                             val_loss=rec.get("val_loss"),
                             val_cer=rec.get("val_cer"),
+                            val_cer_by_source=rec.get("val_cer_by_source") or {},
                         )
                     )
         except (OSError, ValueError, TypeError) as e:

@@ -247,3 +247,22 @@ def test_build_request_from_the_form(qtbot, tab: TrainTab, word_data: Path, tmp_
     assert req.cfg.amp == amp_supported(torch.device("cpu"))  # on by default where it is fast
     tab.amp_check.setChecked(False)
     assert tab.build_request().cfg.amp is False
+
+
+def test_validation_cer_curve_per_source(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.widgets.metric_plots import MetricPlots
+    from hwr_core.training import EpochEnd
+
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    for epoch, scale in enumerate((1.0, 0.5)):
+        by_source = {"vnondb_word": 0.4 * scale, "iam_lines": 0.6 * scale}
+        plots.add_epoch(EpochEnd(epoch, 2, 1.0, 1e-3, 1.0, 2.0, 0.5 * scale, val_cer_by_source=by_source))
+    plots.refresh()
+    assert plots.source_names() == ["vnondb_word", "iam_lines"]
+    legend = [label.text for _, label in plots.cer_plot.legend.items]
+    assert legend == ["all", "vnondb_word", "iam_lines"]
+    plots.add_epoch(EpochEnd(2, 3, 1.0, 1e-3, 1.0, 2.0, 0.2, val_cer_by_source={"only": 0.2}))
+    assert plots.source_names() == ["vnondb_word", "iam_lines"]  # one source adds no curve of its own
+    plots.clear()
+    assert plots.source_names() == [] and [label.text for _, label in plots.cer_plot.legend.items] == ["all"]

@@ -76,6 +76,22 @@ def test_amp_falls_back_to_float32_where_unsupported(tmp_path, monkeypatch, capl
     assert "training in float32" in caplog.text
 
 
+def test_validation_cer_per_source(tmp_path):
+    tsvs = [
+        str(write_word_set(tmp_path / name, n=24, seed=seed)) for seed, name in enumerate(("words", "more"))
+    ]
+    cfg = TrainConfig(epochs=1, batch_size=8, seed=7, augment_enabled=False)
+    setup = build_training(tsvs, None, cfg, variant="tiny")
+    events = list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    epoch = next(e for e in events if isinstance(e, EpochEnd))
+    assert set(epoch.val_cer_by_source) == {"words", "more"}
+    assert all(0.0 <= v for v in epoch.val_cer_by_source.values())
+    history = json.loads((tmp_path / "run" / "history.jsonl").read_text().splitlines()[0])
+    assert history["val_cer_by_source"] == epoch.val_cer_by_source
+    best = load_model(tmp_path / "run" / "best.safetensors")
+    assert best.metadata["metrics"]["val"]["val_cer_by_source"] == epoch.val_cer_by_source
+
+
 def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
     """A run stopped mid-epoch and resumed ends with the same weights as one never stopped."""
     setup_a, cfg = _setup(tmp_path / "a", epochs=2)
