@@ -8,6 +8,7 @@ peak probability exceeds `MIN_PEAK`, and the decoded characters.
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -38,19 +39,41 @@ def _class_ids(codec: CTCCodec) -> dict[str, int]:
 
 
 class ClassAxis(pg.AxisItem):
-    """Left axis labelling each heatmap row with its character (row i spans y in [i, i + 1])."""
+    """Left axis labelling each heatmap row with its character (row i spans y in [i, i + 1]).
+
+    When rows are shorter than a label (a long line, a small window), only every k-th row is
+    labelled, so labels never overprint; hovering still names every class."""
+
+    MIN_ROW_PX = 12.0
 
     def __init__(self) -> None:
         super().__init__("left")
         self._labels: list[str] = []
+        self._ticks: list[tuple[float, str]] = []
         self.setWidth(_AXIS_WIDTH)
 
     def set_labels(self, labels: list[str]) -> None:
         self._labels = list(labels)
-        self.setTicks([[(i + 0.5, _display_label(s)) for i, s in enumerate(self._labels)], []])
+        self._update_ticks()
 
     def labels(self) -> list[str]:
         return list(self._labels)
+
+    def shown_labels(self) -> list[str]:
+        """The labels drawn at the current size."""
+        return [text for _, text in self._ticks]
+
+    def _update_ticks(self) -> None:
+        n = len(self._labels)
+        row_px = self.size().height() / n if n else 0.0
+        step = 1 if row_px <= 0 or row_px >= self.MIN_ROW_PX else math.ceil(self.MIN_ROW_PX / row_px)
+        self._ticks = [(i + 0.5, _display_label(s)) for i, s in enumerate(self._labels) if i % step == 0]
+        self.setTicks([self._ticks, []])
+
+    def resizeEvent(self, ev=None) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(ev)
+        if hasattr(self, "_ticks"):  # the base constructor resizes before ours has run
+            self._update_ticks()
 
 
 class HeatmapView(QWidget):

@@ -503,3 +503,27 @@ def test_single_dot_and_huge_scribble_give_a_result_not_an_error(tab: RecognizeT
     assert np.isfinite(big.probs).all() and 0.0 <= big.confidence <= 1.0
     assert not errors
     assert canvas.undo() and canvas.strokes() == [[(200.0, 100.0)]]  # still usable: undo takes it back
+
+
+def test_heatmap_thins_row_labels_when_rows_are_short(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.widgets.heatmap import HeatmapView
+
+    codec = CTCCodec()
+    probs = np.full((80, codec.num_classes), 1e-4, np.float32)
+    probs[:, 0] = 0.5
+    probs[np.arange(80), 1 + np.arange(80) % 39] = 0.5  # 39 characters peak somewhere: 40 rows
+    result = RecognitionResult("", 0.5, (), probs, np.zeros((32, 320), np.float32))
+    view = HeatmapView()
+    qtbot.addWidget(view)
+    view.resize(800, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_result(result, codec)
+    axis = view.class_axis
+    assert len(axis.labels()) == 40
+    short = axis.shown_labels()
+    assert 1 < len(short) < 40 and short[0] == "∅"
+    row_px = axis.size().height() / 40
+    assert row_px * 40 / len(short) >= axis.MIN_ROW_PX  # labels never overprint
+    view.resize(800, 1400)
+    qtbot.waitUntil(lambda: len(axis.shown_labels()) == 40)  # room for every row: all labelled
