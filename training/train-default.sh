@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
 F=${HWR_FONTS:-../shared/fonts}
-OUT=${HWR_OUT:-/work/runs/default-v1}
-exec .venv/bin/hwr train \
+OUT=${HWR_OUT:-/work/runs/default-v1}  # HWR_PYTHON: the interpreter (default .venv/bin/python)
+exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
   --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
          "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=1" "$D/iam_lines/labels.tsv?weight=1" \
          "synth:$F?n=6000&lang=en,vi&kind=mixed" \
