@@ -5,6 +5,8 @@ batch is background. Training and inference run exactly this code; with `keep_st
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
 Pipeline: grayscale -> denoise -> binarize -> smooth -> crop -> deskew -> slant -> resize -> pad.
+The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
+model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
 OpenCV warps/resizes uint8 fastest; a separate binary mask drives all measurements (crop box,
 skew, slant) even when `binarize="none"` keeps gray levels.
@@ -43,6 +45,7 @@ __all__ = [
 _MIN_CONTRAST = 20  # max-min gray levels below this: a blank (or all-black) page, no ink
 _INK_MIN_DROP = 40  # ink must be this much darker than the paper after background flattening
 _WORK_MAX_PIXELS = 4_000_000  # bigger inputs are shrunk first: bounds time; 32-px output needs no more
+_MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times the model height first
 _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
@@ -571,9 +574,14 @@ def preprocess(
     record("load", gray)
 
     h, w = gray.shape
+    work_h = _MIN_WORK_HEIGHT_FACTOR * cfg.height
     if h * w > _WORK_MAX_PIXELS:
         f = math.sqrt(_WORK_MAX_PIXELS / (h * w))
         gray = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    elif h < work_h and round(w * work_h / h) * work_h <= _WORK_MAX_PIXELS:
+        # Small text (a 31-px form crop): thresholding and smoothing at that size merge a letter's
+        # strokes into a blob, so work at twice the model's height instead.
+        gray = cv2.resize(gray, (max(1, round(w * work_h / h)), work_h), interpolation=cv2.INTER_CUBIC)
     record("grayscale", gray)
 
     lo, hi, _, _ = cv2.minMaxLoc(gray)

@@ -313,7 +313,7 @@ def test_absurd_aspect_ratio_with_ink_is_bounded() -> None:
 
 
 def test_thin_one_pixel_strokes_survive() -> None:
-    img = np.full((40, 200), 255, np.uint8)
+    img = np.full((64, 200), 255, np.uint8)  # at the working height: not enlarged
     cv2.line(img, (10, 20), (190, 20), 0, 1)
     cv2.line(img, (20, 5), (50, 35), 0, 1)  # diagonal 1-px line
     res = preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True)
@@ -321,6 +321,20 @@ def test_thin_one_pixel_strokes_survive() -> None:
     smooth = ink_mask(stage(res, "smooth"))
     assert smooth[20, 15:185].mean() > 0.95
     assert smooth[10:30, 20:50].sum() > 20
+
+
+def test_small_text_is_enlarged_before_thresholding_so_letters_keep_their_shape() -> None:
+    # A thin pen scanned small (a 31-px form box) must reach the model looking like the same
+    # writing scanned large; thresholding at 31 px used to merge strokes into blobs (IoU 0.63).
+    large = np.full((124, 560), 255, np.uint8)
+    cv2.putText(large, "JEAN-ROCH", (8, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 0, 3, cv2.LINE_AA)
+    small = cv2.resize(large, (140, 31), interpolation=cv2.INTER_AREA)
+    res = preprocess(small, PreprocessConfig(), keep_stages=True)
+    assert stage(res, "grayscale").shape[0] == 2 * PreprocessConfig().height
+    ref = preprocess(large).image
+    ref = cv2.resize(ref, (res.image.shape[1], res.image.shape[0]), interpolation=cv2.INTER_AREA)
+    a, b = res.image > 0.5, ref > 0.5
+    assert (a & b).sum() / (a | b).sum() > 0.75
 
 
 def test_wrong_ndim_raises() -> None:
