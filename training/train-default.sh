@@ -3,6 +3,8 @@
 #   training/train-default.sh --resume            # continue OUT (default /work/runs/default-v1)
 # Epochs 1-2 and the first 483 batches of epoch 3 (to step 1,815) ran in float32; from there on with
 # --amp (bfloat16 autocast: this CPU has AMX, ~1.5-1.9x faster steps). Validation is float32 throughout.
+# From epoch 9, batch 375 (step 5,703) on, preprocessing enlarges inputs under 64 px before thresholding
+# (commit "Preprocess: enlarge inputs ..."); earlier steps saw small scans (Kaggle names) as blobs.
 # To continue from the committed checkpoint on a fresh machine:
 #   mkdir -p /work/runs/default-v1 && cp training/default-v1/last.ckpt.safetensors /work/runs/default-v1/
 #   training/train-default.sh --resume
