@@ -262,10 +262,6 @@ def cmd_train(args: argparse.Namespace) -> int:
                 msg += f"; best val CER {ev.best_cer:.2%}"
             if ev.model_path:
                 msg += f"; model: {ev.model_path}"
-            if len(ev.val_cer_by_source) > 1:
-                msg += "\n  val CER by source: " + ", ".join(
-                    f"{name} {rate:.1%}" for name, rate in ev.val_cer_by_source.items()
-                )
             log.info("%s", msg)
             print(msg, file=sys.stderr)
     return 0
