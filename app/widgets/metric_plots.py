@@ -47,6 +47,20 @@ class _Series:
         self.n = 0
 
 
+def _epoch_curve(
+    plot: pg.PlotItem, color: QColor, name: str, width: int = 2, symbol_size: int = 6
+) -> pg.PlotDataItem:
+    """A line with a dot per epoch."""
+    return plot.plot(
+        pen=pg.mkPen(color, width=width),
+        symbol="o",
+        symbolSize=symbol_size,
+        symbolBrush=color,
+        symbolPen=None,
+        name=name,
+    )
+
+
 class MetricPlots(QWidget):
     """Four plots in a 2x2 grid; feed with `add_batch` / `add_epoch`, drawn by a 10 Hz timer."""
 
@@ -88,25 +102,15 @@ class MetricPlots(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             return curve
 
-        def epoch_curve(plot: pg.PlotItem, color: QColor, name: str) -> pg.PlotDataItem:
-            return plot.plot(
-                pen=pg.mkPen(color, width=2),
-                symbol="o",
-                symbolSize=6,
-                symbolBrush=color,
-                symbolPen=None,
-                name=name,
-            )
-
         self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._loss_raw = step_curve(self.loss_plot, pg.mkPen(faint, width=1), "per batch")
         self._loss_ema = step_curve(self.loss_plot, pg.mkPen(accent, width=2), "smoothed")
         self._lr = step_curve(self.lr_plot, pg.mkPen(orange, width=2))
         self.epoch_loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
-        self._train_epoch = epoch_curve(self.epoch_loss_plot, accent, "train")
-        self._val_epoch = epoch_curve(self.epoch_loss_plot, orange, "validation")
+        self._train_epoch = _epoch_curve(self.epoch_loss_plot, accent, "train")
+        self._val_epoch = _epoch_curve(self.epoch_loss_plot, orange, "validation")
         self.cer_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
-        self._cer = epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
+        self._cer = _epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
         self._cer_by_source: dict[str, tuple[_Series, pg.PlotDataItem]] = {}
 
         self._raw = _Series()
@@ -154,14 +158,7 @@ class MetricPlots(QWidget):
     def _source_series(self, name: str) -> _Series:
         if name not in self._cer_by_source:
             color = QColor(SOURCE_COLORS[len(self._cer_by_source) % len(SOURCE_COLORS)])
-            curve = self.cer_plot.plot(
-                pen=pg.mkPen(color, width=1),
-                symbol="o",
-                symbolSize=4,
-                symbolBrush=color,
-                symbolPen=None,
-                name=name,
-            )
+            curve = _epoch_curve(self.cer_plot, color, name, width=1, symbol_size=4)
             self._cer_by_source[name] = (_Series(64), curve)
         return self._cer_by_source[name][0]
 
