@@ -32,7 +32,9 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "iam": frozenset({"name", "level"}),
     "kaggle": frozenset({"name", "images"}),
     "cinnamon": frozenset({"name"}),
-    "synth": frozenset({"name", "n", "lang", "kind", "fonts", "exclude_fonts", "heldout", "holdout", "seed"}),
+    "synth": frozenset(
+        {"name", "n", "lang", "kind", "fonts", "exclude_fonts", "heldout", "holdout", "seed", "strokes"}
+    ),
 }
 _KIND_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_]+):(.*)$", re.S)
 _TRUE = ("1", "true", "yes", "on")

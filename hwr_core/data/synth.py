@@ -343,6 +343,17 @@ class SyntheticRenderer:
         out = background - (background - ink) * alpha
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
+    @staticmethod
+    def render_as_strokes(text: str, rng: np.random.Generator, font: FontInfo) -> np.ndarray:
+        """`text` as it looks when written on the app's canvas: the font's glyph skeletons as pen
+        strokes (random slant, scale and wobble), drawn with the canvas pen, dark on white."""
+        from ..preprocess import render_strokes
+        from ..strokes import text_to_strokes  # imported here: strokes imports this module
+
+        size = int(rng.integers(40, 73))
+        strokes = text_to_strokes(text, font.path, size=size, rng=rng, jitter=float(rng.uniform(0.3, 1.5)))
+        return render_strokes(strokes, pen_width=float(rng.uniform(2.0, 5.0)))
+
     # ------------------------------------------------------------------ samples
     def sample(
         self,
@@ -350,14 +361,18 @@ class SyntheticRenderer:
         kind: str = "mixed",
         codec: CTCCodec | None = None,
         lang: str | None = None,
+        strokes: float = 0.0,
     ) -> tuple[np.ndarray, str]:
-        """(image, text): a generated text in a font that has all its glyphs (and, if given, within `codec`)."""
+        """(image, text): a generated text in a font that has all its glyphs (and, if given, within
+        `codec`); with probability `strokes` written as canvas pen strokes instead of typeset."""
         for _ in range(20):
             text = self.text_generator.sample(rng, kind, lang)
             if codec is not None and any(c not in codec for c in text):
                 continue
             font = self.pick_font(text, rng)
             if font is not None:
+                if strokes > 0 and rng.random() < strokes:
+                    return self.render_as_strokes(text, rng, font), text
                 return self.render(text, rng, font), text
         raise DatasetError("could not generate a text that the fonts (and alphabet) can show in 20 tries")
 
@@ -368,7 +383,8 @@ class SyntheticRenderer:
 class SyntheticSource:
     """An epoch of `n` synthetic samples from a `synth:` spec, each a pure function of (seed, epoch, index).
 
-    Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed), fonts / exclude_fonts
+    Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed), strokes (share of samples
+    written as canvas pen strokes rather than typeset, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
     heldout, train -> train, none or an explicit `fonts` list -> all), holdout (fraction of families held out, 0.15), seed.
     """
@@ -388,6 +404,14 @@ class SyntheticSource:
         if bad or not langs:
             raise DatasetError(f"lang must be en, vi or en,vi in '{spec}', got {opts.get('lang')!r}")
         self.codec = codec
+        try:
+            self.strokes = float(opts.get("strokes", "0"))
+        except ValueError:
+            self.strokes = -1.0
+        if not 0.0 <= self.strokes <= 1.0:
+            raise DatasetError(
+                f"strokes must be a share from 0 to 1 in '{spec}', got {opts.get('strokes')!r}"
+            )
 
         def _list(key: str) -> list[str] | None:
             return [x for x in opts[key].split(",") if x.strip()] if key in opts else None
@@ -425,7 +449,7 @@ class SyntheticSource:
         if not 0 <= index < self.n:
             raise IndexError(f"synthetic sample {index} out of range (0..{self.n - 1})")
         rng = np.random.default_rng([self.seed, int(epoch_seed), int(index)])
-        image, text = self.renderer.sample(rng, self.kind, self.codec)
+        image, text = self.renderer.sample(rng, self.kind, self.codec, strokes=self.strokes)
         return Record(text=text, image=image, split=self.spec.split, source=self.name)
 
     def __getitem__(self, index: int) -> Record:

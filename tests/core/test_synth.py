@@ -185,3 +185,22 @@ def test_synthetic_source(tmp_path: Path) -> None:
         src.get(20)
     with pytest.raises(DatasetError):
         SyntheticSource(parse_spec(f"synth:{FONTS}?lang=fr"))
+
+
+@needs_fonts
+def test_synthetic_source_writes_canvas_strokes(tmp_path: Path) -> None:
+    strokes = SyntheticSource(
+        parse_spec(f"synth:{FONTS}?n=6&lang=en,vi&kind=word&split=train&strokes=1"), seed=3
+    )
+    typeset = SyntheticSource(parse_spec(f"synth:{FONTS}?n=6&lang=en,vi&kind=word&split=train"), seed=3)
+    for i in range(6):
+        a, b = strokes.get(i, 0), strokes.get(i, 0)
+        assert a.text == b.text and np.array_equal(
+            a.image, b.image
+        )  # a pure function of (seed, epoch, index)
+        img = a.image
+        assert img.dtype == np.uint8 and img.min() < 64  # dark canvas ink ...
+        assert np.median(img) == 255  # ... on the canvas's pure white, unlike the papers of typeset samples
+        assert not np.array_equal(img, typeset.get(i, 0).image)
+    with pytest.raises(DatasetError, match="strokes"):
+        SyntheticSource(parse_spec(f"synth:{FONTS}?strokes=2"))
