@@ -5,6 +5,8 @@
 # --amp (bfloat16 autocast: this CPU has AMX, ~1.5-1.9x faster steps). Validation is float32 throughout.
 # From epoch 9, batch 375 (step 5,703) on, preprocessing enlarges inputs under 64 px before thresholding
 # (commit "Preprocess: enlarge inputs ..."); earlier steps saw small scans (Kaggle names) as blobs.
+# From epoch 16, batch 17 (step 10,007) on, the mix adds 3,000 words an epoch written as canvas pen
+# strokes (English and Vietnamese): until then VNOnDB's Vietnamese was the only canvas-like ink.
 # To continue from the committed checkpoint on a fresh machine:
 #   mkdir -p /work/runs/default-v1 && cp training/default-v1/last.ckpt.safetensors /work/runs/default-v1/
 #   training/train-default.sh --resume
@@ -16,7 +18,7 @@ OUT=${HWR_OUT:-/work/runs/default-v1}  # HWR_PYTHON: the interpreter (default .v
 exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
   --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
          "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=1" "$D/iam_lines/labels.tsv?weight=1" \
-         "synth:$F?n=6000&lang=en,vi&kind=mixed" \
+         "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
   --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \
