@@ -83,6 +83,19 @@ class DataSpec:
             raise DatasetError(f"option {key}={value!r} in '{self}': must be at least {minimum}")
         return n
 
+    def option_share(self, key: str, default: float) -> float:
+        """A fraction from 0 to 1."""
+        value = self.options.get(key)
+        if value is None:
+            return default
+        try:
+            share = float(value)
+        except ValueError:
+            share = math.nan
+        if not 0.0 <= share <= 1.0:
+            raise DatasetError(f"option {key}={value!r} in '{self}': expected a share from 0 to 1")
+        return share
+
     def __str__(self) -> str:
         query: list[tuple[str, str]] = []
         if self.split is not None:

@@ -404,14 +404,7 @@ class SyntheticSource:
         if bad or not langs:
             raise DatasetError(f"lang must be en, vi or en,vi in '{spec}', got {opts.get('lang')!r}")
         self.codec = codec
-        try:
-            self.strokes = float(opts.get("strokes", "0"))
-        except ValueError:
-            self.strokes = -1.0
-        if not 0.0 <= self.strokes <= 1.0:
-            raise DatasetError(
-                f"strokes must be a share from 0 to 1 in '{spec}', got {opts.get('strokes')!r}"
-            )
+        self.strokes = spec.option_share("strokes", 0.0)
 
         def _list(key: str) -> list[str] | None:
             return [x for x in opts[key].split(",") if x.strip()] if key in opts else None
@@ -425,10 +418,7 @@ class SyntheticSource:
         if which not in ("train", "heldout", "all"):
             raise DatasetError(f"heldout must be train, heldout or all in '{spec}', got {which!r}")
         if which != "all":
-            try:
-                fraction = float(opts.get("holdout", "0.15"))
-            except ValueError:
-                raise DatasetError(f"holdout must be a fraction in '{spec}'") from None
+            fraction = spec.option_share("holdout", 0.15)
             train, held = split_fonts(fonts, fraction, seed=0)  # fixed seed: the held-out fonts never move
             fonts = train if which == "train" else held
             if not fonts:
