@@ -109,7 +109,10 @@ class MetricPlots(QWidget):
         self.epoch_loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._train_epoch = _epoch_curve(self.epoch_loss_plot, accent, "train")
         self._val_epoch = _epoch_curve(self.epoch_loss_plot, orange, "validation")
-        self.cer_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
+        # A legend in its own layout cell beside the plot: one row per validation source would
+        # cover the curves it names if it sat inside the plot.
+        self.cer_plot.legend = pg.LegendItem(labelTextColor=fg, labelTextSize="8pt", verSpacing=-10)
+        self._view.addItem(self.cer_plot.legend, row=1, col=2)
         self._cer = _epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
         self._cer_by_source: dict[str, tuple[_Series, pg.PlotDataItem]] = {}
 
