@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 import hwr_core
 from hwr_core.errors import HwrError
 from hwr_core.modelfile import ModelBundle
-from hwr_core.resources import models_dir
+from hwr_core.resources import default_model_path
 
 from .active_model import ActiveModel
 from .widgets.model_tab import ModelTab
@@ -28,7 +28,7 @@ TABS = ("recognize", "teach", "train", "model")
 def load_startup_model(
     settings: QSettings, explicit: str | None = None
 ) -> tuple[ModelBundle | None, str | None]:
-    """The model to open with: --model, else the last active one, else the shipped default.
+    """The model to open with: --model, else the last active one, else the default ($HWR_MODEL or shipped).
 
     Returns (bundle, problem): a broken remembered model falls back to the default with a message.
     """
@@ -37,7 +37,7 @@ def load_startup_model(
     candidates = (
         [explicit]
         if explicit
-        else [settings.value("model/active"), str(models_dir() / "default.safetensors")]
+        else [settings.value("model/active"), str(default_model_path())]
     )
     problems = []
     for path in candidates:

@@ -32,7 +32,7 @@ def _say(msg: str) -> None:
 def _model_path(model_path: str | os.PathLike[str] | None) -> Path:
     if model_path:
         return Path(model_path)
-    from hwr_core.cli import default_model_path  # honours $HWR_MODEL
+    from hwr_core.resources import default_model_path  # honours $HWR_MODEL
 
     return default_model_path()
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_core.cli import default_model_path
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.data.synth import SyntheticSource
 from hwr_core.metrics import summarize
 from hwr_core.recognizer import Recognizer
+from hwr_core.resources import default_model_path
 
 REPO = Path(__file__).resolve().parents[1]
 VAL_SETS = ("cinnamon_vi", "vnondb_line", "vnondb_word", "kaggle_names", "iam_lines")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -18,20 +17,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HwrError
+from .resources import default_model_path
 
 log = logging.getLogger("hwr")
 
 EXIT_ERROR = 2
-
-
-def default_model_path() -> Path:
-    """The shipped model (or $HWR_MODEL): `resources/models/default.safetensors`."""
-    env = os.environ.get("HWR_MODEL")
-    if env:
-        return Path(env)
-    from .resources import models_dir
-
-    return models_dir() / "default.safetensors"
 
 
 def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ checkout and a PyInstaller bundle find it next to the code.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,3 +25,9 @@ def resources_dir() -> Path:
 
 def models_dir() -> Path:
     return resources_dir() / "models"
+
+
+def default_model_path() -> Path:
+    """The shipped model, `resources/models/default.safetensors`, or the file $HWR_MODEL names."""
+    env = os.environ.get("HWR_MODEL")
+    return Path(env) if env else models_dir() / "default.safetensors"

@@ -65,6 +65,12 @@ def test_broken_remembered_model_falls_back_with_message(settings, tmp_path):
     assert problem and "gone.safetensors" in problem
 
 
+def test_hwr_model_env_names_the_default_when_nothing_is_remembered(settings, model_path, monkeypatch):
+    monkeypatch.setenv("HWR_MODEL", str(model_path))
+    bundle, problem = load_startup_model(settings)
+    assert problem is None and bundle is not None and bundle.name == "tiny-test"
+
+
 def test_settings_remembered_between_runs(qtbot, settings, model_path):
     bundle, _ = load_startup_model(settings, str(model_path))
     win = MainWindow(settings, bundle, confirm_quit=False)
