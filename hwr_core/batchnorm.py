@@ -1,0 +1,49 @@
+"""Recompute BatchNorm running statistics over a sample of the training mixture ("precise BN").
+
+Training draws every batch from one source (words and page lines pad badly together), so the
+running mean/variance, an exponential average over the last few dozen batches, leans towards
+whichever sources came last in the epoch; validation CER per source then swings from epoch to
+epoch with no change in what the weights can do. Averaging the statistics evenly over many
+batches of the whole mixture removes that lean. Only the BatchNorm buffers change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> int:
+    """Reset every BatchNorm layer's running statistics to their plain average over `inputs`.
+
+    Dropout and everything else stay in eval mode; returns the number of batches used (0 leaves
+    the model untouched).
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    was_training = model.training
+    saved = [
+        (m.momentum, m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
+        for m in norms
+    ]  # type: ignore[union-attr]
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average: every batch weighs the same
+        m.train()
+    used = 0
+    for x in inputs:
+        model(x)
+        used += 1
+    for m, (momentum, mean, var, count) in zip(norms, saved, strict=True):
+        m.momentum = momentum
+        if used == 0:  # nothing seen: keep the old statistics
+            m.running_mean.copy_(mean)  # type: ignore[union-attr]
+            m.running_var.copy_(var)  # type: ignore[union-attr]
+            m.num_batches_tracked.copy_(count)  # type: ignore[union-attr]
+    model.train(was_training)
+    return used
