@@ -34,11 +34,7 @@ def load_startup_model(
     """
     from hwr_core.modelfile import load_model
 
-    candidates = (
-        [explicit]
-        if explicit
-        else [settings.value("model/active"), str(default_model_path())]
-    )
+    candidates = [explicit] if explicit else [settings.value("model/active"), str(default_model_path())]
     problems = []
     for path in candidates:
         if not path:
