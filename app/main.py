@@ -9,6 +9,7 @@ hwr-studio --install-desktop-entry | --uninstall-desktop-entry
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -78,6 +79,14 @@ def _wait_for_result(app, tab, timeout_s: float = 20.0) -> None:  # type: ignore
         time.sleep(0.01)
 
 
+def freeze_startup_heap() -> None:
+    """Exempt what startup built (torch, Qt, the model: ~10^5 objects that live as long as the app)
+    from garbage collection. A full collection walks every tracked object while holding the GIL, so
+    one triggered by a training worker would otherwise stall the UI for the whole heap."""
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -144,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if ok else 1
 
     window.show()
+    freeze_startup_heap()
     return app.exec()
 
 

@@ -29,7 +29,7 @@ def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> i
     saved = [
         (m.momentum, m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
         for m in norms
-    ]  # type: ignore[union-attr]
+    ]
     model.eval()
     for m in norms:
         m.reset_running_stats()
@@ -42,8 +42,8 @@ def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> i
     for m, (momentum, mean, var, count) in zip(norms, saved, strict=True):
         m.momentum = momentum
         if used == 0:  # nothing seen: keep the old statistics
-            m.running_mean.copy_(mean)  # type: ignore[union-attr]
-            m.running_var.copy_(var)  # type: ignore[union-attr]
-            m.num_batches_tracked.copy_(count)  # type: ignore[union-attr]
+            m.running_mean.copy_(mean)
+            m.running_var.copy_(var)
+            m.num_batches_tracked.copy_(count)
     model.train(was_training)
     return used

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 from PySide6.QtCore import QTimer
@@ -12,6 +13,8 @@ class StallProbe:
 
     def __init__(self, interval_ms: int = 10) -> None:
         self.gaps: list[float] = []
+        self.gc_pauses: list[float] = []  # full collections during the probe (s): the usual long stall
+        self._gc_start = 0.0
         self._last = 0.0
         self._timer = QTimer()
         self._timer.setInterval(interval_ms)
@@ -22,12 +25,27 @@ class StallProbe:
         self.gaps.append(now - self._last)
         self._last = now
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_start)
+
     def start(self) -> None:
+        # As the app does after startup (app.main.freeze_startup_heap): what exists now, here the
+        # whole test session's heap, is exempt from collection, so only the work under test counts.
+        gc.collect()
+        gc.freeze()
+        gc.callbacks.append(self._on_gc)
         self._last = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        gc.callbacks.remove(self._on_gc)
+        gc.unfreeze()
 
     @property
     def worst(self) -> float:
@@ -40,5 +58,6 @@ class StallProbe:
     def summary(self) -> str:
         return (
             f"longest UI stall {self.worst * 1000:.0f} ms, p99 {self.percentile(0.99) * 1000:.0f} ms "
-            f"over {len(self.gaps)} ticks"
+            f"over {len(self.gaps)} ticks; {len(self.gc_pauses)} full GCs, "
+            f"longest {max(self.gc_pauses, default=0.0) * 1000:.0f} ms"
         )
