@@ -7,6 +7,8 @@
 # (commit "Preprocess: enlarge inputs ..."); earlier steps saw small scans (Kaggle names) as blobs.
 # From epoch 16, batch 17 (step 10,007) on, the mix adds 3,000 words an epoch written as canvas pen
 # strokes (English and Vietnamese): until then VNOnDB's Vietnamese was the only canvas-like ink.
+# Session 3 stopped it after epoch 24 (step 16,908; lr now 1.25e-4); the weights of epoch 22 shipped as
+# resources/models/default.safetensors (see training/README.md for the ship -> gate -> confirm steps).
 # To continue from the committed checkpoint on a fresh machine:
 #   mkdir -p /work/runs/default-v1 && cp training/default-v1/last.ckpt.safetensors /work/runs/default-v1/
 #   training/train-default.sh --resume
