@@ -7,6 +7,8 @@ import time
 
 from PySide6.QtCore import QTimer
 
+from app.main import freeze_startup_heap
+
 
 class StallProbe:
     """Start it, let the UI work, stop it; `worst` is the longest gap between two timer ticks (s)."""
@@ -34,10 +36,9 @@ class StallProbe:
             self.gc_pauses.append(time.perf_counter() - self._gc_start)
 
     def start(self) -> None:
-        # As the app does after startup (app.main.freeze_startup_heap): what exists now, here the
-        # whole test session's heap, is exempt from collection, so only the work under test counts.
-        gc.collect()
-        gc.freeze()
+        # As the app does after startup: what exists now, here the whole test session's heap, is
+        # exempt from collection, so only the work under test counts.
+        freeze_startup_heap()
         gc.callbacks.append(self._on_gc)
         self._last = time.perf_counter()
         self._timer.start()
