@@ -1,6 +1,10 @@
 """The model card's accuracy table: `hwr eval` on every val set that is present, plus held-out-font synthetic words.
 
-    python benchmarks/accuracy.py [--model M] [--data ../shared/data] [--fonts ../shared/fonts] [--limit N] [--json]
+    python benchmarks/accuracy.py [--model M] [--greedy] [--data ../shared/data] [--fonts ../shared/fonts]
+                                  [--limit N] [--json]
+
+Decoding is the model's own (the shipped model: beam search with the built-in word list), or best
+path with --greedy; every row says which.
 
 Sets missing on this machine are reported as absent, not skipped silently.
 """
@@ -8,6 +12,7 @@ Sets missing on this machine are reported as absent, not skipped silently.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -48,6 +53,7 @@ def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> d
         "wer": s.wer,
         "accuracy": s.accuracy,
         "latency_ms_p50": float(np.median(lat)),
+        "decoding": rec.decode_cfg.describe(),
     }
 
 
@@ -58,9 +64,12 @@ def main() -> None:
     ap.add_argument("--fonts", default=str(REPO.parent / "shared" / "fonts"))
     ap.add_argument("--limit", type=int, default=0, help="at most N samples per set (0: all)")
     ap.add_argument("--synthetic-n", type=int, default=500)
+    ap.add_argument("--greedy", action="store_true", help="best-path decoding instead of the model's own")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rec = Recognizer.from_file(args.model or default_model_path())
+    if args.greedy:
+        rec = rec.with_options(dataclasses.replace(rec.decode_cfg, decoder="greedy"))
     rows: dict[str, dict[str, float] | str] = {}
     for name in VAL_SETS:
         tsv = Path(args.data) / name / "labels.tsv"
@@ -83,7 +92,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"model: {rec.bundle.path}")
+    print(f"model: {rec.bundle.path}; decoding: {rec.decode_cfg.describe()}")
     print(f"{'val set':30s} {'n':>6s} {'CER':>8s} {'WER':>8s} {'acc':>8s} {'p50 ms':>8s}  target")
     for name, r in rows.items():
         if isinstance(r, str):

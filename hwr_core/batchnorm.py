@@ -14,6 +14,12 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from .data.dataset import MixedTrainingSet, collate
+
+#: An epoch number no run reaches: the batches drawn for recalibration are a fixed, fresh sample
+#: of the mixture (the same every time, so two recalibrations of one model agree).
+RECALIBRATION_EPOCH = 7_777
+
 
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> int:
@@ -47,3 +53,17 @@ def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> i
             m.num_batches_tracked.copy_(count)
     model.train(was_training)
     return used
+
+
+def recalibrate_on_mixture(
+    model: nn.Module, train_set: MixedTrainingSet, batches: int, device: torch.device | str = "cpu"
+) -> int:
+    """`recalibrate_batchnorm` over the first `batches` batches of a fixed draw of the training mixture."""
+    plan = train_set.batches(RECALIBRATION_EPOCH)[:batches]
+    height = train_set.preprocess_cfg.height
+    inputs = (
+        collate(items, height)[0].to(device)
+        for items in (train_set.load_batch(s, idx, RECALIBRATION_EPOCH) for s, idx in plan)
+        if items
+    )
+    return recalibrate_batchnorm(model, inputs)

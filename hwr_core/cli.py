@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .config import DEFAULT_LEXICON_WEIGHT, NO_LEXICON
 from .errors import HwrError
 from .resources import default_model_path
 
@@ -36,22 +37,27 @@ def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
 def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     import dataclasses
 
-    from .decoding import Lexicon
     from .recognizer import Recognizer
 
     bundle = _load_bundle(args.model)
-    decode_cfg = bundle.decode
-    if getattr(args, "beam", 0):
+    decode_cfg = bundle.decode  # the model's own decoding (the shipped one: beam + built-in word list)
+    if getattr(args, "greedy", False):
+        decode_cfg = dataclasses.replace(decode_cfg, decoder="greedy")
+    elif getattr(args, "beam", 0):
         decode_cfg = dataclasses.replace(decode_cfg, decoder="beam", beam_width=args.beam)
     if getattr(args, "n_best", None):
         decode_cfg = dataclasses.replace(decode_cfg, n_best=args.n_best)
-    lexicon = None
     if getattr(args, "lexicon", None):
-        lexicon = Lexicon.from_file(args.lexicon)
-        if decode_cfg.decoder != "beam":
+        decode_cfg = dataclasses.replace(decode_cfg, lexicon=args.lexicon)
+        if args.lexicon != NO_LEXICON and decode_cfg.decoder != "beam" and not args.greedy:
             decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
+    if getattr(args, "lexicon_weight", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=args.lexicon_weight)
-    return Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg, lexicon=lexicon)
+    elif decode_cfg.lexicon not in ("", NO_LEXICON) and decode_cfg.lexicon_weight <= 0:
+        decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=DEFAULT_LEXICON_WEIGHT)
+    rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
+    _ = rec.lexicon  # read the word list now: a bad path is one error, not one per image
+    return rec
 
 
 # ---------------------------------------------------------------------- commands
@@ -125,6 +131,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = {
         "data": str(spec),
         "model": str(rec.bundle.path),
+        "decoding": rec.decode_cfg.describe(),
         "n": s.n,
         "cer": round(s.cer, 5),
         "wer": round(s.wer, 5),
@@ -139,7 +146,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False))
     else:
         print(f"{out['data']}: n={s.n}  CER {s.cer:.2%}  WER {s.wer:.2%}  accuracy {s.accuracy:.2%}")
-        print(f"latency p50 {out['latency_ms_p50']} ms, p90 {out['latency_ms_p90']} ms per image")
+        print(
+            f"latency p50 {out['latency_ms_p50']} ms, p90 {out['latency_ms_p90']} ms per image ({out['decoding']})"
+        )
         if s.confusions:
             shown = ", ".join(f"{c.ref or '∅'}→{c.hyp or '∅'} ×{c.count}" for c in s.confusions[:8])
             print(f"most frequent confusions: {shown}")
@@ -168,6 +177,7 @@ def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         checkpoint_every_batches=args.checkpoint_every,
         samples_per_epoch=args.samples_per_epoch,
         val_max_samples=args.val_max,
+        bn_recalibrate_batches=args.bn_recalibrate,
         augment=AugmentConfig(),
         augment_enabled=not args.no_augment,
     )
@@ -309,11 +319,24 @@ def build_parser() -> argparse.ArgumentParser:
             "--backend", choices=["torch", "onnx"], default="torch", help="inference engine (default torch)"
         )
         sp.add_argument(
-            "--beam", type=int, default=0, metavar="N", help="prefix beam search of width N (default: greedy)"
+            "--beam",
+            type=int,
+            default=0,
+            metavar="N",
+            help="prefix beam search of width N (default: the model's)",
         )
-        sp.add_argument("--lexicon", metavar="FILE", help="word list (one per line) that beam search prefers")
+        sp.add_argument("--greedy", action="store_true", help="best path decoding: fastest, no word list")
         sp.add_argument(
-            "--lexicon-weight", type=float, default=2.0, help="bonus per in-lexicon word (default 2.0)"
+            "--lexicon",
+            metavar="FILE",
+            help="word list (one per line) that beam search prefers; 'builtin' (English + Vietnamese) or "
+            "'none' (default: the model's)",
+        )
+        sp.add_argument(
+            "--lexicon-weight",
+            type=float,
+            default=None,
+            help=f"bonus per in-lexicon word (default: the model's, else {DEFAULT_LEXICON_WEIGHT:g})",
         )
 
     r = sub.add_parser(
@@ -396,6 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--samples-per-epoch", type=int, default=0, help="0: the weighted size of the data")
     t.add_argument("--val-max", type=int, default=0, help="cap on validation samples (0: all)")
+    t.add_argument(
+        "--bn-recalibrate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="before each validation, recompute BatchNorm statistics over N training batches (0: off)",
+    )
     t.add_argument(
         "--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (0: epoch ends only)"
     )

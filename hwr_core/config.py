@@ -44,12 +44,28 @@ class ModelConfig:
     dropout: float = 0.2
 
 
+BUILTIN_LEXICON = "builtin"  # DecodeConfig.lexicon: the English + Vietnamese list in hwr_core.lexicons
+NO_LEXICON = "none"
+DEFAULT_LEXICON_WEIGHT = 2.0  # beam bonus per listed word where a word list comes without a weight
+
+
 @dataclass(frozen=True)
 class DecodeConfig:
     decoder: DecoderKind = "greedy"
     beam_width: int = 8
     n_best: int = 5
     lexicon_weight: float = 0.0  # > 0 with a word list: rescoring bonus for in-lexicon words
+    # The word list beam search uses unless the caller passes one: "" / "none", or "builtin" (the
+    # English + Vietnamese list of hwr_core.lexicons). A model file's config names its own.
+    lexicon: str = ""
+
+    def describe(self) -> str:
+        """One line for logs and reports, e.g. "beam 8 + word list builtin (bonus 2)"."""
+        if self.decoder != "beam":
+            return self.decoder
+        if self.lexicon in ("", NO_LEXICON):
+            return f"beam {self.beam_width}"
+        return f"beam {self.beam_width} + word list {self.lexicon} (bonus {self.lexicon_weight:g})"
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,9 @@ class TrainConfig:
     checkpoint_every_batches: int = 0  # 0: only at epoch end (and on stop)
     samples_per_epoch: int = 0  # 0: one pass over the weighted mixture's natural size
     val_max_samples: int = 0  # 0: all
+    # Before each validation, recompute BatchNorm statistics over this many training batches
+    # (hwr_core/batchnorm.py: per-source batches otherwise skew them and val CER swings); 0: off.
+    bn_recalibrate_batches: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_enabled: bool = True
 

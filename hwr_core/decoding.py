@@ -112,6 +112,18 @@ class Lexicon:
         w = normalize_text(word)
         return w in self._words or w.lower() in self._lower
 
+    def rewards(self, word: str) -> bool:
+        """Whether beam search gives `word` the lexicon bonus: listed as written, or a listed word in
+        lower or Title case (two letters or more). Other casings (ALL CAPS, mIxed) only match when listed as such: capitals
+        are mostly names and acronyms, which a word list cannot judge, and matching them freely lets
+        the decoder split an unknown name into short listed pieces ("ELIHA" -> "E LI HA")."""
+        w = normalize_text(word)
+        if w in self._words:
+            return True
+        # A lone capital is Title case too, but far more often an initial than a word.
+        plausible = w == w.lower() or (len(w) > 1 and w == w.capitalize())
+        return plausible and w.lower() in self._lower
+
     def __len__(self) -> int:
         return len(self._words)
 
@@ -334,14 +346,14 @@ def ctc_log_likelihood(log_probs: np.ndarray, ids: Sequence[int]) -> float:
 
 
 def _word_bonus(word: str, lexicon: Lexicon, weight: float) -> float:
-    """`weight` for a word found in the lexicon, ignoring surrounding punctuation; else 0.
+    """`weight` for a word the lexicon rewards (`Lexicon.rewards`), ignoring surrounding punctuation; else 0.
 
     Tokens without letters (numbers, punctuation) are neutral: a word list cannot judge them.
     """
     core = word.strip(_PUNCT)
     if not any(ch.isalpha() for ch in core):
         return 0.0
-    return weight if core in lexicon else 0.0
+    return weight if lexicon.rewards(core) else 0.0
 
 
 def _text_bonus(text: str, lexicon: Lexicon | None, weight: float) -> float:
@@ -507,18 +519,31 @@ def beam_decode(
 
     # Final ranking over all candidates of the last step (so n_best may exceed beam_width); the
     # last word has no whitespace after it, so its lexicon bonus is added here.
-    ranked = heapq.nlargest(
-        n_best,
+    ranked = sorted(
         (
             (lse(e[0], e[1]) + bonus_of[nd] + (last_word_bonus(nd) if use_lex else 0.0), nd)
             for nd, e in beams.items()
         ),
+        reverse=True,
     )
-    # A prefix whose every path hit a -inf log-prob (possible only with -inf in the input) is no reading.
-    prefixes = [labels(nd) for r, nd in ranked if r > _NEG_INF]
+    # Texts that differ only in spacing ("Việt Nam", "Việt  Nam", "Việt Nam ") read the same: the
+    # n-best keeps the best of them only. A prefix whose every path hit a -inf log-prob (possible
+    # only with -inf in the input) is no reading.
+    prefixes: list[list[int]] = []
+    texts: list[str] = []
+    seen: set[str] = set()
+    for r, nd in ranked:
+        if r == _NEG_INF or len(prefixes) == n_best:
+            break
+        prefix = labels(nd)
+        text = codec.decode(prefix)
+        visible = " ".join(text.split())
+        if visible not in seen:
+            seen.add(visible)
+            prefixes.append(prefix)
+            texts.append(text)
     if not prefixes:
         return [_empty(t_len, float(lp[:, 0].sum()))]
-    texts = [codec.decode(p) for p in prefixes]
     bonuses = [_text_bonus(txt, lexicon, lexicon_weight) if use_lex else 0.0 for txt in texts]
     scores, vit, s_lens = _ctc_dp(lp, prefixes)
     hyps = []

@@ -21,6 +21,7 @@ import torch
 from .config import DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .errors import HwrError
+from .lexicons import resolve_lexicon
 from .modelfile import ModelBundle, load_model
 from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes
 
@@ -92,6 +93,9 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
+_UNRESOLVED = object()  # Recognizer._lexicon before the config's word list is looked up
+
+
 class Recognizer:
     def __init__(
         self,
@@ -110,7 +114,9 @@ class Recognizer:
             raise HwrError(
                 f"this model needs input height {bundle.preprocess.height}, not {self.preprocess_cfg.height}"
             )
-        self.lexicon = lexicon
+        # An explicit word list wins; otherwise the one the decode config names (e.g. the shipped
+        # model's built-in list), resolved on first use: in the thread that decodes, not the caller's.
+        self._lexicon: Lexicon | None | object = lexicon if lexicon is not None else _UNRESOLVED
         self.backend: Backend = backend
         self._min_width = bundle.model.min_input_width()
         self._session = None
@@ -119,6 +125,17 @@ class Recognizer:
         elif backend != "torch":
             raise HwrError(f"unknown backend {backend!r} (torch or onnx)")
         bundle.model.eval()
+
+    @property
+    def lexicon(self) -> Lexicon | None:
+        """The word list beam search prefers (None: none). Raises HwrError for an unreadable file."""
+        if self._lexicon is _UNRESOLVED:
+            self._lexicon = resolve_lexicon(self.decode_cfg.lexicon)
+        return self._lexicon  # type: ignore[return-value]
+
+    @lexicon.setter
+    def lexicon(self, value: Lexicon | None) -> None:
+        self._lexicon = value
 
     @classmethod
     def from_file(
@@ -129,10 +146,13 @@ class Recognizer:
     def with_options(
         self, decode_cfg: DecodeConfig | None = None, preprocess_cfg: PreprocessConfig | None = None
     ) -> Recognizer:
-        """A copy with other decoding/preprocessing options, sharing the loaded network."""
+        """A copy with other decoding/preprocessing options, sharing the loaded network (and the
+        word list, unless the new decode config names another)."""
         clone = object.__new__(Recognizer)
         clone.__dict__.update(self.__dict__)
         clone.decode_cfg = decode_cfg or self.decode_cfg
+        if clone.decode_cfg.lexicon != self.decode_cfg.lexicon:
+            clone._lexicon = _UNRESOLVED
         clone.preprocess_cfg = dataclasses.replace(
             preprocess_cfg or self.preprocess_cfg, height=self.bundle.preprocess.height
         )

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .batchnorm import recalibrate_on_mixture
 from .config import TrainConfig, to_dict
 from .data.dataset import MixedTrainingSet, ValidationSet, collate
 from .decoding import greedy_decode
@@ -429,6 +430,10 @@ class Trainer:
             improved = False
             predictions: tuple[tuple[str, str], ...] = ()
             if self.val_set is not None:
+                if c.bn_recalibrate_batches > 0:
+                    # The recalibrated statistics stay in the model: they are what best.safetensors
+                    # ships with; training mode replaces them with batch statistics anyway.
+                    recalibrate_on_mixture(model, self.train_set, c.bn_recalibrate_batches, self.device)
                 ev = self.evaluate(model)
                 predictions = ev.pop("predictions")
                 record.update(ev)

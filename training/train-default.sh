@@ -7,6 +7,9 @@
 # (commit "Preprocess: enlarge inputs ..."); earlier steps saw small scans (Kaggle names) as blobs.
 # From epoch 16, batch 17 (step 10,007) on, the mix adds 3,000 words an epoch written as canvas pen
 # strokes (English and Vietnamese): until then VNOnDB's Vietnamese was the only canvas-like ink.
+# From epoch 24, batch ~250 (session 4) on, BatchNorm statistics are recomputed over 100 training
+# batches before each validation (--bn-recalibrate), so val CER, best-model choice and the plateau
+# schedule stop reacting to which sources the epoch happened to end on.
 # Session 3 stopped it after epoch 24 (step 16,908; lr now 1.25e-4); the weights of epoch 22 shipped as
 # resources/models/default.safetensors (see training/README.md for the ship -> gate -> confirm steps).
 # To continue from the committed checkpoint on a fresh machine:
@@ -25,4 +28,4 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \
   --out "$OUT" --variant small --height 32 --epochs 100 --schedule plateau --lr 1e-3 \
-  --batch-size 32 --patience 8 --val-max 1500 --checkpoint-every 200 --seed 1234 --amp --quiet "$@"
+  --batch-size 32 --patience 8 --val-max 1500 --bn-recalibrate 100 --checkpoint-every 200 --seed 1234 --amp --quiet "$@"

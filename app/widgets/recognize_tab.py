@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QSizePolicy,
@@ -54,7 +53,7 @@ from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.charset import CTCCodec
-from hwr_core.config import PreprocessConfig
+from hwr_core.config import BUILTIN_LEXICON, DEFAULT_LEXICON_WEIGHT, NO_LEXICON, PreprocessConfig
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import load_image, to_grayscale
@@ -66,6 +65,8 @@ KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_RECENT_IMAGES = "paths/recent_images"
 KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
+KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
+_OPEN_WORD_LIST = "open…"  # the word-list menu's last entry: pick a file
 KEY_BINARIZE = "recognize/binarize"
 KEY_DESKEW = "recognize/deskew"
 KEY_DECODER = "recognize/decoder"
@@ -73,7 +74,6 @@ KEY_BEAM_WIDTH = "recognize/beam_width"
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 400
-LEXICON_WEIGHT = 2.0  # beam bonus per in-lexicon word when a word list is loaded (as the CLI's default)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
@@ -144,8 +144,10 @@ class RecognizeTab(QWidget):
         self.last_result: RecognitionResult | None = None
         self._image: np.ndarray | None = None
         self._image_name = ""
-        self._lexicon: Lexicon | None = None
-        self._lexicon_path = ""
+        # The word list beam search prefers: BUILTIN_LEXICON, NO_LEXICON or a file's path (whose
+        # words are in _file_lexicon, read once when chosen).
+        self._word_list = BUILTIN_LEXICON
+        self._file_lexicon: Lexicon | None = None
         self._pending_codec: CTCCodec | None = None  # codec of the newest submitted request
         self._shut_down = False
 
@@ -349,23 +351,13 @@ class RecognizeTab(QWidget):
         self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, 8, 1, 64))
         self.beam_spin.valueChanged.connect(self._on_option_changed)
         dform.addRow("Beam width", self.beam_spin)
-        self.wordlist_edit = QLineEdit()
-        self.wordlist_edit.setReadOnly(True)
-        self.wordlist_edit.setPlaceholderText("no word list")
-        browse = QToolButton()
-        browse.setText("…")
-        browse.setToolTip("Load a word list (one word per line, UTF-8); beam search prefers its words")
-        browse.clicked.connect(self.open_word_list_dialog)
-        clear = QToolButton()
-        clear.setText("✕")
-        clear.setToolTip("Stop using the word list")
-        clear.clicked.connect(self.clear_word_list)
-        row = QHBoxLayout()
-        row.setSpacing(2)
-        row.addWidget(self.wordlist_edit, 1)
-        row.addWidget(browse)
-        row.addWidget(clear)
-        dform.addRow("Word list", row)
+        self.wordlist_combo = QComboBox()
+        self.wordlist_combo.setToolTip(
+            "Beam search prefers words of this list: the built-in one has common English words and every "
+            "Vietnamese syllable; or load your own (one word per line, UTF-8)"
+        )
+        self.wordlist_combo.activated.connect(self._on_word_list_activated)
+        dform.addRow("Word list", self.wordlist_combo)
 
         self.busy_label = QLabel()
         self.busy_label.setStyleSheet("color: #666;")
@@ -383,6 +375,7 @@ class RecognizeTab(QWidget):
         layout.addStretch(1)
         panel.setFixedWidth(270)
         self._update_beam_enabled()
+        self._restore_word_list()
         return panel
 
     # ------------------------------------------------------------------ settings helpers
@@ -422,10 +415,12 @@ class RecognizeTab(QWidget):
             base.decode_cfg,
             decoder=self.decoder_combo.currentText(),
             beam_width=self.beam_spin.value(),
-            lexicon_weight=LEXICON_WEIGHT if self._lexicon is not None else base.decode_cfg.lexicon_weight,
+            lexicon=self._word_list,
+            lexicon_weight=base.decode_cfg.lexicon_weight or DEFAULT_LEXICON_WEIGHT,
         )
-        rec = base.with_options(dec, pre)
-        rec.lexicon = self._lexicon
+        rec = base.with_options(dec, pre)  # the built-in list is looked up in the worker, on first use
+        if self._file_lexicon is not None:
+            rec.lexicon = self._file_lexicon
         return rec
 
     def input_mode(self) -> int:
@@ -580,23 +575,67 @@ class RecognizeTab(QWidget):
         except HwrError as exc:
             self.status_message.emit(str(exc))
             return False
-        self._lexicon = lexicon
-        self._lexicon_path = os.fspath(path)
-        self.wordlist_edit.setText(Path(self._lexicon_path).name)
-        self.wordlist_edit.setToolTip(f"{self._lexicon_path} ({len(lexicon)} words)")
+        self._set_word_list(os.fspath(path), lexicon)
         hint = "" if self.decoder_combo.currentText() == "beam" else "; it is used by beam search only"
-        self.status_message.emit(f"Word list {Path(self._lexicon_path).name}: {len(lexicon)} words{hint}")
-        self.recognize_now()
+        self.status_message.emit(f"Word list {Path(path).name}: {len(lexicon)} words{hint}")
         return True
 
+    def use_builtin_word_list(self) -> None:
+        self._set_word_list(BUILTIN_LEXICON, None)
+
     def clear_word_list(self) -> None:
-        if self._lexicon is None:
-            return
-        self._lexicon = None
-        self._lexicon_path = ""
-        self.wordlist_edit.clear()
-        self.wordlist_edit.setToolTip("")
-        self.recognize_now()
+        self._set_word_list(NO_LEXICON, None)
+
+    def word_list(self) -> str:
+        """The word list in use: "builtin", "none" or a file's path."""
+        return self._word_list
+
+    def _set_word_list(self, name: str, lexicon: Lexicon | None) -> None:
+        changed = name != self._word_list or lexicon is not None
+        self._word_list = name
+        self._file_lexicon = lexicon
+        self._settings.setValue(KEY_WORD_LIST, name)
+        self._show_word_list()
+        if changed:
+            self.recognize_now()
+
+    def _show_word_list(self) -> None:
+        """Rebuild the word-list menu: built-in, none, the loaded file (if any), and "Open…"."""
+        combo = self.wordlist_combo
+        with QSignalBlocker(combo):
+            combo.clear()
+            combo.addItem("built-in (EN + VI)", BUILTIN_LEXICON)
+            combo.addItem("none", NO_LEXICON)
+            if self._word_list not in (BUILTIN_LEXICON, NO_LEXICON):
+                n = len(self._file_lexicon) if self._file_lexicon is not None else 0
+                combo.addItem(f"{Path(self._word_list).name} ({n} words)", self._word_list)
+                combo.setItemData(2, self._word_list, Qt.ItemDataRole.ToolTipRole)
+            combo.addItem("Open word list…", _OPEN_WORD_LIST)
+            combo.setCurrentIndex(combo.findData(self._word_list))
+
+    @Slot(int)
+    def _on_word_list_activated(self, index: int) -> None:
+        choice = self.wordlist_combo.itemData(index)
+        if choice == _OPEN_WORD_LIST:
+            if not self.open_word_list_dialog():
+                self._show_word_list()  # cancelled or unreadable: back to the list in use
+        elif choice in (BUILTIN_LEXICON, NO_LEXICON):
+            self._set_word_list(choice, None)
+
+    def _restore_word_list(self) -> None:
+        """The word list chosen last time; a file that has gone falls back to the built-in list."""
+        saved = str(self._settings.value(KEY_WORD_LIST, BUILTIN_LEXICON) or BUILTIN_LEXICON)
+        if saved in (BUILTIN_LEXICON, NO_LEXICON):
+            self._word_list = saved
+        else:
+            try:
+                self._file_lexicon = Lexicon.from_file(saved)
+                self._word_list = saved
+            except HwrError as exc:
+                # Said once the window is up: nothing listens to the status yet.
+                message = f"{exc}; using the built-in word list"
+                QTimer.singleShot(0, lambda: self.status_message.emit(message))
+        self._show_word_list()
 
     # ------------------------------------------------------------------ image input
 

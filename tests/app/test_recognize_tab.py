@@ -21,6 +21,7 @@ from app.widgets.result_view import COLOR_HIGH, COLOR_LOW, COLOR_MEDIUM, ResultV
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
 from hwr_core.charset import CTCCodec
 from hwr_core.decoding import CharSpan, Hypothesis
+from hwr_core.lexicons import builtin_lexicon
 from hwr_core.modelfile import new_bundle
 from hwr_core.preprocess import render_strokes
 from hwr_core.recognizer import RecognitionResult, Recognizer
@@ -312,7 +313,43 @@ def test_word_list_errors_go_to_status(tab: RecognizeTab, qtbot, tmp_path) -> No
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
     assert tab.load_word_list(words)
-    assert tab.wordlist_edit.text() == "words.txt"
+    assert tab.wordlist_combo.currentText() == "words.txt (2 words)"
+
+
+def test_word_list_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, tmp_path, bundle, settings, monkeypatch
+) -> None:
+    assert tab.word_list() == "builtin" and "built-in" in tab.wordlist_combo.currentText()
+    rec = tab._make_recognizer()
+    assert rec.lexicon is builtin_lexicon() and rec.decode_cfg.lexicon_weight > 0
+    tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("none"))  # as a click on "none"
+    assert tab._make_recognizer().lexicon is None and tab.wordlist_combo.currentText() == "none"
+    words = tmp_path / "words.txt"
+    words.write_text("hello\nworld\n", encoding="utf-8")
+    assert tab.load_word_list(words)
+    own = tab._make_recognizer().lexicon
+    assert own is not None and len(own) == 2 and "world" in own
+
+    # A new tab (the next start) picks the file up again; once it is gone, the built-in list.
+    again = RecognizeTab(ActiveModel(bundle), settings)
+    qtbot.addWidget(again)
+    assert again.word_list() == str(words) and len(again._make_recognizer().lexicon) == 2
+    again.shutdown()
+    words.unlink()
+    with qtbot.waitSignal(tab.status_message, timeout=1000):
+        gone = RecognizeTab(ActiveModel(bundle), settings)
+        qtbot.addWidget(gone)
+        gone.status_message.connect(tab.status_message)
+    assert gone.word_list() == "builtin"
+    gone.shutdown()
+    # "Open word list…" then cancel: the file stays in use and selected.
+    monkeypatch.setattr(
+        "app.widgets.recognize_tab.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: ("", ""))
+    )
+    tab.wordlist_combo.activated.emit(tab.wordlist_combo.count() - 1)
+    assert tab.word_list() == str(words) and tab.wordlist_combo.currentData() == str(words)
+    tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("builtin"))
+    assert tab.word_list() == "builtin" and settings.value("recognize/word_list") == "builtin"
 
 
 def test_pen_width_setting(tab: RecognizeTab, settings) -> None:

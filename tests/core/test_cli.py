@@ -9,6 +9,7 @@ from testdata import word_image, write_word_set
 
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
+from hwr_core.config import DecodeConfig
 from hwr_core.modelfile import new_bundle, save_model
 
 
@@ -45,6 +46,26 @@ def test_recognize_plain_and_json(capsys, model_file, image_file):
     obj = json.loads(out)
     assert code == 0 and {"text", "confidence", "n_best", "chars"} <= obj.keys()
     assert all({"char", "start", "end", "confidence"} <= c.keys() for c in obj["chars"])
+
+
+def test_decoding_follows_the_model_file_unless_overridden(capsys, tmp_path):
+    bundle = new_bundle("tiny", CTCCodec())
+    bundle.decode = DecodeConfig(decoder="beam", beam_width=6, lexicon="builtin", lexicon_weight=1.5)
+    model = save_model(bundle, tmp_path / "m.safetensors")
+    tsv = write_word_set(tmp_path / "d", n=4)
+
+    def decoding(*extra):
+        code, out, _ = _run(capsys, "eval", "--data", tsv, "--model", model, "--json", *extra)
+        assert code == 0
+        return json.loads(out)["decoding"]
+
+    assert decoding() == "beam 6 + word list builtin (bonus 1.5)"
+    assert decoding("--greedy") == "greedy"
+    assert decoding("--lexicon", "none") == "beam 6"
+    assert decoding("--beam", "3", "--lexicon-weight", "4") == "beam 3 + word list builtin (bonus 4)"
+    words = tmp_path / "words.txt"
+    words.write_text("cat\n", encoding="utf-8")
+    assert decoding("--lexicon", words) == f"beam 6 + word list {words} (bonus 1.5)"
 
 
 def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file):

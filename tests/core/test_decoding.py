@@ -206,6 +206,16 @@ def test_n_best_sorted_distinct_and_bounded(helo: CTCCodec) -> None:
     assert len(beam_decode(lp, helo, beam_width=2, n_best=5)) == 5
 
 
+def test_n_best_drops_spacing_variants() -> None:
+    codec = CTCCodec("ab ")
+    lp = matrix(codec, [{"a": 0.9}, {" ": 0.4, BLANK: 0.5}, {"b": 0.9}, {" ": 0.3, BLANK: 0.6}])
+    hyps = beam_decode(lp, codec, beam_width=8, n_best=5)
+    visible = [" ".join(h.text.split()) for h in hyps]
+    assert len(visible) == len(set(visible))
+    assert hyps[0].text == "ab" and "ab " not in [h.text for h in hyps]
+    assert "a b" in [h.text for h in hyps]  # a different reading stays
+
+
 def test_lexicon_flips_a_close_call() -> None:
     codec = CTCCodec("acot")
     lp = matrix(codec, [{"c": 0.9}, {BLANK: 0.9}, {"o": 0.5, "a": 0.45}, {BLANK: 0.9}, {"t": 0.9}])
@@ -398,6 +408,30 @@ def test_lexicon_membership_and_file(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\xfa")
     with pytest.raises(HwrError, match="bad.txt"):
         Lexicon.from_file(bad)
+
+
+def test_lexicon_rewards_listed_casing_only() -> None:
+    lex = Lexicon(["hello", "UBND", "li", "ha"])
+    assert lex.rewards("hello") and lex.rewards("Hello") and lex.rewards("UBND")
+    # ALL CAPS and mixed casing of a lower-case entry are names/acronyms more often than words.
+    assert not lex.rewards("HELLO") and not lex.rewards("hElLo") and not lex.rewards("LI")
+    assert Lexicon(["e"]).rewards("e") and not Lexicon(["e"]).rewards("E")  # a lone capital: an initial
+    assert "HELLO" in lex  # membership itself stays case-insensitive
+
+
+def test_lexicon_does_not_split_an_unknown_capitalised_name() -> None:
+    codec = CTCCodec("ELIHA ")
+    # "ELIHA" with a weak space candidate after E and after LI: splitting it into listed short
+    # words must not pay off when the pieces are capitals.
+    frames = [{"E": 0.9}, {BLANK: 0.7, " ": 0.25}, {"L": 0.9}, {"I": 0.9}, {BLANK: 0.7, " ": 0.25}]
+    frames += [{"H": 0.9}, {"A": 0.9}]
+    lp = matrix(codec, frames)
+    lex = Lexicon(["e", "li", "ha"])
+    assert beam_decode(lp, codec, lexicon=lex, lexicon_weight=2.0)[0].text == "ELIHA"
+    lower = matrix(
+        CTCCodec("eliha "), [{k.lower() if k != BLANK else k: v for k, v in f.items()} for f in frames]
+    )
+    assert beam_decode(lower, CTCCodec("eliha "), lexicon=lex, lexicon_weight=2.0)[0].text == "e li ha"
 
 
 def test_dataclasses_are_frozen() -> None:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from testdata import write_word_set
 
+from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
 from hwr_core.errors import TrainingError
@@ -90,6 +91,23 @@ def test_validation_cer_per_source(tmp_path):
     assert history["val_cer_by_source"] == epoch.val_cer_by_source
     best = load_model(tmp_path / "run" / "best.safetensors")
     assert best.metadata["metrics"]["val"]["val_cer_by_source"] == epoch.val_cer_by_source
+
+
+def _bn_means(model: torch.nn.Module) -> list[torch.Tensor]:
+    return [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+
+
+@pytest.mark.parametrize("recalibrate", [0, 3])
+def test_validation_uses_recalibrated_batchnorm_when_asked(tmp_path, recalibrate):
+    setup, cfg = _setup(tmp_path, epochs=1, bn_recalibrate_batches=recalibrate)
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    best = load_model(tmp_path / "run" / "best.safetensors")
+    shipped = _bn_means(best.model)
+    # Recalibrating again over the same fixed draw of batches reproduces the statistics only if the
+    # trainer already did it before validating (and saved them with the best weights).
+    assert recalibrate_on_mixture(best.model, setup.train_set, 3) == 3
+    same = all(torch.allclose(a, b, atol=1e-5) for a, b in zip(shipped, _bn_means(best.model), strict=True))
+    assert same == bool(recalibrate)
 
 
 def test_stop_then_resume_matches_uninterrupted_run(tmp_path):

@@ -1,0 +1,47 @@
+"""Word lists by name, and the recognizer taking its word list from the decode config."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hwr_core.charset import CTCCodec
+from hwr_core.config import DecodeConfig
+from hwr_core.decoding import Lexicon
+from hwr_core.errors import HwrError
+from hwr_core.lexicons import builtin_lexicon, resolve_lexicon
+from hwr_core.modelfile import new_bundle
+from hwr_core.recognizer import Recognizer
+
+
+def test_builtin_list_has_english_vietnamese_and_syllables() -> None:
+    lex = builtin_lexicon()
+    assert lex is builtin_lexicon()  # built once
+    for word in ("the", "hello", "người", "nghiêng", "quỳnh", "Việt"):
+        assert lex.rewards(word), word
+    assert not lex.rewards("tng") and not lex.rewards("đườờng")
+
+
+def test_resolve_by_name(tmp_path) -> None:
+    assert resolve_lexicon("") is None and resolve_lexicon("none") is None
+    assert resolve_lexicon("builtin") is builtin_lexicon()
+    path = tmp_path / "words.txt"
+    path.write_text("cat\ndog\n", encoding="utf-8")
+    own = resolve_lexicon(str(path))
+    assert isinstance(own, Lexicon) and len(own) == 2
+    with pytest.raises(HwrError, match="nowhere.txt"):
+        resolve_lexicon(str(tmp_path / "nowhere.txt"))
+
+
+def test_recognizer_takes_the_word_list_its_config_names() -> None:
+    bundle = new_bundle("tiny", CTCCodec())
+    bundle.decode = DecodeConfig(decoder="beam", lexicon="builtin", lexicon_weight=2.0)
+    rec = Recognizer(bundle)
+    assert rec.lexicon is builtin_lexicon()
+    own = Lexicon(["cat"])
+    assert Recognizer(bundle, lexicon=own).lexicon is own  # an explicit list wins
+    # Other options keep the list; naming another list swaps it.
+    assert rec.with_options(dataclasses.replace(rec.decode_cfg, beam_width=3)).lexicon is rec.lexicon
+    assert rec.with_options(dataclasses.replace(rec.decode_cfg, lexicon="none")).lexicon is None
+    assert Recognizer(new_bundle("tiny", CTCCodec())).lexicon is None  # a plain model: no list
