@@ -48,15 +48,14 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "n_best", None):
         decode_cfg = dataclasses.replace(decode_cfg, n_best=args.n_best)
     if getattr(args, "lexicon", None):
-        decode_cfg = dataclasses.replace(decode_cfg, lexicon=args.lexicon)
-        if args.lexicon != NO_LEXICON and decode_cfg.decoder != "beam" and not args.greedy:
+        decode_cfg = decode_cfg.with_word_list(args.lexicon)
+        if args.lexicon != NO_LEXICON and not args.greedy:
             decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
     if getattr(args, "lexicon_weight", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=args.lexicon_weight)
-    elif decode_cfg.lexicon not in ("", NO_LEXICON) and decode_cfg.lexicon_weight <= 0:
-        decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=DEFAULT_LEXICON_WEIGHT)
     rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
-    _ = rec.lexicon  # read the word list now: a bad path is one error, not one per image
+    if decode_cfg.uses_lexicon:
+        _ = rec.lexicon  # read the word list now: a bad path is one error, not one per image
     return rec
 
 
@@ -318,19 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--backend", choices=["torch", "onnx"], default="torch", help="inference engine (default torch)"
         )
-        sp.add_argument(
+        how = sp.add_mutually_exclusive_group()
+        how.add_argument(
             "--beam",
             type=int,
             default=0,
             metavar="N",
             help="prefix beam search of width N (default: the model's)",
         )
-        sp.add_argument("--greedy", action="store_true", help="best path decoding: fastest, no word list")
+        how.add_argument("--greedy", action="store_true", help="best path decoding: fastest, no word list")
         sp.add_argument(
             "--lexicon",
             metavar="FILE",
             help="word list (one per line) that beam search prefers; 'builtin' (English + Vietnamese) or "
-            "'none' (default: the model's)",
+            "'none' (default: the model's; a file named none or builtin: ./none)",
         )
         sp.add_argument(
             "--lexicon-weight",

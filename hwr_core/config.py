@@ -59,11 +59,21 @@ class DecodeConfig:
     # English + Vietnamese list of hwr_core.lexicons). A model file's config names its own.
     lexicon: str = ""
 
+    @property
+    def uses_lexicon(self) -> bool:
+        """Whether decoding consults the named word list at all."""
+        return self.decoder == "beam" and self.lexicon not in ("", NO_LEXICON) and self.lexicon_weight > 0
+
+    def with_word_list(self, name: str) -> DecodeConfig:
+        """This config naming word list `name`, with the default bonus if it had none."""
+        weight = self.lexicon_weight if self.lexicon_weight > 0 else DEFAULT_LEXICON_WEIGHT
+        return dataclasses.replace(self, lexicon=name, lexicon_weight=weight)
+
     def describe(self) -> str:
         """One line for logs and reports, e.g. "beam 8 + word list builtin (bonus 2)"."""
         if self.decoder != "beam":
             return self.decoder
-        if self.lexicon in ("", NO_LEXICON):
+        if not self.uses_lexicon:
             return f"beam {self.beam_width}"
         return f"beam {self.beam_width} + word list {self.lexicon} (bonus {self.lexicon_weight:g})"
 

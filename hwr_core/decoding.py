@@ -81,7 +81,7 @@ class Hypothesis:
 class Lexicon:
     """A word list for beam rescoring. Words are normalised (`normalize_text`) like model output.
 
-    Membership is exact or case-insensitive (so "The" at a sentence start matches "the").
+    Membership (`in`) is case-insensitive; which casings earn the beam bonus is `rewards`.
     """
 
     def __init__(self, words: Iterable[str]) -> None:
@@ -92,6 +92,9 @@ class Lexicon:
                 exact.add(w)
         self._words = frozenset(exact)
         self._lower = frozenset(w.lower() for w in exact)
+        # Entries listed in lower or Title case: their lower/Title forms are rewarded too ("The" for
+        # "the"); an entry listed only in capitals ("UBND") is rewarded as written only.
+        self._plain = frozenset(w.lower() for w in exact if w in (w.lower(), w.capitalize()))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Lexicon:
@@ -122,7 +125,7 @@ class Lexicon:
             return True
         # A lone capital is Title case too, but far more often an initial than a word.
         plausible = w == w.lower() or (len(w) > 1 and w == w.capitalize())
-        return plausible and w.lower() in self._lower
+        return plausible and w.lower() in self._plain
 
     def __len__(self) -> int:
         return len(self._words)

@@ -20,7 +20,7 @@ def builtin_lexicon() -> Lexicon:
 
     Built once per process (about 0.2 s): it is immutable, so sharing it is safe.
     """
-    words: set[str] = set(syllables())
+    words: set[str] = set(syllables()) | {"I"}  # the one word always written as a lone capital
     for lang in ("en", "vi"):
         singles, phrases = load_wordlist(lang)
         words.update(singles)

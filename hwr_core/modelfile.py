@@ -67,10 +67,12 @@ class ModelBundle:
             "classes": self.codec.num_classes,
             "alphabet": self.codec.alphabet,
             "input_height": self.preprocess.height,
+            "decoding": self.decode.describe(),
             "created": self.metadata.get("created"),
             "app_version": self.metadata.get("app_version"),
             "training": self.metadata.get("training", {}),
             "metrics": self.metadata.get("metrics", {}),
+            "metrics_greedy": self.metadata.get("metrics_greedy", {}),
             "description": self.metadata.get("description", ""),
         }
 

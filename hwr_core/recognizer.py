@@ -209,7 +209,8 @@ class Recognizer:
         results = []
         for i, p in enumerate(prepared):
             log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
-            hyps = decode(log_probs, self.codec, self.decode_cfg, lexicon=self.lexicon) if not p.empty else []
+            lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
+            hyps = decode(log_probs, self.codec, self.decode_cfg, lexicon=lexicon) if not p.empty else []
             if not hyps:
                 hyps = [Hypothesis(text="", score=0.0, spans=())]
             results.append(

@@ -431,8 +431,9 @@ class Trainer:
             predictions: tuple[tuple[str, str], ...] = ()
             if self.val_set is not None:
                 if c.bn_recalibrate_batches > 0:
-                    # The recalibrated statistics stay in the model: they are what best.safetensors
-                    # ships with; training mode replaces them with batch statistics anyway.
+                    # The recalibrated statistics stay in the model, so best.safetensors has them;
+                    # training goes on normalising with batch statistics (the running averages
+                    # simply continue from these values).
                     recalibrate_on_mixture(model, self.train_set, c.bn_recalibrate_batches, self.device)
                 ev = self.evaluate(model)
                 predictions = ev.pop("predictions")

@@ -4,7 +4,7 @@ Vietnamese is written one syllable per space-separated token, and its syllables 
 an onset, a rime and one of six tones, with a few spelling rules. Generating them from those rules
 gives a word list that covers the language with no corpus behind it, and that a decoder can use to
 tell "tầng" (a syllable) from "tng" or "đườờng" (not syllables). The set over-generates on purpose
-(about 20k forms, a few thousand of which are in use): it only has to be a superset.
+(about 17,500 forms, a few thousand of which are in use): it only has to be a superset.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _RIMES = (
     "ê êu êm ên ênh êp êt êch "
     "i ia iu im in inh ip it ich "
     "iêu iêm iên iêng iêp iêt iêc "
-    "yêu yêm yên yêt y "
+    "yêu yêm yên yêng yêt y "
     "o oi om on ong op ot oc oong ooc "
     "ô ôi ôm ôn ông ôp ôt ôc "
     "ơ ơi ơm ơn ơp ơt "
@@ -38,7 +38,7 @@ _RIMES = (
     "ươi ươu ươm ươn ương ươp ươt ươc "
     "oa oai oay oao oam oan oang oanh oap oat oac oach oăm oăn oăng oăt oăc "
     "oe oeo oen oet "
-    "uân uâng uât uây uê uêch uênh uơ uy uya uyu uych uynh uyt uyn uyên uyêt"
+    "uân uâng uât uây uê uêch uênh uơ uy uya uyu uych uynh uyt uyn uyp uyên uyêt"
 ).split()
 
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # level, grave, acute, hook, tilde, dot
@@ -48,8 +48,9 @@ _MARKED = set("ăâêôơư")  # vowels with a quality mark: they carry the tone
 
 
 def _tone_index(rime: str) -> int:
-    """Index in `rime` of the vowel that carries the tone (the modern rule; `normalize_text` then
-    moves it where the project's convention wants it in oa/oe/uy)."""
+    """Index in `rime` of the vowel that carries the tone: a vowel with a quality mark, else the
+    last vowel of a closed syllable, else the second of open oa/oe/uy (the project's convention,
+    see `normalize_text`), the middle of three, or the first of two."""
     n = 0
     while n < len(rime) and rime[n] in _VOWELS:
         n += 1
@@ -70,6 +71,10 @@ def _with_tone(rime: str, tone: str) -> str:
 
 def _spell_onset(onset: str, rime: str) -> str | None:
     """The onset's spelling before this rime, or None where the pair does not occur."""
+    if onset and rime.startswith("yê"):
+        return None  # yê is the onsetless spelling of iê
+    if not onset and rime.startswith("iê"):
+        return None
     front = rime[0] in "eêiy"
     if onset == "c":
         return "k" if front else "c"
@@ -80,15 +85,13 @@ def _spell_onset(onset: str, rime: str) -> str | None:
     if onset == "qu":
         if rime.startswith("uy"):
             return "q"  # quy, quyết, quỳnh: q + the uy rimes
-        if rime[0] in "uưo" and not rime.startswith(("ô", "oo")):
+        if rime[0] in "uưo" or rime in ("ia", "iu"):
             return None  # the u is already in the onset: qu + ô (quốc) occurs, qu + oa does not
-        return "qu"  # includes "qui"/"quí", the older spelling of quy/quý
+        return "qu"  # includes "qui"/"quí", the older spelling of quy/quý, and "quít"
     if onset == "gi" and rime[0] == "i":
-        return "g"  # gi + in is spelled "gin" (gìn)
-    if onset and rime.startswith("yê"):
-        return None  # yê is the onsetless spelling of iê
-    if not onset and rime.startswith("iê"):
-        return None
+        # gi + in is spelled "gin" (gìn); gi + ia / iu would only respell gia / giu with the tone
+        # on the wrong letter ("gía"), so they are left out.
+        return None if rime in ("ia", "iu") else "g"
     return onset
 
 

@@ -2,7 +2,8 @@
 # The shipping gate for a default-model candidate, fixed before any candidate was tried: the installed
 # app's selftest ("hello" drawn as strokes, the bundled sample image) and the shipped-model tests
 # (held-out fonts printed and drawn, English and Vietnamese, and words drawn on the app's canvas) must
-# all pass on it. Runs niced on one thread so a training run beside it keeps its cores.
+# all pass on it; the word checks run under the model's own decoding and greedy (no word list).
+# Runs niced on one thread so a training run beside it keeps its cores.
 #   training/gate-candidate.sh /work/runs/default-v1/best.safetensors
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -28,9 +28,7 @@ from hwr_core.modelfile import ModelBundle, load_model, save_model
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
 # preferring the built-in English + Vietnamese word list (measured in the model card against greedy).
-SHIPPED_DECODING = DecodeConfig(
-    decoder="beam", beam_width=8, n_best=5, lexicon=BUILTIN_LEXICON, lexicon_weight=2.0
-)
+SHIPPED_DECODING = DecodeConfig(decoder="beam", beam_width=8, n_best=5).with_word_list(BUILTIN_LEXICON)
 SHIPPED = REPO / "resources" / "models" / "default.safetensors"
 
 

@@ -35,6 +35,32 @@ def user_models_dir() -> Path:
     return Path(platformdirs.user_data_dir("hwr-studio")) / "models"
 
 
+def _percent(row: object, key: str) -> str:
+    value = row.get(key) if isinstance(row, dict) else None
+    return f"{value:.1%}" if isinstance(value, int | float) else "—"
+
+
+def _accuracy_table(metrics: dict, greedy: object) -> str:  # type: ignore[type-arg]
+    """`benchmarks/accuracy.py` results ({set: {n, cer, accuracy, ...}}) as an HTML table; "" for
+    anything else (a trainer's val summary is shown as JSON)."""
+    sets = {k: v for k, v in metrics.items() if isinstance(v, dict) and "cer" in v}
+    if not sets:
+        return ""
+    greedy = greedy if isinstance(greedy, dict) else {}
+    with_greedy = any(isinstance(greedy.get(k), dict) for k in sets)
+    head = "<th>set</th><th>n</th><th>CER</th><th>accuracy</th>" + (
+        "<th>CER greedy</th>" if with_greedy else ""
+    )
+    lines = []
+    for name, r in sets.items():
+        cells = f"<td>{html.escape(name)}</td><td>{html.escape(str(r.get('n', '?')))}</td>"
+        cells += f"<td>{_percent(r, 'cer')}</td><td>{_percent(r, 'accuracy')}</td>"
+        if with_greedy:
+            cells += f"<td>{_percent(greedy.get(name), 'cer')}</td>"
+        lines.append(f"<tr>{cells}</tr>")
+    return f"<table cellspacing='0' cellpadding='3'><tr>{head}</tr>{''.join(lines)}</table>"
+
+
 def card_html(bundle: ModelBundle) -> str:
     """The model card as HTML: what it reads, how it was trained, how well it does."""
     card = bundle.card()
@@ -44,6 +70,7 @@ def card_html(bundle: ModelBundle) -> str:
         ("Variant", f"{card['variant']} — {card['parameters']:,} parameters"),
         ("Input height", f"{card['input_height']} px"),
         ("Characters", f"{card['classes'] - 1} (+ CTC blank)"),
+        ("Decoding", card["decoding"]),
         ("Created", card["created"] or "?"),
         ("App version", card["app_version"] or "?"),
     ]
@@ -63,9 +90,9 @@ def card_html(bundle: ModelBundle) -> str:
             rows.append(("Command", f"<code>{html.escape(training['command'])}</code>"))
     metrics = card.get("metrics") or {}
     if metrics:
-        rows.append(
-            ("Metrics", f"<pre>{html.escape(json.dumps(metrics, indent=1, ensure_ascii=False))}</pre>")
-        )
+        table = _accuracy_table(metrics, card.get("metrics_greedy") or {})
+        shown = table or f"<pre>{html.escape(json.dumps(metrics, indent=1, ensure_ascii=False))}</pre>"
+        rows.append(("Metrics", shown))
     body = "".join(
         f"<tr><td style='padding-right:12px'><b>{html.escape(k)}</b></td><td>{v if k in ('Training data', 'Command', 'Metrics') else html.escape(str(v))}</td></tr>"
         for k, v in rows

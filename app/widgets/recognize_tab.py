@@ -53,7 +53,7 @@ from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.charset import CTCCodec
-from hwr_core.config import BUILTIN_LEXICON, DEFAULT_LEXICON_WEIGHT, NO_LEXICON, PreprocessConfig
+from hwr_core.config import BUILTIN_LEXICON, NO_LEXICON, PreprocessConfig
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import load_image, to_grayscale
@@ -415,9 +415,7 @@ class RecognizeTab(QWidget):
             base.decode_cfg,
             decoder=self.decoder_combo.currentText(),
             beam_width=self.beam_spin.value(),
-            lexicon=self._word_list,
-            lexicon_weight=base.decode_cfg.lexicon_weight or DEFAULT_LEXICON_WEIGHT,
-        )
+        ).with_word_list(self._word_list)
         rec = base.with_options(dec, pre)  # the built-in list is looked up in the worker, on first use
         if self._file_lexicon is not None:
             rec.lexicon = self._file_lexicon
@@ -537,7 +535,9 @@ class RecognizeTab(QWidget):
         self.recognize_now()
 
     def _update_beam_enabled(self) -> None:
-        self.beam_spin.setEnabled(self.decoder_combo.currentText() == "beam")
+        beam = self.decoder_combo.currentText() == "beam"
+        self.beam_spin.setEnabled(beam)
+        self.wordlist_combo.setEnabled(beam)  # greedy decoding reads no word list
 
     @Slot(int)
     def _on_input_switched(self, index: int) -> None:
@@ -632,9 +632,10 @@ class RecognizeTab(QWidget):
                 self._file_lexicon = Lexicon.from_file(saved)
                 self._word_list = saved
             except HwrError as exc:
-                # Said once the window is up: nothing listens to the status yet.
+                # Said once the window is up (nothing listens to the status yet), and only once.
+                self._settings.setValue(KEY_WORD_LIST, BUILTIN_LEXICON)
                 message = f"{exc}; using the built-in word list"
-                QTimer.singleShot(0, lambda: self.status_message.emit(message))
+                QTimer.singleShot(0, self, lambda: self.status_message.emit(message))
         self._show_word_list()
 
     # ------------------------------------------------------------------ image input

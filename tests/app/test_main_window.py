@@ -107,3 +107,20 @@ def test_quit_while_training_stops_and_saves_checkpoint(qtbot, settings, model_p
     win.close()
     assert not win.train_tab.is_training()
     assert (out / "last.ckpt.safetensors").exists()
+
+
+def test_model_card_shows_decoding_and_the_accuracy_table():
+    from app.widgets.model_tab import card_html
+    from hwr_core.config import DecodeConfig
+
+    bundle = new_bundle("tiny", CTCCodec())
+    bundle.decode = DecodeConfig(decoder="beam", beam_width=8, lexicon="builtin", lexicon_weight=2.0)
+    row = {"n": 179, "cer": 0.094, "wer": 0.3, "accuracy": 0.034, "latency_ms_p50": 40.0}
+    bundle.metadata["metrics"] = {"cinnamon_vi": row, "iam_lines": "absent"}
+    bundle.metadata["metrics_greedy"] = {"cinnamon_vi": {**row, "cer": 0.106}}
+    page = card_html(bundle)
+    assert "beam 8 + word list builtin (bonus 2)" in page
+    assert "<td>cinnamon_vi</td><td>179</td><td>9.4%</td><td>3.4%</td><td>10.6%</td>" in page
+    assert "iam_lines" not in page  # absent sets are not rows
+    bundle.metadata["metrics"] = {"val": {"val_cer": 0.2}}  # a trainer's summary: shown as JSON
+    assert "val_cer" in card_html(bundle)

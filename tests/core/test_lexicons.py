@@ -42,6 +42,7 @@ def test_recognizer_takes_the_word_list_its_config_names() -> None:
     own = Lexicon(["cat"])
     assert Recognizer(bundle, lexicon=own).lexicon is own  # an explicit list wins
     # Other options keep the list; naming another list swaps it.
-    assert rec.with_options(dataclasses.replace(rec.decode_cfg, beam_width=3)).lexicon is rec.lexicon
+    explicit = Recognizer(bundle, lexicon=own)
+    assert explicit.with_options(dataclasses.replace(explicit.decode_cfg, beam_width=3)).lexicon is own
     assert rec.with_options(dataclasses.replace(rec.decode_cfg, lexicon="none")).lexicon is None
     assert Recognizer(new_bundle("tiny", CTCCodec())).lexicon is None  # a plain model: no list
