@@ -117,9 +117,10 @@ class Lexicon:
 
     def rewards(self, word: str) -> bool:
         """Whether beam search gives `word` the lexicon bonus: listed as written, or a listed word in
-        lower or Title case (two letters or more). Other casings (ALL CAPS, mIxed) only match when listed as such: capitals
-        are mostly names and acronyms, which a word list cannot judge, and matching them freely lets
-        the decoder split an unknown name into short listed pieces ("ELIHA" -> "E LI HA")."""
+        lower or Title case (two letters or more). Other casings (ALL CAPS, mIxed) only match when
+        listed as such: capitals are mostly names and acronyms, which a word list cannot judge, and
+        matching them freely lets the decoder split an unknown name into short listed pieces
+        ("ELIHA" -> "E LI HA")."""
         w = normalize_text(word)
         if w in self._words:
             return True

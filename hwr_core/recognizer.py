@@ -206,10 +206,10 @@ class Recognizer:
         logits = self.logits(batch)
         t2 = time.perf_counter()
         lengths = self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
+        lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
         results = []
         for i, p in enumerate(prepared):
             log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
-            lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
             hyps = decode(log_probs, self.codec, self.decode_cfg, lexicon=lexicon) if not p.empty else []
             if not hyps:
                 hyps = [Hypothesis(text="", score=0.0, spans=())]
