@@ -3,7 +3,8 @@
     python benchmarks/latency.py [--variants small paper] [--repeats 30]
 
 Word ~32x128 and line ~32x800 inputs, batch 1 and 32, torch vs onnxruntime, p50/p90 in ms per
-image; end-to-end (preprocess + model + greedy decode) for batch 1; training samples/s on CPU.
+image; end-to-end (preprocess + model + greedy decode) for batch 1; a new input width's first call
+vs a repeat; training samples/s on CPU.
 Compare ratios within one run: absolute times on a shared machine are noise.
 """
 
@@ -95,6 +96,22 @@ def main() -> None:
                 + " | ".join(row)
                 + "  ms/image"
             )
+        # The CPU backend builds convolution kernels per input shape: the first call at a width
+        # costs more than later ones, which is why the recognizer pads widths to WIDTH_BUCKET.
+        widths = [801 + 7 * i for i in range(args.repeats)]  # none seen above
+        torch_rec = recs["torch"]
+        first = [
+            time_calls(lambda w=w, r=torch_rec: r.logits(np.zeros((1, 1, 32, w), np.float32)), 1, 0)[0]
+            for w in widths
+        ]
+        again = [
+            time_calls(lambda w=w, r=torch_rec: r.logits(np.zeros((1, 1, 32, w), np.float32)), 1, 0)[0]
+            for w in widths
+        ]
+        print(
+            f"  model only  line, a width's first call vs a repeat (torch): p50 {np.median(first):6.2f} vs "
+            f"{np.median(again):6.2f} ms, ratio {np.median(first) / np.median(again):.2f}"
+        )
         # Training throughput on CPU (forward + CTC + backward + AdamW step).
         model = bundle.model.train()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3)

@@ -177,6 +177,7 @@ def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         samples_per_epoch=args.samples_per_epoch,
         val_max_samples=args.val_max,
         bn_recalibrate_batches=args.bn_recalibrate,
+        keep_epoch_weights=args.keep_epoch_weights,
         augment=AugmentConfig(),
         augment_enabled=not args.no_augment,
     )
@@ -425,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="before each validation, recompute BatchNorm statistics over N training batches (0: off)",
+    )
+    t.add_argument(
+        "--keep-epoch-weights",
+        action="store_true",
+        help="also save every epoch's weights under OUT/epochs/, for `hwr average`",
     )
     t.add_argument(
         "--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (0: epoch ends only)"

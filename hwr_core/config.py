@@ -115,6 +115,8 @@ class TrainConfig:
     # Before each validation, recompute BatchNorm statistics over this many training batches
     # (hwr_core/batchnorm.py: per-source batches otherwise skew them and val CER swings); 0: off.
     bn_recalibrate_batches: int = 0
+    # Also save each epoch's weights (epochs/epoch-NNN.safetensors), for checkpoint averaging.
+    keep_epoch_weights: bool = False
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_enabled: bool = True
 

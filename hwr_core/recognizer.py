@@ -93,6 +93,16 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
+# Inputs are padded (with blank paper, as training batches are) to a multiple of this width: the
+# CPU backend builds its convolution kernels per input shape, and a width it has not seen before
+# costs ~40 % more (benchmarks/latency.py); rounded widths repeat, so most calls reuse them.
+WIDTH_BUCKET = 32
+
+
+def padded_width(width: int) -> int:
+    return -(-width // WIDTH_BUCKET) * WIDTH_BUCKET
+
+
 _UNRESOLVED = object()  # Recognizer._lexicon before the config's word list is looked up
 
 
@@ -200,7 +210,7 @@ class Recognizer:
         t1 = time.perf_counter()
         height = self.preprocess_cfg.height
         widths = [max(p.image.shape[1], self._min_width) for p in prepared]
-        batch = np.zeros((len(prepared), 1, height, max(widths)), dtype=np.float32)
+        batch = np.zeros((len(prepared), 1, height, padded_width(max(widths))), dtype=np.float32)
         for i, p in enumerate(prepared):
             batch[i, 0, :, : p.image.shape[1]] = p.image
         logits = self.logits(batch)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "last.ckpt.safetensors"
 BEST_NAME = "best.safetensors"
+EPOCHS_DIR = "epochs"  # with keep_epoch_weights: epoch-NNN.safetensors, numbered from 1
 FINAL_NAME = "model.safetensors"
 HISTORY_NAME = "history.jsonl"
 
@@ -454,13 +455,16 @@ class Trainer:
             if self.rank == 0:
                 with open(self.out_dir / HISTORY_NAME, "a", encoding="utf-8") as f:
                     f.write(json.dumps(record) + "\n")
-                if improved:
-                    self.bundle.metadata["training"] = self._training_summary(progress)
+                self.bundle.metadata["training"] = self._training_summary(progress)
+                if "val_cer" in record:
                     self.bundle.metadata["metrics"] = {
                         "val": {
                             k: record[k] for k in ("val_cer", "val_wer", "val_accuracy", "val_cer_by_source")
                         }
                     }
+                if c.keep_epoch_weights:
+                    save_model(self.bundle, self.out_dir / EPOCHS_DIR / f"epoch-{epoch + 1:03d}.safetensors")
+                if improved:
                     save_model(self.bundle, self.out_dir / BEST_NAME)
             yield EpochEnd(
                 epoch=epoch,

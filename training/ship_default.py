@@ -1,13 +1,15 @@
 """Prepare a candidate for shipping as the default model, then gate it and copy it into place.
 
     python training/ship_default.py RUN/best.safetensors --out /tmp/candidate.safetensors
+    # or the mean of several epochs' weights (train with --keep-epoch-weights):
+    python training/ship_default.py RUN/epochs/epoch-04{0,1,2,3}.safetensors --out /tmp/candidate.safetensors
     training/gate-candidate.sh /tmp/candidate.safetensors
     python benchmarks/accuracy.py --model /tmp/candidate.safetensors --json > accuracy.json
     python benchmarks/accuracy.py --model /tmp/candidate.safetensors --greedy --json > greedy.json
     python training/ship_default.py /tmp/candidate.safetensors --no-recalibrate \
         --metrics accuracy.json --metrics-greedy greedy.json
 
-The weights are kept; BatchNorm's running statistics are recomputed over batches of the model's own
+The weights are kept (several candidates: their mean, see hwr_core/averaging.py); BatchNorm's running statistics are recomputed over batches of the model's own
 training mixture (read from its metadata; see hwr_core/batchnorm.py for why). The metadata gets the
 shipped name, a one-line description, the decoding it ships with (SHIPPED_DECODING) and, with
 --metrics, the tables `benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info`
@@ -20,6 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
+from hwr_core.averaging import average_models
 from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import BUILTIN_LEXICON, DecodeConfig, TrainConfig
 from hwr_core.data.builder import build_training
@@ -44,7 +47,7 @@ def recalibrate(bundle: ModelBundle, candidate: str, batches: int) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("candidate")
+    ap.add_argument("candidates", nargs="+", metavar="candidate", help="model file(s); several are averaged")
     ap.add_argument("--out", default=str(SHIPPED))
     ap.add_argument("--batches", type=int, default=150, help="training batches to average BatchNorm over")
     ap.add_argument("--no-recalibrate", action="store_true", help="keep the BatchNorm statistics as they are")
@@ -52,16 +55,23 @@ def main() -> None:
     ap.add_argument("--metrics-greedy", help="the same with --greedy, for comparison")
     ap.add_argument("--name", default="default-v1")
     args = ap.parse_args()
-    bundle = load_model(args.candidate)
+    if len(args.candidates) > 1 and args.no_recalibrate:
+        raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
+    bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
     if not args.no_recalibrate:
-        used = recalibrate(bundle, args.candidate, args.batches)
+        used = recalibrate(bundle, args.candidates[-1], args.batches)
         bundle.metadata["batchnorm_recalibrated_batches"] = used
         print(f"BatchNorm statistics recomputed over {used} training batches")
     epochs = bundle.metadata.get("training", {}).get("epochs_done")
+    if len(args.candidates) > 1:
+        done = [a["epochs_done"] for a in bundle.metadata["averaged_from"]]
+        epochs = f"{epochs} epochs (the mean of the weights after epochs {', '.join(map(str, done))})"
+    else:
+        epochs = f"{epochs} epochs"
     bundle.metadata["name"] = args.name
     bundle.metadata["description"] = (
         f"HWR Studio's default model: English and Vietnamese handwriting, run default-v1 after "
-        f"{epochs} epochs on a 2-core CPU. Card: resources/models/README.md."
+        f"{epochs} on a 2-core CPU. Card: resources/models/README.md."
     )
     bundle.decode = SHIPPED_DECODING
     if args.metrics:

@@ -29,4 +29,4 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \
   --out "$OUT" --variant small --height 32 --epochs 100 --schedule plateau --lr 1e-3 \
-  --batch-size 32 --patience 8 --val-max 1500 --bn-recalibrate 100 --checkpoint-every 200 --seed 1234 --amp --quiet "$@"
+  --batch-size 32 --patience 8 --val-max 1500 --bn-recalibrate 100 --keep-epoch-weights --checkpoint-every 200 --seed 1234 --amp --quiet "$@"

@@ -8,11 +8,12 @@ import pytest
 import torch
 from testdata import write_word_set
 
+from hwr_core.averaging import average_models
 from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
-from hwr_core.errors import TrainingError
-from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint
+from hwr_core.errors import ModelFileError, TrainingError
+from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint, save_model
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,3 +198,37 @@ def test_ddp_two_processes_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     bundle = load_model(tmp_path / "run" / "model.safetensors")
     assert bundle.metadata["training"]["steps"] == 36 // 4 // 2  # each rank took half the batches
+
+
+def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=2, keep_epoch_weights=True)
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    epochs = sorted((tmp_path / "run" / "epochs").glob("*.safetensors"))
+    assert [p.name for p in epochs] == ["epoch-001.safetensors", "epoch-002.safetensors"]
+    first, second = (load_model(p) for p in epochs)
+    assert first.metadata["training"]["epochs_done"] == 1
+    assert second.metadata["training"]["epochs_done"] == 2
+    assert first.metadata["metrics"]["val"]["val_cer"] == second.metadata["training"]["history"][0]["val_cer"]
+    w1, w2 = (b.model.state_dict() for b in (first, second))
+    assert any(not torch.equal(w1[k], w2[k]) for k in w1)  # weights moved between epochs
+
+    mean = average_models(epochs)
+    assert mean.metadata["averaged_from"] == [
+        {"file": str(p), "epochs_done": n} for p, n in zip(epochs, (1, 2), strict=True)
+    ]
+    for k, v in mean.model.state_dict().items():
+        if v.is_floating_point():
+            assert torch.allclose(v, (w1[k] + w2[k]) / 2, atol=1e-6), k
+        else:
+            assert torch.equal(v, w2[k]), k
+
+
+def test_averaging_refuses_models_of_another_shape(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    other = build_training([str(write_word_set(tmp_path / "data2"))], None, cfg, variant="small").bundle
+    save_model(other, tmp_path / "other.safetensors")
+    with pytest.raises(ModelFileError, match="another architecture or charset"):
+        average_models([tmp_path / "run" / "best.safetensors", tmp_path / "other.safetensors"])
+    with pytest.raises(ModelFileError, match="at least one"):
+        average_models([])

@@ -1,0 +1,43 @@
+"""Checkpoint averaging: the element-wise mean of several epochs' weights of one run.
+
+Late in a run, with a small learning rate, consecutive epochs' weights sit around the same minimum;
+their mean usually generalises better than any one of them and does not swing with the sources the
+last batches came from. BatchNorm's running statistics do not average meaningfully (they belong to
+each epoch's weights), so recompute them on the averaged model (`hwr_core.batchnorm`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import torch
+
+from .errors import ModelFileError
+from .modelfile import ModelBundle, load_model
+
+
+def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
+    """Load the model files and return the last one's bundle holding the mean of all their weights.
+
+    Every file must have the same architecture and charset; integer buffers (BatchNorm's batch
+    counters) are taken from the last file.
+    """
+    if not paths:
+        raise ModelFileError("nothing to average: give at least one model file")
+    bundles = [load_model(p) for p in paths]
+    last = bundles[-1]
+    for p, b in zip(paths, bundles, strict=True):
+        if b.codec != last.codec or b.model.config != last.model.config:
+            raise ModelFileError(f"{p}: another architecture or charset than {paths[-1]}; cannot average")
+    states = [b.model.state_dict() for b in bundles]
+    mean = {
+        k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v
+        for k, v in states[-1].items()
+    }
+    last.model.load_state_dict(mean)
+    last.metadata["averaged_from"] = [
+        {"file": os.fspath(p), "epochs_done": b.metadata.get("training", {}).get("epochs_done")}
+        for p, b in zip(paths, bundles, strict=True)
+    ]
+    return last
