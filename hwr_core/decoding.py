@@ -479,9 +479,12 @@ def beam_decode(
             nxt[node] = [stay_b, stay_nb]
             stay_ranks.append(lse(stay_b, stay_nb) + bonus_of[node])
         # A new prefix is reached by one extension only, so its score is known at once; each beam's
-        # final score is >= its stay score. With a full beam, a new prefix below the worst stay score
-        # would be pruned anyway: skipping it is exact and saves most of the work.
-        cutoff = min(stay_ranks) if len(beams) >= beam_width and not final_step else _NEG_INF
+        # final score is >= its stay score. `best` holds the beam_width highest of these lower
+        # bounds (one per prefix), so its minimum bounds the score a prefix needs to survive:
+        # skipping anything below it is exact, and it rises as good extensions are found.
+        best = [] if final_step else heapq.nlargest(beam_width, stay_ranks)
+        heapq.heapify(best)
+        cutoff = best[0] if len(best) == beam_width else _NEG_INF
         # Prefixes already in the beam get extension mass too ("a" -> "ab" while "ab" is a beam).
         kids: dict[int, set[int]] = {}
         for node in beams:
@@ -498,8 +501,16 @@ def beam_decode(
                     break  # candidates are sorted: none further can make it
                 p = (pb if c == last else total) + lc
                 b_new = b_node + last_word_bonus(node) if use_lex and c in space_ids else b_node
-                if p + b_new < cutoff and c not in own_kids:
-                    continue
+                if c not in own_kids:
+                    if p + b_new < cutoff:
+                        continue
+                    if not final_step:
+                        if len(best) < beam_width:
+                            heapq.heappush(best, p + b_new)
+                        else:
+                            heapq.heapreplace(best, p + b_new)
+                        if len(best) == beam_width:
+                            cutoff = best[0]
                 new = child.get(base + c)
                 if new is None:
                     new = len(parent)
@@ -516,8 +527,8 @@ def beam_decode(
             beams = nxt
             break
         if len(nxt) > beam_width:
-            top = heapq.nlargest(beam_width, ((lse(e[0], e[1]) + bonus_of[nd], nd) for nd, e in nxt.items()))
-            beams = {nd: nxt[nd] for _, nd in top}
+            ranked_nxt = sorted([(lse(e[0], e[1]) + bonus_of[nd], nd) for nd, e in nxt.items()], reverse=True)
+            beams = {nd: nxt[nd] for _, nd in ranked_nxt[:beam_width]}
         else:
             beams = nxt
 

@@ -371,6 +371,52 @@ def test_beam_finds_at_least_greedys_text(lp: np.ndarray) -> None:
     assert top.score == pytest.approx(max(exact.values()), abs=1e-6)
 
 
+def reference_beam(lp: np.ndarray, codec: CTCCodec, width: int, lexicon: Lexicon, weight: float) -> list[str]:
+    """Textbook prefix beam search with a word bonus, no shortcuts: every prefix is scored, then pruned."""
+    lse = np.logaddexp
+    alphabet = codec.alphabet
+
+    def word_bonus(prefix: tuple[int, ...]) -> float:
+        word = "".join(alphabet[c - 1] for c in prefix).split(" ")[-1]
+        return weight if word and lexicon.rewards(word) else 0.0
+
+    beams: dict[tuple[int, ...], list[float]] = {(): [0.0, -np.inf]}
+    bonus: dict[tuple[int, ...], float] = {(): 0.0}
+    for t in range(lp.shape[0]):
+        nxt: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (pb, pnb) in beams.items():
+            e = nxt.setdefault(prefix, [-np.inf, -np.inf])
+            e[0] = lse(e[0], lse(pb, pnb) + lp[t, 0])
+            if prefix:
+                e[1] = lse(e[1], pnb + lp[t, prefix[-1]])
+            for c in range(1, lp.shape[1]):
+                new = (*prefix, c)
+                if new not in bonus:
+                    space = alphabet[c - 1] == " "
+                    bonus[new] = bonus[prefix] + (word_bonus(prefix) if space else 0.0)
+                p = (pb if prefix and c == prefix[-1] else lse(pb, pnb)) + lp[t, c]
+                e = nxt.setdefault(new, [-np.inf, -np.inf])
+                e[1] = lse(e[1], p)
+        ranked = sorted(nxt, key=lambda k: lse(*nxt[k]) + bonus[k], reverse=True)
+        beams = {k: nxt[k] for k in (ranked if t == lp.shape[0] - 1 else ranked[:width])}
+    final = sorted(beams, key=lambda k: lse(*beams[k]) + bonus[k] + word_bonus(k), reverse=True)
+    return [codec.decode(list(k)) for k in final]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 4))
+def test_beam_pruning_matches_a_textbook_beam_search(seed: int, t_len: int, width: int) -> None:
+    """The search's early cut-offs are exact: same best text as scoring every prefix, then pruning."""
+    codec = CTCCodec("ab ")
+    rng = np.random.default_rng(seed)
+    lp = torch.log_softmax(torch.from_numpy(rng.normal(0, 2, (t_len, 4))), 1).numpy()
+    lexicon = Lexicon(["ab", "ba"])
+    got = beam_decode(
+        lp, codec, width, n_best=1, lexicon=lexicon, lexicon_weight=1.5, char_top_k=3, char_min_prob=0.0
+    )
+    assert got[0].text == reference_beam(lp, codec, width, lexicon, 1.5)[0]
+
+
 def test_beam_beats_greedy_text_on_a_realistic_line() -> None:
     codec = CTCCodec()
     rng = np.random.default_rng(0)
