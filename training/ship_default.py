@@ -62,12 +62,11 @@ def main() -> None:
         used = recalibrate(bundle, args.candidates[-1], args.batches)
         bundle.metadata["batchnorm_recalibrated_batches"] = used
         print(f"BatchNorm statistics recomputed over {used} training batches")
-    epochs = bundle.metadata.get("training", {}).get("epochs_done")
-    if len(args.candidates) > 1:
-        done = [a["epochs_done"] for a in bundle.metadata["averaged_from"]]
-        epochs = f"{epochs} epochs (the mean of the weights after epochs {', '.join(map(str, done))})"
-    else:
-        epochs = f"{epochs} epochs"
+    epochs = f"{bundle.metadata.get('training', {}).get('epochs_done')} epochs"
+    if averaged := bundle.metadata.get("averaged_from"):  # also when re-shipping an averaged candidate
+        epochs += (
+            f" (the mean of its weights after epochs {', '.join(str(a['epochs_done']) for a in averaged)})"
+        )
     bundle.metadata["name"] = args.name
     bundle.metadata["description"] = (
         f"HWR Studio's default model: English and Vietnamese handwriting, run default-v1 after "
