@@ -9,6 +9,8 @@
     python training/ship_default.py /tmp/candidate.safetensors --no-recalibrate \
         --metrics accuracy.json --metrics-greedy greedy.json
 
+(training/ship_flow.sh WORK CANDIDATE... runs this whole sequence.)
+
 The weights are kept (several candidates: their mean, see hwr_core/averaging.py); BatchNorm's running statistics are recomputed over batches of the model's own
 training mixture (read from its metadata; see hwr_core/batchnorm.py for why). The metadata gets the
 shipped name, a one-line description, the decoding it ships with (SHIPPED_DECODING) and, with
