@@ -1,7 +1,8 @@
-"""Tiny datasets the tests draw themselves (no ../shared needed)."""
+"""Tiny datasets the tests draw themselves; where the shared fonts and data and the shipped model are."""
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -45,6 +46,19 @@ FONTS = Path(__file__).resolve().parents[1].parent / "shared" / "fonts"
 def needs_fonts(test):  # type: ignore[no-untyped-def]
     """Skip a test, with the reason, when ../shared/fonts is absent."""
     return pytest.mark.skipif(not FONTS.is_dir(), reason=f"shared fonts not found at {FONTS}")(test)
+
+
+#: The labelled handwriting sets in ../shared (absent on machines without the shared folder).
+DATA = FONTS.parent / "data"
+
+
+def data_rows(name: str, split: str) -> list[tuple[Path, str]]:
+    """(image path, text) of one split of a ../shared/data set; skips the test when the set is absent."""
+    labels = DATA / name / "labels.tsv"
+    if not labels.is_file():
+        pytest.skip(f"{labels} is not present on this machine")
+    with open(labels, encoding="utf-8", newline="") as f:
+        return [(DATA / name / p, t) for p, t, s in csv.reader(f, delimiter="\t") if s == split]
 
 
 #: The shipped default model (issue #3), absent until it is trained and committed.

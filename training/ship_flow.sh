@@ -4,20 +4,20 @@
 # WORK gets candidate.safetensors, gate.log, confirm.log, acc.json, acc_greedy.json and, if the gate
 # and the confirmation pass, final.safetensors (the metrics in its metadata). Copy that to
 # resources/models/default.safetensors by hand after reading the figures.
-# Runs niced on one thread so a training run beside it keeps its cores.
+# The gate and confirmation run niced on one thread, beside training if need be; the accuracy tables
+# time every read, so they get both cores: pause a training run meanwhile (kill -STOP, then -CONT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:?usage: ship_flow.sh WORK CANDIDATE [CANDIDATE ...]}
 shift
 PY=${HWR_PYTHON:-.venv/bin/python}
-export OMP_NUM_THREADS=1
-run() { nice -n 19 "$PY" "$@"; }
+run() { OMP_NUM_THREADS=1 nice -n 19 "$PY" "$@"; }
 mkdir -p "$W"
 run training/ship_default.py "$@" --out "$W/candidate.safetensors"
 training/gate-candidate.sh "$W/candidate.safetensors" > "$W/gate.log" 2>&1 || { tail -5 "$W/gate.log"; exit 1; }
 run training/confirm_candidate.py "$W/candidate.safetensors" > "$W/confirm.log" 2>&1 || { tail -5 "$W/confirm.log"; exit 1; }
-run benchmarks/accuracy.py --model "$W/candidate.safetensors" --json > "$W/acc.json"
-run benchmarks/accuracy.py --model "$W/candidate.safetensors" --greedy --json > "$W/acc_greedy.json"
+"$PY" benchmarks/accuracy.py --model "$W/candidate.safetensors" --json > "$W/acc.json"
+"$PY" benchmarks/accuracy.py --model "$W/candidate.safetensors" --greedy --json > "$W/acc_greedy.json"
 run training/ship_default.py "$W/candidate.safetensors" --no-recalibrate --out "$W/final.safetensors" \
   --metrics "$W/acc.json" --metrics-greedy "$W/acc_greedy.json"
 tail -1 "$W/gate.log"
