@@ -64,11 +64,14 @@ def main() -> None:
         used = recalibrate(bundle, args.candidates[-1], args.batches)
         bundle.metadata["batchnorm_recalibrated_batches"] = used
         print(f"BatchNorm statistics recomputed over {used} training batches")
-    epochs = f"{bundle.metadata.get('training', {}).get('epochs_done')} epochs"
+    done = bundle.metadata.get("training", {}).get("epochs_done")
+    if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
+        epochs = f"{before.get('epochs_done')} epochs and {done} more from those weights"
+    else:
+        epochs = f"{done} epochs"
     if averaged := bundle.metadata.get("averaged_from"):  # also when re-shipping an averaged candidate
-        epochs += (
-            f" (the mean of its weights after epochs {', '.join(str(a['epochs_done']) for a in averaged)})"
-        )
+        which = ", ".join(str(a["epochs_done"]) for a in averaged)
+        epochs += f" (the mean of its weights after {'those ' if before else ''}epochs {which})"
     bundle.metadata["name"] = args.name
     bundle.metadata["description"] = (
         f"HWR Studio's default model: English and Vietnamese handwriting, run default-v1 after "

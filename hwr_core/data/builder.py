@@ -84,7 +84,10 @@ def _initial_bundle(
         return load_checkpoint(checkpoint)[0]  # same charset/architecture as the run being resumed
     if init:
         bundle = load_model(init)
+        previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
+        if "training" in previous:  # lineage: how the starting weights were trained (model card)
+            bundle.metadata["init_training"] = previous["training"]
         return bundle
     return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height), seed=seed)
 

@@ -223,6 +223,18 @@ def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
             assert torch.equal(v, w2[k]), k
 
 
+def test_fine_tuning_keeps_the_lineage_of_its_starting_weights(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "first").fit())
+    start = tmp_path / "first" / "best.safetensors"
+    tuned = build_training([str(tmp_path / "data" / "labels.tsv")], None, cfg, init=str(start)).bundle
+    assert tuned.metadata["init_from"] == str(start)
+    assert tuned.metadata["init_training"] == load_model(start).metadata["training"]
+    list(Trainer(tuned, setup.train_set, setup.val_set, cfg, tmp_path / "second").fit())
+    second = load_model(tmp_path / "second" / "best.safetensors").metadata
+    assert second["init_training"]["epochs_done"] == 1 and second["training"]["epochs_done"] == 1
+
+
 def test_averaging_refuses_models_of_another_shape(tmp_path):
     setup, cfg = _setup(tmp_path, epochs=1)
     list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
