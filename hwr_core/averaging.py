@@ -3,7 +3,8 @@
 Late in a run, with a small learning rate, consecutive epochs' weights sit around the same minimum;
 their mean usually generalises better than any one of them and does not swing with the sources the
 last batches came from. BatchNorm's running statistics do not average meaningfully (they belong to
-each epoch's weights), so recompute them on the averaged model (`hwr_core.batchnorm`).
+each epoch's weights), so recompute them on the averaged model: `recalibrate_on_training_data`.
+`hwr average` runs both.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .batchnorm import recalibrate_on_mixture
+from .config import TrainConfig
 from .errors import ModelFileError
 from .modelfile import ModelBundle, load_model
 
@@ -41,3 +44,18 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
         for p, b in zip(paths, bundles, strict=True)
     ]
     return last
+
+
+def recalibrate_on_training_data(bundle: ModelBundle, source: str | os.PathLike[str], batches: int) -> int:
+    """Recompute BatchNorm statistics over `batches` batches of the training mixture that the
+    metadata of `source` (the file the bundle came from) records; relative data paths are read from
+    the current folder, as they were recorded. Returns the number of batches used."""
+    from .data.builder import build_training  # the data stack, only when recalibrating
+
+    training = bundle.metadata.get("training", {})
+    specs = training.get("data", {}).get("train")
+    if not specs:
+        raise ModelFileError(f"{source}: its metadata does not record the training data to recalibrate on")
+    cfg = TrainConfig(batch_size=training["config"]["batch_size"], seed=training["config"]["seed"])
+    train_set = build_training(specs, [], cfg, init=os.fspath(source)).train_set
+    return recalibrate_on_mixture(bundle.model, train_set, batches)

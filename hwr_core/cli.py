@@ -292,6 +292,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    from .averaging import average_models, recalibrate_on_training_data
+    from .modelfile import save_model
+
+    bundle = average_models(args.models)
+    note = ""
+    if args.bn_batches > 0:
+        used = recalibrate_on_training_data(bundle, args.models[-1], args.bn_batches)
+        bundle.metadata["batchnorm_recalibrated_batches"] = used
+        note = f"; BatchNorm statistics over {used} training batches"
+    out = save_model(bundle, args.out)
+    print(f"wrote {out}: the mean of {len(args.models)} models{note}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     bundle = _load_bundle(args.model)
     card = bundle.card()
@@ -430,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--keep-epoch-weights",
         action="store_true",
-        help="also save every epoch's weights under OUT/epochs/, for `hwr average`",
+        help="also save every epoch's weights under OUT/epochs/ (for `hwr average`)",
     )
     t.add_argument(
         "--checkpoint-every", type=int, default=200, help="also checkpoint every N steps (0: epoch ends only)"
@@ -453,6 +468,23 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--onnx", required=True, metavar="OUT", help="output .onnx file")
     x.add_argument("--model", "-m", help="model file; default: the shipped model")
     x.set_defaults(func=cmd_export)
+
+    a = sub.add_parser(
+        "average",
+        help="average several epochs' weights into one model",
+        description="The element-wise mean of model files of one run (train with --keep-epoch-weights), "
+        "with BatchNorm statistics recomputed over the training data the last file records.",
+    )
+    a.add_argument("models", nargs="+", metavar="MODEL", help="model files: same architecture and charset")
+    a.add_argument("--out", required=True, help="output model file")
+    a.add_argument(
+        "--bn-batches",
+        type=int,
+        default=150,
+        metavar="N",
+        help="recompute BatchNorm statistics over N training batches (default 150; 0: keep the last file's)",
+    )
+    a.set_defaults(func=cmd_average)
 
     i = sub.add_parser("info", help="show a model's card", description="Print a model file's card as JSON.")
     i.add_argument("--model", "-m", help="model file; default: the shipped model")

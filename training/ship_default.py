@@ -24,27 +24,15 @@ import argparse
 import json
 from pathlib import Path
 
-from hwr_core.averaging import average_models
-from hwr_core.batchnorm import recalibrate_on_mixture
-from hwr_core.config import BUILTIN_LEXICON, DecodeConfig, TrainConfig
-from hwr_core.data.builder import build_training
-from hwr_core.modelfile import ModelBundle, load_model, save_model
+from hwr_core.averaging import average_models, recalibrate_on_training_data
+from hwr_core.config import BUILTIN_LEXICON, DecodeConfig
+from hwr_core.modelfile import load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
 # preferring the built-in English + Vietnamese word list (measured in the model card against greedy).
 SHIPPED_DECODING = DecodeConfig(decoder="beam", beam_width=8, n_best=5).with_word_list(BUILTIN_LEXICON)
 SHIPPED = REPO / "resources" / "models" / "default.safetensors"
-
-
-def recalibrate(bundle: ModelBundle, candidate: str, batches: int) -> int:
-    training = bundle.metadata.get("training", {})
-    specs = training.get("data", {}).get("train")
-    if not specs:
-        raise SystemExit(f"{candidate}: its metadata does not record the training data")
-    cfg = TrainConfig(batch_size=training["config"]["batch_size"], seed=training["config"]["seed"])
-    train_set = build_training(specs, [], cfg, init=candidate).train_set
-    return recalibrate_on_mixture(bundle.model, train_set, batches)
 
 
 def main() -> None:
@@ -61,7 +49,7 @@ def main() -> None:
         raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
     bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
     if not args.no_recalibrate:
-        used = recalibrate(bundle, args.candidates[-1], args.batches)
+        used = recalibrate_on_training_data(bundle, args.candidates[-1], args.batches)
         bundle.metadata["batchnorm_recalibrated_batches"] = used
         print(f"BatchNorm statistics recomputed over {used} training batches")
     done = bundle.metadata.get("training", {}).get("epochs_done")

@@ -5,12 +5,13 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 from testdata import word_image, write_word_set
 
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
 from hwr_core.config import DecodeConfig
-from hwr_core.modelfile import new_bundle, save_model
+from hwr_core.modelfile import load_model, new_bundle, save_model
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def _run(capsys, *argv):
 
 
 def test_help_for_every_command(capsys):
-    for cmd in ("recognize", "eval", "train", "export", "info"):
+    for cmd in ("recognize", "eval", "train", "export", "average", "info"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
@@ -94,6 +95,31 @@ def test_eval_json_keys(capsys, tmp_path, model_file):
 def test_export_checks_parity(capsys, tmp_path, model_file):
     code, out, _ = _run(capsys, "export", "--onnx", tmp_path / "m.onnx", "--model", model_file)
     assert code == 0 and "max |onnx - torch|" in out and (tmp_path / "m.onnx").exists()
+
+
+def test_average_epochs_recomputes_batchnorm_on_the_recorded_data(capsys, tmp_path, model_file):
+    tsv = write_word_set(tmp_path / "data")
+    run = tmp_path / "run"
+    args = ("--variant", "tiny", "--epochs", "2", "--batch-size", "8", "--no-augment", "--quiet")
+    code, _, err = _run(capsys, "train", "--data", tsv, "--out", run, "--keep-epoch-weights", *args)
+    assert code == 0, err
+    epochs = sorted((run / "epochs").glob("*.safetensors"))
+    assert len(epochs) == 2
+    outs = {}
+    for batches in (0, 3):
+        outs[batches] = tmp_path / f"mean-{batches}.safetensors"
+        code, out, err = _run(capsys, "average", *epochs, "--out", outs[batches], "--bn-batches", batches)
+        assert code == 0 and "the mean of 2 models" in out, err
+    plain, recalibrated = (load_model(outs[b]) for b in (0, 3))
+    assert recalibrated.metadata["batchnorm_recalibrated_batches"] == 3
+    assert [a["epochs_done"] for a in recalibrated.metadata["averaged_from"]] == [1, 2]
+    stats = [k for k in plain.model.state_dict() if k.endswith("running_mean")]
+    assert stats and all(
+        not torch.equal(plain.model.state_dict()[k], recalibrated.model.state_dict()[k]) for k in stats
+    )
+    # A model that does not record its training data cannot be recalibrated: a clear error.
+    code, _, err = _run(capsys, "average", model_file, model_file, "--out", tmp_path / "x.safetensors")
+    assert code == 2 and "does not record the training data" in err and not (tmp_path / "x.safetensors").exists()
 
 
 def test_info_prints_card(capsys, model_file):
