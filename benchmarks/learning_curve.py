@@ -1,6 +1,9 @@
 """Plot a run's history.jsonl (train/val loss, val CER per epoch) to a PNG for the model card.
 
-python benchmarks/learning_curve.py RUN_DIR/history.jsonl OUT.png
+python benchmarks/learning_curve.py RUN_DIR/history.jsonl [PHASE2_DIR/history.jsonl ...] OUT.png
+
+Several histories are phases of one model (a later one fine-tuned from the earlier one's weights,
+`hwr train --init`): their epochs are numbered on, and a dashed line marks where each phase starts.
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from pathlib import Path
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
+    *histories, out = sys.argv[1:]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
     import pyqtgraph as pg
     import pyqtgraph.exporters
     from PySide6.QtWidgets import QApplication
 
-    rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
+    rows: list[dict] = []
+    starts: list[int] = []  # the first epoch (1-based, numbered on) of each later phase
+    for path in histories:
+        offset = rows[-1]["epoch"] + 1 if rows else 0
+        phase = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        if rows:
+            starts.append(offset + 1)
+        rows += [{**r, "epoch": r["epoch"] + offset} for r in phase]
     app = QApplication.instance() or QApplication([])
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     win = pg.GraphicsLayoutWidget()
@@ -44,8 +55,10 @@ def main() -> None:
             name="val (sum / 10)",
         )
     loss.setLabel("bottom", "epoch")
+    plots = [loss]
     if "val_cer" in rows[0]:
         cer = win.addPlot(title="validation CER (%)")
+        plots.append(cer)
         cer.addLegend()
         cer.plot(
             epochs, [100 * r["val_cer"] for r in rows], pen=pg.mkPen("g", width=3), symbol="o", name="all"
@@ -69,10 +82,13 @@ def main() -> None:
             )
         cer.setLabel("bottom", "epoch")
         cer.showGrid(y=True, alpha=0.3)
+    for plot in plots:
+        for start in starts:
+            plot.addItem(pg.InfiniteLine(start - 0.5, pen=pg.mkPen("k", style=pg.QtCore.Qt.DashLine)))
     win.show()
     app.processEvents()
-    pg.exporters.ImageExporter(win.scene()).export(sys.argv[2])
-    print(f"saved {sys.argv[2]}")
+    pg.exporters.ImageExporter(win.scene()).export(out)
+    print(f"saved {out}")
 
 
 if __name__ == "__main__":
