@@ -2,8 +2,9 @@
 
 python benchmarks/learning_curve.py RUN_DIR/history.jsonl [PHASE2_DIR/history.jsonl ...] OUT.png
 
-Several histories are phases of one model (a later one fine-tuned from the earlier one's weights,
-`hwr train --init`): their epochs are numbered on, and a dashed line marks where each phase starts.
+Several histories are phases of one model (a later one fine-tuned from the earlier one's final
+weights, `hwr train --init`): their epochs are numbered on from the end of the previous history,
+and a dashed line marks where each phase starts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
@@ -24,7 +26,7 @@ def main() -> None:
     import pyqtgraph.exporters
     from PySide6.QtWidgets import QApplication
 
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     starts: list[int] = []  # the first epoch (1-based, numbered on) of each later phase
     for path in histories:
         offset = rows[-1]["epoch"] + 1 if rows else 0

@@ -31,7 +31,7 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
     bundles = [load_model(p) for p in paths]
     last = bundles[-1]
     for p, b in zip(paths, bundles, strict=True):
-        if b.codec != last.codec or b.model.config != last.model.config:
+        if b.codec != last.codec or b.model.config != last.model.config or b.preprocess != last.preprocess:
             raise ModelFileError(f"{p}: another architecture or charset than {paths[-1]}; cannot average")
     states = [b.model.state_dict() for b in bundles]
     mean = {
@@ -39,6 +39,7 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
         for k, v in states[-1].items()
     }
     last.model.load_state_dict(mean)
+    last.metadata.pop("metrics", None)  # the last epoch's figures, not the mean's
     last.metadata["averaged_from"] = [
         {"file": os.fspath(p), "epochs_done": b.metadata.get("training", {}).get("epochs_done")}
         for p, b in zip(paths, bundles, strict=True)
@@ -54,8 +55,9 @@ def recalibrate_on_training_data(bundle: ModelBundle, source: str | os.PathLike[
 
     training = bundle.metadata.get("training", {})
     specs = training.get("data", {}).get("train")
-    if not specs:
+    config = training.get("config", {})
+    if not specs or "batch_size" not in config or "seed" not in config:
         raise ModelFileError(f"{source}: its metadata does not record the training data to recalibrate on")
-    cfg = TrainConfig(batch_size=training["config"]["batch_size"], seed=training["config"]["seed"])
+    cfg = TrainConfig(batch_size=config["batch_size"], seed=config["seed"])
     train_set = build_training(specs, [], cfg, init=os.fspath(source)).train_set
     return recalibrate_on_mixture(bundle.model, train_set, batches)

@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=150,
         metavar="N",
-        help="recompute BatchNorm statistics over N training batches (default 150; 0: keep the last file's)",
+        help="recompute BatchNorm statistics over N training batches (default 150; 0: the mean of the files')",
     )
     a.set_defaults(func=cmd_average)
 

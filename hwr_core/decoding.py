@@ -527,6 +527,7 @@ def beam_decode(
             beams = nxt
             break
         if len(nxt) > beam_width:
+            # sorted() beats heapq.nlargest at these sizes (a few hundred prefixes), measured
             ranked_nxt = sorted([(lse(e[0], e[1]) + bonus_of[nd], nd) for nd, e in nxt.items()], reverse=True)
             beams = {nd: nxt[nd] for _, nd in ranked_nxt[:beam_width]}
         else:

@@ -732,7 +732,9 @@ def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
 
     Bands under half the tallest one's height (diacritics, i-dots) join the nearest line: against
     the median instead, a word's floating accent counted as a line of its own in 16 % of VNOnDB's
-    single words (6 % now; `_MINOR_BAND_SHARE`). One line -> [the image]; no ink -> [].
+    single words (6 % now; `_MINOR_BAND_SHARE`). The price: a line under half the tallest one's
+    height (only x-height letters in a much larger hand) joins its neighbour too. One line ->
+    [the image]; no ink -> [].
     """
     g = to_grayscale(gray)
     lo, hi, _, _ = cv2.minMaxLoc(g)
@@ -758,10 +760,12 @@ def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
         else:
             merged.append(band)
     bands = merged
+    # Against the tallest band as found: bands grown by merging must not make others look minor.
+    minor_height = _MINOR_BAND_SHARE * max(e - s for s, e in bands)
     while len(bands) > 1:
         heights = np.array([e - s for s, e in bands])
         i = int(np.argmin(heights))
-        if heights[i] >= _MINOR_BAND_SHARE * float(heights.max()):
+        if heights[i] >= minor_height:
             break
         gap_prev = bands[i][0] - bands[i - 1][1] if i > 0 else None
         gap_next = bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None

@@ -87,7 +87,10 @@ def _initial_bundle(
         previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         if "training" in previous:  # lineage: how the starting weights were trained (model card)
-            bundle.metadata["init_training"] = previous["training"]
+            lineage = dict(previous["training"])
+            if "init_training" in previous:  # theirs in turn, for a model fine-tuned more than once
+                lineage["init_training"] = previous["init_training"]
+            bundle.metadata["init_training"] = lineage
         return bundle
     return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height), seed=seed)
 

@@ -119,7 +119,9 @@ def test_average_epochs_recomputes_batchnorm_on_the_recorded_data(capsys, tmp_pa
     )
     # A model that does not record its training data cannot be recalibrated: a clear error.
     code, _, err = _run(capsys, "average", model_file, model_file, "--out", tmp_path / "x.safetensors")
-    assert code == 2 and "does not record the training data" in err and not (tmp_path / "x.safetensors").exists()
+    assert (
+        code == 2 and "does not record the training data" in err and not (tmp_path / "x.safetensors").exists()
+    )
 
 
 def test_info_prints_card(capsys, model_file):

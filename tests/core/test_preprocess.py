@@ -620,7 +620,7 @@ def test_split_lines_two_lines_with_diacritics() -> None:
 
 def test_split_lines_keeps_a_floating_accent_with_its_word() -> None:
     # A handwritten accent often floats clear of its word: here a band under half the word's height
-    # but over a third of the two bands' median, which used to make it a line of its own.
+    # but over 0.35 of the two bands' median, which used to make it a line of its own.
     page = np.full((160, 400), 245, np.uint8)
     cv2.putText(page, "cac", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
     cv2.line(page, (114, 58), (124, 48), 20, 5)  # the acute accent over the "a", well above it
@@ -628,6 +628,13 @@ def test_split_lines_keeps_a_floating_accent_with_its_word() -> None:
     assert len(bands) == 4  # two ink bands: the accent and the word
     lines = split_lines(page)
     assert len(lines) == 1 and np.array_equal(lines[0], page)
+
+
+def test_split_lines_keeps_short_lines_of_small_letters() -> None:
+    page = np.full((330, 700), 245, np.uint8)
+    for y, text in ((70, "Hello jumpy"), (170, "a race"), (270, "come on")):  # 53, 32, 32 px bands
+        cv2.putText(page, text, (20, y), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 2, cv2.LINE_AA)
+    assert len(split_lines(page)) == 3
 
 
 def test_split_lines_reads_real_handwritten_words_as_one_line() -> None:

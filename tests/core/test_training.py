@@ -213,6 +213,7 @@ def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
     assert any(not torch.equal(w1[k], w2[k]) for k in w1)  # weights moved between epochs
 
     mean = average_models(epochs)
+    assert "metrics" not in mean.metadata  # the last epoch's figures do not describe the mean
     assert mean.metadata["averaged_from"] == [
         {"file": str(p), "epochs_done": n} for p, n in zip(epochs, (1, 2), strict=True)
     ]
