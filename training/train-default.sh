@@ -10,8 +10,9 @@
 # From epoch 24, batch ~250 (session 4) on, BatchNorm statistics are recomputed over 100 training
 # batches before each validation (--bn-recalibrate), so val CER, best-model choice and the plateau
 # schedule stop reacting to which sources the epoch happened to end on.
-# Session 3 stopped it after epoch 24; session 4 ran epochs 25-34 (stopped at the end of epoch 34,
-# 7 h 17 min of training in all, lr now 6.25e-5); the weights of epoch 32 shipped as
+# Session 3 stopped it after epoch 24; session 4 ran epochs 25-34 (7 h 17 min of training in all);
+# session 6 ran epochs 35-38 with --keep-epoch-weights (8 h 9 min in all, lr now 1.56e-5; session
+# 5's epochs were lost with its machine). The weights of epoch 32 shipped as
 # resources/models/default.safetensors (see training/README.md for the ship -> gate -> confirm steps).
 # To continue from the committed checkpoint on a fresh machine:
 #   mkdir -p /work/runs/default-v1 && cp training/default-v1/last.ckpt.safetensors /work/runs/default-v1/
