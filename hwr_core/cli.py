@@ -475,7 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="The element-wise mean of model files of one run (train with --keep-epoch-weights), "
         "with BatchNorm statistics recomputed over the training data the last file records.",
     )
-    a.add_argument("models", nargs="+", metavar="MODEL", help="model files: same architecture and charset")
+    a.add_argument(
+        "models", nargs="+", metavar="MODEL", help="model files: same architecture, charset and preprocessing"
+    )
     a.add_argument("--out", required=True, help="output model file")
     a.add_argument(
         "--bn-batches",

@@ -13,10 +13,9 @@
 
 The weights are kept (several candidates: their mean, see hwr_core/averaging.py); BatchNorm's
 running statistics are recomputed over batches of the model's own training mixture (read from its
-metadata; see hwr_core/batchnorm.py for why). The metadata gets the
-shipped name, a one-line description, the decoding it ships with (SHIPPED_DECODING) and, with
---metrics, the tables `benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info`
-show them. Run from the repository root: the recorded data paths are relative to it.
+metadata; see hwr_core/batchnorm.py for why). The metadata gets the shipped name, a one-line
+description, the decoding it ships with (SHIPPED_DECODING) and, with --metrics, the tables
+`benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run from the repository root: the recorded data paths are relative to it.
 """
 
 from __future__ import annotations

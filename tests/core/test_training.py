@@ -241,7 +241,7 @@ def test_averaging_refuses_models_of_another_shape(tmp_path):
     list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
     other = build_training([str(write_word_set(tmp_path / "data2"))], None, cfg, variant="small").bundle
     save_model(other, tmp_path / "other.safetensors")
-    with pytest.raises(ModelFileError, match="another architecture or charset"):
+    with pytest.raises(ModelFileError, match="another architecture, charset or preprocessing"):
         average_models([tmp_path / "run" / "best.safetensors", tmp_path / "other.safetensors"])
     with pytest.raises(ModelFileError, match="at least one"):
         average_models([])
