@@ -53,7 +53,8 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
 def recalibrate_on_training_data(bundle: ModelBundle, source: str | os.PathLike[str], batches: int) -> int:
     """Recompute BatchNorm statistics over `batches` batches of the training mixture that the
     metadata of `source` (the file the bundle came from) records; relative data paths are read from
-    the current folder, as they were recorded. Returns the number of batches used."""
+    the current folder, as they were recorded. Returns the number of batches used, which the
+    metadata records too (`batchnorm_recalibrated_batches`)."""
     from .data.builder import build_training  # the data stack, only when recalibrating
 
     training = bundle.metadata.get("training", {})
@@ -63,4 +64,6 @@ def recalibrate_on_training_data(bundle: ModelBundle, source: str | os.PathLike[
         raise ModelFileError(f"{source}: its metadata does not record the training data to recalibrate on")
     cfg = TrainConfig(batch_size=config["batch_size"], seed=config["seed"])
     train_set = build_training(specs, [], cfg, init=os.fspath(source)).train_set
-    return recalibrate_on_mixture(bundle.model, train_set, batches)
+    used = recalibrate_on_mixture(bundle.model, train_set, batches)
+    bundle.metadata["batchnorm_recalibrated_batches"] = used
+    return used

@@ -300,7 +300,6 @@ def cmd_average(args: argparse.Namespace) -> int:
     note = ""
     if args.bn_batches > 0:
         used = recalibrate_on_training_data(bundle, args.models[-1], args.bn_batches)
-        bundle.metadata["batchnorm_recalibrated_batches"] = used
         note = f"; BatchNorm statistics over {used} training batches"
     out = save_model(bundle, args.out)
     print(f"wrote {out}: the mean of {len(args.models)} models{note}")

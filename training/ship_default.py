@@ -50,7 +50,6 @@ def main() -> None:
     bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
     if not args.no_recalibrate:
         used = recalibrate_on_training_data(bundle, args.candidates[-1], args.batches)
-        bundle.metadata["batchnorm_recalibrated_batches"] = used
         print(f"BatchNorm statistics recomputed over {used} training batches")
     done = bundle.metadata.get("training", {}).get("epochs_done")
     if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
