@@ -1,12 +1,18 @@
 """The model card's accuracy table: `hwr eval` on every val set that is present, plus held-out-font synthetic words.
 
-    python benchmarks/accuracy.py [--model M] [--greedy] [--data ../shared/data] [--fonts ../shared/fonts]
-                                  [--limit N] [--json]
+    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm] [--data ../shared/data]
+                                  [--fonts ../shared/fonts] [--limit N] [--json]
 
-Decoding is the model's own (the shipped model: beam search with the built-in word list), or best
-path with --greedy; every row says which. The synthetic English words are drawn from the package's
-English word list, which the built-in word list contains: with the model's decoding that row is
-optimistic, and its --greedy figure is the fair one.
+Decoding is the model's own (the shipped model: beam search with the built-in word list and
+character model), its own without the character model (--no-lm), or best path (--greedy); every
+row says which. The synthetic English words are drawn from the package's English word list, which
+the built-in word list contains: with the model's decoding that row is optimistic, and its
+--greedy figure is the fair one.
+
+Several VNOnDB writers copied the same source texts, so most val lines have train lines from the
+same text, which a character model built from train transcriptions has seen. The row
+`vnondb_line_unseen_texts` keeps only val lines whose source text (writers.tsv's text_id) no
+train line shares: the figure to trust for new text.
 
 Sets missing on this machine are reported as absent, not skipped silently.
 """
@@ -38,16 +44,21 @@ TARGETS = {  # (max CER, min accuracy) from the default-model issue
 }
 
 
-def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> dict[str, float | str]:
+def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> list[tuple[str, str, float]]:
+    """(reference, reading, milliseconds) per sample."""
     from hwr_core.preprocess import load_image
 
-    refs, hyps, lat = [], [], []
+    out = []
     for image, text in samples:
         arr = load_image(image) if isinstance(image, Path) else image
         t = time.perf_counter()
-        hyps.append(rec.recognize(arr).text)
-        lat.append((time.perf_counter() - t) * 1000)
-        refs.append(text)
+        hyp = rec.recognize(arr).text
+        out.append((text, hyp, (time.perf_counter() - t) * 1000))
+    return out
+
+
+def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, float | str]:
+    refs, hyps, lat = zip(*results, strict=True)
     s = summarize(refs, hyps)
     return {
         "n": s.n,
@@ -59,6 +70,28 @@ def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> d
     }
 
 
+def unseen_text_rows(tsv: Path, val_records: list) -> list[bool] | None:
+    """Per val record: whether no train row shares its source text (writers.tsv: path, writer, text_id).
+
+    None when the set has no writers.tsv.
+    """
+    writers = tsv.parent / "writers.tsv"
+    if not writers.exists():
+        return None
+    text_of = {}
+    for line in writers.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3:
+            text_of[parts[0]] = parts[2]
+    train, _ = load_records(parse_spec(f"{tsv}?split=train"))
+    seen = {text_of.get(_rel(tsv, r.path)) for r in train}
+    return [text_of.get(_rel(tsv, r.path)) not in seen for r in val_records]
+
+
+def _rel(tsv: Path, path: Path) -> str:
+    return Path(path).resolve().relative_to(tsv.parent.resolve()).as_posix()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
@@ -66,12 +99,18 @@ def main() -> None:
     ap.add_argument("--fonts", default=str(REPO.parent / "shared" / "fonts"))
     ap.add_argument("--limit", type=int, default=0, help="at most N samples per set (0: all)")
     ap.add_argument("--synthetic-n", type=int, default=500)
-    ap.add_argument("--greedy", action="store_true", help="best-path decoding instead of the model's own")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--greedy", action="store_true", help="best-path decoding instead of the model's own")
+    how.add_argument(
+        "--no-lm", action="store_true", help="the model's own decoding without its character model"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rec = Recognizer.from_file(args.model or default_model_path())
     if args.greedy:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, decoder="greedy"))
+    elif args.no_lm:
+        rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=""))
     rows: dict[str, dict[str, float | str] | str] = {}
     for name in VAL_SETS:
         tsv = Path(args.data) / name / "labels.tsv"
@@ -81,13 +120,18 @@ def main() -> None:
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         if args.limit:
             records = records[: args.limit]
-        rows[name] = evaluate(rec, [(r.path, r.text) for r in records])  # type: ignore[misc]
+        results = evaluate(rec, [(r.path, r.text) for r in records])  # type: ignore[misc]
+        rows[name] = row(rec, results)
+        unseen = unseen_text_rows(tsv, records)
+        if unseen is not None:
+            picked = [res for res, keep in zip(results, unseen, strict=True) if keep]
+            rows[f"{name}_unseen_texts"] = row(rec, picked) if picked else "absent"
     if Path(args.fonts).exists():
         src = SyntheticSource(
             parse_spec(f"synth:{args.fonts}?n={args.synthetic_n}&lang=en&kind=word&heldout=heldout"), seed=99
         )
-        rows["synthetic_en_heldout_fonts"] = evaluate(
-            rec, [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))]
+        rows["synthetic_en_heldout_fonts"] = row(
+            rec, evaluate(rec, [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))])
         )  # type: ignore[misc]
     else:
         rows["synthetic_en_heldout_fonts"] = "absent"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_LEXICON_WEIGHT, NO_LEXICON
+from .config import DEFAULT_LEXICON_WEIGHT, DEFAULT_LM_WEIGHT, NO_LEXICON, NO_LM
 from .errors import HwrError
 from .resources import default_model_path
 
@@ -53,9 +53,18 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
     if getattr(args, "lexicon_weight", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=args.lexicon_weight)
+    if getattr(args, "lm", None):
+        decode_cfg = decode_cfg.with_char_model(args.lm)
+        if args.lm != NO_LM and not args.greedy:
+            decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
+    if getattr(args, "lm_weight", None) is not None:
+        decode_cfg = dataclasses.replace(decode_cfg, lm_weight=args.lm_weight)
     rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
+    # read the word list and character model now: a bad path is one error, not one per image
     if decode_cfg.uses_lexicon:
-        _ = rec.lexicon  # read the word list now: a bad path is one error, not one per image
+        _ = rec.lexicon
+    if decode_cfg.uses_lm:
+        _ = rec.lm
     return rec
 
 
@@ -306,6 +315,33 @@ def cmd_average(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_charlm(args: argparse.Namespace) -> int:
+    from .charlm import CharLM, CharLMConfig, corpus_texts, untokenize
+    from .charset import DEFAULT_ALPHABET
+    from .data.textgen import load_wordlist
+
+    texts: list[str] = []
+    for src in args.sources:
+        texts += corpus_texts(src)
+    for src in args.untokenize or []:
+        texts += [untokenize(t) for t in corpus_texts(src)]
+    if args.word_lists:
+        for lang in ("en", "vi"):
+            words, phrases = load_wordlist(lang)
+            texts += words + phrases
+    cfg = CharLMConfig(order=args.order, min_count=args.min_count, fold_case=not args.keep_case)
+    lm = CharLM.build(texts, cfg, extra_chars=DEFAULT_ALPHABET)
+    lm.info["sources"] = list(args.sources) + [f"{s} (untokenized)" for s in args.untokenize or []]
+    if args.word_lists:
+        lm.info["sources"].append("the package's English and Vietnamese word lists")
+    lm.save(args.out)
+    print(
+        f"wrote {args.out}: order {lm.order}, {lm.info['texts']} texts, {lm.info['characters']} characters, "
+        f"{sum(lm.info['contexts_per_order'])} contexts"
+    )
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     bundle = _load_bundle(args.model)
     card = bundle.card()
@@ -352,6 +388,18 @@ def build_parser() -> argparse.ArgumentParser:
             type=float,
             default=None,
             help=f"bonus per in-lexicon word (default: the model's, else {DEFAULT_LEXICON_WEIGHT:g})",
+        )
+        sp.add_argument(
+            "--lm",
+            metavar="FILE",
+            help="character language model (.charlm, see 'hwr charlm') fused into beam search; 'builtin' "
+            "(the one shipped with the default model) or 'none' (default: the model's)",
+        )
+        sp.add_argument(
+            "--lm-weight",
+            type=float,
+            default=None,
+            help=f"weight of the character model (default: the model's, else {DEFAULT_LM_WEIGHT:g})",
         )
 
     r = sub.add_parser(
@@ -486,6 +534,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="recompute BatchNorm statistics over N training batches (default 150; 0: the mean of the files')",
     )
     a.set_defaults(func=cmd_average)
+
+    c = sub.add_parser(
+        "charlm",
+        help="build a character language model for beam search",
+        description="Count the characters of a text corpus into a character n-gram model (Kneser-Ney), "
+        "for --lm. SOURCE is a .txt file (one text per line) or a labelled-data spec as for 'hwr train' "
+        "(only its transcriptions are read), e.g. 'labels.tsv?split=train'.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    c.add_argument("sources", nargs="*", metavar="SOURCE", help="corpus sources")
+    c.add_argument(
+        "--untokenize",
+        nargs="+",
+        metavar="SOURCE",
+        help='more sources whose IAM-style spacing ("it \'s here ,") is joined first',
+    )
+    c.add_argument("--word-lists", action="store_true", help="also count the package's word lists")
+    c.add_argument("--out", required=True, help="output file (.charlm)")
+    c.add_argument("--order", type=int, default=6, help="characters of context + 1")
+    c.add_argument("--min-count", type=int, default=2, help="prune n-grams (order >= 3) seen fewer times")
+    c.add_argument("--keep-case", action="store_true", help="score upper and lower case apart")
+    c.set_defaults(func=cmd_charlm)
 
     i = sub.add_parser("info", help="show a model's card", description="Print a model file's card as JSON.")
     i.add_argument("--model", "-m", help="model file; default: the shipped model")

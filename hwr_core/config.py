@@ -47,6 +47,11 @@ class ModelConfig:
 BUILTIN_LEXICON = "builtin"  # DecodeConfig.lexicon: the English + Vietnamese list in hwr_core.lexicons
 NO_LEXICON = "none"
 DEFAULT_LEXICON_WEIGHT = 2.0  # beam bonus per listed word where a word list comes without a weight
+BUILTIN_LM = "builtin"  # DecodeConfig.lm: the character model shipped beside the default model
+NO_LM = "none"
+# Fusion settings where a character model comes without its own (chosen on half of each val set)
+DEFAULT_LM_WEIGHT = 0.4
+DEFAULT_LM_CHAR_BONUS = 0.8
 
 
 @dataclass(frozen=True)
@@ -58,24 +63,45 @@ class DecodeConfig:
     # The word list beam search uses unless the caller passes one: "" / "none", or "builtin" (the
     # English + Vietnamese list of hwr_core.lexicons). A model file's config names its own.
     lexicon: str = ""
+    # The character language model beam search fuses: "" / "none", "builtin" or a .charlm file;
+    # each added character scores lm_weight * log P(char | text so far) + lm_char_bonus.
+    lm: str = ""
+    lm_weight: float = 0.0
+    lm_char_bonus: float = 0.0
 
     @property
     def uses_lexicon(self) -> bool:
         """Whether decoding consults the named word list at all."""
         return self.decoder == "beam" and self.lexicon not in ("", NO_LEXICON) and self.lexicon_weight > 0
 
+    @property
+    def uses_lm(self) -> bool:
+        """Whether decoding consults the named character model at all."""
+        return self.decoder == "beam" and self.lm not in ("", NO_LM) and self.lm_weight > 0
+
     def with_word_list(self, name: str) -> DecodeConfig:
         """This config naming word list `name`, with the default bonus if it had none."""
         weight = self.lexicon_weight if self.lexicon_weight > 0 else DEFAULT_LEXICON_WEIGHT
         return dataclasses.replace(self, lexicon=name, lexicon_weight=weight)
 
+    def with_char_model(self, name: str) -> DecodeConfig:
+        """This config naming character model `name`, with the default fusion settings if it had none."""
+        if self.lm_weight > 0:
+            return dataclasses.replace(self, lm=name)
+        return dataclasses.replace(
+            self, lm=name, lm_weight=DEFAULT_LM_WEIGHT, lm_char_bonus=DEFAULT_LM_CHAR_BONUS
+        )
+
     def describe(self) -> str:
         """One line for logs and reports, e.g. "beam 8 + word list builtin (bonus 2)"."""
         if self.decoder != "beam":
             return self.decoder
-        if not self.uses_lexicon:
-            return f"beam {self.beam_width}"
-        return f"beam {self.beam_width} + word list {self.lexicon} (bonus {self.lexicon_weight:g})"
+        out = f"beam {self.beam_width}"
+        if self.uses_lexicon:
+            out += f" + word list {self.lexicon} (bonus {self.lexicon_weight:g})"
+        if self.uses_lm:
+            out += f" + character model {self.lm} (weight {self.lm_weight:g}, bonus {self.lm_char_bonus:g})"
+        return out
 
 
 @dataclass(frozen=True)

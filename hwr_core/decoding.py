@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .charlm import EOS, CharLM
 from .charset import CTCCodec, normalize_text
 from .config import DecodeConfig
 from .errors import HwrError
@@ -50,8 +51,9 @@ class Hypothesis:
     """A decoded text.
 
     `score` is a natural-log probability (<= 0): the best path's for greedy, the text's total CTC
-    likelihood for beam. `lexicon_bonus` is the rescoring bonus beam search added (ranking is by
-    score + lexicon_bonus); `num_frames` is T, used for the confidence of an empty text.
+    likelihood for beam. `lexicon_bonus` and `lm_bonus` are what beam search added for listed
+    words and for the character model's opinion of the text (ranking is by their sum with the
+    score); `num_frames` is T, used for the confidence of an empty text.
     """
 
     text: str
@@ -59,6 +61,7 @@ class Hypothesis:
     spans: tuple[CharSpan, ...]
     lexicon_bonus: float = 0.0
     num_frames: int = 0
+    lm_bonus: float = 0.0
 
     @property
     def confidence(self) -> float:
@@ -75,7 +78,7 @@ class Hypothesis:
 
     @property
     def rank_score(self) -> float:
-        return self.score + self.lexicon_bonus
+        return self.score + self.lexicon_bonus + self.lm_bonus
 
 
 class Lexicon:
@@ -374,6 +377,9 @@ def beam_decode(
     lexicon: Lexicon | None = None,
     lexicon_weight: float = 0.0,
     *,
+    lm: CharLM | None = None,
+    lm_weight: float = 0.0,
+    lm_char_bonus: float = 0.0,
     char_top_k: int | None = None,
     char_min_prob: float = DEFAULT_CHAR_MIN_PROB,
 ) -> list[Hypothesis]:
@@ -387,7 +393,13 @@ def beam_decode(
     Lexicon rescoring (lexicon given and lexicon_weight > 0): every completed word found in the
     lexicon adds `lexicon_weight` (a log-probability bonus) — at the whitespace ending it during the
     search, so pruning already prefers dictionary words, and for the last word at the end. The
-    bonus is reported in `Hypothesis.lexicon_bonus`; results are sorted by score + lexicon_bonus.
+    bonus is reported in `Hypothesis.lexicon_bonus`.
+
+    Character model fusion (lm given and lm_weight > 0): every character added to a prefix scores
+    lm_weight * log P_lm(char | the prefix so far) + lm_char_bonus, and the end of the text
+    lm_weight * log P_lm(end | text). The bonus per character offsets the model's cost, which
+    would otherwise favour dropping characters. Reported in `Hypothesis.lm_bonus`. Results are
+    sorted by score + lexicon_bonus + lm_bonus.
 
     Returned scores are exact CTC log-likelihoods of each text (recomputed by a forward pass over
     all alignments), and spans come from a Viterbi forced alignment.
@@ -424,7 +436,10 @@ def beam_decode(
     ]
     blank_col = lp[:, 0].tolist()
     lp_at = lp.item
-    slack = lexicon_weight if use_lex else 0.0  # the most a single extension can gain from the lexicon
+    lm_next = lm.next_log_prob if lm is not None and lm_weight > 0.0 else None
+    # the most a single extension can gain: a completed word, and a character (log P_lm <= 0)
+    lm_gain = max(lm_char_bonus, 0.0) if lm_next else 0.0
+    slack = (lexicon_weight if use_lex else 0.0) + lm_gain
 
     # Prefixes are nodes of a trie (node 0: the empty prefix), so extending one and hashing it are
     # O(1); tuples would cost O(length) per extension on long lines.
@@ -432,6 +447,9 @@ def beam_decode(
     char_of: list[int] = [0]
     bonus_of: list[float] = [0.0]  # lexicon bonus of the words completed (followed by whitespace)
     child: dict[int, int] = {}  # node * n_cls + char -> node
+    # the character model's context at each node: its last order-1 characters, padded at the start
+    lm_ctx: list[str] = [lm.start if lm is not None else ""]
+    lm_sym = [lm.symbol(ch) for ch in alphabet] if lm_next else []  # per class - 1
 
     def labels(node: int) -> list[int]:
         out: list[int] = []
@@ -496,11 +514,16 @@ def beam_decode(
             own_kids = kids.get(node, ())
             b_node = bonus_of[node]
             base = node * n_cls
+            ctx = lm_ctx[node] if lm_next else ""
             for c, lc in cands:
                 if total + lc + b_node + slack < cutoff and not own_kids:
                     break  # candidates are sorted: none further can make it
                 p = (pb if c == last else total) + lc
                 b_new = b_node + last_word_bonus(node) if use_lex and c in space_ids else b_node
+                if lm_next:
+                    if p + b_new + lm_gain < cutoff and c not in own_kids:
+                        continue  # cannot survive even if the character model liked it best
+                    b_new += lm_weight * lm_next(ctx, lm_sym[c - 1]) + lm_char_bonus
                 if c not in own_kids:
                     if p + b_new < cutoff:
                         continue
@@ -518,6 +541,8 @@ def beam_decode(
                     parent.append(node)
                     char_of.append(c)
                     bonus_of.append(b_new)
+                    if lm_next:
+                        lm_ctx.append((ctx + lm_sym[c - 1])[1:] if ctx else "")
                 e = nxt.get(new)
                 if e is None:
                     nxt[new] = [_NEG_INF, p]
@@ -534,10 +559,16 @@ def beam_decode(
             beams = nxt
 
     # Final ranking over all candidates of the last step (so n_best may exceed beam_width); the
-    # last word has no whitespace after it, so its lexicon bonus is added here.
+    # last word has no whitespace after it, so its lexicon bonus is added here, as is the end of text.
     ranked = sorted(
         (
-            (lse(e[0], e[1]) + bonus_of[nd] + (last_word_bonus(nd) if use_lex else 0.0), nd)
+            (
+                lse(e[0], e[1])
+                + bonus_of[nd]
+                + (last_word_bonus(nd) if use_lex else 0.0)
+                + (lm_weight * lm_next(lm_ctx[nd], EOS) if lm_next else 0.0),
+                nd,
+            )
             for nd, e in beams.items()
         ),
         reverse=True,
@@ -561,6 +592,9 @@ def beam_decode(
     if not prefixes:
         return [_empty(t_len, float(lp[:, 0].sum()))]
     bonuses = [_text_bonus(txt, lexicon, lexicon_weight) if use_lex else 0.0 for txt in texts]
+    lm_bonuses = [
+        lm_weight * lm.score(txt) + lm_char_bonus * len(txt) if lm_next and lm else 0.0 for txt in texts
+    ]
     scores, vit, s_lens = _ctc_dp(lp, prefixes)
     hyps = []
     for k_, (prefix, text) in enumerate(zip(prefixes, texts, strict=True)):
@@ -577,6 +611,7 @@ def beam_decode(
                 spans=spans,
                 lexicon_bonus=bonuses[k_],
                 num_frames=t_len,
+                lm_bonus=lm_bonuses[k_],
             )
         )
     hyps.sort(key=lambda h: h.rank_score, reverse=True)
@@ -584,11 +619,16 @@ def beam_decode(
 
 
 def decode(
-    log_probs: np.ndarray, codec: CTCCodec, cfg: DecodeConfig, lexicon: Lexicon | None = None
+    log_probs: np.ndarray,
+    codec: CTCCodec,
+    cfg: DecodeConfig,
+    lexicon: Lexicon | None = None,
+    lm: CharLM | None = None,
 ) -> list[Hypothesis]:
     """Decode as configured: greedy gives a one-element list, beam its n-best (best first).
 
-    The lexicon only affects beam search (greedy has no alternatives to choose between).
+    The lexicon and the character model only affect beam search (greedy has no alternatives to
+    choose between).
     """
     if cfg.decoder == "greedy":
         return [greedy_decode(log_probs, codec)]
@@ -600,5 +640,8 @@ def decode(
             n_best=cfg.n_best,
             lexicon=lexicon,
             lexicon_weight=cfg.lexicon_weight,
+            lm=lm,
+            lm_weight=cfg.lm_weight,
+            lm_char_bonus=cfg.lm_char_bonus,
         )
     raise HwrError(f"unknown decoder {cfg.decoder!r} (expected 'greedy' or 'beam')")

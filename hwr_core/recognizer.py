@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .charlm import CharLM, resolve_char_model
 from .config import DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .errors import HwrError
@@ -105,7 +106,7 @@ def padded_width(width: int) -> int:
     return -(-width // WIDTH_BUCKET) * WIDTH_BUCKET
 
 
-_UNRESOLVED = object()  # Recognizer._lexicon before the config's word list is looked up
+_UNRESOLVED = object()  # Recognizer._lexicon / _lm before the config's word list / model is looked up
 
 
 class Recognizer:
@@ -129,6 +130,7 @@ class Recognizer:
         # An explicit word list wins; otherwise the one the decode config names (e.g. the shipped
         # model's built-in list), resolved on first use: in the thread that decodes, not the caller's.
         self._lexicon: Lexicon | None | object = lexicon if lexicon is not None else _UNRESOLVED
+        self._lm: CharLM | None | object = _UNRESOLVED
         self.backend: Backend = backend
         self._min_width = bundle.model.min_input_width()
         self._session = None
@@ -149,6 +151,13 @@ class Recognizer:
     def lexicon(self, value: Lexicon | None) -> None:
         self._lexicon = value
 
+    @property
+    def lm(self) -> CharLM | None:
+        """The character model beam search fuses (None: none). Raises HwrError for an unreadable file."""
+        if self._lm is _UNRESOLVED:
+            self._lm = resolve_char_model(self.decode_cfg.lm)
+        return self._lm  # type: ignore[return-value]
+
     @classmethod
     def from_file(
         cls, path: str | os.PathLike[str], backend: Backend = "torch", **kwargs: object
@@ -165,6 +174,8 @@ class Recognizer:
         clone.decode_cfg = decode_cfg or self.decode_cfg
         if clone.decode_cfg.lexicon != self.decode_cfg.lexicon:
             clone._lexicon = _UNRESOLVED
+        if clone.decode_cfg.lm != self.decode_cfg.lm:
+            clone._lm = _UNRESOLVED
         clone.preprocess_cfg = dataclasses.replace(
             preprocess_cfg or self.preprocess_cfg, height=self.bundle.preprocess.height
         )
@@ -219,10 +230,13 @@ class Recognizer:
         t2 = time.perf_counter()
         lengths = self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
         lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
+        lm = self.lm if self.decode_cfg.uses_lm else None
         results = []
         for i, p in enumerate(prepared):
             log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
-            hyps = decode(log_probs, self.codec, self.decode_cfg, lexicon=lexicon) if not p.empty else []
+            hyps = (
+                decode(log_probs, self.codec, self.decode_cfg, lexicon=lexicon, lm=lm) if not p.empty else []
+            )
             if not hyps:
                 hyps = [Hypothesis(text="", score=0.0, spans=())]
             results.append(

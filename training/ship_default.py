@@ -25,13 +25,18 @@ import json
 from pathlib import Path
 
 from hwr_core.averaging import average_models, recalibrate_on_training_data
-from hwr_core.config import BUILTIN_LEXICON, DecodeConfig
+from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, DecodeConfig
 from hwr_core.modelfile import load_model, save_model
 
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
-# preferring the built-in English + Vietnamese word list (measured in the model card against greedy).
-SHIPPED_DECODING = DecodeConfig(decoder="beam", beam_width=8, n_best=5).with_word_list(BUILTIN_LEXICON)
+# preferring the built-in English + Vietnamese word list, fused with the shipped character model
+# (training/build-charlm.sh); measured in the model card against greedy and against no character model.
+SHIPPED_DECODING = (
+    DecodeConfig(decoder="beam", beam_width=8, n_best=5)
+    .with_word_list(BUILTIN_LEXICON)
+    .with_char_model(BUILTIN_LM)
+)
 SHIPPED = REPO / "resources" / "models" / "default.safetensors"
 
 

@@ -202,6 +202,7 @@ class ResultView(QWidget):
             item.setToolTip(
                 f"log probability {hyp.score:.4f}"
                 + (f", lexicon bonus {hyp.lexicon_bonus:.2f}" if hyp.lexicon_bonus else "")
+                + (f", character model {hyp.lm_bonus:+.2f}" if hyp.lm_bonus else "")
             )
             self.nbest.addItem(item)
         self.copy_button.setEnabled(bool(result.text))

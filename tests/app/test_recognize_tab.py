@@ -19,6 +19,7 @@ from app.widgets.canvas import HandwritingCanvas
 from app.widgets.recognize_tab import KEY_LAST_IMAGE_DIR, KEY_PEN_WIDTH, MAX_RECENT, RecognizeTab
 from app.widgets.result_view import COLOR_HIGH, COLOR_LOW, COLOR_MEDIUM, ResultView, confidence_html
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
+from hwr_core.charlm import resolve_char_model
 from hwr_core.charset import CTCCodec
 from hwr_core.decoding import CharSpan, Hypothesis
 from hwr_core.lexicons import builtin_lexicon
@@ -350,6 +351,27 @@ def test_word_list_choice_reaches_the_recognizer_and_is_remembered(  # type: ign
     assert tab.word_list() == str(words) and tab.wordlist_combo.currentData() == str(words)
     tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("builtin"))
     assert tab.word_list() == "builtin" and settings.value("recognize/word_list") == "builtin"
+
+
+def test_character_model_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, bundle, settings
+) -> None:
+    assert tab.charlm_check.isChecked()  # on by default
+    tab.decoder_combo.setCurrentText("beam")
+    rec = tab._make_recognizer()
+    assert rec.decode_cfg.uses_lm and rec.lm is resolve_char_model("builtin")
+    result = _draw(tab, qtbot)
+    assert any(h.lm_bonus != 0.0 for h in result.hypotheses)  # the worker fused it
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab.charlm_check.setChecked(False)
+    assert all(h.lm_bonus == 0.0 for h in blocker.args[0].hypotheses)
+    assert tab._make_recognizer().lm is None and not tab._make_recognizer().decode_cfg.uses_lm
+    again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers "off"
+    qtbot.addWidget(again)
+    assert not again.charlm_check.isChecked()
+    again.shutdown()
+    tab.decoder_combo.setCurrentText("greedy")
+    assert not tab.charlm_check.isEnabled()
 
 
 def test_pen_width_setting(tab: RecognizeTab, settings) -> None:

@@ -8,6 +8,7 @@ import pytest
 import torch
 from testdata import word_image, write_word_set
 
+from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
 from hwr_core.config import DecodeConfig
@@ -33,7 +34,7 @@ def _run(capsys, *argv):
 
 
 def test_help_for_every_command(capsys):
-    for cmd in ("recognize", "eval", "train", "export", "average", "info"):
+    for cmd in ("recognize", "eval", "train", "export", "average", "charlm", "info"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
@@ -67,6 +68,32 @@ def test_decoding_follows_the_model_file_unless_overridden(capsys, tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("cat\n", encoding="utf-8")
     assert decoding("--lexicon", words) == f"beam 6 + word list {words} (bonus 1.5)"
+
+
+def test_charlm_builds_a_model_that_recognize_and_eval_use(capsys, tmp_path, model_file, image_file):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat\nthe cat ran\n", encoding="utf-8")
+    tsv = write_word_set(tmp_path / "d", n=6)
+    iam = tmp_path / "iam.txt"
+    iam.write_text("it 's here , he said .\n", encoding="utf-8")
+    lm = tmp_path / "m.charlm"
+    code, out, err = _run(
+        capsys, "charlm", corpus, f"{tsv}?split=train", "--untokenize", iam, "--order", "4", "--out", lm
+    )
+    assert code == 0 and "order 4" in out, err
+    built = CharLM.load(lm)
+    assert built.info["texts"] == 2 + 4 + 1 and built.score("it's here,") > built.score("it 's here ,")
+    code, out, _ = _run(capsys, "eval", "--data", tsv, "--model", model_file, "--json", "--lm", lm)
+    assert (
+        code == 0 and json.loads(out)["decoding"] == f"beam 8 + character model {lm} (weight 0.4, bonus 0.8)"
+    )
+    code, out, _ = _run(
+        capsys, "recognize", image_file, "--model", model_file, "--lm", lm, "--lm-weight", "1"
+    )
+    assert code == 0 and len(out.splitlines()) == 1
+    # A file that is not a character model: one line, exit 2, before any image is read.
+    code, out, err = _run(capsys, "recognize", image_file, "--model", model_file, "--lm", corpus)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "not a character model" in err
 
 
 def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file):

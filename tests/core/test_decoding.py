@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwr_core.charlm import EOS, CharLM, CharLMConfig
 from hwr_core.charset import CTCCodec
 from hwr_core.config import DecodeConfig
 from hwr_core.decoding import (
@@ -371,10 +372,30 @@ def test_beam_finds_at_least_greedys_text(lp: np.ndarray) -> None:
     assert top.score == pytest.approx(max(exact.values()), abs=1e-6)
 
 
-def reference_beam(lp: np.ndarray, codec: CTCCodec, width: int, lexicon: Lexicon, weight: float) -> list[str]:
-    """Textbook prefix beam search with a word bonus, no shortcuts: every prefix is scored, then pruned."""
+def reference_beam(
+    lp: np.ndarray,
+    codec: CTCCodec,
+    width: int,
+    lexicon: Lexicon,
+    weight: float,
+    lm: CharLM | None = None,
+    lm_weight: float = 0.0,
+    lm_char_bonus: float = 0.0,
+) -> list[str]:
+    """Textbook prefix beam search with a word bonus and character model fusion, no shortcuts: every
+    prefix is scored, then pruned."""
     lse = np.logaddexp
     alphabet = codec.alphabet
+
+    def text(prefix: tuple[int, ...]) -> str:
+        return "".join(alphabet[c - 1] for c in prefix)
+
+    def lm_bonus(prefix: tuple[int, ...], char: str) -> float:
+        return (
+            lm_weight * lm.log_prob(text(prefix), char) + (lm_char_bonus if char != EOS else 0.0)
+            if lm
+            else 0.0
+        )
 
     def word_bonus(prefix: tuple[int, ...]) -> float:
         word = "".join(alphabet[c - 1] for c in prefix).split(" ")[-1]
@@ -394,12 +415,15 @@ def reference_beam(lp: np.ndarray, codec: CTCCodec, width: int, lexicon: Lexicon
                 if new not in bonus:
                     space = alphabet[c - 1] == " "
                     bonus[new] = bonus[prefix] + (word_bonus(prefix) if space else 0.0)
+                    bonus[new] += lm_bonus(prefix, alphabet[c - 1])
                 p = (pb if prefix and c == prefix[-1] else lse(pb, pnb)) + lp[t, c]
                 e = nxt.setdefault(new, [-np.inf, -np.inf])
                 e[1] = lse(e[1], p)
         ranked = sorted(nxt, key=lambda k: lse(*nxt[k]) + bonus[k], reverse=True)
         beams = {k: nxt[k] for k in (ranked if t == lp.shape[0] - 1 else ranked[:width])}
-    final = sorted(beams, key=lambda k: lse(*beams[k]) + bonus[k] + word_bonus(k), reverse=True)
+    final = sorted(
+        beams, key=lambda k: lse(*beams[k]) + bonus[k] + word_bonus(k) + lm_bonus(k, EOS), reverse=True
+    )
     return [codec.decode(list(k)) for k in final]
 
 
@@ -415,6 +439,45 @@ def test_beam_pruning_matches_a_textbook_beam_search(seed: int, t_len: int, widt
         lp, codec, width, n_best=1, lexicon=lexicon, lexicon_weight=1.5, char_top_k=3, char_min_prob=0.0
     )
     assert got[0].text == reference_beam(lp, codec, width, lexicon, 1.5)[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 4), st.sampled_from([0.0, 0.7, 2.0]))
+def test_beam_pruning_with_a_character_model_matches_a_textbook_beam_search(
+    seed: int, t_len: int, width: int, char_bonus: float
+) -> None:
+    """The cut-offs stay exact when every extension also earns a character model's score."""
+    codec = CTCCodec("ab ")
+    rng = np.random.default_rng(seed)
+    lp = torch.log_softmax(torch.from_numpy(rng.normal(0, 2, (t_len, 4))), 1).numpy()
+    lexicon = Lexicon(["ab", "ba"])
+    lm = CharLM.build(["abba ab", "ba ba", "aab"], CharLMConfig(order=3, min_count=1))
+    got = beam_decode(
+        lp, codec, width, n_best=1, lexicon=lexicon, lexicon_weight=1.0, lm=lm, lm_weight=0.8,
+        lm_char_bonus=char_bonus, char_top_k=3, char_min_prob=0.0,
+    )  # fmt: skip
+    assert got[0].text == reference_beam(lp, codec, width, lexicon, 1.0, lm, 0.8, char_bonus)[0]
+
+
+def test_character_model_flips_a_close_call_and_reports_its_bonus() -> None:
+    codec = CTCCodec("acot ")
+    lp = matrix(codec, [{"c": 0.9}, {BLANK: 0.9}, {"o": 0.5, "a": 0.45}, {BLANK: 0.9}, {"t": 0.9}])
+    plain = beam_decode(lp, codec)
+    assert plain[0].text == "cot"
+    lm = CharLM.build(["cat", "a cat", "the cat sat"] * 3, CharLMConfig(order=3))
+    fused = beam_decode(lp, codec, lm=lm, lm_weight=0.5, lm_char_bonus=0.3)
+    assert fused[0].text == "cat"
+    for h in fused:
+        assert h.lm_bonus == pytest.approx(0.5 * lm.score(h.text) + 0.3 * len(h.text))
+        assert h.score == pytest.approx(ctc_log_likelihood(lp, codec.encode(h.text).ids))
+    ranks = [h.rank_score for h in fused]
+    assert ranks == sorted(ranks, reverse=True)
+    # Weight 0 is no character model at all: the same readings, scores and no bonus.
+    off = beam_decode(lp, codec, lm=lm, lm_weight=0.0, lm_char_bonus=0.3)
+    assert [(h.text, h.score, h.lm_bonus) for h in off] == [(h.text, h.score, 0.0) for h in plain]
+    # A clear reading is not overridden.
+    clear = matrix(codec, [{"c": 0.9}, {"o": 0.95}, {"t": 0.9}])
+    assert beam_decode(clear, codec, lm=lm, lm_weight=0.5, lm_char_bonus=0.3)[0].text == "cot"
 
 
 def test_beam_beats_greedy_text_on_a_realistic_line() -> None:

@@ -1,0 +1,67 @@
+"""What each decoding costs per image, measured interleaved on real val images. Prints figures.
+
+    python benchmarks/decoding_latency.py [--model M] [--data ../shared/data] [--n 150]
+
+For every image, the whole recognizer (preprocessing, model, decoding) runs once per decoding, in
+turn, so that the machine's drift hits every decoding alike: greedy, beam + word list, and beam +
+word list + character model (the shipped decoding). Reports p50 per decoding and the ratio of
+each to greedy's, per val set. The character model starts cold (nothing remembered), as in a new
+app session. Compare ratios: absolute times on a shared machine are noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LM
+from hwr_core.data.spec import load_records, parse_spec
+from hwr_core.preprocess import load_image
+from hwr_core.recognizer import Recognizer
+from hwr_core.resources import default_model_path
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = ("vnondb_word", "kaggle_names", "vnondb_line", "iam_lines", "cinnamon_vi")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--n", type=int, default=150, help="images per val set")
+    args = ap.parse_args()
+    base = Recognizer.from_file(args.model or default_model_path())
+    beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)
+    decodings = {
+        "greedy": base.with_options(dataclasses.replace(beam, decoder="greedy")),
+        "beam + word list": base.with_options(dataclasses.replace(beam, lm=NO_LM)),
+        "+ character model": base.with_options(beam.with_char_model(BUILTIN_LM)),
+    }
+    _ = decodings["beam + word list"].lexicon  # loaded once, outside the timings
+    _ = decodings["+ character model"].lm
+    print(f"model: {base.bundle.path}; p50 ms per image (ratio to greedy), {args.n} images per set")
+    print(f"{'val set':14s}" + "".join(f"{name:>24s}" for name in decodings))
+    for name in SETS:
+        tsv = Path(args.data) / name / "labels.tsv"
+        if not tsv.exists():
+            print(f"{name:14s} absent")
+            continue
+        records, _ = load_records(parse_spec(f"{tsv}?split=val"))
+        images = [load_image(r.path) for r in records[: args.n]]
+        times: dict[str, list[float]] = {k: [] for k in decodings}
+        for image in images:
+            for key, rec in decodings.items():
+                t = time.perf_counter()
+                rec.recognize(image)
+                times[key].append((time.perf_counter() - t) * 1000)
+        greedy = float(np.median(times["greedy"]))
+        cells = [f"{np.median(v):8.1f} ({np.median(v) / greedy:4.2f}x)" for v in times.values()]
+        print(f"{name:14s}" + "".join(f"{c:>24s}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""A character n-gram language model (interpolated Kneser-Ney) for beam search.
+
+The network reads each stroke well but knows little about which letters follow which; a character
+model of real text ("Thành phố Hồ Chí M" -> "i", "the qu" -> "e") lets beam search prefer
+plausible spellings where the ink is ambiguous. Characters, not words: Vietnamese and English share
+one model, and names or numbers outside any word list still get a sensible score.
+
+Files are gzip-compressed JSON (never pickle): the order, the discount and, per order, each context's
+count total, its back-off mass and its continuation counts. `build` prunes rare n-grams
+(`min_count`), which keeps files small and keeps the model from storing whole sentences verbatim.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .charset import normalize_text
+from .config import BUILTIN_LM, NO_LM
+from .errors import HwrError
+from .fileio import atomic_write_bytes
+from .resources import models_dir
+
+FORMAT = "hwr-charlm"
+VERSION = 1
+BOS = "\x02"  # pads the context before a text's first character
+EOS = "\x03"  # the end of a text: a predicted symbol, so short readings are not favoured for free
+_CACHE_LIMIT = 200_000  # probabilities remembered per model (~30 MB); cleared when full
+
+
+@dataclass(frozen=True)
+class CharLMConfig:
+    order: int = 6  # characters of context + 1
+    discount: float = 0.75  # absolute discount of Kneser-Ney, every order
+    min_count: int = 2  # n-grams of order >= 3 seen fewer times are pruned (their mass backs off)
+    # Judge letters regardless of case: handwriting shows case clearly, and a corpus's habits (few
+    # capitals) would otherwise talk the decoder out of a capital it can see.
+    fold_case: bool = True
+
+
+class CharLM:
+    """P(next character | the previous order-1 characters).
+
+    `vocab` lists every character the model knows plus EOS; each gets at least a uniform share of
+    the lowest order's freed mass, and so does a character outside it.
+    Probabilities are computed per (context, character) on demand and remembered, since beam
+    search asks for the same ones again and again.
+    """
+
+    def __init__(
+        self,
+        order: int,
+        discount: float,
+        vocab: str,
+        tables: list[dict[str, list]],
+        fold_case: bool = False,
+        info: dict | None = None,
+    ) -> None:
+        if order < 1 or len(tables) != order:
+            raise HwrError(f"character model: order {order} with {len(tables)} count tables")
+        if EOS not in vocab:
+            raise HwrError("character model: the vocabulary lacks the end symbol")
+        self.order = order
+        self.discount = discount
+        self.vocab = vocab
+        self.fold_case = fold_case
+        self.info: dict = dict(info or {})  # provenance: sources, sizes, settings (free-form JSON)
+        self._tables = (
+            tables  # per order k (0-based): context of k chars -> [total, backoff_num, chars, counts]
+        )
+        self._memo: dict[str, float] = {}  # context + char -> P, for every context length
+        self._log_memo: dict[str, float] = {}  # full context + char -> log P: what beam search asks
+        self._uniform = 1.0 / len(vocab)
+        #: the context before a text's first character
+        self.start = BOS * (order - 1)
+
+    def symbol(self, char: str) -> str:
+        """The symbol the model scores for a character: itself, or its lower case when case is folded."""
+        if self.fold_case:
+            low = char.lower()
+            return low if len(low) == 1 else char
+        return char
+
+    def next_log_prob(self, context: str, char: str) -> float:
+        """log P(char | context) for symbols (`symbol`); `context` is exactly order-1 of them (pad with `start`)."""
+        key = context + char
+        cached = self._log_memo.get(key)
+        if cached is None:
+            if len(self._memo) >= _CACHE_LIMIT:
+                self._log_memo.clear()
+                self._memo.clear()
+            cached = self._log_memo[key] = math.log(self._prob(context, char))
+        return cached
+
+    def _prob(self, context: str, char: str) -> float:
+        """Interpolated Kneser-Ney P(char | context), for a context of any length up to order-1.
+
+        Recursive, one context character shorter each step, and remembered at every length: a new
+        context mostly shares its shorter suffixes with ones already asked about.
+        """
+        key = context + char
+        p = self._memo.get(key)
+        if p is None:
+            lower = self._prob(context[1:], char) if context else self._uniform
+            row = self._tables[len(context)].get(context)
+            if row is None:
+                p = lower  # an unseen context leaves all its mass to the lower order
+            else:
+                total, backoff_num, chars, counts = row
+                i = chars.find(char)
+                seen = max(counts[i] - self.discount, 0.0) if i >= 0 else 0.0
+                p = (backoff_num * lower + seen) / total
+            self._memo[key] = p
+        return p
+
+    def log_prob(self, context: str, char: str) -> float:
+        """log P(char | the text so far): any length of context, padded or cut to the model's order."""
+        context = "".join(
+            map(self.symbol, (self.start + context)[len(context) :])
+        )  # the last order-1, padded
+        return self.next_log_prob(context, self.symbol(char))
+
+    def score(self, text: str) -> float:
+        """Natural-log probability of a whole text as the model writes it (normalised), its end included."""
+        ctx = self.start
+        total = 0.0
+        for ch in "".join(map(self.symbol, text)) + EOS:
+            total += self.next_log_prob(ctx, ch)
+            ctx = (ctx + ch)[1:] if ctx else ""
+        return total
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, texts: Iterable[str], cfg: CharLMConfig = CharLMConfig(), extra_chars: str = "") -> CharLM:
+        """Count every text (normalised like labels) and smooth with interpolated Kneser-Ney.
+
+        `extra_chars` (e.g. the model's alphabet) join the vocabulary even if no text uses them,
+        so they get a small uniform share instead of none.
+        """
+        n = cfg.order
+        if n < 1 or not 0.0 < cfg.discount < 1.0 or cfg.min_count < 1:
+            raise HwrError(f"bad character model settings: {cfg}")
+        top: Counter[str] = Counter()  # full n-grams (context + char), BOS-padded
+        vocab: set[str] = set(extra_chars)
+        n_texts = n_chars = 0
+        for raw in texts:
+            text = " ".join(normalize_text(raw).split())
+            if cfg.fold_case:
+                text = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+            if not text:
+                continue
+            n_texts += 1
+            n_chars += len(text)
+            vocab.update(text)
+            padded = BOS * (n - 1) + text + EOS
+            for i in range(n - 1, len(padded)):
+                top[padded[i - n + 1 : i + 1]] += 1
+        if not n_texts:
+            raise HwrError("no text to build a character model from")
+        vocab.discard(BOS)
+        vocab.discard(EOS)
+        vocab_str = "".join(sorted(vocab)) + EOS
+        # Kneser-Ney: the highest order uses counts; each lower order counts how many distinct
+        # characters precede an n-gram (continuation counts), computed from the order above.
+        counts: list[Counter[str]] = [Counter() for _ in range(n)]
+        counts[n - 1] = top
+        for k in range(n - 1, 0, -1):
+            lower = counts[k - 1]
+            for gram in counts[k]:
+                lower[gram[1:]] += 1
+        tables: list[dict[str, list]] = []
+        for k in range(n):
+            grouped: dict[str, dict[str, int]] = defaultdict(dict)
+            for gram, c in counts[k].items():
+                grouped[gram[:-1]][gram[-1]] = c
+            table: dict[str, list] = {}
+            for ctx, nxt in grouped.items():
+                total = sum(nxt.values())
+                kept = {ch: c for ch, c in nxt.items() if k < 2 or c >= cfg.min_count}
+                # freed mass: the discount of every kept type plus all of each pruned one
+                pruned = sum(c for ch, c in nxt.items() if ch not in kept)
+                backoff_num = cfg.discount * len(kept) + pruned  # every count is >= 1 > discount
+                if not kept and k >= 2:
+                    continue  # nothing left: the lower order answers alone, exactly as before
+                chars = "".join(kept)
+                table[ctx] = [total, backoff_num, chars, [kept[ch] for ch in chars]]
+            tables.append(table)
+        sizes = [len(t) for t in tables]
+        info = {
+            "texts": n_texts,
+            "characters": n_chars,
+            "contexts_per_order": sizes,
+            "min_count": cfg.min_count,
+        }
+        return cls(n, cfg.discount, vocab_str, tables, fold_case=cfg.fold_case, info=info)
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "order": self.order,
+            "discount": self.discount,
+            "vocab": self.vocab,
+            "fold_case": self.fold_case,
+            "info": self.info,
+            "tables": self._tables,
+        }
+        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        atomic_write_bytes(Path(path), gzip.compress(data, mtime=0))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> CharLM:
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise HwrError(f"character model not found: {os.fspath(path)}") from None
+        except OSError as e:
+            raise HwrError(f"cannot read character model {os.fspath(path)}: {e.strerror or e}") from None
+        try:
+            doc = json.loads(gzip.decompress(raw).decode("utf-8"))
+        except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, gzip.BadGzipFile):
+            raise HwrError(
+                f"{os.fspath(path)} is not a character model (expected gzip-compressed JSON)"
+            ) from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise HwrError(f"{os.fspath(path)} is not a character model file")
+        if doc.get("version") != VERSION:
+            raise HwrError(
+                f"{os.fspath(path)}: character model version {doc.get('version')} is not supported"
+            )
+        try:
+            return cls(
+                int(doc["order"]),
+                float(doc["discount"]),
+                str(doc["vocab"]),
+                list(doc["tables"]),
+                fold_case=bool(doc.get("fold_case", False)),
+                info=doc.get("info") if isinstance(doc.get("info"), dict) else None,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise HwrError(f"{os.fspath(path)}: damaged character model ({e})") from None
+
+
+_SPACE_BEFORE = re.compile(r" +(?=[,.;:!?)]|'(?:s|ll|re|d|ve|m|t|em)\b|n't\b)")
+_SPACE_AFTER = re.compile(r"(?<=\() +")
+
+
+def untokenize(text: str) -> str:
+    """Undo IAM-style tokenisation ("it 's here , \\" he said \\" .") into the way people write.
+
+    A language model learns spacing habits too; a corpus that spaces punctuation would teach
+    the decoder to insert those spaces into ordinary writing. Double quotes alternate open/close.
+    """
+    text = _SPACE_AFTER.sub("", _SPACE_BEFORE.sub("", text))
+    if '"' not in text:
+        return text
+    parts = text.split('"')
+    out = parts[0]
+    for i, part in enumerate(parts[1:]):
+        if i % 2 == 0:  # an opening quote joins the word after it
+            out = out + '"' + part.lstrip(" ")
+        else:  # a closing quote joins the word before it
+            out = out.rstrip(" ") + '"' + part
+    return out
+
+
+def corpus_texts(source: str) -> list[str]:
+    """The texts of a corpus source: a plain .txt file (one text per line) or any labelled-data spec
+    that `hwr train` reads (e.g. "labels.tsv?split=train"); only the transcriptions are used."""
+    path = Path(source.partition("?")[0])
+    if path.suffix.lower() == ".txt" and "?" not in source:
+        try:
+            return path.read_text(encoding="utf-8-sig").splitlines()
+        except FileNotFoundError:
+            raise HwrError(f"no such file: {path}") from None
+        except UnicodeDecodeError as e:
+            raise HwrError(f"{path} is not UTF-8 text: {e.reason}") from None
+    from .data.spec import load_records, parse_spec
+
+    records, _ = load_records(parse_spec(source))
+    return [r.text for r in records]
+
+
+def builtin_char_model_path() -> Path:
+    return models_dir() / "default.charlm"
+
+
+@functools.cache
+def _builtin() -> CharLM:
+    return CharLM.load(builtin_char_model_path())
+
+
+def resolve_char_model(name: str) -> CharLM | None:
+    """ "" or "none": no character model; "builtin": the one shipped with the default model; else a file.
+
+    The built-in model is loaded once per process (its probability memo is shared, and only grows).
+    """
+    if not name or name == NO_LM:
+        return None
+    if name == BUILTIN_LM:
+        return _builtin()
+    return CharLM.load(name)

@@ -1,0 +1,132 @@
+"""The character language model: a proper distribution, its files, case folding, untokenising."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from hwr_core.charlm import EOS, CharLM, CharLMConfig, corpus_texts, resolve_char_model, untokenize
+from hwr_core.config import BUILTIN_LM, NO_LM
+from hwr_core.errors import HwrError
+
+CORPUS = ["the cat sat on the mat", "the car is red", "a cat and a hat", "Thành phố Hồ Chí Minh"] * 2
+
+
+def total_mass(lm: CharLM, context: str) -> float:
+    return sum(math.exp(lm.log_prob(context, ch)) for ch in lm.vocab)
+
+
+@pytest.mark.parametrize("min_count", [1, 2, 5])
+@pytest.mark.parametrize("context", ["", "the c", "Hồ Chí M", "zzzz", "the cat sat on the m"])
+def test_every_context_is_a_distribution_over_the_vocabulary(min_count: int, context: str) -> None:
+    # Pruning frees mass to the lower orders rather than losing it.
+    lm = CharLM.build(CORPUS, CharLMConfig(order=5, min_count=min_count), extra_chars="xyz")
+    assert total_mass(lm, context) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_seen_continuations_beat_unseen_ones() -> None:
+    lm = CharLM.build(CORPUS, CharLMConfig(order=4, min_count=1))
+    assert lm.log_prob("the ca", "t") > lm.log_prob("the ca", "q")
+    assert lm.log_prob("Hồ Chí M", "i") > lm.log_prob("Hồ Chí M", "a")
+    assert lm.score("the cat") > lm.score("the cqt")
+    # The end is predicted too: a text cut short is less likely to end there.
+    assert lm.log_prob("the ca", EOS) < lm.log_prob("the cat sat on the mat", EOS)
+    # A character the corpus never had still has a small, finite probability.
+    assert -math.inf < lm.log_prob("the", "€") < lm.log_prob("the", " ")
+
+
+def test_case_folding_is_a_choice_recorded_in_the_file(tmp_path: Path) -> None:
+    folded = CharLM.build(CORPUS, CharLMConfig(order=4))
+    assert folded.score("THE CAT") == folded.score("the cat")
+    kept = CharLM.build(CORPUS, CharLMConfig(order=4, fold_case=False))
+    assert kept.score("THE CAT") < kept.score("the cat")
+    folded.save(tmp_path / "f.charlm")
+    assert CharLM.load(tmp_path / "f.charlm").score("THE CAT") == folded.score("the cat")
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    lm = CharLM.build(CORPUS, CharLMConfig(order=5, min_count=1))
+    lm.info["sources"] = ["test corpus"]
+    path = tmp_path / "m.charlm"
+    lm.save(path)
+    again = CharLM.load(path)
+    assert again.order == 5 and again.vocab == lm.vocab and again.info == lm.info
+    for text in ("the cat", "Thành phố", "unseen words"):
+        assert again.score(text) == pytest.approx(lm.score(text), abs=1e-12)
+    doc = json.loads(gzip.decompress(path.read_bytes()))  # plain data: no pickle anywhere
+    assert doc["format"] == "hwr-charlm" and doc["info"]["texts"] == len(CORPUS)
+
+
+def test_bad_files_give_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(HwrError, match="not found"):
+        CharLM.load(tmp_path / "missing.charlm")
+    junk = tmp_path / "junk.charlm"
+    junk.write_bytes(b"\x00not gzip at all")
+    with pytest.raises(HwrError, match="not a character model"):
+        CharLM.load(junk)
+    other = tmp_path / "other.charlm"
+    other.write_bytes(gzip.compress(json.dumps({"format": "something-else"}).encode()))
+    with pytest.raises(HwrError, match="not a character model file"):
+        CharLM.load(other)
+    newer = tmp_path / "newer.charlm"
+    newer.write_bytes(gzip.compress(json.dumps({"format": "hwr-charlm", "version": 99}).encode()))
+    with pytest.raises(HwrError, match="version 99"):
+        CharLM.load(newer)
+    damaged = tmp_path / "damaged.charlm"
+    damaged.write_bytes(
+        gzip.compress(json.dumps({"format": "hwr-charlm", "version": 1, "order": 3}).encode())
+    )
+    with pytest.raises(HwrError, match="damaged"):
+        CharLM.load(damaged)
+
+
+def test_build_refuses_no_text_and_bad_settings() -> None:
+    with pytest.raises(HwrError, match="no text"):
+        CharLM.build(["", "   "])
+    with pytest.raises(HwrError, match="settings"):
+        CharLM.build(CORPUS, CharLMConfig(discount=1.5))
+
+
+def test_rare_ngrams_are_pruned() -> None:
+    full = CharLM.build(CORPUS + ["a one-off sentence"], CharLMConfig(order=6, min_count=1))
+    pruned = CharLM.build(CORPUS + ["a one-off sentence"], CharLMConfig(order=6, min_count=2))
+    assert sum(pruned.info["contexts_per_order"]) < sum(full.info["contexts_per_order"])
+    # The once-seen sentence is no longer memorised (-8 -> -36 nats here); the twice-seen ones
+    # lose only the mass pruning moved to lower orders (-3.2 -> -5.6).
+    once = full.score("a one-off sentence") - pruned.score("a one-off sentence")
+    twice = full.score("the car is red") - pruned.score("the car is red")
+    assert once > 20 and 0 <= twice < 5
+
+
+@pytest.mark.parametrize(
+    ("iam", "written"),
+    [
+        ('a song " Bella Marie " ( Parlophone ) , a hit .', 'a song "Bella Marie" (Parlophone), a hit.'),
+        ("You 're here , he said ; do n't go ...", "You're here, he said; don't go..."),
+        ("it 's Tom 's", "it's Tom's"),
+        ("Số 253 đường Trần Phú, Hà Nội", "Số 253 đường Trần Phú, Hà Nội"),
+    ],
+)
+def test_untokenize_writes_iam_text_the_way_people_write(iam: str, written: str) -> None:
+    assert untokenize(iam) == written
+
+
+def test_corpus_sources_and_names(tmp_path: Path) -> None:
+    txt = tmp_path / "corpus.txt"
+    txt.write_text("\ufeffone line\nanother line\n", encoding="utf-8")
+    assert corpus_texts(str(txt)) == ["one line", "another line"]
+    tsv = tmp_path / "labels.tsv"
+    tsv.write_text("a.png\txin chào\ttrain\nb.png\tval text\tval\n", encoding="utf-8")
+    for name in ("a.png", "b.png"):  # labelled data lists existing images; only their texts are read
+        (tmp_path / name).touch()
+    assert corpus_texts(f"{tsv}?split=train") == ["xin chào"]
+    with pytest.raises(HwrError):
+        corpus_texts(str(tmp_path / "missing.txt"))
+    assert resolve_char_model("") is None and resolve_char_model(NO_LM) is None
+    builtin = resolve_char_model(BUILTIN_LM)
+    assert builtin is not None and builtin.order >= 3
+    assert builtin.score("Thành phố Hồ Chí Minh") > builtin.score("Thành phô Hồ Chí Mính")
