@@ -73,9 +73,8 @@ class CharLM:
         self.vocab = vocab
         self.fold_case = fold_case
         self.info: dict = dict(info or {})  # provenance: sources, sizes, settings (free-form JSON)
-        self._tables = (
-            tables  # per order k (0-based): context of k chars -> [total, backoff_num, chars, counts]
-        )
+        # per context length k: context -> [total count, freed mass, chars seen after it, their counts]
+        self._tables = tables
         self._memo: dict[str, float] = {}  # context + char -> P, for every context length
         self._log_memo: dict[str, float] = {}  # full context + char -> log P: what beam search asks
         self._uniform = 1.0 / len(vocab)
@@ -123,10 +122,8 @@ class CharLM:
 
     def log_prob(self, context: str, char: str) -> float:
         """log P(char | the text so far): any length of context, padded or cut to the model's order."""
-        context = "".join(
-            map(self.symbol, (self.start + context)[len(context) :])
-        )  # the last order-1, padded
-        return self.next_log_prob(context, self.symbol(char))
+        last = (self.start + context)[len(context) :]  # the last order-1 characters, padded
+        return self.next_log_prob("".join(map(self.symbol, last)), self.symbol(char))
 
     def score(self, text: str) -> float:
         """Natural-log probability of a whole text as the model writes it (normalised), its end included."""
@@ -153,7 +150,7 @@ class CharLM:
         vocab: set[str] = set(extra_chars)
         n_texts = n_chars = 0
         for raw in texts:
-            text = " ".join(normalize_text(raw).split())
+            text = " ".join(normalize_text(raw).replace(BOS, "").replace(EOS, "").split())
             if cfg.fold_case:
                 text = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
             if not text:
@@ -241,16 +238,40 @@ class CharLM:
                 f"{os.fspath(path)}: character model version {doc.get('version')} is not supported"
             )
         try:
+            tables = list(doc["tables"])
+            _check_tables(tables)
             return cls(
                 int(doc["order"]),
                 float(doc["discount"]),
                 str(doc["vocab"]),
-                list(doc["tables"]),
+                tables,
                 fold_case=bool(doc.get("fold_case", False)),
                 info=doc.get("info") if isinstance(doc.get("info"), dict) else None,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise HwrError(f"{os.fspath(path)}: damaged character model ({e})") from None
+
+
+def _check_tables(tables: list) -> None:
+    """Every row well-formed, so a damaged file fails on load with one error, not mid-decoding."""
+    for k, table in enumerate(tables):
+        if not isinstance(table, dict):
+            raise ValueError(f"count table {k} is not a mapping")
+        for ctx, row in table.items():
+            ok = isinstance(row, list) and len(row) == 4 and len(ctx) == k
+            if ok:
+                total, freed, chars, counts = row
+                ok = (
+                    isinstance(total, int | float)
+                    and total > 0
+                    and isinstance(freed, int | float)
+                    and freed >= 0
+                    and isinstance(chars, str)
+                    and isinstance(counts, list)
+                    and len(counts) == len(chars)
+                )
+            if not ok:
+                raise ValueError(f"bad row for context {ctx!r} in count table {k}")
 
 
 _SPACE_BEFORE = re.compile(r" +(?=[,.;:!?)]|'(?:s|ll|re|d|ve|m|t|em)\b|n't\b)")
@@ -305,7 +326,7 @@ def _builtin() -> CharLM:
 def resolve_char_model(name: str) -> CharLM | None:
     """ "" or "none": no character model; "builtin": the one shipped with the default model; else a file.
 
-    The built-in model is loaded once per process (its probability memo is shared, and only grows).
+    The built-in model is loaded once per process, so its (bounded) probability memo is shared.
     """
     if not name or name == NO_LM:
         return None

@@ -445,7 +445,8 @@ def beam_decode(
     # O(1); tuples would cost O(length) per extension on long lines.
     parent: list[int] = [-1]
     char_of: list[int] = [0]
-    bonus_of: list[float] = [0.0]  # lexicon bonus of the words completed (followed by whitespace)
+    # lexicon bonus of the words completed (followed by whitespace) + the character model's score
+    bonus_of: list[float] = [0.0]
     child: dict[int, int] = {}  # node * n_cls + char -> node
     # the character model's context at each node: its last order-1 characters, padded at the start
     lm_ctx: list[str] = [lm.start if lm is not None else ""]

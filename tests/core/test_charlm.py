@@ -82,6 +82,15 @@ def test_bad_files_give_one_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(HwrError, match="damaged"):
         CharLM.load(damaged)
+    # A row cut short: refused on load, not when beam search first reaches it.
+    good = tmp_path / "good.charlm"
+    CharLM.build(CORPUS, CharLMConfig(order=3)).save(good)
+    doc = json.loads(gzip.decompress(good.read_bytes()))
+    ctx = next(iter(doc["tables"][2]))
+    doc["tables"][2][ctx] = doc["tables"][2][ctx][:3]
+    damaged.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    with pytest.raises(HwrError, match="damaged character model .*bad row"):
+        CharLM.load(damaged)
 
 
 def test_build_refuses_no_text_and_bad_settings() -> None:
