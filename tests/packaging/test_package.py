@@ -293,6 +293,10 @@ def test_bundle_layout_and_prunes(built: dict[str, object]):
         assert os.access(bundle / exe, os.X_OK), exe
     internal = bundle / "_internal"
     assert (internal / "resources/models/default.safetensors").stat().st_size == SHIPPED_MODEL.stat().st_size
+    # the shipped model's decoding names the built-in character model: it must travel with it
+    assert (internal / "resources/models/default.charlm").read_bytes() == (
+        RESOURCES / "models/default.charlm"
+    ).read_bytes()
     assert (internal / "resources/samples/sample.png").is_file()
     assert (internal / "hwr_core/data/wordlists/en.txt").is_file()
     names = [p.relative_to(internal).as_posix() for p in internal.rglob("*")]
