@@ -6,13 +6,13 @@
 Decoding is the model's own (the shipped model: beam search with the built-in word list and
 character model), its own without the character model (--no-lm), or best path (--greedy); every
 row says which. The synthetic English words are drawn from the package's English word list, which
-the built-in word list contains: with the model's decoding that row is optimistic, and its
---greedy figure is the fair one.
+the built-in word list and the character model's corpus contain: with the model's decoding that
+row is optimistic, and its --greedy figure is the fair one.
 
-Several VNOnDB writers copied the same source texts, so most val lines have train lines from the
-same text, which a character model built from train transcriptions has seen. The row
-`vnondb_line_unseen_texts` keeps only val lines whose source text (writers.tsv's text_id) no
-train line shares: the figure to trust for new text.
+Several VNOnDB writers copied the same source texts, so most val samples have train samples from
+the same text, which a character model built from train transcriptions has seen. The rows
+`<set>_unseen_texts` (sets with a writers.tsv) keep only val samples whose source text (its
+text_id) no train sample shares: the figures to trust for new text.
 
 Sets missing on this machine are reported as absent, not skipped silently.
 """
@@ -125,7 +125,7 @@ def main() -> None:
         unseen = unseen_text_rows(tsv, records)
         if unseen is not None:
             picked = [res for res, keep in zip(results, unseen, strict=True) if keep]
-            rows[f"{name}_unseen_texts"] = row(rec, picked) if picked else "absent"
+            rows[f"{name}_unseen_texts"] = row(rec, picked) if picked else "none among these samples"
     if Path(args.fonts).exists():
         src = SyntheticSource(
             parse_spec(f"synth:{args.fonts}?n={args.synthetic_n}&lang=en&kind=word&heldout=heldout"), seed=99

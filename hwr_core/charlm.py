@@ -5,8 +5,8 @@ model of real text ("Thành phố Hồ Chí M" -> "i", "the qu" -> "e") lets bea
 plausible spellings where the ink is ambiguous. Characters, not words: Vietnamese and English share
 one model, and names or numbers outside any word list still get a sensible score.
 
-Files are gzip-compressed JSON (never pickle): the order, the discount and, per order, each context's
-count total, its back-off mass and its continuation counts. `build` prunes rare n-grams
+Files are gzip-compressed JSON (never pickle): the order, the discount, per order each context's
+count total, its back-off mass and its continuation counts, and the case model's counts. `build` prunes rare n-grams
 (`min_count`), which keeps files small and keeps the model from storing whole sentences verbatim.
 """
 
@@ -34,6 +34,18 @@ VERSION = 1
 BOS = "\x02"  # pads the context before a text's first character
 EOS = "\x03"  # the end of a text: a predicted symbol, so short readings are not favoured for free
 _CACHE_LIMIT = 200_000  # probabilities remembered per model (~30 MB); cleared when full
+CASE_ORDER = 3  # character classes of context the case model looks at
+
+
+def _case_class(ch: str) -> str:
+    """B(egin), U(pper) / L(ower) letter, S(pace), P (sentence end), O(ther: digits, punctuation)."""
+    if ch == BOS:
+        return "B"
+    if ch.lower() != ch.upper():
+        return "U" if ch.isupper() else "L"
+    if ch.isspace():
+        return "S"
+    return "P" if ch in ".!?" else "O"
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,8 @@ class CharLMConfig:
     order: int = 6  # characters of context + 1
     discount: float = 0.75  # absolute discount of Kneser-Ney, every order
     min_count: int = 2  # n-grams of order >= 3 seen fewer times are pruned (their mass backs off)
-    # Judge letters regardless of case: handwriting shows case clearly, and a corpus's habits (few
-    # capitals) would otherwise talk the decoder out of a capital it can see.
+    # Count letters regardless of case, and case apart (see CharLM): capitals then share the rich
+    # statistics of lower case, and a word in capitals is judged by its letters.
     fold_case: bool = True
 
 
@@ -50,7 +62,11 @@ class CharLM:
     """P(next character | the previous order-1 characters).
 
     `vocab` lists every character the model knows plus EOS; each gets at least a uniform share of
-    the lowest order's freed mass, and so does a character outside it.
+    the lowest order's freed mass, and so does a character outside it. With `fold_case`, a letter's
+    probability is that of its lower case (from case-folded counts) times the probability of its
+    case given the classes of the last CASE_ORDER characters (`case_counts`: "after a space
+    following a lower-case letter, capitals are rare"; "after two capitals, a capital"), so letters
+    and case are learnt apart and a corpus with few words in capitals still reads "AGENT" well.
     Probabilities are computed per (context, character) on demand and remembered, since beam
     search asks for the same ones again and again.
     """
@@ -63,6 +79,7 @@ class CharLM:
         tables: list[dict[str, list]],
         fold_case: bool = False,
         info: dict | None = None,
+        case_counts: dict[str, list[float]] | None = None,
     ) -> None:
         if order < 1 or len(tables) != order:
             raise HwrError(f"character model: order {order} with {len(tables)} count tables")
@@ -72,6 +89,8 @@ class CharLM:
         self.discount = discount
         self.vocab = vocab
         self.fold_case = fold_case
+        # case-class context -> [capitals, lower case] seen after it (None: case is not modelled)
+        self._case_counts = case_counts if fold_case else None
         self.info: dict = dict(info or {})  # provenance: sources, sizes, settings (free-form JSON)
         # per context length k: context -> [total count, freed mass, chars seen after it, their counts]
         self._tables = tables
@@ -81,23 +100,29 @@ class CharLM:
         #: the context before a text's first character
         self.start = BOS * (order - 1)
 
-    def symbol(self, char: str) -> str:
-        """The symbol the model scores for a character: itself, or its lower case when case is folded."""
-        if self.fold_case:
-            low = char.lower()
-            return low if len(low) == 1 else char
-        return char
-
     def next_log_prob(self, context: str, char: str) -> float:
-        """log P(char | context) for symbols (`symbol`); `context` is exactly order-1 of them (pad with `start`)."""
+        """log P(char | context), where `context` is exactly order-1 characters (pad with `start`)."""
         key = context + char
         cached = self._log_memo.get(key)
         if cached is None:
             if len(self._memo) >= _CACHE_LIMIT:
                 self._log_memo.clear()
                 self._memo.clear()
-            cached = self._log_memo[key] = math.log(self._prob(context, char))
+            if self.fold_case:
+                p = self._prob(_fold(context), _fold(char)) * self._case_prob(context, char)
+            else:
+                p = self._prob(context, char)
+            cached = self._log_memo[key] = math.log(p)
         return cached
+
+    def _case_prob(self, context: str, char: str) -> float:
+        """P(char's case | the classes of the last CASE_ORDER characters); 1 for uncased characters."""
+        if self._case_counts is None or char.lower() == char.upper():
+            return 1.0
+        classes = "".join(map(_case_class, (BOS * CASE_ORDER + context)[-CASE_ORDER:]))
+        upper, lower = self._case_counts.get(classes, (0.0, 0.0))
+        p_upper = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
+        return p_upper if char.isupper() else 1.0 - p_upper
 
     def _prob(self, context: str, char: str) -> float:
         """Interpolated Kneser-Ney P(char | context), for a context of any length up to order-1.
@@ -123,13 +148,13 @@ class CharLM:
     def log_prob(self, context: str, char: str) -> float:
         """log P(char | the text so far): any length of context, padded or cut to the model's order."""
         last = (self.start + context)[len(context) :]  # the last order-1 characters, padded
-        return self.next_log_prob("".join(map(self.symbol, last)), self.symbol(char))
+        return self.next_log_prob(last, char)
 
     def score(self, text: str) -> float:
         """Natural-log probability of a whole text as the model writes it (normalised), its end included."""
         ctx = self.start
         total = 0.0
-        for ch in "".join(map(self.symbol, text)) + EOS:
+        for ch in text + EOS:
             total += self.next_log_prob(ctx, ch)
             ctx = (ctx + ch)[1:] if ctx else ""
         return total
@@ -147,14 +172,19 @@ class CharLM:
         if n < 1 or not 0.0 < cfg.discount < 1.0 or cfg.min_count < 1:
             raise HwrError(f"bad character model settings: {cfg}")
         top: Counter[str] = Counter()  # full n-grams (context + char), BOS-padded
+        case_counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         vocab: set[str] = set(extra_chars)
         n_texts = n_chars = 0
         for raw in texts:
             text = " ".join(normalize_text(raw).replace(BOS, "").replace(EOS, "").split())
-            if cfg.fold_case:
-                text = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
             if not text:
                 continue
+            if cfg.fold_case:
+                classes = "B" * CASE_ORDER + "".join(map(_case_class, text))
+                for i, ch in enumerate(text):
+                    if ch.lower() != ch.upper():
+                        case_counts[classes[i : i + CASE_ORDER]][0 if ch.isupper() else 1] += 1
+                text = _fold(text)
             n_texts += 1
             n_chars += len(text)
             vocab.update(text)
@@ -198,7 +228,15 @@ class CharLM:
             "contexts_per_order": sizes,
             "min_count": cfg.min_count,
         }
-        return cls(n, cfg.discount, vocab_str, tables, fold_case=cfg.fold_case, info=info)
+        return cls(
+            n,
+            cfg.discount,
+            vocab_str,
+            tables,
+            fold_case=cfg.fold_case,
+            info=info,
+            case_counts=dict(case_counts) if cfg.fold_case else None,
+        )
 
     # ------------------------------------------------------------------ files
 
@@ -210,6 +248,7 @@ class CharLM:
             "discount": self.discount,
             "vocab": self.vocab,
             "fold_case": self.fold_case,
+            "case_counts": self._case_counts,
             "info": self.info,
             "tables": self._tables,
         }
@@ -240,6 +279,15 @@ class CharLM:
         try:
             tables = list(doc["tables"])
             _check_tables(tables)
+            case_counts = doc.get("case_counts")
+            if case_counts is not None and not (
+                isinstance(case_counts, dict)
+                and all(
+                    isinstance(v, list) and len(v) == 2 and all(isinstance(x, int | float) for x in v)
+                    for v in case_counts.values()
+                )
+            ):
+                raise ValueError("bad case counts")
             return cls(
                 int(doc["order"]),
                 float(doc["discount"]),
@@ -247,9 +295,18 @@ class CharLM:
                 tables,
                 fold_case=bool(doc.get("fold_case", False)),
                 info=doc.get("info") if isinstance(doc.get("info"), dict) else None,
+                case_counts=case_counts,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise HwrError(f"{os.fspath(path)}: damaged character model ({e})") from None
+
+
+def _fold(text: str) -> str:
+    """Lower case, character for character (a letter whose lower case is longer stays as it is)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _check_tables(tables: list) -> None:

@@ -554,7 +554,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", required=True, help="output file (.charlm)")
     c.add_argument("--order", type=int, default=6, help="characters of context + 1")
     c.add_argument("--min-count", type=int, default=2, help="prune n-grams (order >= 3) seen fewer times")
-    c.add_argument("--keep-case", action="store_true", help="score upper and lower case apart")
+    c.add_argument(
+        "--keep-case",
+        action="store_true",
+        help="count upper- and lower-case letters apart (default: letters case-folded, case modelled apart)",
+    )
     c.set_defaults(func=cmd_charlm)
 
     i = sub.add_parser("info", help="show a model's card", description="Print a model file's card as JSON.")

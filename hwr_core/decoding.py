@@ -450,7 +450,6 @@ def beam_decode(
     child: dict[int, int] = {}  # node * n_cls + char -> node
     # the character model's context at each node: its last order-1 characters, padded at the start
     lm_ctx: list[str] = [lm.start if lm is not None else ""]
-    lm_sym = [lm.symbol(ch) for ch in alphabet] if lm_next else []  # per class - 1
 
     def labels(node: int) -> list[int]:
         out: list[int] = []
@@ -524,7 +523,7 @@ def beam_decode(
                 if lm_next:
                     if p + b_new + lm_gain < cutoff and c not in own_kids:
                         continue  # cannot survive even if the character model liked it best
-                    b_new += lm_weight * lm_next(ctx, lm_sym[c - 1]) + lm_char_bonus
+                    b_new += lm_weight * lm_next(ctx, alphabet[c - 1]) + lm_char_bonus
                 if c not in own_kids:
                     if p + b_new < cutoff:
                         continue
@@ -543,7 +542,7 @@ def beam_decode(
                     char_of.append(c)
                     bonus_of.append(b_new)
                     if lm_next:
-                        lm_ctx.append((ctx + lm_sym[c - 1])[1:] if ctx else "")
+                        lm_ctx.append((ctx + alphabet[c - 1])[1:] if ctx else "")
                 e = nxt.get(new)
                 if e is None:
                     nxt[new] = [_NEG_INF, p]

@@ -17,14 +17,23 @@ CORPUS = ["the cat sat on the mat", "the car is red", "a cat and a hat", "Thành
 
 
 def total_mass(lm: CharLM, context: str) -> float:
-    return sum(math.exp(lm.log_prob(context, ch)) for ch in lm.vocab)
+    """Over every character the model can be asked about: its vocabulary and, case folded, capitals."""
+    chars = set(lm.vocab)
+    if lm.fold_case:
+        chars |= {c.upper() for c in lm.vocab if c.lower() != c.upper() and len(c.upper()) == 1}
+    return sum(math.exp(lm.log_prob(context, ch)) for ch in chars)
 
 
 @pytest.mark.parametrize("min_count", [1, 2, 5])
-@pytest.mark.parametrize("context", ["", "the c", "Hồ Chí M", "zzzz", "the cat sat on the m"])
-def test_every_context_is_a_distribution_over_the_vocabulary(min_count: int, context: str) -> None:
-    # Pruning frees mass to the lower orders rather than losing it.
-    lm = CharLM.build(CORPUS, CharLMConfig(order=5, min_count=min_count), extra_chars="xyz")
+@pytest.mark.parametrize("context", ["", "the c", "Hồ Chí M", "zzzz", "THE CA", "the cat sat on the m"])
+@pytest.mark.parametrize("fold_case", [True, False])
+def test_every_context_is_a_distribution_over_the_vocabulary(
+    min_count: int, context: str, fold_case: bool
+) -> None:
+    # Pruning frees mass to the lower orders rather than losing it; the case model splits each
+    # letter's mass between its two cases.
+    cfg = CharLMConfig(order=5, min_count=min_count, fold_case=fold_case)
+    lm = CharLM.build(CORPUS, cfg, extra_chars="xyz")
     assert total_mass(lm, context) == pytest.approx(1.0, abs=1e-9)
 
 
@@ -39,13 +48,22 @@ def test_seen_continuations_beat_unseen_ones() -> None:
     assert -math.inf < lm.log_prob("the", "€") < lm.log_prob("the", " ")
 
 
-def test_case_folding_is_a_choice_recorded_in_the_file(tmp_path: Path) -> None:
-    folded = CharLM.build(CORPUS, CharLMConfig(order=4))
-    assert folded.score("THE CAT") == folded.score("the cat")
-    kept = CharLM.build(CORPUS, CharLMConfig(order=4, fold_case=False))
-    assert kept.score("THE CAT") < kept.score("the cat")
+def test_case_folding_judges_letters_in_any_case_and_case_apart(tmp_path: Path) -> None:
+    corpus = CORPUS + ["NGUYEN VAN AN", "TRAN THI BINH"]
+    folded = CharLM.build(corpus, CharLMConfig(order=4))
+    # Letters share one set of statistics: capitals are told apart exactly as lower case is...
+    margin_lower = folded.score("the cat") - folded.score("the cqt")
+    assert margin_lower > 2
+    assert folded.score("THE CAT") - folded.score("THE CQT") == pytest.approx(margin_lower)
+    # ...while a case-keeping model has almost no capitals to learn from.
+    kept = CharLM.build(corpus, CharLMConfig(order=4, fold_case=False))
+    assert kept.score("THE CAT") - kept.score("THE CQT") < margin_lower / 2
+    # Case comes from the case model: a capital is likely after capitals, rare inside a lower word.
+    assert folded.log_prob("NGU", "Y") > folded.log_prob("NGU", "y")
+    assert folded.log_prob("the ca", "t") > folded.log_prob("the ca", "T")
     folded.save(tmp_path / "f.charlm")
-    assert CharLM.load(tmp_path / "f.charlm").score("THE CAT") == folded.score("the cat")
+    again = CharLM.load(tmp_path / "f.charlm")
+    assert again.score("THE Cat") == pytest.approx(folded.score("THE Cat"), abs=1e-12)
 
 
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
