@@ -181,9 +181,11 @@ class CharLM:
                 continue
             if cfg.fold_case:
                 classes = "B" * CASE_ORDER + "".join(map(_case_class, text))
+                seen = min(n - 1, CASE_ORDER)  # a query sees no further back than the model's context
                 for i, ch in enumerate(text):
                     if ch.lower() != ch.upper():
-                        case_counts[classes[i : i + CASE_ORDER]][0 if ch.isupper() else 1] += 1
+                        ctx = "B" * (CASE_ORDER - seen) + classes[i + CASE_ORDER - seen : i + CASE_ORDER]
+                        case_counts[ctx][0 if ch.isupper() else 1] += 1
                 text = _fold(text)
             n_texts += 1
             n_chars += len(text)
