@@ -19,7 +19,7 @@ class ActiveModel(QObject):
     def __init__(self, bundle: ModelBundle | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._bundle = bundle
-        self._recognizer = Recognizer(bundle) if bundle is not None else None
+        self._recognizer = Recognizer(bundle, backend="auto") if bundle is not None else None
 
     @property
     def bundle(self) -> ModelBundle | None:
@@ -31,7 +31,7 @@ class ActiveModel(QObject):
 
     def set_bundle(self, bundle: ModelBundle) -> None:
         self._bundle = bundle
-        self._recognizer = Recognizer(bundle)
+        self._recognizer = Recognizer(bundle, backend="auto")
         self.changed.emit(bundle)
 
     def load(self, path: str | os.PathLike[str]) -> ModelBundle:

@@ -88,8 +88,8 @@ def run_selftest(model_path: str | os.PathLike[str] | None = None) -> int:
                 app.processEvents()
             _say(f"window   created and shown offscreen in {time.perf_counter() - t0:.2f} s")
 
-            recognizer = Recognizer(bundle)
-            _say(f"decoding {recognizer.decode_cfg.describe()}")
+            recognizer = Recognizer(bundle, backend="auto")
+            _say(f"decoding {recognizer.decode_cfg.describe()} ({recognizer.backend})")
             res = resources_dir()
             strokes = text_to_strokes(
                 SELFTEST_WORD,

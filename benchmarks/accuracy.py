@@ -1,11 +1,11 @@
 """The model card's accuracy table: `hwr eval` on every val set that is present, plus held-out-font synthetic words.
 
-    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm] [--data ../shared/data]
-                                  [--fonts ../shared/fonts] [--limit N] [--json]
+    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm] [--backend auto|torch|onnx]
+                                  [--data ../shared/data] [--fonts ../shared/fonts] [--limit N] [--json]
 
 Decoding is the model's own (the shipped model: beam search with the built-in word list and
 character model), its own without the character model (--no-lm), or best path (--greedy); every
-row says which. The synthetic English words are drawn from the package's English word list, which
+row says which. The engine is the app's ("auto": onnxruntime where installed). The synthetic English words are drawn from the package's English word list, which
 the built-in word list and the character model's corpus contain: with the model's decoding that
 row is optimistic, and its --greedy figure is the fair one.
 
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwr_core.config import BACKENDS
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.data.synth import SyntheticSource
 from hwr_core.metrics import summarize
@@ -67,6 +68,7 @@ def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, flo
         "accuracy": s.accuracy,
         "latency_ms_p50": float(np.median(lat)),
         "decoding": rec.decode_cfg.describe(),
+        "backend": rec.backend,
     }
 
 
@@ -104,9 +106,12 @@ def main() -> None:
     how.add_argument(
         "--no-lm", action="store_true", help="the model's own decoding without its character model"
     )
+    ap.add_argument(
+        "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rec = Recognizer.from_file(args.model or default_model_path())
+    rec = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
     if args.greedy:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, decoder="greedy"))
     elif args.no_lm:
@@ -138,7 +143,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"model: {rec.bundle.path}; decoding: {rec.decode_cfg.describe()}")
+    print(f"model: {rec.bundle.path}; decoding: {rec.decode_cfg.describe()}; engine: {rec.backend}")
     print(f"{'val set':30s} {'n':>6s} {'CER':>8s} {'WER':>8s} {'acc':>8s} {'p50 ms':>8s}  target")
     for name, r in rows.items():
         if isinstance(r, str):

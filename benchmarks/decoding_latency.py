@@ -1,12 +1,13 @@
 """What each decoding costs per image, measured interleaved on real val images. Prints figures.
 
-    python benchmarks/decoding_latency.py [--model M] [--data ../shared/data] [--n 150]
+    python benchmarks/decoding_latency.py [--model M] [--backend auto|torch|onnx] [--data ../shared/data] [--n 150]
 
 For every image, the whole recognizer (preprocessing, model, decoding) runs once per decoding, in
 turn, so that the machine's drift hits every decoding alike: greedy, beam + word list, and beam +
 word list + character model (the shipped decoding). Reports p50 per decoding and the ratio of
 each to greedy's, per val set. The character model starts cold (nothing remembered), as in a new
-app session. Compare ratios: absolute times on a shared machine are noise.
+app session. The engine is the app's ("auto": onnxruntime where installed) unless --backend says
+otherwise. Compare ratios: absolute times on a shared machine are noise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LM
+from hwr_core.config import BACKENDS, BUILTIN_LEXICON, BUILTIN_LM, NO_LM
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.preprocess import load_image
 from hwr_core.recognizer import Recognizer
@@ -33,8 +34,11 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--n", type=int, default=150, help="images per val set")
+    ap.add_argument(
+        "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
+    )
     args = ap.parse_args()
-    base = Recognizer.from_file(args.model or default_model_path())
+    base = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
     beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)
     decodings = {
         "greedy": base.with_options(dataclasses.replace(beam, decoder="greedy")),
@@ -43,7 +47,9 @@ def main() -> None:
     }
     _ = decodings["beam + word list"].lexicon  # loaded once, outside the timings
     _ = decodings["+ character model"].lm
-    print(f"model: {base.bundle.path}; p50 ms per image (ratio to greedy), {args.n} images per set")
+    print(
+        f"model: {base.bundle.path}; engine: {base.backend}; p50 ms per image (ratio to greedy), {args.n} images per set"
+    )
     print(f"{'val set':14s}" + "".join(f"{name:>24s}" for name in decodings))
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"

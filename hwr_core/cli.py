@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_LEXICON_WEIGHT, DEFAULT_LM_WEIGHT, NO_LEXICON, NO_LM
+from .config import BACKENDS, DEFAULT_LEXICON_WEIGHT, DEFAULT_LM_WEIGHT, NO_LEXICON, NO_LM
 from .errors import HwrError
 from .resources import default_model_path
 
@@ -366,7 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--model", "-m", help="model file (.safetensors); default: the shipped model or $HWR_MODEL"
         )
         sp.add_argument(
-            "--backend", choices=["torch", "onnx"], default="torch", help="inference engine (default torch)"
+            "--backend",
+            choices=BACKENDS,
+            default="auto",
+            help="inference engine: onnxruntime, torch, or auto (default: onnxruntime where installed)",
         )
         how = sp.add_mutually_exclusive_group()
         how.add_argument(

@@ -53,6 +53,9 @@ NO_LM = "none"
 DEFAULT_LM_WEIGHT = 0.4
 DEFAULT_LM_CHAR_BONUS = 0.8
 
+# Inference engines (`Recognizer`): "auto" is onnxruntime where it is installed, else torch.
+BACKENDS = ("auto", "torch", "onnx")
+
 
 @dataclass(frozen=True)
 class DecodeConfig:

@@ -27,7 +27,9 @@ from .errors import HwrError
 
 _NEG_INF = -math.inf
 #: Characters below this probability at a timestep are not tried as beam extensions (speed).
-DEFAULT_CHAR_MIN_PROB = 1e-4
+#: Measured on the val sets with the shipped model: 3e-3 reads as 1e-4 did (CER within 0.05
+#: points on every set) and decodes a line 10-15 % faster, mostly fewer character-model look-ups.
+DEFAULT_CHAR_MIN_PROB = 3e-3
 _PUNCT = string.punctuation + "°"
 
 

@@ -1,7 +1,8 @@
 """Recognizer: numpy image in, text with evidence out (stages, per-timestep probabilities, n-best).
 
-One object wraps a loaded model and a backend (torch, or onnxruntime for speed); the GUI and the
-CLI both call `recognize()`. Instances hold no global state and may be used from one worker thread.
+One object wraps a loaded model and a backend (torch, or onnxruntime for speed: "auto" picks it
+where it is installed); the GUI and the CLI both call `recognize()`. Instances hold no global state
+and may be used from one worker thread.
 """
 
 from __future__ import annotations
@@ -9,24 +10,33 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 
 from .charlm import CharLM, resolve_char_model
-from .config import DecodeConfig, PreprocessConfig
+from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .errors import HwrError
 from .lexicons import resolve_lexicon
 from .modelfile import ModelBundle, load_model
+from .ort_session import OrtSession, onnxruntime_installed
 from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes
 
-Backend = Literal["torch", "onnx"]
+Backend = Literal["torch", "onnx", "auto"]  # see config.BACKENDS
+
+
+def resolve_backend(backend: str) -> Literal["torch", "onnx"]:
+    """The engine a backend name means: "auto" is onnxruntime where it is installed (it reads a line
+    in about 2/3 of torch's model time, the same text), else torch."""
+    if backend == "auto":
+        return "onnx" if onnxruntime_installed() else "torch"
+    if backend in ("torch", "onnx"):
+        return backend  # type: ignore[return-value]
+    raise HwrError(f"unknown backend {backend!r} ({', '.join(BACKENDS)})")
 
 
 @dataclass(frozen=True)
@@ -131,13 +141,9 @@ class Recognizer:
         # model's built-in list), resolved on first use: in the thread that decodes, not the caller's.
         self._lexicon: Lexicon | None | object = lexicon if lexicon is not None else _UNRESOLVED
         self._lm: CharLM | None | object = _UNRESOLVED
-        self.backend: Backend = backend
+        self.backend = resolve_backend(backend)
         self._min_width = bundle.model.min_input_width()
-        self._session = None
-        if backend == "onnx":
-            self._session = self._make_onnx_session(threads)
-        elif backend != "torch":
-            raise HwrError(f"unknown backend {backend!r} (torch or onnx)")
+        self._session = OrtSession(bundle, threads) if self.backend == "onnx" else None
         bundle.model.eval()
 
     @property
@@ -181,30 +187,27 @@ class Recognizer:
         )
         return clone
 
-    def _make_onnx_session(self, threads: int | None):  # type: ignore[no-untyped-def]
-        import onnxruntime as ort
+    @property
+    def engine(self) -> str:
+        """The inference engine, as a person would name it."""
+        return "onnxruntime" if self.backend == "onnx" else "PyTorch"
 
-        from .modelfile import export_onnx
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            buf_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"hwr-{os.getpid()}-{id(self)}.onnx"
-            try:
-                export_onnx(self.bundle, buf_path)
-                data = buf_path.read_bytes()
-            finally:
-                buf_path.unlink(missing_ok=True)
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+    def prepare(self) -> None:
+        """Load now what the first read would (the word list, the character model, the ONNX export:
+        about 1-2 s in all), e.g. in a worker thread while the user starts writing. Raises HwrError
+        as that read would."""
+        if self.decode_cfg.uses_lexicon:
+            _ = self.lexicon
+        if self.decode_cfg.uses_lm:
+            _ = self.lm
+        self.logits(np.zeros((1, 1, self.preprocess_cfg.height, WIDTH_BUCKET), np.float32))
 
     # ------------------------------------------------------------------ core
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """(N, 1, H, W) float32 -> (N, T, C) logits from the chosen backend."""
         if self._session is not None:
-            return self._session.run(None, {"image": batch.astype(np.float32, copy=False)})[0]
+            return self._session.run(batch)
         with torch.inference_mode():
             return self.bundle.model(torch.from_numpy(batch)).numpy()
 

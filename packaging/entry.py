@@ -28,10 +28,11 @@ def _main() -> int:
     except ModuleNotFoundError as e:
         if e.name != "onnxruntime":
             raise
-        # left out of the bundle (35 MB) as the desktop app does not need it (see hwr-studio.spec)
+        # left out of this bundle at build time (HWR_BUNDLE_ORT=0, see hwr-studio.spec)
         print(
-            "hwr: this bundle has no onnxruntime, which `--backend onnx` and the check after `hwr export` "
-            "need; use the pip-installed hwr for those (the ONNX file, if any, was written)",
+            "hwr: this bundle was built without onnxruntime, which `--backend onnx` and the check after "
+            "`hwr export` need; use `--backend torch`, or the pip-installed hwr (the ONNX file, if any, "
+            "was written)",
             file=sys.stderr,
         )
         return 2

@@ -174,6 +174,7 @@ class RecognizeTab(QWidget):
         self.canvas.strokes_changed.connect(self._on_strokes_changed)
         self._active.changed.connect(self._on_model_changed)
         self.setAcceptDrops(True)
+        self._prepare_recognizer()
 
     # ------------------------------------------------------------------ UI
 
@@ -562,7 +563,14 @@ class RecognizeTab(QWidget):
     @Slot(object)
     def _on_model_changed(self, bundle: object) -> None:
         self._update_model_info()
+        self._prepare_recognizer()
         self.recognize_now()
+
+    def _prepare_recognizer(self) -> None:
+        """Have the worker load the word list, character model and engine before the first read."""
+        rec = self._make_recognizer()
+        if rec is not None:
+            self._controller.prepare(rec)
 
     def _update_model_info(self) -> None:
         bundle = self._active.bundle
@@ -571,7 +579,8 @@ class RecognizeTab(QWidget):
             self.model_label.setText("No model loaded.")
             return
         self.height_spin.setValue(bundle.preprocess.height)
-        self.model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant})")
+        engine = self._active.recognizer.engine if self._active.recognizer is not None else "?"
+        self.model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant}), read with {engine}")
 
     # ------------------------------------------------------------------ word list
 

@@ -586,3 +586,11 @@ def test_heatmap_thins_row_labels_when_rows_are_short(qtbot) -> None:  # type: i
     assert row_px * 40 / len(short) >= axis.MIN_ROW_PX  # labels never overprint
     view.resize(800, 1400)
     qtbot.waitUntil(lambda: len(axis.shown_labels()) == 40)  # room for every row: all labelled
+
+
+def test_the_worker_prepares_the_recognizer_before_the_first_read(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = tab._test_active.recognizer._session  # the app reads with onnxruntime where installed
+    assert session is not None and "onnxruntime" in tab.model_label.text()
+    # made in the worker thread with no drawing yet: the first stroke is read without the export
+    qtbot.waitUntil(lambda: session._session is not None, timeout=TIMEOUT)
+    assert tab.result_view.text() == ""

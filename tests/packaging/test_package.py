@@ -341,6 +341,7 @@ def test_frozen_version_and_selftest(built: dict[str, object], tmp_path: Path):
     print(res.stdout, res.stderr[-3000:])
     assert "BROKEN" not in res.stdout, res.stdout + res.stderr[-3000:]
     assert "expected 'hello'" in res.stdout and "window" in res.stdout
+    assert "(onnx)" in res.stdout, "the bundle reads with onnxruntime"
     expected_sample = (RESOURCES / "samples/sample.txt").read_text(encoding="utf-8").strip()
     assert f"expected {expected_sample!r}" in res.stdout
     allowed = (0, 1) if os.environ.get("HWR_SELFTEST_ALLOW_WRONG") == "1" else (0,)

@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+import torch
+
+from hwr_core import ort_session, recognizer
+from hwr_core.charset import CTCCodec
+from hwr_core.errors import HwrError
+from hwr_core.modelfile import new_bundle
+from hwr_core.recognizer import Recognizer, resolve_backend
+
+
+def _ink_image() -> np.ndarray:
+    image = np.full((40, 240), 255, np.uint8)
+    image[15:25, 20:100] = 0
+    image[12:28, 140:220] = 0
+    return image
+
+
+@pytest.fixture
+def exports(monkeypatch):
+    """Counts the ONNX exports the sessions make."""
+    calls: list[int] = []
+    real = ort_session.export_onnx
+    monkeypatch.setattr(ort_session, "export_onnx", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_auto_is_onnxruntime_where_installed_else_torch(monkeypatch):
+    assert resolve_backend("auto") == "onnx"  # onnxruntime is a dependency of the project
+    monkeypatch.setattr(recognizer, "onnxruntime_installed", lambda: False)
+    assert resolve_backend("auto") == "torch"
+    assert Recognizer(new_bundle("tiny", CTCCodec()), backend="auto").backend == "torch"
+    assert resolve_backend("torch") == "torch" and resolve_backend("onnx") == "onnx"
+
+
+def test_an_unknown_backend_is_a_clear_error():
+    with pytest.raises(HwrError, match="unknown backend 'tensorrt'"):
+        Recognizer(new_bundle("tiny", CTCCodec()), backend="tensorrt")  # type: ignore[arg-type]
+
+
+def test_onnx_reads_like_torch():
+    bundle = new_bundle("small", CTCCodec())
+    batch = np.random.default_rng(0).random((2, 1, 32, 160), dtype=np.float32)
+    onnx_logits = Recognizer(bundle, backend="onnx").logits(batch)
+    torch_logits = Recognizer(bundle, backend="torch").logits(batch)
+    assert onnx_logits.shape == torch_logits.shape
+    np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
+
+
+def test_the_session_is_made_on_first_use_and_shared_by_copies(exports):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
+    assert exports == []  # nothing exported in the constructor (the GUI thread makes recognizers)
+    rec.recognize(_ink_image())
+    greedy = rec.with_options(decode_cfg=rec.decode_cfg)
+    greedy.recognize(_ink_image())
+    rec.recognize(_ink_image())
+    assert len(exports) == 1
+
+
+def test_changed_weights_are_exported_again_before_the_next_read(exports):
+    bundle = new_bundle("tiny", CTCCodec())
+    rec = Recognizer(bundle, backend="onnx")
+    batch = np.random.default_rng(1).random((1, 1, 32, 64), dtype=np.float32)
+    before = rec.logits(batch)
+    with torch.no_grad():  # what an optimizer step or load_state_dict does
+        bundle.model.head.fc.bias[3] += 5.0
+    after = rec.logits(batch)
+    assert len(exports) == 2
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, Recognizer(bundle, backend="torch").logits(batch), atol=1e-4)
+
+
+def test_prepare_makes_the_session_so_the_first_read_does_not(exports):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
+    rec.prepare()
+    assert len(exports) == 1
+    rec.recognize(_ink_image())
+    assert len(exports) == 1
