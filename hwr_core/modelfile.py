@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -310,8 +311,15 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[ModelBundle, Training
 # --------------------------------------------------------------------------- ONNX
 
 
+# torch.onnx.export keeps its state in module globals: two exports at once (the app's recognition
+# worker preparing onnxruntime while another thread exports) fail with "GLOBALS.in_onnx_export must
+# be False". One lock for the process serialises them.
+_EXPORT_LOCK = threading.Lock()
+
+
 def export_onnx(bundle: ModelBundle, path: str | os.PathLike[str], opset: int = 17) -> Path:
-    """Export with dynamic batch and width; the JSON metadata goes into the ONNX metadata_props."""
+    """Export with dynamic batch and width; the JSON metadata goes into the ONNX metadata_props.
+    Safe to call from several threads at once (exports are serialised)."""
     import onnx
 
     path = Path(path)
@@ -319,7 +327,7 @@ def export_onnx(bundle: ModelBundle, path: str | os.PathLike[str], opset: int = 
     model = bundle.model.eval()
     dummy = torch.zeros(1, 1, bundle.preprocess.height, max(64, model.min_input_width()))
     tmp = path.with_name(f".{path.name}.tmp")
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,

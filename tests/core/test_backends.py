@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -5,7 +7,7 @@ import torch
 from hwr_core import ort_session, recognizer
 from hwr_core.charset import CTCCodec
 from hwr_core.errors import HwrError
-from hwr_core.modelfile import new_bundle
+from hwr_core.modelfile import export_onnx, new_bundle
 from hwr_core.recognizer import Recognizer, resolve_backend
 
 
@@ -76,3 +78,27 @@ def test_prepare_makes_the_session_so_the_first_read_does_not(exports):
     assert len(exports) == 1
     rec.recognize(_ink_image())
     assert len(exports) == 1
+
+
+def test_exports_from_two_threads_at_once_both_succeed(tmp_path):
+    # torch.onnx.export keeps global state: the app's worker may export while another thread does
+    bundles = [new_bundle("tiny", CTCCodec()) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def export(k: int) -> None:
+        try:
+            for i in range(3):
+                barrier.wait()
+                export_onnx(bundles[k], tmp_path / f"{k}-{i}.onnx")
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+            barrier.abort()
+
+    threads = [threading.Thread(target=export, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(list(tmp_path.glob("*.onnx"))) == 6
