@@ -313,7 +313,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[ModelBundle, Training
 
 # torch.onnx.export keeps its state in module globals: two exports at once (the app's recognition
 # worker preparing onnxruntime while another thread exports) fail with "GLOBALS.in_onnx_export must
-# be False". One lock for the process serialises them.
+# be False". One lock for the process serialises them, and with them the exporter's warnings filter
+# (catch_warnings is process-wide: two threads entering and leaving it at once let warnings out).
 _EXPORT_LOCK = threading.Lock()
 
 

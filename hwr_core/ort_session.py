@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +49,11 @@ class OrtSession:
     def _make(self) -> Any:
         import onnxruntime as ort
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's notes on tracing, not the user's concern
-            try:
-                with tempfile.TemporaryDirectory(prefix="hwr-") as folder:
-                    data = export_onnx(self.bundle, Path(folder) / "model.onnx").read_bytes()
-            except Exception as e:
-                raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
+        try:
+            with tempfile.TemporaryDirectory(prefix="hwr-") as folder:
+                data = export_onnx(self.bundle, Path(folder) / "model.onnx").read_bytes()
+        except Exception as e:
+            raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
         opts = ort.SessionOptions()
         if self.threads:
             opts.intra_op_num_threads = self.threads
