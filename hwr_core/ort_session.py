@@ -12,6 +12,7 @@ counter), so a model trained further is never read through stale weights.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import tempfile
 import threading
 from pathlib import Path
@@ -21,6 +22,8 @@ import numpy as np
 
 from .errors import HwrError
 from .modelfile import ModelBundle, export_onnx
+
+log = logging.getLogger(__name__)
 
 _Signature = tuple[tuple[int, int], ...]
 
@@ -37,11 +40,18 @@ def _signature(bundle: ModelBundle) -> _Signature:
 
 class OrtSession:
     """Runs `bundle.model` in onnxruntime. Made lazily, in the thread that first reads (export and
-    load take ~0.3 s), and safe to share between threads (`Recognizer.with_options` copies)."""
+    load take ~0.3 s), and safe to share between threads (`Recognizer.with_options` copies).
 
-    def __init__(self, bundle: ModelBundle, threads: int | None = None) -> None:
+    With `optional`, a model that cannot be made into a session is not an error: `run` returns None
+    (the caller reads with PyTorch instead), `failure` says why, and the attempt is not repeated
+    until the weights change.
+    """
+
+    def __init__(self, bundle: ModelBundle, threads: int | None = None, optional: bool = False) -> None:
         self.bundle = bundle
         self.threads = threads
+        self.optional = optional
+        self.failure: str | None = None
         self._lock = threading.Lock()
         self._made_for: _Signature | None = None
         self._session: Any = None
@@ -59,12 +69,21 @@ class OrtSession:
             opts.intra_op_num_threads = self.threads
         return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
-        """(N, 1, H, W) float32 -> (N, T, C) logits."""
+    def run(self, batch: np.ndarray) -> np.ndarray | None:
+        """(N, 1, H, W) float32 -> (N, T, C) logits; None if `optional` and no session can be made."""
         signature = _signature(self.bundle)
         with self._lock:
             if signature != self._made_for:
-                self._session = self._make()
+                self._session, self.failure = None, None
+                try:
+                    self._session = self._make()
+                except HwrError as e:
+                    if not self.optional:
+                        raise
+                    self.failure = str(e)
+                    log.warning("reading with PyTorch: %s", e)
                 self._made_for = signature
             session = self._session
+        if session is None:
+            return None
         return session.run(None, {"image": batch.astype(np.float32, copy=False)})[0]

@@ -143,7 +143,10 @@ class Recognizer:
         self._lm: CharLM | None | object = _UNRESOLVED
         self.backend = resolve_backend(backend)
         self._min_width = bundle.model.min_input_width()
-        self._session = OrtSession(bundle, threads) if self.backend == "onnx" else None
+        # "auto" falls back to PyTorch for a model onnxruntime cannot run; "onnx" reports it
+        self._session = (
+            OrtSession(bundle, threads, optional=backend == "auto") if self.backend == "onnx" else None
+        )
         bundle.model.eval()
 
     @property
@@ -189,8 +192,8 @@ class Recognizer:
 
     @property
     def engine(self) -> str:
-        """The inference engine, as a person would name it."""
-        return "onnxruntime" if self.backend == "onnx" else "PyTorch"
+        """The inference engine reading now, as a person would name it."""
+        return "onnxruntime" if self._session is not None and self._session.failure is None else "PyTorch"
 
     def prepare(self) -> None:
         """Load now what the first read would (the word list, the character model, the ONNX export:
@@ -207,7 +210,9 @@ class Recognizer:
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """(N, 1, H, W) float32 -> (N, T, C) logits from the chosen backend."""
         if self._session is not None:
-            return self._session.run(batch)
+            logits = self._session.run(batch)
+            if logits is not None:
+                return logits
         with torch.inference_mode():
             return self.bundle.model(torch.from_numpy(batch)).numpy()
 

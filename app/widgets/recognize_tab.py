@@ -504,6 +504,7 @@ class RecognizeTab(QWidget):
     @Slot(int, object)
     def _on_result(self, request_id: int, result: RecognitionResult) -> None:
         self.last_result = result
+        self._update_model_info()  # the engine may have changed: onnxruntime -> PyTorch fallback
         self._set_line_choices(result.lines)
         self._show_line(0)
         self.result_ready.emit(result)

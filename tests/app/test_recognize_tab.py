@@ -594,3 +594,21 @@ def test_the_worker_prepares_the_recognizer_before_the_first_read(tab: Recognize
     # made in the worker thread with no drawing yet: the first stroke is read without the export
     qtbot.waitUntil(lambda: session._session is not None, timeout=TIMEOUT)
     assert tab.result_view.text() == ""
+
+
+def test_a_model_onnxruntime_cannot_run_is_read_with_pytorch(qtbot, bundle, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hwr_core import ort_session
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(ort_session, "export_onnx", broken)
+    active = ActiveModel(bundle)
+    widget = RecognizeTab(active, settings)
+    qtbot.addWidget(widget)
+    try:
+        result = _draw(widget, qtbot)
+        assert not result.empty
+        assert "read with PyTorch" in widget.model_label.text()
+    finally:
+        widget.shutdown()

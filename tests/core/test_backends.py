@@ -102,3 +102,28 @@ def test_exports_from_two_threads_at_once_both_succeed(tmp_path):
         t.join()
     assert not errors, errors
     assert len(list(tmp_path.glob("*.onnx"))) == 6
+
+
+def _broken_export(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise RuntimeError("unsupported operator")
+
+
+def test_auto_reads_with_torch_when_onnxruntime_cannot_run_the_model(monkeypatch, caplog):
+    monkeypatch.setattr(ort_session, "export_onnx", _broken_export)
+    bundle = new_bundle("tiny", CTCCodec())
+    rec = Recognizer(bundle, backend="auto")
+    assert rec.engine == "onnxruntime"  # nothing tried yet
+    with caplog.at_level("WARNING"):
+        result = rec.recognize(_ink_image())
+    assert result.text == Recognizer(bundle, backend="torch").recognize(_ink_image()).text
+    assert rec.engine == "PyTorch" and "unsupported operator" in caplog.text
+    caplog.clear()
+    rec.recognize(_ink_image())
+    assert caplog.text == ""  # not tried again for the same weights
+
+
+def test_an_explicit_onnx_backend_reports_a_model_it_cannot_run(monkeypatch):
+    monkeypatch.setattr(ort_session, "export_onnx", _broken_export)
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
+    with pytest.raises(HwrError, match="cannot run in onnxruntime.*unsupported operator"):
+        rec.recognize(_ink_image())
