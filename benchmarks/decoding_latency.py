@@ -45,8 +45,8 @@ def main() -> None:
         "beam + word list": base.with_options(dataclasses.replace(beam, lm=NO_LM)),
         "+ character model": base.with_options(beam.with_char_model(BUILTIN_LM)),
     }
-    _ = decodings["beam + word list"].lexicon  # loaded once, outside the timings
-    _ = decodings["+ character model"].lm
+    for rec in decodings.values():  # word list, character model and engine loaded outside the timings
+        rec.prepare()
     print(
         f"model: {base.bundle.path}; engine: {base.backend}; p50 ms per image (ratio to greedy), {args.n} images per set"
     )

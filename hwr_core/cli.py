@@ -60,11 +60,8 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "lm_weight", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, lm_weight=args.lm_weight)
     rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
-    # read the word list and character model now: a bad path is one error, not one per image
-    if decode_cfg.uses_lexicon:
-        _ = rec.lexicon
-    if decode_cfg.uses_lm:
-        _ = rec.lm
+    # load the word list, character model and engine now: a bad path is one error, not one per image
+    rec.prepare()
     return rec
 
 
