@@ -174,7 +174,6 @@ class RecognizeTab(QWidget):
         self.canvas.strokes_changed.connect(self._on_strokes_changed)
         self._active.changed.connect(self._on_model_changed)
         self.setAcceptDrops(True)
-        self._prepare_recognizer()
 
     # ------------------------------------------------------------------ UI
 
@@ -564,14 +563,7 @@ class RecognizeTab(QWidget):
     @Slot(object)
     def _on_model_changed(self, bundle: object) -> None:
         self._update_model_info()
-        self._prepare_recognizer()
         self.recognize_now()
-
-    def _prepare_recognizer(self) -> None:
-        """Have the worker load the word list, character model and engine before the first read."""
-        rec = self._make_recognizer()
-        if rec is not None:
-            self._controller.prepare(rec)
 
     def _update_model_info(self) -> None:
         bundle = self._active.bundle

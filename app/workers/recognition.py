@@ -102,14 +102,6 @@ class RecognitionWorker(QObject):
             return
         self.sig_result.emit(request_id, result)
 
-    @Slot(object)
-    def prepare(self, recognizer: Recognizer) -> None:
-        """Load what the first read needs, so that it is as quick as the ones after it."""
-        try:
-            recognizer.prepare()
-        except Exception:  # noqa: BLE001 - the next read meets the same error and reports it
-            logger.debug("preparing the recognizer failed", exc_info=True)
-
     def _fail(self, request_id: int, exc: Exception) -> None:
         if isinstance(exc, HwrError):
             message = str(exc)
@@ -128,7 +120,6 @@ class RecognitionController(QObject):
 
     _request = Signal(int, object, object)
     _request_page = Signal(int, object, object)
-    _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -141,7 +132,6 @@ class RecognitionController(QObject):
         # Cross-thread connections are queued: the slots run in the worker thread.
         self._request.connect(self._worker.recognize)
         self._request_page.connect(self._worker.recognize_page)
-        self._prepare.connect(self._worker.prepare)
         self._worker.sig_result.connect(self._on_result)
         self._worker.sig_error.connect(self._on_error)
         self._thread.finished.connect(self._worker.deleteLater)
@@ -177,12 +167,6 @@ class RecognitionController(QObject):
         signal.emit(request_id, image, recognizer)
         self.busy_changed.emit(True)
         return request_id
-
-    def prepare(self, recognizer: Recognizer) -> None:
-        """Warm `recognizer` up in the worker thread (word list, character model, engine); not a
-        request: nothing is emitted, and a request submitted meanwhile waits behind it."""
-        if self._running:
-            self._prepare.emit(recognizer)
 
     def cancel(self) -> None:
         """Forget every pending request (e.g. the canvas was cleared): their results are dropped."""

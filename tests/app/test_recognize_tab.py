@@ -588,14 +588,6 @@ def test_heatmap_thins_row_labels_when_rows_are_short(qtbot) -> None:  # type: i
     qtbot.waitUntil(lambda: len(axis.shown_labels()) == 40)  # room for every row: all labelled
 
 
-def test_the_worker_prepares_the_recognizer_before_the_first_read(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
-    session = tab._test_active.recognizer._session  # the app reads with onnxruntime where installed
-    assert session is not None and "onnxruntime" in tab.model_label.text()
-    # made in the worker thread with no drawing yet: the first stroke is read without the export
-    qtbot.waitUntil(lambda: session._session is not None, timeout=TIMEOUT)
-    assert tab.result_view.text() == ""
-
-
 def test_a_model_onnxruntime_cannot_run_is_read_with_pytorch(qtbot, bundle, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from hwr_core import ort_session
 
