@@ -69,26 +69,23 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
-    from .preprocess import load_image, split_lines
-    from .recognizer import combine_lines
+    from .preprocess import load_image
 
     rec = _recognizer(args)
     failures = 0
     for path in args.images:
         try:
             image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
-            crops = split_lines(image) if args.lines else [image]
-            results = [rec.recognize(c) for c in crops]
+            result = rec.recognize_page(image) if args.lines else rec.recognize(image)
         except HwrError as e:
             print(f"hwr: error: {e}", file=sys.stderr)
             failures += 1
             continue
-        page = combine_lines(results) if results else None  # no lines: a blank page
-        text = page.text if page else ""
+        text = result.text if result else ""  # (None only when asked to stop, which no one does here)
         if args.json:
             out: dict[str, object] = {"file": str(path), "text": text}
-            if page:
-                out.update(page.to_json())
+            if result:
+                out.update(result.to_json())
             print(json.dumps(out, ensure_ascii=False))
         else:
             print(text if len(args.images) == 1 else f"{path}\t{text}")

@@ -15,8 +15,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
 from hwr_core.errors import HwrError
-from hwr_core.preprocess import split_lines
-from hwr_core.recognizer import Recognizer, combine_lines
+from hwr_core.recognizer import Recognizer
 
 logger = logging.getLogger(__name__)
 
@@ -83,22 +82,17 @@ class RecognitionWorker(QObject):
 
     @Slot(int, object, object)
     def recognize_page(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
-        """Split a page into lines and read each, keeping every line's evidence (see `combine_lines`)."""
+        """Read an image of one or more lines (`Recognizer.recognize_page`), keeping every line's evidence."""
         if self._stale(request_id):
             return
         try:
-            lines = split_lines(image)
-            if len(lines) <= 1:
-                result = recognizer.recognize(image, keep_stages=True)
-            else:
-                results = []
-                for line in lines:
-                    if self._stale(request_id):  # a newer input: stop reading this page
-                        return
-                    results.append(recognizer.recognize(line, keep_stages=True))
-                result = combine_lines(results)
+            result = recognizer.recognize_page(
+                image, keep_stages=True, should_stop=lambda: self._stale(request_id)
+            )
         except Exception as exc:  # noqa: BLE001
             self._fail(request_id, exc)
+            return
+        if result is None:  # a newer input: this page was left unread
             return
         self.sig_result.emit(request_id, result)
 

@@ -200,7 +200,11 @@ def test_load_image_file_shows_stages_and_heatmap(tab: RecognizeTab, qtbot, tmp_
     assert settings.value(KEY_LAST_IMAGE_DIR) == str(tmp_path.resolve())
 
 
-def test_multi_line_image_joins_lines_and_explains_each(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_multi_line_image_joins_lines_and_explains_each(
+    tab: RecognizeTab, qtbot, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # an untrained model's confidences say nothing: never let them prefer the page read whole
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)
     page = np.full((160, 420), 255, np.uint8)
     cv2.putText(page, "hello there", (10, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
     cv2.putText(page, "hi", (10, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)

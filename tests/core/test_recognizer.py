@@ -1,10 +1,20 @@
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from hwr_core.charset import CTCCodec
+from hwr_core.decoding import CharSpan, Hypothesis
 from hwr_core.modelfile import new_bundle
-from hwr_core.recognizer import WIDTH_BUCKET, Recognizer, padded_width
+from hwr_core.recognizer import (
+    WHOLE_READING_MARGIN,
+    WIDTH_BUCKET,
+    RecognitionResult,
+    Recognizer,
+    combine_lines,
+    mean_char_confidence,
+    padded_width,
+)
 
 
 @pytest.mark.parametrize(("width", "padded"), [(1, 32), (32, 32), (33, 64), (800, 800), (801, 832)])
@@ -27,3 +37,78 @@ def test_network_sees_bucketed_widths_but_results_keep_their_own_length(monkeypa
     lengths = rec.bundle.model.output_lengths(torch.tensor([true_width, seen[0][3]])).tolist()
     assert result.probs.shape[0] == lengths[0]  # the padding's timesteps are cut off
     assert true_width % WIDTH_BUCKET != 0 and lengths[1] > lengths[0]  # (so there was padding to cut)
+
+
+def _two_line_page() -> np.ndarray:
+    page = np.full((260, 600), 245, np.uint8)
+    cv2.putText(page, "first line", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.putText(page, "second one", (20, 210), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    return page
+
+
+def _read_with(monkeypatch, rec: Recognizer, page: np.ndarray, whole: float, line: float) -> list[str]:
+    """Make `rec.recognize` read the whole page as "ab" with character confidence `whole`, and each
+    line as "cd" with `line`; returns what it was asked to read ("page" / "line")."""
+    calls: list[str] = []
+
+    def fake(image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
+        is_page = image.shape == page.shape
+        calls.append("page" if is_page else "line")
+        text, conf = ("ab", whole) if is_page else ("cd", line)
+        spans = tuple(CharSpan(c, i, i, conf) for i, c in enumerate(text))
+        return RecognitionResult(
+            text=text,
+            confidence=conf,
+            hypotheses=(Hypothesis(text, -1.0, spans),),
+            probs=np.zeros((4, rec.codec.num_classes), np.float32),
+            model_input=np.zeros((32, 64), np.float32),
+            timings_ms={"model": 1.0},
+        )
+
+    monkeypatch.setattr(rec, "recognize", fake)
+    return calls
+
+
+def test_recognize_page_keeps_the_split_when_the_whole_image_reads_less_sure(monkeypatch):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()
+    calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
+    result = rec.recognize_page(page)
+    assert calls == ["page", "line", "line"]
+    assert result.text == "cd\ncd" and len(result.lines) == 2
+    assert result.timings_ms["model"] == 3.0  # both reads' cost
+
+
+def test_recognize_page_reads_whole_when_that_is_about_as_sure(monkeypatch):
+    # e.g. a word whose accents float in a band of their own: its "lines" read as noise
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()
+    _read_with(monkeypatch, rec, page, whole=0.9 - WHOLE_READING_MARGIN + 0.01, line=0.9)
+    result = rec.recognize_page(page)
+    assert result.text == "ab" and result.lines == ()
+    assert result.timings_ms["model"] == 3.0
+    _read_with(monkeypatch, rec, page, whole=0.9 - WHOLE_READING_MARGIN - 0.01, line=0.9)
+    assert rec.recognize_page(page).text == "cd\ncd"
+
+
+def test_recognize_page_one_line_reads_once_and_stop_gives_none(monkeypatch):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()
+    calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
+    assert rec.recognize_page(page, should_stop=lambda: True) is None
+    one_line = page[:130]
+    calls.clear()
+    assert rec.recognize_page(one_line).text == "cd"  # (not the page's shape: the fake's "line")
+    assert calls == ["line"]
+
+
+def test_mean_char_confidence_covers_every_line():
+    def result(confs: list[float]) -> RecognitionResult:
+        spans = tuple(CharSpan("x", i, i, c) for i, c in enumerate(confs))
+        hyp = Hypothesis("x" * len(confs), -1.0, spans)
+        return RecognitionResult("x" * len(confs), 0.0, (hyp,), np.zeros((1, 2)), np.zeros((1, 1)))
+
+    assert mean_char_confidence(result([])) == 0.0
+    assert mean_char_confidence(result([0.2, 0.4])) == pytest.approx(0.3)
+    page = combine_lines([result([1.0]), result([0.1, 0.1, 0.1])])
+    assert mean_char_confidence(page) == pytest.approx(0.325)
