@@ -59,6 +59,8 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
     if getattr(args, "lm_weight", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, lm_weight=args.lm_weight)
+    if getattr(args, "allow", None) is not None:
+        decode_cfg = dataclasses.replace(decode_cfg, allowed=args.allow)
     rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
     # load the word list, character model and engine now: a bad path is one error, not one per image
     rec.prepare()
@@ -398,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help=f"weight of the character model (default: the model's, else {DEFAULT_LM_WEIGHT:g})",
         )
+        sp.add_argument(
+            "--allow",
+            metavar="CHARS",
+            help="read only these characters, e.g. '0123456789/' or capitals and ' -' for a form's name "
+            "field; a letter not allowed counts as its other case or its base letter (é -> e -> E) "
+            "(default: the model's, usually all; '' allows all)",
+        )
 
     r = sub.add_parser(
         "recognize",
@@ -407,7 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("images", nargs="+", metavar="IMG")
     model_args(r)
     r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")
-    r.add_argument("--lines", action="store_true", help="split multi-line images into lines first")
+    r.add_argument(
+        "--lines",
+        action="store_true",
+        help="split multi-line images into lines first (kept only where the lines read surer than the "
+        "whole image)",
+    )
     r.add_argument(
         "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"
     )

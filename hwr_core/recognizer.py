@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from .allowed_chars import Folding, folding, restrict
 from .charlm import CharLM, resolve_char_model
 from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
@@ -164,6 +165,7 @@ class Recognizer:
         self._session = (
             OrtSession(bundle, threads, optional=backend == "auto") if self.backend == "onnx" else None
         )
+        self._folding: tuple[str, Folding | None] | None = None  # (decode_cfg.allowed, its folding)
         bundle.model.eval()
 
     @property
@@ -212,6 +214,14 @@ class Recognizer:
         """The inference engine reading now, as a person would name it."""
         return "onnxruntime" if self._session is not None and self._session.failure is None else "PyTorch"
 
+    def _allowed_folding(self) -> Folding | None:
+        """The folding of `decode_cfg.allowed` (None: every character allowed). Raises CharsetError
+        for characters the model cannot write."""
+        allowed = self.decode_cfg.allowed
+        if self._folding is None or self._folding[0] != allowed:
+            self._folding = (allowed, folding(self.codec, allowed))
+        return self._folding[1]
+
     def prepare(self) -> None:
         """Load now what the first read would (the word list, the character model, the ONNX export:
         about 1-2 s in all), so that a bad file is one error before any image is read and timings
@@ -221,6 +231,7 @@ class Recognizer:
             _ = self.lexicon
         if self.decode_cfg.uses_lm:
             _ = self.lm
+        self._allowed_folding()
         self.logits(np.zeros((1, 1, self.preprocess_cfg.height, WIDTH_BUCKET), np.float32))
 
     # ------------------------------------------------------------------ core
@@ -257,9 +268,12 @@ class Recognizer:
         lengths = self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
         lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
         lm = self.lm if self.decode_cfg.uses_lm else None
+        fold = self._allowed_folding()
         results = []
         for i, p in enumerate(prepared):
             log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
+            if fold is not None:
+                log_probs = restrict(log_probs, fold)
             hyps = (
                 decode(log_probs, self.codec, self.decode_cfg, lexicon=lexicon, lm=lm) if not p.empty else []
             )

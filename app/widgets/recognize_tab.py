@@ -52,6 +52,7 @@ from app.widgets.heatmap import HeatmapView
 from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
+from hwr_core.allowed_chars import parse_allowed
 from hwr_core.charset import CTCCodec
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, PreprocessConfig
 from hwr_core.decoding import Lexicon
@@ -72,6 +73,9 @@ KEY_DESKEW = "recognize/deskew"
 KEY_DECODER = "recognize/decoder"
 KEY_BEAM_WIDTH = "recognize/beam_width"
 KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
+KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
+#: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
+ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 400
@@ -367,6 +371,17 @@ class RecognizeTab(QWidget):
         self.charlm_check.setChecked(self._setting_bool(KEY_CHAR_MODEL, True))
         self.charlm_check.toggled.connect(self._on_option_changed)
         dform.addRow(self.charlm_check)
+        self.allowed_combo = QComboBox()
+        self.allowed_combo.setEditable(True)
+        self.allowed_combo.addItems(list(ALLOWED_PRESETS))
+        self.allowed_combo.lineEdit().setPlaceholderText("any character")
+        self.allowed_combo.setToolTip(
+            "Read only these characters (a form's field: digits, a date, capitals). A letter that is "
+            "not allowed counts as its other case or its base letter (é → e → E). Empty: any."
+        )
+        self.allowed_combo.setCurrentText(str(self._settings.value(KEY_ALLOWED, "")))
+        self.allowed_combo.currentTextChanged.connect(self._on_allowed_changed)
+        dform.addRow("Only", self.allowed_combo)
 
         self.busy_label = QLabel()
         self.busy_label.setStyleSheet("color: #666;")
@@ -424,6 +439,7 @@ class RecognizeTab(QWidget):
             base.decode_cfg,
             decoder=self.decoder_combo.currentText(),
             beam_width=self.beam_spin.value(),
+            allowed=parse_allowed(self.allowed_combo.currentText(), base.codec),  # HwrError: shown
         ).with_word_list(self._word_list)
         # The model's own character model (or the built-in one), or none; looked up in the worker.
         if self.charlm_check.isChecked():
@@ -549,6 +565,10 @@ class RecognizeTab(QWidget):
         self._settings.setValue(KEY_CHAR_MODEL, self.charlm_check.isChecked())
         self._update_beam_enabled()
         self.recognize_now()
+
+    def _on_allowed_changed(self, text: str) -> None:
+        self._settings.setValue(KEY_ALLOWED, text)
+        self._debounce.start()  # typed: read again once the typing pauses
 
     def _update_beam_enabled(self) -> None:
         beam = self.decoder_combo.currentText() == "beam"

@@ -378,6 +378,27 @@ def test_character_model_choice_reaches_the_recognizer_and_is_remembered(  # typ
     assert not tab.charlm_check.isEnabled()
 
 
+def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, bundle, settings
+) -> None:
+    assert tab.allowed_combo.currentText() == ""  # any character by default
+    _draw(tab, qtbot)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        tab.allowed_combo.setCurrentText("xyz")  # typed: read again after the pause
+    result = blocker.args[0]
+    assert set(result.text) <= set("xyz") and tab._make_recognizer().decode_cfg.allowed == "xyz"
+    assert np.allclose(result.probs.sum(axis=1), 1.0, atol=1e-5)
+    again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers it
+    qtbot.addWidget(again)
+    assert again.allowed_combo.currentText() == "xyz"
+    again.shutdown()
+    with qtbot.waitSignal(tab.status_message, timeout=TIMEOUT) as blocker:
+        tab.allowed_combo.setCurrentText("x€")  # a character the model cannot write
+    assert "'€'" in blocker.args[0]
+    tab.allowed_combo.setCurrentIndex(tab.allowed_combo.findText("0123456789"))  # a preset
+    assert tab._make_recognizer().decode_cfg.allowed == "0123456789"
+
+
 def test_pen_width_setting(tab: RecognizeTab, settings) -> None:
     tab.pen_width_spin.setValue(6.5)
     assert tab.canvas.pen_width() == 6.5

@@ -191,3 +191,10 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "nope.png" in proc.stderr or "no default model" in proc.stderr
+
+
+def test_recognize_allow_reads_only_those_characters(capsys, image_file, model_file):
+    code, out, _ = _run(capsys, "recognize", image_file, "--model", model_file, "--greedy", "--allow", "xyz")
+    assert code == 0 and set(out.strip()) <= set("xyz")
+    code, out, err = _run(capsys, "recognize", image_file, "--model", model_file, "--allow", "ab€")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "'€'" in err
