@@ -104,6 +104,10 @@ class HandwritingCanvas(QWidget):
     def is_empty(self) -> bool:
         return not self._strokes
 
+    def is_drawing(self) -> bool:
+        """A stroke is under way (pen down)."""
+        return self._current is not None
+
     def pen_width(self) -> float:
         return self._pen_width
 

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QPixmap,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -79,6 +80,11 @@ ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXY
 
 MAX_RECENT = 10
 DEBOUNCE_MS = 400
+# The word list, character model and ONNX export load ~0.6 s (the first read's wait). They load in
+# the worker this long after the tab is shown, or a model is opened, if nothing is being written or
+# read by then: loading them while a stroke is drawn stalls the UI (they hold the GIL; up to 0.33 s
+# measured), so a writer who starts at once has them load with the first read, as before.
+WARMUP_DELAY_MS = 500
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
@@ -165,6 +171,11 @@ class RecognizeTab(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
         self._debounce.timeout.connect(self.recognize_now)
+        self._warmup = QTimer(self)
+        self._warmup.setSingleShot(True)
+        self._warmup.setInterval(WARMUP_DELAY_MS)
+        self._warmup.timeout.connect(self._warm_up_if_idle)
+        self._warmed_bundle: object | None = None  # the bundle whose first read was prepared or done
 
         self.canvas = HandwritingCanvas(pen_width=self._setting_float(KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
         self.result_view = ResultView()
@@ -479,6 +490,7 @@ class RecognizeTab(QWidget):
             self.status_message.emit("No model loaded: open a model file or train one first")
             return None
         self._pending_codec = rec.codec
+        self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
         if page:
             return self._controller.submit_page(image, rec)
         return self._controller.submit(image, rec)
@@ -584,6 +596,29 @@ class RecognizeTab(QWidget):
     def _on_model_changed(self, bundle: object) -> None:
         self._update_model_info()
         self.recognize_now()
+        if self.isVisible():
+            self._warmup.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._warmed_bundle is None:
+            self._warmup.start()
+
+    def _warm_up_if_idle(self) -> None:
+        """Have the worker load what the first read of this model needs, if nothing is being
+        written or read (`WARMUP_DELAY_MS` says why)."""
+        bundle = self._active.bundle
+        if self._shut_down or bundle is None or bundle is self._warmed_bundle:
+            return
+        if not self.canvas.is_empty() or self.canvas.is_drawing() or self._controller.is_busy():
+            return
+        try:
+            rec = self._make_recognizer()
+        except HwrError:
+            return  # the first read reports it
+        if rec is not None:
+            self._warmed_bundle = bundle
+            self._controller.prepare(rec)
 
     def _update_model_info(self) -> None:
         bundle = self._active.bundle
@@ -814,9 +849,10 @@ class RecognizeTab(QWidget):
     # ------------------------------------------------------------------ lifetime
 
     def shutdown(self) -> None:
-        """Stop the debounce timer and the recognition thread (call before the window closes)."""
+        """Stop the timers and the recognition thread (call before the window closes)."""
         self._shut_down = True
         self._debounce.stop()
+        self._warmup.stop()
         self._controller.shutdown()
 
     def is_recognition_running(self) -> bool:

@@ -58,6 +58,7 @@ class RecognitionWorker(QObject):
 
     sig_result = Signal(int, object)  # request id, RecognitionResult
     sig_error = Signal(int, str)  # request id, one-line message
+    sig_prepared = Signal()
 
     def __init__(self, latest: LatestRequest) -> None:
         super().__init__()
@@ -96,6 +97,15 @@ class RecognitionWorker(QObject):
             return
         self.sig_result.emit(request_id, result)
 
+    @Slot(object)
+    def prepare(self, recognizer: Recognizer) -> None:
+        """Load what the first read needs (word list, character model, engine) ahead of it."""
+        try:
+            recognizer.prepare()
+        except Exception:  # noqa: BLE001 - the first read meets the same error and reports it
+            logger.debug("preparing the recognizer failed", exc_info=True)
+        self.sig_prepared.emit()
+
     def _fail(self, request_id: int, exc: Exception) -> None:
         if isinstance(exc, HwrError):
             message = str(exc)
@@ -111,9 +121,11 @@ class RecognitionController(QObject):
     result_ready = Signal(int, object)  # request id, RecognitionResult (only the latest request's)
     failed = Signal(int, str)  # request id, message (only the latest request's)
     busy_changed = Signal(bool)
+    prepared = Signal()  # a `prepare()` finished (for tests and the curious)
 
     _request = Signal(int, object, object)
     _request_page = Signal(int, object, object)
+    _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,6 +138,8 @@ class RecognitionController(QObject):
         # Cross-thread connections are queued: the slots run in the worker thread.
         self._request.connect(self._worker.recognize)
         self._request_page.connect(self._worker.recognize_page)
+        self._prepare.connect(self._worker.prepare)
+        self._worker.sig_prepared.connect(self.prepared)
         self._worker.sig_result.connect(self._on_result)
         self._worker.sig_error.connect(self._on_error)
         self._thread.finished.connect(self._worker.deleteLater)
@@ -161,6 +175,12 @@ class RecognitionController(QObject):
         signal.emit(request_id, image, recognizer)
         self.busy_changed.emit(True)
         return request_id
+
+    def prepare(self, recognizer: Recognizer) -> None:
+        """Warm `recognizer` up in the worker thread; not a request: a read submitted meanwhile
+        waits behind it, and `prepared` is emitted when it is done."""
+        if self._running:
+            self._prepare.emit(recognizer)
 
     def cancel(self) -> None:
         """Forget every pending request (e.g. the canvas was cleared): their results are dropped."""

@@ -12,11 +12,18 @@ import pytest
 import torch
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtTest import QTest
 
 from app.active_model import ActiveModel
 from app.qt_image import gray_to_qimage
 from app.widgets.canvas import HandwritingCanvas
-from app.widgets.recognize_tab import KEY_LAST_IMAGE_DIR, KEY_PEN_WIDTH, MAX_RECENT, RecognizeTab
+from app.widgets.recognize_tab import (
+    KEY_LAST_IMAGE_DIR,
+    KEY_PEN_WIDTH,
+    MAX_RECENT,
+    WARMUP_DELAY_MS,
+    RecognizeTab,
+)
 from app.widgets.result_view import COLOR_HIGH, COLOR_LOW, COLOR_MEDIUM, ResultView, confidence_html
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
 from hwr_core.charlm import resolve_char_model
@@ -397,6 +404,33 @@ def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ig
     assert "'€'" in blocker.args[0]
     tab.allowed_combo.setCurrentIndex(tab.allowed_combo.findText("0123456789"))  # a preset
     assert tab._make_recognizer().decode_cfg.allowed == "0123456789"
+
+
+def test_an_idle_tab_loads_what_the_first_read_needs(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert WARMUP_DELAY_MS < 1000
+    builtin_lexicon.cache_clear()
+    with qtbot.waitSignal(tab._controller.prepared, timeout=TIMEOUT):
+        tab.show()  # nothing drawn: the worker loads the word list, character model and engine
+    assert builtin_lexicon.cache_info().currsize == 1  # loaded (and cached for every read)
+    with qtbot.assertNotEmitted(tab._controller.prepared, wait=WARMUP_DELAY_MS + 300):
+        tab.hide()
+        tab.show()  # once per model
+    other = new_bundle("tiny", CTCCodec())
+    with qtbot.waitSignal(tab._controller.prepared, timeout=TIMEOUT):
+        tab._test_active.set_bundle(other)  # a model opened: its engine is new
+
+
+def test_no_warm_up_while_the_user_writes(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    tab.show()
+    QTest.mousePress(tab.canvas, Qt.MouseButton.LeftButton, pos=QPoint(30, 60))  # a stroke under way
+    with qtbot.assertNotEmitted(tab._controller.prepared, wait=WARMUP_DELAY_MS + 300):
+        QTest.mouseMove(tab.canvas, QPoint(60, 80))
+    QTest.mouseRelease(tab.canvas, Qt.MouseButton.LeftButton, pos=QPoint(90, 70))
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        pass  # the stroke is read, loading what it needs itself
+    with qtbot.assertNotEmitted(tab._controller.prepared, wait=WARMUP_DELAY_MS + 300):
+        tab.hide()
+        tab.show()
 
 
 def test_pen_width_setting(tab: RecognizeTab, settings) -> None:
