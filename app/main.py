@@ -60,13 +60,14 @@ def bundled_font() -> Path:
 
 
 def draw_text_on_canvas(window, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Write `text` on the canvas as pen strokes, as a person would."""
+    """Write `text` on the canvas as pen strokes, as a person would; a newline starts a new line."""
     from hwr_core.strokes import text_to_strokes
 
     canvas = window.recognize_tab.canvas
     canvas.clear()
-    for stroke in text_to_strokes(text, bundled_font(), size=56, origin=(30.0, 40.0)):
-        canvas.add_stroke(stroke)
+    for i, line in enumerate(text.split("\n")):
+        for stroke in text_to_strokes(line, bundled_font(), size=56, origin=(30.0, 40.0 + 100.0 * i)):
+            canvas.add_stroke(stroke)
 
 
 def _wait_for_result(app, tab, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]

@@ -475,12 +475,12 @@ class RecognizeTab(QWidget):
             if self.canvas.is_empty():
                 self.clear_result()
                 return None
-            image, page = self.canvas.render_image(), False
+            image = self.canvas.render_image()
         else:
             if self._image is None:
                 self.clear_result()
                 return None
-            image, page = self._image, True
+            image = self._image
         try:
             rec = self._make_recognizer()
         except HwrError as exc:
@@ -491,9 +491,9 @@ class RecognizeTab(QWidget):
             return None
         self._pending_codec = rec.codec
         self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
-        if page:
-            return self._controller.submit_page(image, rec)
-        return self._controller.submit(image, rec)
+        # Drawn or loaded, an image may hold several lines: read line by line where that reads
+        # surer (a word with floating accents stays whole; Recognizer.recognize_page).
+        return self._controller.submit_page(image, rec)
 
     def clear_result(self) -> None:
         """Forget pending requests and empty the result views."""
