@@ -4,7 +4,9 @@
 
 For every image, the whole recognizer (preprocessing, model, decoding) runs once per decoding, in
 turn, so that the machine's drift hits every decoding alike: greedy, beam + word list, and beam +
-word list + character model (the shipped decoding). Reports p50 per decoding and the ratio of
+word list + character model (the shipped decoding); then `split_lines`, which the app adds to
+every read (it reads what is drawn or loaded as a page: `Recognizer.recognize_page`; where an
+image splits, it is read whole too, which the "split" column counts). Reports p50 per decoding and the ratio of
 each to greedy's, per val set. The character model starts cold (nothing remembered), as in a new
 app session. The engine is the app's ("auto": onnxruntime where installed) unless --backend says
 otherwise. Compare ratios: absolute times on a shared machine are noise.
@@ -21,7 +23,7 @@ import numpy as np
 
 from hwr_core.config import BACKENDS, BUILTIN_LEXICON, BUILTIN_LM, NO_LM
 from hwr_core.data.spec import load_records, parse_spec
-from hwr_core.preprocess import load_image
+from hwr_core.preprocess import load_image, split_lines
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 
@@ -50,7 +52,11 @@ def main() -> None:
     print(
         f"model: {base.bundle.path}; engine: {base.backend}; p50 ms per image (ratio to greedy), {args.n} images per set"
     )
-    print(f"{'val set':14s}" + "".join(f"{name:>24s}" for name in decodings))
+    print(
+        f"{'val set':14s}"
+        + "".join(f"{name:>24s}" for name in decodings)
+        + f"{'split_lines':>16s}{'split':>7s}"
+    )
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -58,15 +64,19 @@ def main() -> None:
             continue
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         images = [load_image(r.path) for r in records[: args.n]]
-        times: dict[str, list[float]] = {k: [] for k in decodings}
+        times: dict[str, list[float]] = {k: [] for k in [*decodings, "split_lines"]}
+        split = 0
         for image in images:
             for key, rec in decodings.items():
                 t = time.perf_counter()
                 rec.recognize(image)
                 times[key].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            split += len(split_lines(image)) > 1
+            times["split_lines"].append((time.perf_counter() - t) * 1000)
         greedy = float(np.median(times["greedy"]))
         cells = [f"{np.median(v):8.1f} ({np.median(v) / greedy:4.2f}x)" for v in times.values()]
-        print(f"{name:14s}" + "".join(f"{c:>24s}" for c in cells))
+        print(f"{name:14s}" + "".join(f"{c:>24s}" for c in cells[:-1]) + f"{cells[-1]:>16s}{split:>7d}")
 
 
 if __name__ == "__main__":
