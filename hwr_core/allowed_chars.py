@@ -3,9 +3,10 @@
 Masking the other characters alone (as EasyOCR's allowlist does) would lose letters: where the
 network is torn between "e" and "E" in a capitals-only field, dropping "e" can leave the blank as
 the best class, and the letter vanishes. So a character that is not allowed passes its probability
-on to the nearest allowed one: the same letter in the other case, else its base letter without
-marks ("é" -> "e" -> "E"; "ặ" -> "ă" -> "a"); only a character with no allowed relative is dropped. Each timestep is
-then renormalised, and decoding (greedy or beam) runs on the result; the heatmap shows it too.
+on to the nearest allowed one: the same letter in the other case, else without its tone mark, else
+its bare letter ("é" -> "E" among capitals; "ặ" -> "ă" -> "a"); only a character with no allowed
+relative is dropped. Each timestep is then renormalised, and decoding (greedy or beam) runs on the
+result; the heatmap shows it too.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def restrict(log_probs: np.ndarray, fold: Folding) -> np.ndarray:
     """(T, C) log-probabilities -> the same with only the allowed classes left, renormalised."""
     probs = np.exp(log_probs[:, fold.sources])
     out = np.zeros((log_probs.shape[0], fold.num_classes), np.float32)
-    # a gather and a segmented sum, no BLAS: a small matmul here cost ~10x more beside onnxruntime's threads
+    # a gather and a segmented sum, no BLAS: a (T, C) x (C, C) matmul here took ~1.4 ms a line beside
+    # onnxruntime's threads (0.12 ms alone)
     out[:, fold.targets] = np.add.reduceat(probs, fold.starts, axis=1)
     out /= np.maximum(out.sum(axis=1, keepdims=True), 1e-30)
     return np.log(np.maximum(out, 1e-30))  # finite: a dropped class is ~-69

@@ -72,7 +72,7 @@ class DecodeConfig:
     lm_weight: float = 0.0
     lm_char_bonus: float = 0.0
     # Only these characters may be read ("": any); the others pass their probability to the
-    # nearest allowed one (other case, then base letter) first: see hwr_core.allowed_chars.
+    # nearest allowed one (other case, then without tone mark, then bare letter): allowed_chars.py.
     allowed: str = ""
 
     @property
@@ -100,14 +100,15 @@ class DecodeConfig:
 
     def describe(self) -> str:
         """One line for logs and reports, e.g. "beam 8 + word list builtin (bonus 2)"."""
+        only = f", only {self.allowed!r}" if self.allowed else ""
         if self.decoder != "beam":
-            return self.decoder + (f", only {self.allowed!r}" if self.allowed else "")
+            return self.decoder + only
         out = f"beam {self.beam_width}"
         if self.uses_lexicon:
             out += f" + word list {self.lexicon} (bonus {self.lexicon_weight:g})"
         if self.uses_lm:
             out += f" + character model {self.lm} (weight {self.lm_weight:g}, bonus {self.lm_char_bonus:g})"
-        return out + (f", only {self.allowed!r}" if self.allowed else "")
+        return out + only
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,8 @@ def test_recognizer_reads_only_allowed_characters():
     bad = rec.with_options(dataclasses.replace(rec.decode_cfg, allowed="a€"))
     with pytest.raises(CharsetError):
         bad.prepare()
+
+
+def test_describe_names_the_allowed_characters():
+    assert DecodeConfig(decoder="greedy", allowed="0123").describe() == "greedy, only '0123'"
+    assert DecodeConfig(decoder="beam", beam_width=4).describe() == "beam 4"
