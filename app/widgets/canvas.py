@@ -321,7 +321,7 @@ class HandwritingCanvas(QWidget):
             p.drawText(
                 self.rect().adjusted(0, 0, 0, -int(self.height() * 0.45)),
                 Qt.AlignmentFlag.AlignCenter,
-                "Write a word or a line here (right-drag erases)",
+                "Write a word, or lines one under another (right-drag erases)",
             )
 
         ink = QPen(_INK, self._pen_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
