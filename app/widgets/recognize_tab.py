@@ -493,7 +493,7 @@ class RecognizeTab(QWidget):
         self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
         # Drawn or loaded, an image may hold several lines: read line by line where that reads
         # surer (a word with floating accents stays whole; Recognizer.recognize_page).
-        return self._controller.submit_page(image, rec)
+        return self._controller.submit(image, rec)
 
     def clear_result(self) -> None:
         """Forget pending requests and empty the result views."""

@@ -12,7 +12,7 @@ import logging
 import threading
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
@@ -72,30 +72,19 @@ class RecognitionWorker(QObject):
 
     @Slot(int, object, object)
     def recognize(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
-        if self._stale(request_id):
-            return
-        try:
-            result = recognizer.recognize(image, keep_stages=True)
-        except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
-            self._fail(request_id, exc)
-            return
-        self.sig_result.emit(request_id, result)
-
-    @Slot(int, object, object)
-    def recognize_page(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
-        """Read an image of one or more lines (`Recognizer.recognize_page`), keeping every line's evidence."""
+        """Read an image of one or more lines (`Recognizer.recognize_page`), keeping every line's
+        evidence; a newer request arriving between lines ends it unread."""
         if self._stale(request_id):
             return
         try:
             result = recognizer.recognize_page(
                 image, keep_stages=True, should_stop=lambda: self._stale(request_id)
             )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
             self._fail(request_id, exc)
             return
-        if result is None:  # a newer input: this page was left unread
-            return
-        self.sig_result.emit(request_id, result)
+        if result is not None:
+            self.sig_result.emit(request_id, result)
 
     @Slot(object)
     def prepare(self, recognizer: Recognizer) -> None:
@@ -124,7 +113,6 @@ class RecognitionController(QObject):
     prepared = Signal()  # a `prepare()` finished (for tests and the curious)
 
     _request = Signal(int, object, object)
-    _request_page = Signal(int, object, object)
     _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -137,7 +125,6 @@ class RecognitionController(QObject):
         self._worker.moveToThread(self._thread)
         # Cross-thread connections are queued: the slots run in the worker thread.
         self._request.connect(self._worker.recognize)
-        self._request_page.connect(self._worker.recognize_page)
         self._prepare.connect(self._worker.prepare)
         self._worker.sig_prepared.connect(self.prepared)
         self._worker.sig_result.connect(self._on_result)
@@ -161,18 +148,12 @@ class RecognitionController(QObject):
         return self._running and self._thread.isRunning()
 
     def submit(self, image: np.ndarray, recognizer: Recognizer) -> int:
-        """Queue one line image; supersedes every earlier request."""
-        return self._submit(self._request, image, recognizer)
-
-    def submit_page(self, image: np.ndarray, recognizer: Recognizer) -> int:
-        """Queue an image that may hold several lines (split in the worker, not on the UI thread)."""
-        return self._submit(self._request_page, image, recognizer)
-
-    def _submit(self, signal: SignalInstance, image: np.ndarray, recognizer: Recognizer) -> int:
+        """Queue an image of one or more lines (split in the worker, not on the UI thread);
+        supersedes every earlier request."""
         if not self._running:
             raise RuntimeError("recognition controller is shut down")
         request_id = self._latest.next()
-        signal.emit(request_id, image, recognizer)
+        self._request.emit(request_id, image, recognizer)
         self.busy_changed.emit(True)
         return request_id
 

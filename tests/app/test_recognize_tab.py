@@ -500,10 +500,12 @@ class _SlowRecognizer:
         self.seconds = seconds
         self.calls = 0
 
-    def recognize(self, image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
+    def recognize_page(
+        self, image: np.ndarray, keep_stages: bool = False, should_stop=None
+    ) -> RecognitionResult:  # type: ignore[no-untyped-def]
         self.calls += 1
         time.sleep(self.seconds)
-        return self.real.recognize(image, keep_stages=keep_stages)
+        return self.real.recognize_page(image, keep_stages=keep_stages, should_stop=should_stop)
 
 
 def test_controller_drops_result_superseded_mid_run(qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
