@@ -198,3 +198,19 @@ def test_recognize_allow_reads_only_those_characters(capsys, image_file, model_f
     assert code == 0 and set(out.strip()) <= set("xyz")
     code, out, err = _run(capsys, "recognize", image_file, "--model", model_file, "--allow", "ab€")
     assert code == 2 and out == "" and err.count("\n") == 1 and "'€'" in err
+
+
+def test_eval_lines_reads_each_image_as_a_page(capsys, tmp_path, model_file, monkeypatch):
+    from hwr_core.recognizer import Recognizer
+
+    tsv = write_word_set(tmp_path / "d", n=8)
+    pages = []
+    real = Recognizer.recognize_page
+    monkeypatch.setattr(
+        Recognizer, "recognize_page", lambda self, image: pages.append(1) or real(self, image)
+    )
+    code, out, _ = _run(capsys, "eval", "--data", tsv, "--model", model_file, "--lines", "--json")
+    obj = json.loads(out)
+    assert code == 0 and obj["n"] == 8 and len(pages) == 8 and obj["decoding"].endswith(", as pages")
+    code, out, _ = _run(capsys, "eval", "--data", tsv, "--model", model_file, "--json")
+    assert code == 0 and len(pages) == 8 and not json.loads(out)["decoding"].endswith("pages")
