@@ -1,13 +1,16 @@
 """What each decoding costs per image, measured interleaved on real val images. Prints figures.
 
-    python benchmarks/decoding_latency.py [--model M] [--backend auto|torch|onnx] [--data ../shared/data] [--n 150]
+    python benchmarks/decoding_latency.py [--model M] [--backend auto|torch|onnx]
+                                          [--data ../shared/data] [--n 150]
 
 For every image, the whole recognizer (preprocessing, model, decoding) runs once per decoding, in
 turn, so that the machine's drift hits every decoding alike: greedy, beam + word list, and beam +
 word list + character model (the shipped decoding); then `split_lines`, which the app adds to
 every read (it reads what is drawn or loaded as a page: `Recognizer.recognize_page`; where an
-image splits, it is read whole too, which the "split" column counts). Reports p50 per decoding and the ratio of
-each to greedy's, per val set. The character model starts cold (nothing remembered), as in a new
+image splits, it is read whole too, which the "split" column counts). Reports p50 per decoding
+and the ratio of each to greedy's, per val set. The order is fixed: a decoding that follows
+another on the same image may find some of its work warm (session 9 measured 20-30 % for the
+same decode run twice), so the later columns can read a little low. The character model starts cold (nothing remembered), as in a new
 app session. The engine is the app's ("auto": onnxruntime where installed) unless --backend says
 otherwise. Compare ratios: absolute times on a shared machine are noise.
 """
@@ -50,7 +53,8 @@ def main() -> None:
     for rec in decodings.values():  # word list, character model and engine loaded outside the timings
         rec.prepare()
     print(
-        f"model: {base.bundle.path}; engine: {base.backend}; p50 ms per image (ratio to greedy), {args.n} images per set"
+        f"model: {base.bundle.path}; engine: {base.backend}; "
+        f"p50 ms per image (ratio to greedy), {args.n} images per set"
     )
     print(
         f"{'val set':14s}"
