@@ -1,6 +1,6 @@
 """What each decoding costs per image, measured interleaved on real val images. Prints figures.
 
-    python benchmarks/decoding_latency.py [--model M] [--backend auto|torch|onnx]
+    python benchmarks/decoding_latency.py [--model M] [--against M2] [--backend auto|torch|onnx]
                                           [--data ../shared/data] [--n 150]
 
 For every image, the whole recognizer (preprocessing, model, decoding) runs once per decoding, in
@@ -13,6 +13,10 @@ another on the same image may find some of its work warm (session 9 measured 20-
 same decode run twice), so the later columns can read a little low. The character model starts cold (nothing remembered), as in a new
 app session. The engine is the app's ("auto": onnxruntime where installed) unless --backend says
 otherwise. Compare ratios: absolute times on a shared machine are noise.
+
+--against M2 times a second model file with its own decoding in the same loop, before the first
+model's decodings on every other image and after them on the rest, and reports its p50 and its
+ratio to the first model's own decoding: the way to compare two models' latency on one machine.
 """
 
 from __future__ import annotations
@@ -42,8 +46,10 @@ def main() -> None:
     ap.add_argument(
         "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
     )
+    ap.add_argument("--against", default=None, help="a second model file, timed in the same loop")
     args = ap.parse_args()
     base = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
+    other = Recognizer.from_file(args.against, backend=args.backend) if args.against else None
     beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)
     decodings = {
         "greedy": base.with_options(dataclasses.replace(beam, decoder="greedy")),
@@ -52,6 +58,9 @@ def main() -> None:
     }
     for rec in decodings.values():  # word list, character model and engine loaded outside the timings
         rec.prepare()
+    if other is not None:
+        other.prepare()
+        print(f"against: {args.against} ({other.decode_cfg.describe()})")
     print(
         f"model: {base.bundle.path}; engine: {base.backend}; "
         f"p50 ms per image (ratio to greedy), {args.n} images per set"
@@ -60,6 +69,7 @@ def main() -> None:
         f"{'val set':14s}"
         + "".join(f"{name:>24s}" for name in decodings)
         + f"{'split_lines':>16s}{'split':>7s}"
+        + (f"{'against (ratio to +cm)':>26s}" if other else "")
     )
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"
@@ -68,19 +78,27 @@ def main() -> None:
             continue
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         images = [load_image(r.path) for r in records[: args.n]]
-        times: dict[str, list[float]] = {k: [] for k in [*decodings, "split_lines"]}
+        times: dict[str, list[float]] = {k: [] for k in [*decodings, "split_lines", "against"]}
         split = 0
-        for image in images:
-            for key, rec in decodings.items():
+        for i, image in enumerate(images):
+            runs = list(decodings.items())
+            if other is not None:  # alternate who goes first: the order flatters whoever is second
+                runs = [("against", other), *runs] if i % 2 == 0 else [*runs, ("against", other)]
+            for key, rec in runs:
                 t = time.perf_counter()
                 rec.recognize(image)
                 times[key].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             split += len(split_lines(image)) > 1
             times["split_lines"].append((time.perf_counter() - t) * 1000)
+        against = times.pop("against")
         greedy = float(np.median(times["greedy"]))
         cells = [f"{np.median(v):8.1f} ({np.median(v) / greedy:4.2f}x)" for v in times.values()]
-        print(f"{name:14s}" + "".join(f"{c:>24s}" for c in cells[:-1]) + f"{cells[-1]:>16s}{split:>7d}")
+        row = f"{name:14s}" + "".join(f"{c:>24s}" for c in cells[:-1]) + f"{cells[-1]:>16s}{split:>7d}"
+        if against:
+            own = float(np.median(times["+ character model"]))
+            row += f"{np.median(against):18.1f} ({np.median(against) / own:4.2f}x)"
+        print(row)
 
 
 if __name__ == "__main__":

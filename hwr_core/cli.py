@@ -208,6 +208,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         init=args.init,
         variant=args.variant,
         height=args.height,
+        width_scale=args.width_scale,
         extend_charset=args.extend_charset,
         resume_dir=out if args.resume else None,
     )
@@ -479,6 +480,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init", metavar="MODEL", help="start from this model's weights (fine-tuning)")
     t.add_argument("--variant", default="small", help="model variant for a new model: small, paper, tiny")
     t.add_argument("--height", type=int, default=32, help="input height for a new model")
+    t.add_argument(
+        "--width-scale",
+        type=float,
+        default=None,
+        help="horizontal stretch of the input after scaling to --height, for a new model or with "
+        "--init (default: 1.0, or the --init model's): more timesteps per character",
+    )
     t.add_argument(
         "--extend-charset",
         action="store_true",

@@ -18,11 +18,18 @@ DecoderKind = Literal["greedy", "beam"]
 T = TypeVar("T")
 
 
+MIN_WIDTH_SCALE, MAX_WIDTH_SCALE = 0.25, 4.0  # PreprocessConfig.width_scale: what a model file may say
+
+
 @dataclass(frozen=True)
 class PreprocessConfig:
     """How an image becomes the model's input: a float32 (height x W) array, ink 1.0 on 0.0."""
 
     height: int = 32
+    # Horizontal stretch after scaling to `height`: more timesteps per character. CTC needs at least
+    # one frame per character (two between repeats) and reads poorly below ~2.5; at 1.0, VNOnDB's
+    # lines give a median of 1.9 frames per character (the model reduces the width by 4).
+    width_scale: float = 1.0
     denoise: bool = True
     binarize: BinarizeMethod = "otsu"
     smooth: bool = True

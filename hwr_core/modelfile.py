@@ -28,7 +28,15 @@ from safetensors.torch import save as st_save
 
 from . import __version__
 from .charset import CTCCodec
-from .config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict, to_dict
+from .config import (
+    MAX_WIDTH_SCALE,
+    MIN_WIDTH_SCALE,
+    DecodeConfig,
+    ModelConfig,
+    PreprocessConfig,
+    from_dict,
+    to_dict,
+)
 from .errors import HwrError, ModelFileError
 from .fileio import atomic_write_bytes
 from .model import CRNN
@@ -68,6 +76,7 @@ class ModelBundle:
             "classes": self.codec.num_classes,
             "alphabet": self.codec.alphabet,
             "input_height": self.preprocess.height,
+            "width_scale": self.preprocess.width_scale,
             "decoding": self.decode.describe(),
             "created": self.metadata.get("created"),
             "app_version": self.metadata.get("app_version"),
@@ -190,6 +199,8 @@ def _build(
         )
     if not 8 <= pre_cfg.height <= 256:
         raise ModelFileError(f"{path}: input height {pre_cfg.height} is out of range")
+    if not MIN_WIDTH_SCALE <= pre_cfg.width_scale <= MAX_WIDTH_SCALE:
+        raise ModelFileError(f"{path}: width scale {pre_cfg.width_scale} is out of range")
     try:
         model = CRNN(model_cfg)
     except HwrError as e:

@@ -527,7 +527,7 @@ def _warp_fit(
 def _resize_to_height(content: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     h, w = content.shape
     target_h = cfg.height
-    new_w = max(1, int(round(w * target_h / h)))
+    new_w = max(1, int(round(w * target_h / h * cfg.width_scale)))
     new_w = min(new_w, cfg.max_width)  # wider inputs are squeezed, keeping memory bounded
     out = content
     # shrink each axis with INTER_AREA first (no aliasing of thin strokes), then grow linearly

@@ -151,9 +151,11 @@ class Recognizer:
         self.codec = bundle.codec
         self.decode_cfg = decode_cfg or bundle.decode
         self.preprocess_cfg = preprocess_cfg or bundle.preprocess
-        if self.preprocess_cfg.height != bundle.preprocess.height:
+        model_geometry = (bundle.preprocess.height, bundle.preprocess.width_scale)
+        if (self.preprocess_cfg.height, self.preprocess_cfg.width_scale) != model_geometry:
             raise HwrError(
-                f"this model needs input height {bundle.preprocess.height}, not {self.preprocess_cfg.height}"
+                f"this model needs input height {model_geometry[0]} and width scale {model_geometry[1]}, "
+                f"not {self.preprocess_cfg.height} and {self.preprocess_cfg.width_scale}"
             )
         # An explicit word list wins; otherwise the one the decode config names (e.g. the shipped
         # model's built-in list), resolved on first use: in the thread that decodes, not the caller's.
@@ -204,8 +206,10 @@ class Recognizer:
             clone._lexicon = _UNRESOLVED
         if clone.decode_cfg.lm != self.decode_cfg.lm:
             clone._lm = _UNRESOLVED
-        clone.preprocess_cfg = dataclasses.replace(
-            preprocess_cfg or self.preprocess_cfg, height=self.bundle.preprocess.height
+        clone.preprocess_cfg = dataclasses.replace(  # the input geometry is the model's
+            preprocess_cfg or self.preprocess_cfg,
+            height=self.bundle.preprocess.height,
+            width_scale=self.bundle.preprocess.width_scale,
         )
         return clone
 

@@ -61,6 +61,13 @@ def _accuracy_table(metrics: dict, greedy: object) -> str:  # type: ignore[type-
     return f"<table cellspacing='0' cellpadding='3'><tr>{head}</tr>{''.join(lines)}</table>"
 
 
+def _input_geometry(card: dict) -> str:
+    text = f"{card['input_height']} px high"
+    if card["width_scale"] != 1.0:
+        text += f", stretched {card['width_scale']:g}x in width"
+    return text
+
+
 def card_html(bundle: ModelBundle) -> str:
     """The model card as HTML: what it reads, how it was trained, how well it does."""
     card = bundle.card()
@@ -68,7 +75,7 @@ def card_html(bundle: ModelBundle) -> str:
         ("Name", card["name"]),
         ("File", card["path"] or "(not saved)"),
         ("Variant", f"{card['variant']} — {card['parameters']:,} parameters"),
-        ("Input height", f"{card['input_height']} px"),
+        ("Input", _input_geometry(card)),
         ("Characters", f"{card['classes'] - 1} (+ CTC blank)"),
         ("Decoding", card["decoding"]),
         ("Created", card["created"] or "?"),

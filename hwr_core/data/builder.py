@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from ..charset import CTCCodec
-from ..config import PreprocessConfig, TrainConfig
-from ..errors import DatasetError
+from ..config import MAX_WIDTH_SCALE, MIN_WIDTH_SCALE, PreprocessConfig, TrainConfig
+from ..errors import DatasetError, HwrError
 from ..modelfile import ModelBundle, load_checkpoint, load_model, new_bundle
 from .dataset import MixedTrainingSet, RecordSource, SynthSourceAdapter, ValidationSet
 from .records import ReadReport, Record
@@ -77,13 +77,22 @@ def _load_tsv_train(spec: DataSpec, codec: CTCCodec | None) -> tuple[DataSpec, l
 
 
 def _initial_bundle(
-    init: str | None, variant: str, height: int, resume_dir: Path | None, seed: int
+    init: str | None,
+    variant: str,
+    height: int,
+    width_scale: float | None,
+    resume_dir: Path | None,
+    seed: int,
 ) -> ModelBundle:
+    if width_scale is not None and not MIN_WIDTH_SCALE <= width_scale <= MAX_WIDTH_SCALE:
+        raise HwrError(f"width scale {width_scale} is out of range ({MIN_WIDTH_SCALE}-{MAX_WIDTH_SCALE})")
     checkpoint = resume_dir / "last.ckpt.safetensors" if resume_dir else None
     if checkpoint is not None and checkpoint.exists():
         return load_checkpoint(checkpoint)[0]  # same charset/architecture as the run being resumed
     if init:
         bundle = load_model(init)
+        if width_scale is not None:  # fine-tune to another input geometry (convolutions adapt)
+            bundle.preprocess = dataclasses.replace(bundle.preprocess, width_scale=width_scale)
         previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         if "training" in previous:  # lineage: how the starting weights were trained (model card)
@@ -92,7 +101,8 @@ def _initial_bundle(
                 lineage["init_training"] = previous["init_training"]
             bundle.metadata["init_training"] = lineage
         return bundle
-    return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height), seed=seed)
+    geometry = PreprocessConfig(height=height, width_scale=1.0 if width_scale is None else width_scale)
+    return new_bundle(variant, CTCCodec(), geometry, seed=seed)
 
 
 def _subsample(records: list[Record], limit: int) -> list[Record]:
@@ -109,12 +119,13 @@ def build_training(
     init: str | None = None,
     variant: str = "small",
     height: int = 32,
+    width_scale: float | None = None,
     extend_charset: bool = False,
     resume_dir: Path | None = None,
     extra_records: Sequence[Record] = (),
 ) -> TrainingSetup:
     """Build the setup. `val=None`: the val split of each tsv source; `val=[]`: no validation."""
-    bundle = _initial_bundle(init, variant, height, resume_dir, cfg.seed)
+    bundle = _initial_bundle(init, variant, height, width_scale, resume_dir, cfg.seed)
     specs = [s if isinstance(s, DataSpec) else parse_spec(s) for s in data]
     if not specs and not extra_records:
         raise DatasetError("no training data given")

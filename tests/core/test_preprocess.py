@@ -266,6 +266,18 @@ def test_resize_keeps_aspect_ratio() -> None:
     assert abs(stage(res, "resize").shape[1] / 40 - 5.0) < 0.3
 
 
+def test_width_scale_stretches_only_the_width() -> None:
+    img = np.full((200, 900), 255, np.uint8)
+    img[50:130, 100:500] = 0
+    plain = preprocess(img, PreprocessConfig(height=40, deskew=False, slant=False), keep_stages=True)
+    wide = preprocess(
+        img, PreprocessConfig(height=40, width_scale=1.5, deskew=False, slant=False), keep_stages=True
+    )
+    assert stage(wide, "resize").shape[0] == 40
+    assert abs(stage(wide, "resize").shape[1] - 1.5 * stage(plain, "resize").shape[1]) <= 1  # rounding
+    assert wide.image.shape[1] == stage(wide, "resize").shape[1] + 2 * PreprocessConfig().pad
+
+
 def test_too_wide_is_squeezed_to_max_width_and_narrow_is_padded() -> None:
     cfg = PreprocessConfig(max_width=300, min_width=24, deskew=False, slant=False)
     wide = np.full((40, 8000), 255, np.uint8)

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from hwr_core.charset import CTCCodec
+from hwr_core.config import PreprocessConfig
 from hwr_core.decoding import CharSpan, Hypothesis
+from hwr_core.errors import HwrError
 from hwr_core.modelfile import new_bundle
 from hwr_core.recognizer import (
     WHOLE_READING_MARGIN,
@@ -112,3 +114,13 @@ def test_mean_char_confidence_covers_every_line():
     assert mean_char_confidence(result([0.2, 0.4])) == pytest.approx(0.3)
     page = combine_lines([result([1.0]), result([0.1, 0.1, 0.1])])
     assert mean_char_confidence(page) == pytest.approx(0.325)
+
+
+def test_the_input_geometry_is_the_model_s():
+    bundle = new_bundle("tiny", CTCCodec(list("ab")), PreprocessConfig(width_scale=1.5))
+    with pytest.raises(HwrError, match="width scale 1.5"):
+        Recognizer(bundle, preprocess_cfg=PreprocessConfig())
+    rec = Recognizer(bundle)
+    assert rec.with_options(preprocess_cfg=PreprocessConfig(deskew=False)).preprocess_cfg == PreprocessConfig(
+        width_scale=1.5, deskew=False
+    )

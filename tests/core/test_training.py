@@ -12,7 +12,7 @@ from hwr_core.averaging import average_models
 from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
-from hwr_core.errors import ModelFileError, TrainingError
+from hwr_core.errors import HwrError, ModelFileError, TrainingError
 from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint, save_model
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
 
@@ -234,6 +234,24 @@ def test_fine_tuning_keeps_the_lineage_of_its_starting_weights(tmp_path):
     list(Trainer(tuned, setup.train_set, setup.val_set, cfg, tmp_path / "second").fit())
     second = load_model(tmp_path / "second" / "best.safetensors").metadata
     assert second["init_training"]["epochs_done"] == 1 and second["training"]["epochs_done"] == 1
+
+
+def test_width_scale_for_a_new_model_and_when_fine_tuning(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    assert setup.bundle.preprocess.width_scale == 1.0
+    tsv = str(tmp_path / "data" / "labels.tsv")
+    wide = build_training([tsv], None, cfg, variant="tiny", width_scale=1.5)
+    assert wide.bundle.preprocess.width_scale == 1.5
+    assert wide.train_set.preprocess_cfg == wide.bundle.preprocess  # training sees the stretch too
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "first").fit())
+    start = tmp_path / "first" / "best.safetensors"
+    assert build_training([tsv], None, cfg, init=str(start)).bundle.preprocess.width_scale == 1.0
+    tuned = build_training([tsv], None, cfg, init=str(start), width_scale=1.25).bundle
+    assert tuned.preprocess.width_scale == 1.25
+    save_model(tuned, tmp_path / "tuned.safetensors")
+    assert load_model(tmp_path / "tuned.safetensors").preprocess.width_scale == 1.25
+    with pytest.raises(HwrError, match="width scale 0 is out of range"):
+        build_training([tsv], None, cfg, variant="tiny", width_scale=0)
 
 
 def test_averaging_refuses_models_of_another_shape(tmp_path):
