@@ -195,14 +195,15 @@ class ResultView(QWidget):
         self.nbest.clear()
         for rank, hyp in enumerate(shown.hypotheses, start=1):
             shown_text = hyp.text if hyp.text else "(empty)"
-            item = QListWidgetItem(
-                f"{rank}. {shown_text}    score {hyp.score:.2f}  (p ≈ {math.exp(hyp.score):.1%})"
-            )
+            # the list is ranked by the search's score (network + word list + character model), so
+            # that is the score shown; the network's own probability is in the tooltip
+            item = QListWidgetItem(f"{rank}. {shown_text}    score {hyp.rank_score:.2f}")
             item.setData(Qt.ItemDataRole.UserRole, hyp.text)
             item.setToolTip(
-                f"log probability {hyp.score:.4f}"
-                + (f", lexicon bonus {hyp.lexicon_bonus:.2f}" if hyp.lexicon_bonus else "")
-                + (f", character model {hyp.lm_bonus:+.2f}" if hyp.lm_bonus else "")
+                f"score {hyp.rank_score:.4f} = network log probability {hyp.score:.4f}"
+                f" (p ≈ {math.exp(hyp.score):.1%})"
+                + (f" + word list bonus {hyp.lexicon_bonus:.2f}" if hyp.lexicon_bonus else "")
+                + (f" + character model {hyp.lm_bonus:+.2f}" if hyp.lm_bonus else "")
             )
             self.nbest.addItem(item)
         self.copy_button.setEnabled(bool(result.text))

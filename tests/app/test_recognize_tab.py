@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -572,6 +573,21 @@ def _fake_result(text: str, confs: list[float]) -> RecognitionResult:
         probs=probs,
         model_input=np.zeros((32, 40), np.float32),
     )
+
+
+def test_n_best_shows_the_score_it_is_ranked_by(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # beam search ranks by network + word list + character model: a reading the word list lifted
+    # above a likelier one must not show the lower score on top
+    view = ResultView()
+    qtbot.addWidget(view)
+    listed = Hypothesis("hello", -3.0, (), lexicon_bonus=2.0, lm_bonus=-0.5)  # ranks -1.5
+    unlisted = Hypothesis("hellu", -2.0, (), lm_bonus=-1.0)  # ranks -3.0
+    result = dataclasses.replace(_fake_result("hello", [0.9] * 5), hypotheses=(listed, unlisted))
+    view.set_result(result)
+    rows = [view.nbest.item(i) for i in range(view.nbest.count())]
+    assert [r.text() for r in rows] == ["1. hello    score -1.50", "2. hellu    score -3.00"]
+    assert "network log probability -3.0000" in rows[0].toolTip()
+    assert "word list bonus 2.00" in rows[0].toolTip() and "character model -0.50" in rows[0].toolTip()
 
 
 def test_result_view_colours_and_copy(qtbot) -> None:  # type: ignore[no-untyped-def]
