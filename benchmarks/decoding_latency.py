@@ -14,9 +14,11 @@ same decode run twice), so the later columns can read a little low. The characte
 app session. The engine is the app's ("auto": onnxruntime where installed) unless --backend says
 otherwise. Compare ratios: absolute times on a shared machine are noise.
 
---against M2 times a second model file with its own decoding in the same loop, before the first
-model's decodings on every other image and after them on the rest, and reports its p50 and its
-ratio to the first model's own decoding: the way to compare two models' latency on one machine.
+--against M2 compares two model files instead: on every image the first model and M2 each read
+once with their own decoding, M2 first on every other image, and nothing else runs. That keeps it
+symmetric: with the columns above in the loop, the first model's engine was always the one that
+had just run, and a model compared with itself read 5-15 % slower as "M2" (session 10). It reports
+both p50s and their ratio: the way to compare two models' latency on one machine.
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ from hwr_core.resources import default_model_path
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("vnondb_word", "kaggle_names", "vnondb_line", "iam_lines", "cinnamon_vi")
+
+
+def compare(name: str, images: list[np.ndarray], first: Recognizer, second: Recognizer) -> None:
+    """Both models read every image once, the order alternating; prints p50s and their ratio."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i, image in enumerate(images):
+        for k in (0, 1) if i % 2 else (1, 0):
+            t = time.perf_counter()
+            (first, second)[k].recognize(image)
+            times[k].append((time.perf_counter() - t) * 1000)
+    a, b = (float(np.median(x)) for x in times)
+    print(f"{name:14s}{a:10.1f}{b:10.1f}{b / a:10.2f}x")
 
 
 def main() -> None:
@@ -59,18 +73,20 @@ def main() -> None:
     for rec in decodings.values():  # word list, character model and engine loaded outside the timings
         rec.prepare()
     if other is not None:
+        base.prepare()
         other.prepare()
-        print(f"against: {args.against} ({other.decode_cfg.describe()})")
-    print(
-        f"model: {base.bundle.path}; engine: {base.backend}; "
-        f"p50 ms per image (ratio to greedy), {args.n} images per set"
-    )
-    print(
-        f"{'val set':14s}"
-        + "".join(f"{name:>24s}" for name in decodings)
-        + f"{'split_lines':>16s}{'split':>7s}"
-        + (f"{'against (ratio to +cm)':>26s}" if other else "")
-    )
+        print(f"p50 ms per image, each model with its own decoding, {args.n} images per set")
+        print(f"{'val set':14s}{'model':>10s}{'against':>10s}{'ratio':>11s}")
+    else:
+        print(
+            f"model: {base.bundle.path}; engine: {base.backend}; "
+            f"p50 ms per image (ratio to greedy), {args.n} images per set"
+        )
+        print(
+            f"{'val set':14s}"
+            + "".join(f"{name:>24s}" for name in decodings)
+            + f"{'split_lines':>16s}{'split':>7s}"
+        )
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -78,26 +94,22 @@ def main() -> None:
             continue
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         images = [load_image(r.path) for r in records[: args.n]]
-        times: dict[str, list[float]] = {k: [] for k in [*decodings, "split_lines", "against"]}
+        if other is not None:
+            compare(name, images, base, other)
+            continue
+        times: dict[str, list[float]] = {k: [] for k in [*decodings, "split_lines"]}
         split = 0
-        for i, image in enumerate(images):
-            runs = list(decodings.items())
-            if other is not None:  # alternate who goes first: the order flatters whoever is second
-                runs = [("against", other), *runs] if i % 2 == 0 else [*runs, ("against", other)]
-            for key, rec in runs:
+        for image in images:
+            for key, rec in decodings.items():
                 t = time.perf_counter()
                 rec.recognize(image)
                 times[key].append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             split += len(split_lines(image)) > 1
             times["split_lines"].append((time.perf_counter() - t) * 1000)
-        against = times.pop("against")
         greedy = float(np.median(times["greedy"]))
         cells = [f"{np.median(v):8.1f} ({np.median(v) / greedy:4.2f}x)" for v in times.values()]
         row = f"{name:14s}" + "".join(f"{c:>24s}" for c in cells[:-1]) + f"{cells[-1]:>16s}{split:>7d}"
-        if against:
-            own = float(np.median(times["+ character model"]))
-            row += f"{np.median(against):18.1f} ({np.median(against) / own:4.2f}x)"
         print(row)
 
 
