@@ -64,20 +64,21 @@ def main() -> None:
     args = ap.parse_args()
     base = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
     other = Recognizer.from_file(args.against, backend=args.backend) if args.against else None
-    beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)
-    decodings = {
-        "greedy": base.with_options(dataclasses.replace(beam, decoder="greedy")),
-        "beam + word list": base.with_options(dataclasses.replace(beam, lm=NO_LM)),
-        "+ character model": base.with_options(beam.with_char_model(BUILTIN_LM)),
-    }
-    for rec in decodings.values():  # word list, character model and engine loaded outside the timings
-        rec.prepare()
-    if other is not None:
+    decodings: dict[str, Recognizer] = {}
+    if other is not None:  # the engines, word lists and character models loaded outside the timings
         base.prepare()
         other.prepare()
         print(f"p50 ms per image, each model with its own decoding, {args.n} images per set")
         print(f"{'val set':14s}{'model':>10s}{'against':>10s}{'ratio':>11s}")
     else:
+        beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)
+        decodings = {
+            "greedy": base.with_options(dataclasses.replace(beam, decoder="greedy")),
+            "beam + word list": base.with_options(dataclasses.replace(beam, lm=NO_LM)),
+            "+ character model": base.with_options(beam.with_char_model(BUILTIN_LM)),
+        }
+        for rec in decodings.values():
+            rec.prepare()
         print(
             f"model: {base.bundle.path}; engine: {base.backend}; "
             f"p50 ms per image (ratio to greedy), {args.n} images per set"

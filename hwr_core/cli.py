@@ -209,6 +209,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         variant=args.variant,
         height=args.height,
         width_scale=args.width_scale,
+        frames_per_char=args.frames_per_char,
         extend_charset=args.extend_charset,
         resume_dir=out if args.resume else None,
     )
@@ -486,6 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="horizontal stretch of the input after scaling to --height, for a new model or with "
         "--init (default: 1.0, or the --init model's): more timesteps per character",
+    )
+    t.add_argument(
+        "--frames-per-char",
+        type=float,
+        default=None,
+        help="density stretch, for a new model or with --init (0: off; default: off, or the --init "
+        "model's): inputs with fewer timesteps per character than this are read again, stretched "
+        "in width (training stretches by the label's length)",
     )
     t.add_argument(
         "--extend-charset",

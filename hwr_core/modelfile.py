@@ -28,15 +28,7 @@ from safetensors.torch import save as st_save
 
 from . import __version__
 from .charset import CTCCodec
-from .config import (
-    MAX_WIDTH_SCALE,
-    MIN_WIDTH_SCALE,
-    DecodeConfig,
-    ModelConfig,
-    PreprocessConfig,
-    from_dict,
-    to_dict,
-)
+from .config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict, geometry_error, to_dict
 from .errors import HwrError, ModelFileError
 from .fileio import atomic_write_bytes
 from .model import CRNN
@@ -77,6 +69,8 @@ class ModelBundle:
             "alphabet": self.codec.alphabet,
             "input_height": self.preprocess.height,
             "width_scale": self.preprocess.width_scale,
+            "frames_per_char": self.preprocess.frames_per_char,
+            "max_stretch": self.preprocess.max_stretch,
             "decoding": self.decode.describe(),
             "created": self.metadata.get("created"),
             "app_version": self.metadata.get("app_version"),
@@ -197,10 +191,9 @@ def _build(
         raise ModelFileError(
             f"{path}: the charset has {codec.num_classes} classes but the model config says {model_cfg.num_classes}"
         )
-    if not 8 <= pre_cfg.height <= 256:
-        raise ModelFileError(f"{path}: input height {pre_cfg.height} is out of range")
-    if not MIN_WIDTH_SCALE <= pre_cfg.width_scale <= MAX_WIDTH_SCALE:
-        raise ModelFileError(f"{path}: width scale {pre_cfg.width_scale} is out of range")
+    problem = geometry_error(pre_cfg)
+    if problem:
+        raise ModelFileError(f"{path}: {problem}")
     try:
         model = CRNN(model_cfg)
     except HwrError as e:

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..charset import CTCCodec
-from ..config import MAX_WIDTH_SCALE, MIN_WIDTH_SCALE, PreprocessConfig, TrainConfig
+from ..config import PreprocessConfig, TrainConfig, geometry_error
 from ..errors import DatasetError, HwrError
 from ..modelfile import ModelBundle, load_checkpoint, load_model, new_bundle
 from .dataset import MixedTrainingSet, RecordSource, SynthSourceAdapter, ValidationSet
@@ -81,18 +81,24 @@ def _initial_bundle(
     variant: str,
     height: int,
     width_scale: float | None,
+    frames_per_char: float | None,
     resume_dir: Path | None,
     seed: int,
 ) -> ModelBundle:
-    if width_scale is not None and not MIN_WIDTH_SCALE <= width_scale <= MAX_WIDTH_SCALE:
-        raise HwrError(f"width scale {width_scale} is out of range ({MIN_WIDTH_SCALE}-{MAX_WIDTH_SCALE})")
+    # Geometry given for this run (None: the --init model's, or the default for a new model)
+    geometry = {
+        k: v for k, v in (("width_scale", width_scale), ("frames_per_char", frames_per_char)) if v is not None
+    }
+    problem = geometry_error(PreprocessConfig(height=height, **geometry))
+    if problem:  # refused before any data is read, --resume or not
+        raise HwrError(problem)
     checkpoint = resume_dir / "last.ckpt.safetensors" if resume_dir else None
     if checkpoint is not None and checkpoint.exists():
         return load_checkpoint(checkpoint)[0]  # same charset/architecture as the run being resumed
     if init:
         bundle = load_model(init)
-        if width_scale is not None:  # fine-tune to another input geometry (convolutions adapt)
-            bundle.preprocess = dataclasses.replace(bundle.preprocess, width_scale=width_scale)
+        if geometry:  # fine-tune to another input geometry (convolutions adapt)
+            bundle.preprocess = dataclasses.replace(bundle.preprocess, **geometry)
         previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         if "training" in previous:  # lineage: how the starting weights were trained (model card)
@@ -101,8 +107,7 @@ def _initial_bundle(
                 lineage["init_training"] = previous["init_training"]
             bundle.metadata["init_training"] = lineage
         return bundle
-    geometry = PreprocessConfig(height=height, width_scale=1.0 if width_scale is None else width_scale)
-    return new_bundle(variant, CTCCodec(), geometry, seed=seed)
+    return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height, **geometry), seed=seed)
 
 
 def _subsample(records: list[Record], limit: int) -> list[Record]:
@@ -120,12 +125,13 @@ def build_training(
     variant: str = "small",
     height: int = 32,
     width_scale: float | None = None,
+    frames_per_char: float | None = None,
     extend_charset: bool = False,
     resume_dir: Path | None = None,
     extra_records: Sequence[Record] = (),
 ) -> TrainingSetup:
     """Build the setup. `val=None`: the val split of each tsv source; `val=[]`: no validation."""
-    bundle = _initial_bundle(init, variant, height, width_scale, resume_dir, cfg.seed)
+    bundle = _initial_bundle(init, variant, height, width_scale, frames_per_char, resume_dir, cfg.seed)
     specs = [s if isinstance(s, DataSpec) else parse_spec(s) for s in data]
     if not specs and not extra_records:
         raise DatasetError("no training data given")
@@ -163,6 +169,10 @@ def build_training(
             )
 
     model = bundle.model
+
+    def timesteps(width: int) -> int:
+        return int(model.output_lengths(torch.tensor([width]))[0])
+
     train_set = MixedTrainingSet(
         sources,
         bundle.codec,
@@ -171,7 +181,7 @@ def build_training(
         seed=cfg.seed,
         augment_cfg=cfg.augment if cfg.augment_enabled else None,
         samples_per_epoch=cfg.samples_per_epoch,
-        timesteps=lambda w: int(model.output_lengths(torch.tensor([w]))[0]),
+        timesteps=timesteps,
     )
 
     if val is None:
@@ -201,5 +211,5 @@ def build_training(
             reports.append(report)
             val_records.extend(dataclasses.replace(r, source=spec.name) for r in _subsample(recs, per_source))
         if val_records:
-            val_set = ValidationSet(val_records, bundle.codec, bundle.preprocess)
+            val_set = ValidationSet(val_records, bundle.codec, bundle.preprocess, timesteps=timesteps)
     return TrainingSetup(bundle, train_set, val_set, [s for s, _ in loaded], val_specs, reports)

@@ -111,7 +111,7 @@ def test_quit_while_training_stops_and_saves_checkpoint(qtbot, settings, model_p
 
 def test_model_card_shows_decoding_and_the_accuracy_table():
     from app.widgets.model_tab import card_html
-    from hwr_core.config import DecodeConfig
+    from hwr_core.config import DecodeConfig, PreprocessConfig
 
     bundle = new_bundle("tiny", CTCCodec())
     bundle.decode = DecodeConfig(decoder="beam", beam_width=8, lexicon="builtin", lexicon_weight=2.0)
@@ -124,3 +124,8 @@ def test_model_card_shows_decoding_and_the_accuracy_table():
     assert "iam_lines" not in page  # absent sets are not rows
     bundle.metadata["metrics"] = {"val": {"val_cer": 0.2}}  # a trainer's summary: shown as JSON
     assert "val_cer" in card_html(bundle)
+    assert "Input" in page and "32 px high" in page and "stretched" not in page
+    bundle.preprocess = PreprocessConfig(width_scale=1.5, frames_per_char=3.0, max_stretch=2.0)
+    page = card_html(bundle)
+    assert "32 px high, stretched 1.5x in width" in page
+    assert "read again stretched (up to 2x) when it gives fewer than 3 timesteps per character" in page

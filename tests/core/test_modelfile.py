@@ -97,7 +97,7 @@ def _rewrite_metadata(src: bytes, edit) -> bytes:
         (lambda m: m.update(format="something-else"), "format"),
         (lambda m: m.update(format_version=99), "newer"),
         (lambda m: m["preprocess"].update(height="tall"), "invalid metadata"),
-        (lambda m: m["preprocess"].update(width_scale=0), "width scale 0.0 is out of range"),
+        (lambda m: m["preprocess"].update(width_scale=0), "width scale 0 is out of range"),
     ],
 )
 def test_hand_edited_metadata_is_refused(tmp_path, bundle, edit, message):
