@@ -112,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit:
         records = records[: args.limit]
     refs, hyps, latencies = [], [], []
-    unreadable = 0
+    unreadable = read_twice = 0
     for r in records:
         try:
             image = (
@@ -129,6 +129,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - t) * 1000)
         refs.append(r.text)
         hyps.append(result.text if result else "")  # (scoring joins a page's lines with spaces)
+        read_twice += bool(result) and any(line.stretch > 1.0 for line in (result.lines or (result,)))
     if not refs:
         raise HwrError(f"{spec}: no samples could be evaluated")
     s = summarize(refs, hyps)
@@ -142,6 +143,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "accuracy": round(s.accuracy, 5),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2),
         "latency_ms_p90": round(float(np.percentile(latencies, 90)), 2),
+        "read_twice": round(read_twice / len(refs), 5),  # density stretch: dense inputs read again
         "skipped_rows": sum(report.skipped.values()) + unreadable,
         "worst_chars": [[c, round(rate, 3), n] for c, rate, n in s.worst_chars[:10]],
         "confusions": [[c.ref, c.hyp, c.count] for c in s.confusions[:10]],
@@ -153,6 +155,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(
             f"latency p50 {out['latency_ms_p50']} ms, p90 {out['latency_ms_p90']} ms per image ({out['decoding']})"
         )
+        if read_twice:
+            print(f"read twice, stretched for more timesteps per character: {read_twice} of {s.n}")
         if s.confusions:
             shown = ", ".join(f"{c.ref or '∅'}→{c.hyp or '∅'} ×{c.count}" for c in s.confusions[:8])
             print(f"most frequent confusions: {shown}")
