@@ -46,23 +46,21 @@ TARGETS = {  # (max CER, min accuracy) from the default-model issue
 }
 
 
-def evaluate(
-    rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]
-) -> list[tuple[str, str, float, float]]:
-    """(reference, reading, milliseconds, density stretch: 1.0 where read once) per sample."""
+def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> list[tuple[str, str, float]]:
+    """(reference, reading, milliseconds) per sample."""
     from hwr_core.preprocess import load_image
 
     out = []
     for image, text in samples:
         arr = load_image(image) if isinstance(image, Path) else image
         t = time.perf_counter()
-        result = rec.recognize(arr)
-        out.append((text, result.text, (time.perf_counter() - t) * 1000, result.stretch))
+        hyp = rec.recognize(arr).text
+        out.append((text, hyp, (time.perf_counter() - t) * 1000))
     return out
 
 
-def row(rec: Recognizer, results: list[tuple[str, str, float, float]]) -> dict[str, float | str]:
-    refs, hyps, lat, stretch = zip(*results, strict=True)
+def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, float | str]:
+    refs, hyps, lat = zip(*results, strict=True)
     s = summarize(refs, hyps)
     return {
         "n": s.n,
@@ -70,7 +68,6 @@ def row(rec: Recognizer, results: list[tuple[str, str, float, float]]) -> dict[s
         "wer": s.wer,
         "accuracy": s.accuracy,
         "latency_ms_p50": float(np.median(lat)),
-        "read_twice": float(np.mean(np.array(stretch) > 1.0)),
         "decoding": rec.decode_cfg.describe(),
         "backend": rec.backend,
     }
@@ -148,9 +145,7 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     print(f"model: {rec.bundle.path}; decoding: {rec.decode_cfg.describe()}; engine: {rec.backend}")
-    print(
-        f"{'val set':30s} {'n':>6s} {'CER':>8s} {'WER':>8s} {'acc':>8s} {'p50 ms':>8s} {'twice':>6s}  target"
-    )
+    print(f"{'val set':30s} {'n':>6s} {'CER':>8s} {'WER':>8s} {'acc':>8s} {'p50 ms':>8s}  target")
     for name, r in rows.items():
         if isinstance(r, str):
             print(f"{name:30s} {r}")
@@ -162,7 +157,7 @@ def main() -> None:
         if acc_t is not None:
             target.append(f"acc≥{acc_t:.0%} {'met' if r['accuracy'] >= acc_t else 'NOT met'}")
         print(
-            f"{name:30s} {r['n']:6d} {r['cer']:8.2%} {r['wer']:8.2%} {r['accuracy']:8.2%} {r['latency_ms_p50']:8.2f} {r['read_twice']:6.0%}  {'; '.join(target)}"
+            f"{name:30s} {r['n']:6d} {r['cer']:8.2%} {r['wer']:8.2%} {r['accuracy']:8.2%} {r['latency_ms_p50']:8.2f}  {'; '.join(target)}"
         )
 
 

@@ -112,7 +112,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit:
         records = records[: args.limit]
     refs, hyps, latencies = [], [], []
-    unreadable = read_twice = 0
+    unreadable = 0
     for r in records:
         try:
             image = (
@@ -129,7 +129,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - t) * 1000)
         refs.append(r.text)
         hyps.append(result.text if result else "")  # (scoring joins a page's lines with spaces)
-        read_twice += bool(result) and any(line.stretch > 1.0 for line in (result.lines or (result,)))
     if not refs:
         raise HwrError(f"{spec}: no samples could be evaluated")
     s = summarize(refs, hyps)
@@ -143,7 +142,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "accuracy": round(s.accuracy, 5),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2),
         "latency_ms_p90": round(float(np.percentile(latencies, 90)), 2),
-        "read_twice": round(read_twice / len(refs), 5),  # density stretch: dense inputs read again
         "skipped_rows": sum(report.skipped.values()) + unreadable,
         "worst_chars": [[c, round(rate, 3), n] for c, rate, n in s.worst_chars[:10]],
         "confusions": [[c.ref, c.hyp, c.count] for c in s.confusions[:10]],
@@ -155,8 +153,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(
             f"latency p50 {out['latency_ms_p50']} ms, p90 {out['latency_ms_p90']} ms per image ({out['decoding']})"
         )
-        if read_twice:
-            print(f"read twice, stretched for more timesteps per character: {read_twice} of {s.n}")
         if s.confusions:
             shown = ", ".join(f"{c.ref or '∅'}→{c.hyp or '∅'} ×{c.count}" for c in s.confusions[:8])
             print(f"most frequent confusions: {shown}")
@@ -213,7 +209,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         variant=args.variant,
         height=args.height,
         width_scale=args.width_scale,
-        frames_per_char=args.frames_per_char,
         extend_charset=args.extend_charset,
         resume_dir=out if args.resume else None,
     )
@@ -491,14 +486,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="horizontal stretch of the input after scaling to --height, for a new model or with "
         "--init (default: 1.0, or the --init model's): more timesteps per character",
-    )
-    t.add_argument(
-        "--frames-per-char",
-        type=float,
-        default=None,
-        help="density stretch, for a new model or with --init (0: off; default: off, or the --init "
-        "model's): inputs with fewer timesteps per character than this are read again, stretched "
-        "in width (training stretches by the label's length)",
     )
     t.add_argument(
         "--extend-charset",

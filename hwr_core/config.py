@@ -19,10 +19,6 @@ T = TypeVar("T")
 
 
 MIN_WIDTH_SCALE, MAX_WIDTH_SCALE = 0.25, 4.0  # PreprocessConfig.width_scale: what a model file may say
-MAX_FRAMES_PER_CHAR = 8.0  # PreprocessConfig.frames_per_char: what a model file may say
-# A density stretch smaller than this is not applied: a second read that barely changes the input
-# costs a line's whole network time for nothing (preprocess.density_stretch).
-MIN_DENSITY_STRETCH = 1.15
 
 
 @dataclass(frozen=True)
@@ -34,12 +30,6 @@ class PreprocessConfig:
     # one frame per character (two between repeats) and reads poorly below ~2.5; at 1.0, VNOnDB's
     # lines give a median of 1.9 frames per character (the model reduces the width by 4).
     width_scale: float = 1.0
-    # Per-input stretch ("density stretch", 0: off): an input whose first read gives fewer than this
-    # many timesteps per character is read again, stretched in width to reach it, by at most
-    # `max_stretch`. Lines need it and words do not (VNOnDB: lines 1.9, words 3.9 frames per
-    # character), so one fixed `width_scale` cannot serve both. Training stretches by the label's length.
-    frames_per_char: float = 0.0
-    max_stretch: float = 2.0
     denoise: bool = True
     binarize: BinarizeMethod = "otsu"
     smooth: bool = True
@@ -52,15 +42,6 @@ class PreprocessConfig:
     max_pixels: int = 80_000_000  # decompression-bomb guard when loading files
 
 
-# The PreprocessConfig fields a model is trained for: a reader may change the others, never these.
-GEOMETRY_FIELDS = ("height", "width_scale", "frames_per_char", "max_stretch")
-
-
-def geometry(cfg: PreprocessConfig) -> dict[str, float]:
-    """`cfg`'s input geometry (GEOMETRY_FIELDS)."""
-    return {name: getattr(cfg, name) for name in GEOMETRY_FIELDS}
-
-
 def geometry_error(cfg: PreprocessConfig) -> str | None:
     """What is wrong with `cfg`'s input geometry for a model (None: nothing): one check for the
     training flags and for model files, which each report it in their own words."""
@@ -68,12 +49,6 @@ def geometry_error(cfg: PreprocessConfig) -> str | None:
         return f"input height {cfg.height} is out of range (8-256)"
     if not MIN_WIDTH_SCALE <= cfg.width_scale <= MAX_WIDTH_SCALE:
         return f"width scale {cfg.width_scale:g} is out of range ({MIN_WIDTH_SCALE:g}-{MAX_WIDTH_SCALE:g})"
-    if not (cfg.frames_per_char == 0 or 1 <= cfg.frames_per_char <= MAX_FRAMES_PER_CHAR):
-        return (
-            f"frames per character {cfg.frames_per_char:g} is out of range (0, or 1-{MAX_FRAMES_PER_CHAR:g})"
-        )
-    if not 1 <= cfg.max_stretch <= MAX_WIDTH_SCALE:
-        return f"maximum stretch {cfg.max_stretch:g} is out of range (1-{MAX_WIDTH_SCALE:g})"
     return None
 
 

@@ -69,8 +69,6 @@ class ModelBundle:
             "alphabet": self.codec.alphabet,
             "input_height": self.preprocess.height,
             "width_scale": self.preprocess.width_scale,
-            "frames_per_char": self.preprocess.frames_per_char,
-            "max_stretch": self.preprocess.max_stretch,
             "decoding": self.decode.describe(),
             "created": self.metadata.get("created"),
             "app_version": self.metadata.get("app_version"),

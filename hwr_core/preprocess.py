@@ -28,19 +28,17 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .config import MIN_DENSITY_STRETCH, PreprocessConfig
+from .config import PreprocessConfig
 from .errors import ImageLoadError, ImageTooLargeError
 
 __all__ = [
     "PreprocessResult",
     "Stage",
     "decode_image_bytes",
-    "density_stretch",
     "load_image",
     "preprocess",
     "render_strokes",
     "split_lines",
-    "stretch_width",
     "to_grayscale",
 ]
 
@@ -542,25 +540,6 @@ def _resize_to_height(content: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
         left = (cfg.min_width - new_w) // 2
         out = cv2.copyMakeBorder(out, 0, 0, left, cfg.min_width - new_w - left, cv2.BORDER_CONSTANT, value=0)
     return out
-
-
-def density_stretch(frames: int, n_chars: float, cfg: PreprocessConfig) -> float:
-    """How much to stretch an input read in `frames` timesteps as `n_chars` characters, so that
-    each character gets `cfg.frames_per_char` of them: 1.0 (none) when that is off, already met,
-    or less than `MIN_DENSITY_STRETCH` away; at most `cfg.max_stretch`."""
-    if cfg.frames_per_char <= 0 or frames <= 0 or n_chars <= 0:
-        return 1.0
-    factor = min(cfg.frames_per_char * n_chars / frames, cfg.max_stretch)
-    return factor if factor >= MIN_DENSITY_STRETCH else 1.0
-
-
-def stretch_width(model_input: np.ndarray, factor: float, cfg: PreprocessConfig) -> np.ndarray:
-    """A model input (float32, height x W) stretched `factor` times in width, within `cfg.max_width`."""
-    h, w = model_input.shape
-    new_w = min(max(w, int(round(w * factor))), max(w, cfg.max_width))
-    if new_w == w:
-        return model_input
-    return cv2.resize(model_input, (new_w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _display(ink: np.ndarray) -> np.ndarray:

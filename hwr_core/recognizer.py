@@ -19,22 +19,13 @@ import torch
 
 from .allowed_chars import Folding, folding, restrict
 from .charlm import CharLM, resolve_char_model
-from .config import BACKENDS, DecodeConfig, PreprocessConfig, geometry
+from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .errors import HwrError
 from .lexicons import resolve_lexicon
 from .modelfile import ModelBundle, load_model
 from .ort_session import OrtSession, onnxruntime_installed
-from .preprocess import (
-    PreprocessResult,
-    Stage,
-    density_stretch,
-    load_image,
-    preprocess,
-    render_strokes,
-    split_lines,
-    stretch_width,
-)
+from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes, split_lines
 
 Backend = Literal["torch", "onnx", "auto"]  # see config.BACKENDS
 
@@ -62,8 +53,6 @@ class RecognitionResult:
     # A page of several lines (see `combine_lines`): each line's own result, top to bottom. The
     # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
     lines: tuple[RecognitionResult, ...] = ()
-    # How much the input was stretched in width for a second read (density stretch; 1.0: read once)
-    stretch: float = 1.0
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -85,7 +74,6 @@ class RecognitionResult:
         if n_best:
             out["n_best"] = [{"text": h.text, "score": round(h.score, 4)} for h in self.hypotheses]
         out["timesteps"] = int(self.probs.shape[0])
-        out["stretch"] = round(self.stretch, 3)
         out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
         return out
 
@@ -146,12 +134,6 @@ def padded_width(width: int) -> int:
     return -(-width // WIDTH_BUCKET) * WIDTH_BUCKET
 
 
-def _greedy_length(logits: np.ndarray) -> int:
-    """How many characters best-path decoding reads from (T, C) scores (blank = 0)."""
-    best = logits.argmax(axis=-1)
-    return int(np.count_nonzero((best != 0) & np.diff(best, prepend=-1).astype(bool)))
-
-
 _UNRESOLVED = object()  # Recognizer._lexicon / _lm before the config's word list / model is looked up
 
 
@@ -169,12 +151,11 @@ class Recognizer:
         self.codec = bundle.codec
         self.decode_cfg = decode_cfg or bundle.decode
         self.preprocess_cfg = preprocess_cfg or bundle.preprocess
-        needed, given = geometry(bundle.preprocess), geometry(self.preprocess_cfg)
-        if given != needed:
-            wrong = [k for k in needed if given[k] != needed[k]]
+        model_geometry = (bundle.preprocess.height, bundle.preprocess.width_scale)
+        if (self.preprocess_cfg.height, self.preprocess_cfg.width_scale) != model_geometry:
             raise HwrError(
-                "this model needs "
-                + ", ".join(f"{k.replace('_', ' ')} {needed[k]:g}, not {given[k]:g}" for k in wrong)
+                f"this model needs input height {model_geometry[0]} and width scale {model_geometry[1]}, "
+                f"not {self.preprocess_cfg.height} and {self.preprocess_cfg.width_scale}"
             )
         # An explicit word list wins; otherwise the one the decode config names (e.g. the shipped
         # model's built-in list), resolved on first use: in the thread that decodes, not the caller's.
@@ -226,7 +207,9 @@ class Recognizer:
         if clone.decode_cfg.lm != self.decode_cfg.lm:
             clone._lm = _UNRESOLVED
         clone.preprocess_cfg = dataclasses.replace(  # the input geometry is the model's
-            preprocess_cfg or self.preprocess_cfg, **geometry(self.bundle.preprocess)
+            preprocess_cfg or self.preprocess_cfg,
+            height=self.bundle.preprocess.height,
+            width_scale=self.bundle.preprocess.width_scale,
         )
         return clone
 
@@ -273,41 +256,26 @@ class Recognizer:
         """Recognise one handwriting image (uint8 gray/RGB/RGBA array, dark ink on light)."""
         return self.recognize_batch([image], keep_stages=keep_stages)[0]
 
-    def _read(self, inputs: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-        """Model inputs (float32, height x W each) -> padded (N, T, C) logits and each one's length."""
-        widths = [max(im.shape[1], self._min_width) for im in inputs]
-        batch = np.zeros((len(inputs), 1, self.preprocess_cfg.height, padded_width(max(widths))), np.float32)
-        for i, im in enumerate(inputs):
-            batch[i, 0, :, : im.shape[1]] = im
-        return self.logits(batch), self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
-
     def recognize_batch(
         self, images: Sequence[np.ndarray], keep_stages: bool = False
     ) -> list[RecognitionResult]:
         t0 = time.perf_counter()
         prepared = [self._prepare(im, keep_stages) for im in images]
         t1 = time.perf_counter()
-        inputs = [p.image for p in prepared]
-        logits, lengths = self._read(inputs)
-        stretches = [1.0] * len(prepared)
-        if self.preprocess_cfg.frames_per_char > 0:  # the density stretch: read dense inputs again
-            for i, p in enumerate(prepared):
-                n_read = _greedy_length(logits[i, : lengths[i]]) if not p.empty else 0
-                stretches[i] = density_stretch(lengths[i], n_read, self.preprocess_cfg)
-            again = [i for i, f in enumerate(stretches) if f > 1.0]
-            if again:
-                stretched = [stretch_width(inputs[i], stretches[i], self.preprocess_cfg) for i in again]
-                logits2, lengths2 = self._read(stretched)
-                logits, lengths = list(logits), list(lengths)
-                for k, i in enumerate(again):
-                    inputs[i], logits[i], lengths[i] = stretched[k], logits2[k], lengths2[k]
+        height = self.preprocess_cfg.height
+        widths = [max(p.image.shape[1], self._min_width) for p in prepared]
+        batch = np.zeros((len(prepared), 1, height, padded_width(max(widths))), dtype=np.float32)
+        for i, p in enumerate(prepared):
+            batch[i, 0, :, : p.image.shape[1]] = p.image
+        logits = self.logits(batch)
         t2 = time.perf_counter()
+        lengths = self.bundle.model.output_lengths(torch.tensor(widths)).tolist()
         lexicon = self.lexicon if self.decode_cfg.uses_lexicon else None  # greedy reads no list
         lm = self.lm if self.decode_cfg.uses_lm else None
         fold = self._allowed_folding()
         results = []
         for i, p in enumerate(prepared):
-            log_probs = _log_softmax(logits[i][: lengths[i]].astype(np.float32))
+            log_probs = _log_softmax(logits[i, : lengths[i]].astype(np.float32))
             if fold is not None:
                 log_probs = restrict(log_probs, fold)
             hyps = (
@@ -321,10 +289,9 @@ class Recognizer:
                     confidence=0.0 if p.empty else float(hyps[0].confidence),
                     hypotheses=tuple(hyps),
                     probs=np.exp(log_probs),
-                    model_input=inputs[i],
+                    model_input=p.image,
                     stages=p.stages,
                     empty=p.empty,
-                    stretch=stretches[i],
                 )
             )
         t3 = time.perf_counter()

@@ -65,11 +65,6 @@ def _input_geometry(card: dict) -> str:
     text = f"{card['input_height']} px high"
     if card["width_scale"] != 1.0:
         text += f", stretched {card['width_scale']:g}x in width"
-    if card["frames_per_char"] > 0:
-        text += (
-            f"; read again stretched (up to {card['max_stretch']:g}x) when it gives fewer than "
-            f"{card['frames_per_char']:g} timesteps per character"
-        )
     return text
 
 

@@ -188,10 +188,7 @@ class ResultView(QWidget):
         parts.append(f"{len(result.text.replace(chr(10), ''))} characters")
         if result.lines:
             parts.append(f"{len(result.lines)} lines (n-best for line {line + 1})")
-        steps = f"{shown.probs.shape[0]}\u00a0timesteps"
-        if shown.stretch > 1.0:  # the density stretch: read again, wider, for more frames per character
-            steps += f" (read twice, stretched {shown.stretch:.2g}x)"
-        parts.append(steps)
+        parts.append(f"{shown.probs.shape[0]}\u00a0timesteps")
         if timing:
             parts.append(f"{timing:.0f}\u00a0ms")
         self.summary.setText(" · ".join(parts))

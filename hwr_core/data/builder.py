@@ -81,15 +81,11 @@ def _initial_bundle(
     variant: str,
     height: int,
     width_scale: float | None,
-    frames_per_char: float | None,
     resume_dir: Path | None,
     seed: int,
 ) -> ModelBundle:
-    # Geometry given for this run (None: the --init model's, or the default for a new model)
-    geometry = {
-        k: v for k, v in (("width_scale", width_scale), ("frames_per_char", frames_per_char)) if v is not None
-    }
-    problem = geometry_error(PreprocessConfig(height=height, **geometry))
+    given = PreprocessConfig(height=height, width_scale=1.0 if width_scale is None else width_scale)
+    problem = geometry_error(given)
     if problem:  # refused before any data is read, --resume or not
         raise HwrError(problem)
     checkpoint = resume_dir / "last.ckpt.safetensors" if resume_dir else None
@@ -97,8 +93,8 @@ def _initial_bundle(
         return load_checkpoint(checkpoint)[0]  # same charset/architecture as the run being resumed
     if init:
         bundle = load_model(init)
-        if geometry:  # fine-tune to another input geometry (convolutions adapt)
-            bundle.preprocess = dataclasses.replace(bundle.preprocess, **geometry)
+        if width_scale is not None:  # fine-tune to another input geometry (convolutions adapt)
+            bundle.preprocess = dataclasses.replace(bundle.preprocess, width_scale=width_scale)
         previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         if "training" in previous:  # lineage: how the starting weights were trained (model card)
@@ -107,7 +103,7 @@ def _initial_bundle(
                 lineage["init_training"] = previous["init_training"]
             bundle.metadata["init_training"] = lineage
         return bundle
-    return new_bundle(variant, CTCCodec(), PreprocessConfig(height=height, **geometry), seed=seed)
+    return new_bundle(variant, CTCCodec(), given, seed=seed)
 
 
 def _subsample(records: list[Record], limit: int) -> list[Record]:
@@ -125,13 +121,12 @@ def build_training(
     variant: str = "small",
     height: int = 32,
     width_scale: float | None = None,
-    frames_per_char: float | None = None,
     extend_charset: bool = False,
     resume_dir: Path | None = None,
     extra_records: Sequence[Record] = (),
 ) -> TrainingSetup:
     """Build the setup. `val=None`: the val split of each tsv source; `val=[]`: no validation."""
-    bundle = _initial_bundle(init, variant, height, width_scale, frames_per_char, resume_dir, cfg.seed)
+    bundle = _initial_bundle(init, variant, height, width_scale, resume_dir, cfg.seed)
     specs = [s if isinstance(s, DataSpec) else parse_spec(s) for s in data]
     if not specs and not extra_records:
         raise DatasetError("no training data given")
@@ -169,10 +164,6 @@ def build_training(
             )
 
     model = bundle.model
-
-    def timesteps(width: int) -> int:
-        return int(model.output_lengths(torch.tensor([width]))[0])
-
     train_set = MixedTrainingSet(
         sources,
         bundle.codec,
@@ -181,7 +172,7 @@ def build_training(
         seed=cfg.seed,
         augment_cfg=cfg.augment if cfg.augment_enabled else None,
         samples_per_epoch=cfg.samples_per_epoch,
-        timesteps=timesteps,
+        timesteps=lambda w: int(model.output_lengths(torch.tensor([w]))[0]),
     )
 
     if val is None:
@@ -211,5 +202,5 @@ def build_training(
             reports.append(report)
             val_records.extend(dataclasses.replace(r, source=spec.name) for r in _subsample(recs, per_source))
         if val_records:
-            val_set = ValidationSet(val_records, bundle.codec, bundle.preprocess, timesteps=timesteps)
+            val_set = ValidationSet(val_records, bundle.codec, bundle.preprocess)
     return TrainingSetup(bundle, train_set, val_set, [s for s, _ in loaded], val_specs, reports)

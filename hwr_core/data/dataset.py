@@ -19,18 +19,12 @@ import torch
 from ..charset import CTCCodec
 from ..config import AugmentConfig, PreprocessConfig
 from ..errors import DatasetError, HwrError
-from ..preprocess import density_stretch, load_image, preprocess, stretch_width
+from ..preprocess import load_image, preprocess
 from .augment import augment
 from .records import Record
 from .synth import SyntheticSource
 
 log = logging.getLogger(__name__)
-
-
-# The density stretch in training uses the label's length times a factor drawn from this range: at
-# inference the length comes from a greedy first read, which undercounts dense lines a little
-# (shipped model, greedy length / true length, p10-p90: VNOnDB lines 0.91-1.02, IAM 0.81-1.00).
-STRETCH_COUNT_JITTER = (0.85, 1.1)
 
 
 def ctc_min_length(ids: Sequence[int]) -> int:
@@ -169,16 +163,10 @@ class MixedTrainingSet:
         if pre.empty:
             self.skipped["no ink after preprocessing"] += 1
             return None
-        model_input = pre.image
-        if self.preprocess_cfg.frames_per_char > 0:
-            rng = np.random.default_rng([self.seed, epoch, source_index, index, 0x57E7])
-            n_read = len(enc.ids) * rng.uniform(*STRETCH_COUNT_JITTER)
-            factor = density_stretch(self.timesteps(model_input.shape[1]), n_read, self.preprocess_cfg)
-            model_input = stretch_width(model_input, factor, self.preprocess_cfg)
-        if self.timesteps(model_input.shape[1]) < ctc_min_length(enc.ids):
+        if self.timesteps(pre.image.shape[1]) < ctc_min_length(enc.ids):
             self.skipped["label too long for the image width"] += 1
             return None
-        return Item(model_input, enc.ids, text, src.name)
+        return Item(pre.image, enc.ids, text, src.name)
 
     def load_batch(self, source_index: int, indices: Sequence[int], epoch: int) -> list[Item]:
         items = [self.item(source_index, i, epoch) for i in indices]
@@ -203,12 +191,7 @@ class ValidationSet:
     """Preprocessed once, no augmentation, sorted by width so batches pad little."""
 
     def __init__(
-        self,
-        records: Sequence[Record],
-        codec: CTCCodec,
-        preprocess_cfg: PreprocessConfig,
-        name: str = "val",
-        timesteps: Callable[[int], int] = lambda width: width // 4,
+        self, records: Sequence[Record], codec: CTCCodec, preprocess_cfg: PreprocessConfig, name: str = "val"
     ) -> None:
         self.name = name
         self.items: list[Item] = []
@@ -228,11 +211,8 @@ class ValidationSet:
             if enc.dropped or not enc.ids:
                 self.skipped["characters outside the alphabet" if enc.dropped else "empty text"] += 1
                 continue
-            model_input = preprocess(image, preprocess_cfg).image
-            if preprocess_cfg.frames_per_char > 0:  # by the true length: inference estimates it
-                factor = density_stretch(timesteps(model_input.shape[1]), len(enc.ids), preprocess_cfg)
-                model_input = stretch_width(model_input, factor, preprocess_cfg)
-            self.items.append(Item(model_input, enc.ids, rec.text, rec.source or name))
+            pre = preprocess(image, preprocess_cfg)
+            self.items.append(Item(pre.image, enc.ids, rec.text, rec.source or name))
         if not self.items:
             raise DatasetError(f"{name}: no usable validation samples")
         self.items.sort(key=lambda it: it.image.shape[1])

@@ -590,15 +590,6 @@ def test_n_best_shows_the_score_it_is_ranked_by(qtbot) -> None:  # type: ignore[
     assert "word list bonus 2.00" in rows[0].toolTip() and "character model -0.50" in rows[0].toolTip()
 
 
-def test_summary_says_when_the_input_was_read_twice_stretched(qtbot) -> None:  # type: ignore[no-untyped-def]
-    view = ResultView()
-    qtbot.addWidget(view)
-    view.set_result(_fake_result("ab", [0.9, 0.9]))
-    assert "timesteps" in view.summary.text() and "read twice" not in view.summary.text()
-    view.set_result(dataclasses.replace(_fake_result("ab", [0.9, 0.9]), stretch=1.6))
-    assert "timesteps (read twice, stretched 1.6x)" in view.summary.text()
-
-
 def test_result_view_colours_and_copy(qtbot) -> None:  # type: ignore[no-untyped-def]
     view = ResultView()
     qtbot.addWidget(view)

@@ -20,12 +20,10 @@ from hwr_core.errors import ImageLoadError, ImageTooLargeError
 from hwr_core.preprocess import (
     PreprocessResult,
     decode_image_bytes,
-    density_stretch,
     load_image,
     preprocess,
     render_strokes,
     split_lines,
-    stretch_width,
     to_grayscale,
 )
 
@@ -662,23 +660,3 @@ def test_split_lines_single_and_blank() -> None:
     lines = split_lines(one)
     assert len(lines) == 1 and np.array_equal(lines[0], one)
     assert split_lines(np.full((100, 300), 250, np.uint8)) == []
-
-
-def test_density_stretch_reaches_the_target_within_its_bounds():
-    cfg = PreprocessConfig(frames_per_char=3.0, max_stretch=2.0)
-    assert density_stretch(100, 50, PreprocessConfig()) == 1.0  # off
-    assert density_stretch(100, 25, cfg) == 1.0  # 4 frames per character already
-    assert density_stretch(100, 36, cfg) == 1.0  # 1.08x: not worth a second read
-    assert density_stretch(100, 50, cfg) == pytest.approx(1.5)
-    assert density_stretch(100, 90, cfg) == 2.0  # capped
-    assert density_stretch(0, 5, cfg) == density_stretch(100, 0, cfg) == 1.0
-
-
-def test_stretch_width_stretches_only_the_width_and_respects_max_width():
-    image = np.zeros((32, 100), np.float32)
-    image[8:24, 40:60] = 1.0
-    out = stretch_width(image, 1.5, PreprocessConfig())
-    assert out.shape == (32, 150) and out.dtype == np.float32
-    assert out[:, 60:90].mean() == pytest.approx(image[:, 40:60].mean(), abs=0.02)  # the ink moved with it
-    assert stretch_width(image, 1.5, PreprocessConfig(max_width=120)).shape == (32, 120)
-    assert stretch_width(image, 1.0, PreprocessConfig()) is image

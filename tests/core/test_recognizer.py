@@ -13,7 +13,6 @@ from hwr_core.recognizer import (
     WIDTH_BUCKET,
     RecognitionResult,
     Recognizer,
-    _greedy_length,
     combine_lines,
     mean_char_confidence,
     padded_width,
@@ -125,65 +124,3 @@ def test_the_input_geometry_is_the_model_s():
     assert rec.with_options(preprocess_cfg=PreprocessConfig(deskew=False)).preprocess_cfg == PreprocessConfig(
         width_scale=1.5, deskew=False
     )
-
-
-def _chars_every_frame(batch: np.ndarray, num_classes: int) -> np.ndarray:
-    """Logits reading a new character at every timestep (a, b, a, ...): as dense as CTC allows."""
-    t = batch.shape[3] // 4
-    out = np.zeros((batch.shape[0], t, num_classes), np.float32)
-    out[:, np.arange(t), 1 + np.arange(t) % 2] = 10.0
-    return out
-
-
-def test_a_dense_reading_is_read_again_stretched(monkeypatch):
-    cfg = PreprocessConfig(frames_per_char=3.0, max_stretch=2.0)
-    rec = Recognizer(new_bundle("tiny", CTCCodec(list("ab")), cfg))
-    seen: list[int] = []
-
-    def fake_logits(batch):
-        seen.append(batch.shape[3])
-        return _chars_every_frame(batch, 3)
-
-    monkeypatch.setattr(rec, "logits", fake_logits)
-    image = np.full((40, 300), 255, np.uint8)
-    image[15:25, 20:270] = 0
-    first_width = rec._prepare(image, False).image.shape[1]
-    result = rec.recognize(image)
-    assert result.stretch == 2.0  # 1 frame per character wants 3x: capped at max_stretch
-    assert len(seen) == 2 and seen[1] >= 2 * first_width > seen[0] - WIDTH_BUCKET
-    assert result.model_input.shape[1] == 2 * first_width  # the heatmap's input is the one read
-    assert result.probs.shape[0] == rec.bundle.model.output_lengths(torch.tensor([2 * first_width]))[0]
-    assert result.to_json()["stretch"] == 2.0
-
-
-def test_a_sparse_reading_is_read_once(monkeypatch):
-    rec = Recognizer(new_bundle("tiny", CTCCodec(list("ab")), PreprocessConfig(frames_per_char=3.0)))
-    seen: list[int] = []
-
-    def sparse_logits(batch):  # one character in the whole input
-        seen.append(batch.shape[3])
-        out = np.zeros((batch.shape[0], batch.shape[3] // 4, 3), np.float32)
-        out[:, :, 0] = 10.0
-        out[:, 2, 1] = 20.0
-        return out
-
-    monkeypatch.setattr(rec, "logits", sparse_logits)
-    image = np.full((40, 300), 255, np.uint8)
-    image[15:25, 20:270] = 0
-    result = rec.recognize(image)
-    assert len(seen) == 1 and result.stretch == 1.0 and result.text == "a"
-
-
-def test_without_the_density_stretch_a_dense_reading_is_read_once(monkeypatch):
-    rec = Recognizer(new_bundle("tiny", CTCCodec(list("ab"))))
-    seen: list[int] = []
-    monkeypatch.setattr(rec, "logits", lambda batch: seen.append(1) or _chars_every_frame(batch, 3))
-    image = np.full((40, 300), 255, np.uint8)
-    image[15:25, 20:270] = 0
-    assert rec.recognize(image).stretch == 1.0 and len(seen) == 1
-
-
-def test_greedy_length_counts_collapsed_non_blank_runs():
-    logits = np.eye(3, dtype=np.float32)[[0, 1, 1, 0, 1, 2, 2, 0]]
-    assert _greedy_length(logits) == 3  # 1 | 1 after a blank | 2
-    assert _greedy_length(np.eye(3, dtype=np.float32)[[0, 0]]) == 0

@@ -10,9 +10,8 @@ from testdata import write_word_set
 
 from hwr_core.averaging import average_models
 from hwr_core.batchnorm import recalibrate_on_mixture
-from hwr_core.config import MIN_DENSITY_STRETCH, TrainConfig
+from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
-from hwr_core.data.dataset import STRETCH_COUNT_JITTER
 from hwr_core.errors import HwrError, ModelFileError, TrainingError
 from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint, save_model
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
@@ -264,39 +263,3 @@ def test_averaging_refuses_models_of_another_shape(tmp_path):
         average_models([tmp_path / "run" / "best.safetensors", tmp_path / "other.safetensors"])
     with pytest.raises(ModelFileError, match="at least one"):
         average_models([])
-
-
-def test_the_density_stretch_widens_dense_training_samples_to_the_target(tmp_path):
-    setup, cfg = _setup(tmp_path, epochs=1)
-    tsv = str(tmp_path / "data" / "labels.tsv")
-    dense = build_training([tsv], None, cfg, variant="tiny", frames_per_char=8.0).bundle.preprocess
-    assert dense.frames_per_char == 8.0
-    plain, stretched = setup.train_set, build_training([tsv], None, cfg, variant="tiny", frames_per_char=8.0)
-    lo, hi = STRETCH_COUNT_JITTER
-    n_stretched = 0
-    for i in range(12):
-        a, b = plain.item(0, i, 0), stretched.train_set.item(0, i, 0)
-        wa, wb, n = a.image.shape[1], b.image.shape[1], len(a.ids)
-        if wb == wa:  # not stretched: the jittered length asked for less than MIN_DENSITY_STRETCH
-            assert 8 * lo * n * 4 / wa < MIN_DENSITY_STRETCH
-            continue
-        n_stretched += 1  # stretched to the label's length times the jitter, at 8 frames each, capped at 2x
-        factor = wb / wa
-        assert (
-            max(MIN_DENSITY_STRETCH, 8 * lo * n * 4 / wa) - 0.02
-            <= factor
-            <= min(2.0, 8 * hi * n * 4 / wa) + 0.02
-        )
-    assert n_stretched >= 3
-
-    def total_width(val_set):
-        return sum(it.image.shape[1] for it in val_set.items)
-
-    assert total_width(stretched.val_set) > 1.2 * total_width(setup.val_set)  # validation is stretched too
-    start = tmp_path / "first.safetensors"
-    save_model(setup.bundle, start)
-    tuned = build_training([tsv], None, cfg, init=str(start), frames_per_char=3).bundle
-    save_model(tuned, tmp_path / "tuned.safetensors")
-    assert load_model(tmp_path / "tuned.safetensors").preprocess.frames_per_char == 3
-    with pytest.raises(HwrError, match="frames per character 0.5 is out of range"):
-        build_training([tsv], None, cfg, variant="tiny", frames_per_char=0.5)
