@@ -252,6 +252,8 @@ def test_width_scale_for_a_new_model_and_when_fine_tuning(tmp_path):
     assert load_model(tmp_path / "tuned.safetensors").preprocess.width_scale == 1.25
     with pytest.raises(HwrError, match="width scale 0 is out of range"):
         build_training([tsv], None, cfg, variant="tiny", width_scale=0)
+    with pytest.raises(HwrError, match="input height 4 is out of range"):  # before any data is read
+        build_training([tsv], None, cfg, variant="tiny", height=4)
 
 
 def test_averaging_refuses_models_of_another_shape(tmp_path):
