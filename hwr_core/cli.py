@@ -209,7 +209,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         variant=args.variant,
         height=args.height,
         width_scale=args.width_scale,
-        ctc_upsample=args.ctc_upsample,
         extend_charset=args.extend_charset,
         resume_dir=out if args.resume else None,
     )
@@ -487,14 +486,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="horizontal stretch of the input after scaling to --height, for a new model or with "
         "--init (default: 1.0, or the --init model's): more timesteps per character",
-    )
-    t.add_argument(
-        "--ctc-upsample",
-        type=int,
-        default=None,
-        metavar="K",
-        help="CTC frames per network step (1-4), for a new model or with --init (default: 1, or the "
-        "--init model's): more timesteps per character with the same input",
     )
     t.add_argument(
         "--extend-charset",

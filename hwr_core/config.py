@@ -59,11 +59,6 @@ class ModelConfig:
     variant: str = "small"
     num_classes: int = 0
     dropout: float = 0.2
-    # CTC frames the head emits per network timestep (1-4). The network reduces the width by 4, so
-    # dense writing gets under 2 timesteps per character (VNOnDB lines: median 1.9) where CTC needs
-    # one per character and a blank between repeats; at 2, each step predicts two frames, at the
-    # cost of a wider output layer and a longer decode, the input and the network unchanged.
-    ctc_upsample: int = 1
 
 
 BUILTIN_LEXICON = "builtin"  # DecodeConfig.lexicon: the English + Vietnamese list in hwr_core.lexicons

@@ -6,14 +6,12 @@ Variants are named entries of `VARIANTS` (a spec per name, no string matching on
 - `small`: a narrower backbone and one-layer-narrower BiLSTM, fast on a 2-core CPU.
 - `tiny`: for tests and smoke runs.
 
-All variants reduce the width by 4, so a W-pixel-wide input gives about W/4 network steps, and
-collapse any remaining height by averaging, so the input height is a preprocessing choice (32 by
-default). The head emits `ModelConfig.ctc_upsample` CTC timesteps per step (1 unless set).
+All variants reduce the width by 4, so a W-pixel-wide input gives about W/4 timesteps, and collapse
+any remaining height by averaging, so the input height is a preprocessing choice (32 by default).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -136,32 +134,16 @@ class BiLSTMSequence(nn.Module):
         return out
 
 
-MAX_CTC_UPSAMPLE = 4
-
-
 class CTCHead(nn.Module):
-    """(N, T, F) -> (N, T * upsample, C) logits: `upsample` frames per step, each from its own block
-    of C rows of one linear layer (block j predicts frame j of the step)."""
+    """(N, T, F) -> (N, T, C) logits."""
 
-    def __init__(self, in_features: int, num_classes: int, dropout: float, upsample: int = 1) -> None:
+    def __init__(self, in_features: int, num_classes: int, dropout: float) -> None:
         super().__init__()
-        if not 1 <= upsample <= MAX_CTC_UPSAMPLE:
-            raise HwrError(f"CTC upsampling {upsample} is out of range (1-{MAX_CTC_UPSAMPLE})")
         self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(in_features, num_classes * upsample)
-        self.num_classes = num_classes
-        self.upsample = upsample
+        self.fc = nn.Linear(in_features, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.fc(self.dropout(x))
-        if self.upsample == 1:
-            return y
-        return y.unflatten(2, (self.upsample, self.num_classes)).flatten(1, 2)
-
-    def rows(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The layer's weight and bias as (upsample, C, F) and (upsample, C) views."""
-        w, b = self.fc.weight, self.fc.bias
-        return w.view(self.upsample, self.num_classes, -1), b.view(self.upsample, self.num_classes)
+        return self.fc(self.dropout(x))
 
 
 class CRNN(nn.Module):
@@ -177,14 +159,14 @@ class CRNN(nn.Module):
         self.sequence = BiLSTMSequence(
             self.backbone.out_features, spec.lstm_hidden, spec.lstm_layers, cfg.dropout
         )
-        self.head = CTCHead(self.sequence.out_features, cfg.num_classes, cfg.dropout, cfg.ctc_upsample)
+        self.head = CTCHead(self.sequence.out_features, cfg.num_classes, cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.sequence(self.backbone(x)))
 
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         """Number of valid timesteps for inputs of the given (unpadded) pixel widths."""
-        return self.backbone.output_width(widths).clamp(min=1) * self.head.upsample
+        return self.backbone.output_width(widths).clamp(min=1)
 
     def min_input_width(self) -> int:
         """Smallest width that yields at least one timestep."""
@@ -207,37 +189,23 @@ class CRNN(nn.Module):
 
     def resize_classes(self, num_classes: int) -> None:
         """Grow the output layer for an extended codec; existing class rows keep their trained weights."""
-        old = self.head
-        if num_classes == old.num_classes:
+        old = self.head.fc
+        if num_classes == old.out_features:
             return
-        if num_classes < old.num_classes:
+        if num_classes < old.out_features:
             raise HwrError("the output layer can only grow (codec.extend appends characters)")
-        new = CTCHead(old.fc.in_features, num_classes, self.config.dropout, old.upsample).train(old.training)
+        new = nn.Linear(old.in_features, num_classes)
         with torch.no_grad():
-            (w_old, b_old), (w_new, b_new) = old.rows(), new.rows()
-            w_new.normal_(0.0, 0.01)
-            w_new[:, : old.num_classes] = w_old
-            b_new[:, : old.num_classes] = b_old
+            new.weight.normal_(0.0, 0.01)
+            new.bias.zero_()
+            new.weight[: old.out_features] = old.weight
+            new.bias[: old.out_features] = old.bias
             # New characters start unlikely so the extended model reads like the old one until trained.
-            b_new[:, old.num_classes :] = b_old[:, 1:].min() - 1.0
-        self.head = new
-        self.config = dataclasses.replace(self.config, num_classes=num_classes)
-
-    def set_ctc_upsample(self, upsample: int) -> None:
-        """Emit `upsample` CTC frames per step. Frame j of a step starts as a copy of the frame it
-        falls in at the old rate, so the model reads as before (a character held over two frames
-        collapses to one) until training uses the new frames."""
-        old = self.head
-        if upsample == old.upsample:
-            return
-        new = CTCHead(old.fc.in_features, old.num_classes, self.config.dropout, upsample).train(old.training)
-        with torch.no_grad():
-            (w_old, b_old), (w_new, b_new) = old.rows(), new.rows()
-            for j in range(upsample):
-                w_new[j] = w_old[j * old.upsample // upsample]
-                b_new[j] = b_old[j * old.upsample // upsample]
-        self.head = new
-        self.config = dataclasses.replace(self.config, ctc_upsample=upsample)
+            new.bias[old.out_features :] = old.bias[1:].min() - 1.0
+        self.head.fc = new
+        self.config = ModelConfig(
+            variant=self.config.variant, num_classes=num_classes, dropout=self.config.dropout
+        )
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -64,7 +64,6 @@ class ModelBundle:
             "name": self.name,
             "path": str(self.path) if self.path else None,
             "variant": self.model.config.variant,
-            "ctc_upsample": self.model.config.ctc_upsample,
             "parameters": sum(p.numel() for p in self.model.parameters()),
             "classes": self.codec.num_classes,
             "alphabet": self.codec.alphabet,
@@ -86,14 +85,11 @@ def new_bundle(
     preprocess: PreprocessConfig | None = None,
     dropout: float = 0.2,
     seed: int = 0,
-    ctc_upsample: int = 1,
 ) -> ModelBundle:
     """A freshly initialised model; the same seed gives the same weights (global RNG left untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = CRNN(
-            ModelConfig(variant, num_classes=codec.num_classes, dropout=dropout, ctc_upsample=ctc_upsample)
-        )
+        model = CRNN(ModelConfig(variant=variant, num_classes=codec.num_classes, dropout=dropout))
     return ModelBundle(model=model, codec=codec, preprocess=preprocess or PreprocessConfig())
 
 

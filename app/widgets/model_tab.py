@@ -68,20 +68,13 @@ def _input_geometry(card: dict) -> str:
     return text
 
 
-def _architecture(card: dict) -> str:
-    text = f"{card['variant']} — {card['parameters']:,} parameters"
-    if card["ctc_upsample"] != 1:
-        text += f", {card['ctc_upsample']} CTC frames per step"
-    return text
-
-
 def card_html(bundle: ModelBundle) -> str:
     """The model card as HTML: what it reads, how it was trained, how well it does."""
     card = bundle.card()
     rows = [
         ("Name", card["name"]),
         ("File", card["path"] or "(not saved)"),
-        ("Variant", _architecture(card)),
+        ("Variant", f"{card['variant']} — {card['parameters']:,} parameters"),
         ("Input", _input_geometry(card)),
         ("Characters", f"{card['classes'] - 1} (+ CTC blank)"),
         ("Decoding", card["decoding"]),

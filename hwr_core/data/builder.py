@@ -21,7 +21,6 @@ import torch
 from ..charset import CTCCodec
 from ..config import PreprocessConfig, TrainConfig, geometry_error
 from ..errors import DatasetError, HwrError
-from ..model import MAX_CTC_UPSAMPLE
 from ..modelfile import ModelBundle, load_checkpoint, load_model, new_bundle
 from .dataset import MixedTrainingSet, RecordSource, SynthSourceAdapter, ValidationSet
 from .records import ReadReport, Record
@@ -82,14 +81,11 @@ def _initial_bundle(
     variant: str,
     height: int,
     width_scale: float | None,
-    ctc_upsample: int | None,
     resume_dir: Path | None,
     seed: int,
 ) -> ModelBundle:
     given = PreprocessConfig(height=height, width_scale=1.0 if width_scale is None else width_scale)
     problem = geometry_error(given)
-    if ctc_upsample is not None and not 1 <= ctc_upsample <= MAX_CTC_UPSAMPLE:
-        problem = f"CTC upsampling {ctc_upsample} is out of range (1-{MAX_CTC_UPSAMPLE})"
     if problem:  # refused before any data is read, --resume or not
         raise HwrError(problem)
     checkpoint = resume_dir / "last.ckpt.safetensors" if resume_dir else None
@@ -99,8 +95,6 @@ def _initial_bundle(
         bundle = load_model(init)
         if width_scale is not None:  # fine-tune to another input geometry (convolutions adapt)
             bundle.preprocess = dataclasses.replace(bundle.preprocess, width_scale=width_scale)
-        if ctc_upsample is not None:  # more CTC frames per step (the head's rows are copied)
-            bundle.model.set_ctc_upsample(ctc_upsample)
         previous = bundle.metadata
         bundle.metadata = {"name": bundle.name, "init_from": str(init)}
         if "training" in previous:  # lineage: how the starting weights were trained (model card)
@@ -109,7 +103,7 @@ def _initial_bundle(
                 lineage["init_training"] = previous["init_training"]
             bundle.metadata["init_training"] = lineage
         return bundle
-    return new_bundle(variant, CTCCodec(), given, seed=seed, ctc_upsample=ctc_upsample or 1)
+    return new_bundle(variant, CTCCodec(), given, seed=seed)
 
 
 def _subsample(records: list[Record], limit: int) -> list[Record]:
@@ -127,13 +121,12 @@ def build_training(
     variant: str = "small",
     height: int = 32,
     width_scale: float | None = None,
-    ctc_upsample: int | None = None,
     extend_charset: bool = False,
     resume_dir: Path | None = None,
     extra_records: Sequence[Record] = (),
 ) -> TrainingSetup:
     """Build the setup. `val=None`: the val split of each tsv source; `val=[]`: no validation."""
-    bundle = _initial_bundle(init, variant, height, width_scale, ctc_upsample, resume_dir, cfg.seed)
+    bundle = _initial_bundle(init, variant, height, width_scale, resume_dir, cfg.seed)
     specs = [s if isinstance(s, DataSpec) else parse_spec(s) for s in data]
     if not specs and not extra_records:
         raise DatasetError("no training data given")

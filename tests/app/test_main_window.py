@@ -127,6 +127,3 @@ def test_model_card_shows_decoding_and_the_accuracy_table():
     assert "Input" in page and "32 px high" in page and "stretched" not in page
     bundle.preprocess = PreprocessConfig(width_scale=1.5)
     assert "32 px high, stretched 1.5x in width" in card_html(bundle)
-    assert "CTC frames per step" not in page
-    bundle.model.set_ctc_upsample(2)
-    assert "parameters, 2 CTC frames per step" in card_html(bundle)

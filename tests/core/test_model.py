@@ -8,9 +8,8 @@ from hwr_core.model import CRNN, VARIANTS, count_parameters
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("width", [40, 129, 400])
-@pytest.mark.parametrize("upsample", [1, 2])
-def test_output_lengths_match_forward(variant, width, upsample):
-    model = CRNN(ModelConfig(variant, num_classes=11, ctc_upsample=upsample)).eval()
+def test_output_lengths_match_forward(variant, width):
+    model = CRNN(ModelConfig(variant, num_classes=11)).eval()
     with torch.no_grad():
         out = model(torch.rand(2, 1, 32, width))
     assert out.shape[0] == 2 and out.shape[2] == 11
@@ -66,43 +65,3 @@ def test_resize_classes_keeps_trained_rows():
     assert after.shape[-1] == 8
     assert torch.allclose(before, after[..., :5], atol=1e-6)
     assert model.config.num_classes == 8
-
-
-def test_resize_classes_keeps_trained_rows_of_every_upsampled_frame():
-    torch.manual_seed(0)
-    model = CRNN(ModelConfig("tiny", num_classes=5, ctc_upsample=3)).eval()
-    x = torch.rand(1, 1, 32, 64)
-    with torch.no_grad():
-        before = model(x)
-        model.resize_classes(8)
-        after = model(x)
-    assert after.shape[1] == before.shape[1] and after.shape[-1] == 8
-    assert torch.allclose(before, after[..., :5], atol=1e-6)
-    assert model.config.ctc_upsample == 3 and not model.head.training
-
-
-def test_ctc_upsampling_repeats_each_step_until_trained():
-    torch.manual_seed(0)
-    model = CRNN(ModelConfig("tiny", num_classes=5)).eval()
-    x = torch.rand(2, 1, 32, 96)
-    with torch.no_grad():
-        before = model(x)
-        model.set_ctc_upsample(2)
-        after = model(x)
-    assert model.config.ctc_upsample == 2 and not model.head.training
-    assert after.shape == (2, 2 * before.shape[1], 5)
-    # (allclose: a wider matrix product may round differently)
-    assert torch.allclose(after[:, 0::2], before, atol=1e-6) and torch.allclose(after[:, 1::2], before, atol=1e-6)
-    # the two frames of a step have their own rows: training one leaves the other
-    with torch.no_grad():
-        model.head.rows()[1][1, 3] += 1.0
-        moved = model(x)
-    assert torch.allclose(moved[:, 0::2], before, atol=1e-6)
-    assert torch.allclose(moved[:, 1::2, 3], before[..., 3] + 1.0, atol=1e-6)
-
-
-def test_ctc_upsampling_out_of_range_is_refused():
-    with pytest.raises(HwrError, match="out of range"):
-        CRNN(ModelConfig("tiny", num_classes=5, ctc_upsample=5))
-    with pytest.raises(HwrError, match="out of range"):
-        CRNN(ModelConfig("tiny", num_classes=5)).set_ctc_upsample(0)

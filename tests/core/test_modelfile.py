@@ -41,17 +41,6 @@ def test_save_load_round_trip(tmp_path, bundle):
         assert torch.allclose(bundle.model.eval()(x), loaded.model(x))
 
 
-def test_an_upsampled_head_round_trips(tmp_path, bundle):
-    bundle.model.set_ctc_upsample(2)
-    with torch.no_grad():
-        bundle.model.head.rows()[1][1] += 0.5  # frame 2 of each step differs from frame 1
-    loaded = load_model(save_model(bundle, tmp_path / "m.safetensors"))
-    assert loaded.model.config.ctc_upsample == 2
-    x = torch.rand(1, 1, 32, 80)
-    with torch.no_grad():
-        assert torch.allclose(bundle.model.eval()(x), loaded.model(x))
-
-
 class _Evil:
     def __reduce__(self):
         return (os.system, ("touch EVIL_RAN",))
@@ -171,9 +160,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
 
 
-@pytest.mark.parametrize("upsample", [1, 2])
-def test_onnx_export_matches_torch(tmp_path, bundle, upsample):
-    bundle.model.set_ctc_upsample(upsample)
+def test_onnx_export_matches_torch(tmp_path, bundle):
     path = export_onnx(bundle, tmp_path / "m.onnx")
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for batch, width in ((1, 48), (3, 301)):

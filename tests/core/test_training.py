@@ -256,24 +256,6 @@ def test_width_scale_for_a_new_model_and_when_fine_tuning(tmp_path):
         build_training([tsv], None, cfg, variant="tiny", height=4)
 
 
-def test_ctc_upsampling_for_a_new_model_and_when_fine_tuning(tmp_path):
-    setup, cfg = _setup(tmp_path, epochs=1)
-    tsv = str(tmp_path / "data" / "labels.tsv")
-    fresh = build_training([tsv], None, cfg, variant="tiny", ctc_upsample=2)
-    assert fresh.bundle.model.config.ctc_upsample == 2
-    assert fresh.train_set.timesteps(64) == 2 * setup.train_set.timesteps(64)  # the CTC length check
-    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "first").fit())
-    start = tmp_path / "first" / "best.safetensors"
-    tuned = build_training([tsv], None, cfg, init=str(start), ctc_upsample=2)
-    list(Trainer(tuned.bundle, tuned.train_set, tuned.val_set, cfg, tmp_path / "second").fit())
-    second = load_model(tmp_path / "second" / "best.safetensors")
-    assert second.model.config.ctc_upsample == 2
-    resumed = build_training([tsv], None, cfg, resume_dir=tmp_path / "second")  # the run's own head
-    assert resumed.bundle.model.config.ctc_upsample == 2
-    with pytest.raises(HwrError, match="CTC upsampling 5 is out of range"):  # before any data is read
-        build_training([str(tmp_path / "missing.tsv")], None, cfg, variant="tiny", ctc_upsample=5)
-
-
 def test_averaging_refuses_models_of_another_shape(tmp_path):
     setup, cfg = _setup(tmp_path, epochs=1)
     list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
