@@ -49,6 +49,14 @@ def test_onnx_reads_like_torch():
     np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
 
 
+def test_the_session_threads_do_not_spin_after_a_run():
+    """Spinning worker threads hold a core the decoding, the GUI or a training run needs next."""
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
+    rec.recognize(_ink_image())
+    options = rec._session._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_the_session_is_made_on_first_use_and_shared_by_copies(exports):
     rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
     assert exports == []  # nothing exported in the constructor (the GUI thread makes recognizers)
