@@ -1,4 +1,5 @@
-"""Recognition metrics: CER, WER, exact-match accuracy, confusions and per-character error rates.
+"""Recognition metrics: CER, WER, exact-match accuracy, confusions and per-character error rates;
+and the words one reading changes in another.
 
 Both sides are normalised the same way before scoring (`normalize_for_scoring`): NFC, the one
 tone-mark convention of `normalize_text`, whitespace collapsed and stripped, so that encoding and
@@ -79,6 +80,22 @@ def wer(refs: Sequence[str], hyps: Sequence[str]) -> float:
 def accuracy(refs: Sequence[str], hyps: Sequence[str]) -> float:
     """Fraction of exactly matching lines after normalisation (1.0 for no lines)."""
     return _accuracy(_pairs(refs, hyps))
+
+
+def word_changes(reading: str, other: str) -> list[tuple[str, str]]:
+    """What `other` changes in `reading`, word by word: one (words of reading, words of other) pair
+    per run of changed words, "" for a side with none. Alternatives of a long line, or readings that
+    differ in one tone mark, cannot be told apart by eye; the changes can."""
+    a, b = reading.split(), other.split()
+    spans: list[list[int]] = []  # [i1, i2, j1, j2] per run; adjacent edits (replace + delete) join
+    for op in Levenshtein.opcodes(a, b):
+        if op.tag == "equal":
+            continue
+        if spans and spans[-1][1] == op.src_start and spans[-1][3] == op.dest_start:
+            spans[-1][1], spans[-1][3] = op.src_end, op.dest_end
+        else:
+            spans.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+    return [(" ".join(a[i1:i2]), " ".join(b[j1:j2])) for i1, i2, j1, j2 in spans]
 
 
 @dataclass(frozen=True)

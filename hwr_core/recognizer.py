@@ -23,6 +23,7 @@ from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .errors import HwrError
 from .lexicons import resolve_lexicon
+from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
 from .ort_session import OrtSession, onnxruntime_installed
 from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes, split_lines
@@ -72,7 +73,12 @@ class RecognitionResult:
             for s in self.spans
         ]
         if n_best:
-            out["n_best"] = [{"text": h.text, "score": round(h.score, 4)} for h in self.hypotheses]
+            best = self.hypotheses[0].text if self.hypotheses else ""
+            out["n_best"] = [
+                # what each alternative changes, word by word, as the app's n-best list shows it
+                {"text": h.text, "score": round(h.score, 4), "changes": word_changes(best, h.text)}
+                for h in self.hypotheses
+            ]
         out["timesteps"] = int(self.probs.shape[0])
         out["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
         return out

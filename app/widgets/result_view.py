@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_core.decoding import CharSpan
+from hwr_core.metrics import word_changes
 from hwr_core.recognizer import RecognitionResult
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ def confidence_color(confidence: float | None) -> str:
     if confidence >= MEDIUM:
         return COLOR_MEDIUM
     return COLOR_LOW
+
+
+def changes_text(changes: Sequence[tuple[str, str]], most: int = 3) -> str:
+    """'chào → chảo; giới → ∅' for the first `most` changes (∅: no word), then '…'."""
+    shown = [f"{old or '∅'} → {new or '∅'}" for old, new in changes[:most]]
+    return "; ".join(shown + (["…"] if len(changes) > most else []))
 
 
 def char_confidences(text: str, spans: Sequence[CharSpan]) -> list[float | None]:
@@ -127,6 +134,9 @@ class ResultView(QWidget):
         self.nbest.setToolTip("Alternative readings, best first (score = log probability)")
         self.nbest.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.nbest.setMinimumHeight(60)
+        font = self.nbest.font()  # a fifth larger: tone marks at the default size are 1-2 px
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.nbest.setFont(font)
 
         top = QHBoxLayout()
         top.addWidget(self.text_box, 1)
@@ -193,11 +203,19 @@ class ResultView(QWidget):
             parts.append(f"{timing:.0f}\u00a0ms")
         self.summary.setText(" · ".join(parts))
         self.nbest.clear()
+        best = shown.hypotheses[0].text if shown.hypotheses else ""
         for rank, hyp in enumerate(shown.hypotheses, start=1):
             shown_text = hyp.text if hyp.text else "(empty)"
+            # An alternative starts with what it changes: one tone mark, or one word of a long
+            # line, is hard to find by eye ("chào" / "chảo").
+            changes = changes_text(word_changes(best, hyp.text)) if rank > 1 else ""
             # the list is ranked by the search's score (network + word list + character model), so
             # that is the score shown; the network's own probability is in the tooltip
-            item = QListWidgetItem(f"{rank}. {shown_text}    score {hyp.rank_score:.2f}")
+            item = QListWidgetItem(
+                f"{rank}. "
+                + (f"({changes})  " if changes else "")
+                + f"{shown_text}    score {hyp.rank_score:.2f}"
+            )
             item.setData(Qt.ItemDataRole.UserRole, hyp.text)
             item.setToolTip(
                 f"score {hyp.rank_score:.4f} = network log probability {hyp.score:.4f}"

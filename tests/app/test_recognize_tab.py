@@ -25,12 +25,20 @@ from app.widgets.recognize_tab import (
     WARMUP_DELAY_MS,
     RecognizeTab,
 )
-from app.widgets.result_view import COLOR_HIGH, COLOR_LOW, COLOR_MEDIUM, ResultView, confidence_html
+from app.widgets.result_view import (
+    COLOR_HIGH,
+    COLOR_LOW,
+    COLOR_MEDIUM,
+    ResultView,
+    changes_text,
+    confidence_html,
+)
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
 from hwr_core.charlm import resolve_char_model
 from hwr_core.charset import CTCCodec
 from hwr_core.decoding import CharSpan, Hypothesis
 from hwr_core.lexicons import builtin_lexicon
+from hwr_core.metrics import word_changes
 from hwr_core.modelfile import new_bundle
 from hwr_core.preprocess import render_strokes
 from hwr_core.recognizer import RecognitionResult, Recognizer
@@ -585,9 +593,27 @@ def test_n_best_shows_the_score_it_is_ranked_by(qtbot) -> None:  # type: ignore[
     result = dataclasses.replace(_fake_result("hello", [0.9] * 5), hypotheses=(listed, unlisted))
     view.set_result(result)
     rows = [view.nbest.item(i) for i in range(view.nbest.count())]
-    assert [r.text() for r in rows] == ["1. hello    score -1.50", "2. hellu    score -3.00"]
+    assert [r.text() for r in rows] == ["1. hello    score -1.50", "2. (hello → hellu)  hellu    score -3.00"]
     assert "network log probability -3.0000" in rows[0].toolTip()
     assert "word list bonus 2.00" in rows[0].toolTip() and "character model -0.50" in rows[0].toolTip()
+
+
+def test_n_best_alternatives_start_with_what_they_change(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # readings that differ in one tone mark look the same at list size: each alternative names the
+    # words it changes, at most three runs of them
+    view = ResultView()
+    qtbot.addWidget(view)
+    texts = ["Xin chào thế giới", "Xin chảo thế giới", "xin chào thế giói", "a b c d e f g h", ""]
+    hyps = tuple(Hypothesis(t, -1.0 - i, ()) for i, t in enumerate(texts))
+    view.set_result(dataclasses.replace(_fake_result(texts[0], [0.9] * 17), hypotheses=hyps))
+    rows = [view.nbest.item(i).text() for i in range(view.nbest.count())]
+    assert rows[0] == "1. Xin chào thế giới    score -1.00"
+    assert rows[1] == "2. (chào → chảo)  Xin chảo thế giới    score -2.00"
+    assert rows[2] == "3. (Xin → xin; giới → giói)  xin chào thế giói    score -3.00"
+    assert rows[3].startswith("4. (Xin chào thế giới → a b c d e f g h)  ")
+    assert rows[4] == "5. (Xin chào thế giới → ∅)  (empty)    score -5.00"
+    assert view.nbest.item(1).data(Qt.ItemDataRole.UserRole) == "Xin chảo thế giới"  # the text alone
+    assert changes_text(word_changes("a b c d e f g", "x b y d z f w")) == "a → x; c → y; e → z; …"
 
 
 def test_result_view_colours_and_copy(qtbot) -> None:  # type: ignore[no-untyped-def]

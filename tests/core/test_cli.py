@@ -13,6 +13,7 @@ from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
 from hwr_core.config import DecodeConfig
+from hwr_core.metrics import word_changes
 from hwr_core.modelfile import load_model, new_bundle, save_model
 
 
@@ -49,6 +50,9 @@ def test_recognize_plain_and_json(capsys, model_file, image_file):
     obj = json.loads(out)
     assert code == 0 and {"text", "confidence", "n_best", "chars"} <= obj.keys()
     assert all({"char", "start", "end", "confidence"} <= c.keys() for c in obj["chars"])
+    best = obj["n_best"][0]["text"]  # each alternative says what it changes in the best reading
+    assert obj["n_best"][0]["changes"] == []
+    assert all(e["changes"] == [list(c) for c in word_changes(best, e["text"])] for e in obj["n_best"])
 
 
 def test_decoding_follows_the_model_file_unless_overridden(capsys, tmp_path):

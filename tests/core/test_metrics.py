@@ -16,6 +16,7 @@ from hwr_core.metrics import (
     per_char_error_rates,
     summarize,
     wer,
+    word_changes,
 )
 
 
@@ -122,3 +123,14 @@ def test_summarize_matches_individual_metrics() -> None:
     assert s.worst_chars == per_char_error_rates(refs, hyps, min_count=1)[:20]
     d = s.to_dict()
     assert d["n"] == 4 and isinstance(d["confusions"], list)
+
+
+def test_word_changes_name_the_changed_words_only() -> None:
+    assert word_changes("Xin chào thế giới", "Xin chảo thế giới") == [("chào", "chảo")]
+    assert word_changes("Xin chào thế giới", "xin chào thế giói") == [("Xin", "xin"), ("giới", "giói")]
+    # a run of changes is one pair, whatever mix of edits it is; "" where a side has no word
+    assert word_changes("a b c d", "a x d") == [("b c", "x")]
+    assert word_changes("a b", "a b c") == [("", "c")]
+    assert word_changes("a b c", "b c") == [("a", "")]
+    assert word_changes("hello  world", "hello world ") == []  # spacing is not a change
+    assert word_changes("", "hi") == [("", "hi")]
