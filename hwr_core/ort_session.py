@@ -66,10 +66,9 @@ class OrtSession:
             raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
         opts = ort.SessionOptions()
         # By default the worker threads spin for a while after each run, holding a core that the
-        # decoding, the GUI thread or a training run needs next. Measured on the 2-core machine
-        # while a training run used both cores (VNOnDB val lines / words, p50 per read): 60 / 8 ms
-        # spinning, 33 / 4.5 ms not. With the machine otherwise idle the two were within noise on
-        # lines, and words read ~1 ms slower (waking the threads).
+        # decoding, the GUI thread or a training run needs next. On the 2-core machine, with a
+        # training run on both cores, a VNOnDB line read in 33 ms instead of 65 and a word in 4.2
+        # instead of 9.9; with the machine otherwise idle, a read took ~1 ms more (waking them).
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.threads:
             opts.intra_op_num_threads = self.threads
