@@ -208,7 +208,7 @@ class ResultView(QWidget):
             shown_text = hyp.text if hyp.text else "(empty)"
             # An alternative starts with what it changes: one tone mark, or one word of a long
             # line, is hard to find by eye ("chào" / "chảo").
-            changes = changes_text(word_changes(best, hyp.text)) if rank > 1 else ""
+            changes = changes_text(word_changes(best, hyp.text))  # "" for the best itself
             # the list is ranked by the search's score (network + word list + character model), so
             # that is the score shown; the network's own probability is in the tooltip
             item = QListWidgetItem(
