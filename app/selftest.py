@@ -100,6 +100,7 @@ def run_selftest(model_path: str | os.PathLike[str] | None = None) -> int:
             t0 = time.perf_counter()
             word = recognizer.recognize_strokes(strokes).text
             ok_word = _check("strokes", SELFTEST_WORD, word, (time.perf_counter() - t0) * 1000)
+            _say(f"engine   {recognizer.engine}")  # after a read: PyTorch if onnxruntime could not run it
 
             sample = res / "samples" / "sample.png"
             expected = (res / "samples" / "sample.txt").read_text(encoding="utf-8").strip()

@@ -18,7 +18,9 @@ otherwise. Compare ratios: absolute times on a shared machine are noise.
 once with their own decoding, M2 first on every other image, and nothing else runs. That keeps it
 symmetric: with the columns above in the loop, the first model's engine was always the one that
 had just run, and a model compared with itself read 5-15 % slower as "M2" (session 10). It reports
-both p50s and their ratio: the way to compare two models' latency on one machine.
+both p50s and their ratio: the way to compare two models' latency on one machine. With
+--against-backend the second model reads with another engine: `--against SAME_FILE --backend onnx
+--against-backend onnx-int8` compares the engines on the whole read.
 """
 
 from __future__ import annotations
@@ -61,14 +63,27 @@ def main() -> None:
         "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
     )
     ap.add_argument("--against", default=None, help="a second model file, timed in the same loop")
+    ap.add_argument(
+        "--against-backend",
+        choices=BACKENDS,
+        default=None,
+        help="the second model's engine (default: --backend)",
+    )
     args = ap.parse_args()
     base = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
-    other = Recognizer.from_file(args.against, backend=args.backend) if args.against else None
+    other = (
+        Recognizer.from_file(args.against, backend=args.against_backend or args.backend)
+        if args.against
+        else None
+    )
     decodings: dict[str, Recognizer] = {}
     if other is not None:  # the engines, word lists and character models loaded outside the timings
         base.prepare()
         other.prepare()
-        print(f"p50 ms per image, each model with its own decoding, {args.n} images per set")
+        print(
+            f"p50 ms per image, each model with its own decoding, {args.n} images per set; "
+            f"engines {base.engine} / {other.engine}"
+        )
         print(f"{'val set':14s}{'model':>10s}{'against':>10s}{'ratio':>11s}")
     else:
         beam = dataclasses.replace(base.decode_cfg, decoder="beam").with_word_list(BUILTIN_LEXICON)

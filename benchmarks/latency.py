@@ -2,7 +2,8 @@
 
     python benchmarks/latency.py [--variants small paper] [--repeats 30]
 
-Word ~32x128 and line ~32x800 inputs, batch 1 and 32, torch vs onnxruntime, p50/p90 in ms per
+Word ~32x128 and line ~32x800 inputs, batch 1 and 32, torch vs onnxruntime (float, and with 8-bit
+LSTM and linear weights), p50/p90 in ms per
 image; end-to-end (preprocess + model + greedy decode) for batch 1; a new input width's first call
 vs a repeat; training samples/s on CPU.
 Compare ratios within one run: absolute times on a shared machine are noise.
@@ -68,7 +69,7 @@ def main() -> None:
         params = sum(p.numel() for p in bundle.model.parameters())
         path = save_model(bundle, f"/tmp/bench-{variant}.safetensors")
         print(f"\n== {variant}: {params:,} parameters, model file {path.stat().st_size / 1e6:.1f} MB")
-        recs = {b: Recognizer(bundle, backend=b) for b in ("torch", "onnx")}
+        recs = {b: Recognizer(bundle, backend=b) for b in ("torch", "onnx", "onnx-int8")}
         for shape, width in SHAPES.items():
             for batch in (1, 32):
                 x = rng.random((batch, 1, 32, width), dtype=np.float32)

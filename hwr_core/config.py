@@ -70,8 +70,9 @@ NO_LM = "none"
 DEFAULT_LM_WEIGHT = 0.4
 DEFAULT_LM_CHAR_BONUS = 0.8
 
-# Inference engines (`Recognizer`): "auto" is onnxruntime where it is installed, else torch.
-BACKENDS = ("auto", "torch", "onnx")
+# Inference engines (`Recognizer`): "onnx-int8" is onnxruntime with 8-bit LSTM and linear weights
+# (`ort_session.INT8_OPS`); "auto" is that where onnxruntime is installed, else torch.
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
