@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -39,7 +39,7 @@ def resolve_backend(backend: str) -> ResolvedBackend:
     model's val CER stays within 0.03 point of float on every set, or improves (Kaggle names)."""
     if backend == "auto":
         return "onnx-int8" if onnxruntime_installed() else "torch"
-    if backend in ("torch", "onnx", "onnx-int8"):
+    if backend in get_args(ResolvedBackend):
         return backend  # type: ignore[return-value]
     raise HwrError(f"unknown backend {backend!r} ({', '.join(BACKENDS)})")
 
