@@ -9,7 +9,7 @@ batches of the whole mixture removes that lean. Only the BatchNorm buffers chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -55,15 +55,21 @@ def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> i
     return used
 
 
-def recalibrate_on_mixture(
-    model: nn.Module, train_set: MixedTrainingSet, batches: int, device: torch.device | str = "cpu"
-) -> int:
-    """`recalibrate_batchnorm` over the first `batches` batches of a fixed draw of the training mixture."""
+def mixture_batches(
+    train_set: MixedTrainingSet, batches: int, device: torch.device | str = "cpu"
+) -> Iterator[torch.Tensor]:
+    """The first `batches` input batches of a fixed draw of the training mixture (the same every time)."""
     plan = train_set.batches(RECALIBRATION_EPOCH)[:batches]
     height = train_set.preprocess_cfg.height
-    inputs = (
+    return (
         collate(items, height)[0].to(device)
         for items in (train_set.load_batch(s, idx, RECALIBRATION_EPOCH) for s, idx in plan)
         if items
     )
-    return recalibrate_batchnorm(model, inputs)
+
+
+def recalibrate_on_mixture(
+    model: nn.Module, train_set: MixedTrainingSet, batches: int, device: torch.device | str = "cpu"
+) -> int:
+    """`recalibrate_batchnorm` over `mixture_batches`."""
+    return recalibrate_batchnorm(model, mixture_batches(train_set, batches, device))

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import BACKENDS, DEFAULT_LEXICON_WEIGHT, DEFAULT_LM_WEIGHT, NO_LEXICON, NO_LM
+from .config import (
+    BACKENDS,
+    DEFAULT_LEXICON_WEIGHT,
+    DEFAULT_LM_WEIGHT,
+    INT8_CALIBRATION_BATCHES,
+    NO_LEXICON,
+    NO_LM,
+)
 from .errors import HwrError
 from .resources import default_model_path
 
@@ -299,14 +306,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    from .averaging import average_models, recalibrate_on_training_data
+    from .averaging import average_models, recalibrate_on_training_data, recorded_training_mixture
     from .modelfile import save_model
+    from .ort_session import onnxruntime_installed
 
     bundle = average_models(args.models)
     note = ""
-    if args.bn_batches > 0:
-        used = recalibrate_on_training_data(bundle, args.models[-1], args.bn_batches)
-        note = f"; BatchNorm statistics over {used} training batches"
+    int8_batches = args.int8_batches if onnxruntime_installed() else 0
+    if args.bn_batches > 0 or int8_batches > 0:
+        train_set = recorded_training_mixture(bundle, args.models[-1])
+        if args.bn_batches > 0:
+            used = recalibrate_on_training_data(bundle, train_set, args.bn_batches)
+            note += f"; BatchNorm statistics over {used} training batches"
+        if int8_batches > 0:
+            from .quantization import calibrate_on_mixture
+
+            seen = calibrate_on_mixture(bundle, train_set, int8_batches)
+            note += f"; 8-bit ranges over {seen} training images"
     out = save_model(bundle, args.out)
     print(f"wrote {out}: the mean of {len(args.models)} models{note}")
     return 0
@@ -366,8 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--backend",
             choices=BACKENDS,
             default="auto",
-            help="inference engine: torch, onnx (onnxruntime), onnx-int8 (onnxruntime with 8-bit LSTM and "
-            "linear weights: ~0.8x the model time), or auto (default: onnx-int8 where onnxruntime is installed)",
+            help="inference engine: torch, onnx (onnxruntime), onnx-int8 (onnxruntime with 8-bit weights: "
+            "the LSTM and linear layers, and the convolutions where the model file holds their ranges), "
+            "or auto (default: onnx-int8 where onnxruntime is installed)",
         )
         how = sp.add_mutually_exclusive_group()
         how.add_argument(
@@ -558,6 +575,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=150,
         metavar="N",
         help="recompute BatchNorm statistics over N training batches (default 150; 0: the mean of the files')",
+    )
+    a.add_argument(
+        "--int8-batches",
+        type=int,
+        default=INT8_CALIBRATION_BATCHES,
+        metavar="N",
+        help="measure the 8-bit engine's convolution ranges over N training batches "
+        f"(default {INT8_CALIBRATION_BATCHES}; 0: none, the convolutions then read in float)",
     )
     a.set_defaults(func=cmd_average)
 

@@ -70,9 +70,12 @@ NO_LM = "none"
 DEFAULT_LM_WEIGHT = 0.4
 DEFAULT_LM_CHAR_BONUS = 0.8
 
-# Inference engines (`Recognizer`): "onnx-int8" is onnxruntime with 8-bit LSTM and linear weights
-# (`ort_session.INT8_OPS`); "auto" is that where onnxruntime is installed, else torch.
+# Inference engines (`Recognizer`): "onnx-int8" is onnxruntime with 8-bit weights (hwr_core/quantization.py);
+# "auto" is that where onnxruntime is installed, else torch.
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+# Training batches the 8-bit convolutions' activation ranges are measured on when a model is
+# trained, averaged or shipped (~14 s for the default model with a training run on both cores).
+INT8_CALIBRATION_BATCHES = 16
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ class TrainConfig:
     bn_recalibrate_batches: int = 0
     # Also save each epoch's weights (epochs/epoch-NNN.safetensors), for checkpoint averaging.
     keep_epoch_weights: bool = False
+    # The final model's 8-bit convolution ranges are measured over this many training batches; 0: off.
+    int8_calibration_batches: int = INT8_CALIBRATION_BATCHES
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_enabled: bool = True
 

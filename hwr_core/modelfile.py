@@ -39,6 +39,9 @@ FORMAT = "hwr-studio-model"
 CHECKPOINT_FORMAT = "hwr-studio-checkpoint"
 FORMAT_VERSION = 1
 _META_KEY = "hwr"
+#: Metadata: the 8-bit engine's activation ranges and the weights they fit (quantization.calibrate):
+#: {"fingerprint": quantization.weights_fingerprint(...), "inputs": n, "ranges": {tensor: [lo, hi]}}.
+INT8_CALIBRATION_KEY = "int8_calibration"
 _MAX_FILE_BYTES = 2 * 1024**3
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK\x03\x04")
 
@@ -70,6 +73,8 @@ class ModelBundle:
             "input_height": self.preprocess.height,
             "width_scale": self.preprocess.width_scale,
             "decoding": self.decode.describe(),
+            # images the 8-bit convolutions' ranges were measured on (quantization.py); None: none stored
+            "int8_ranges_images": (self.metadata.get(INT8_CALIBRATION_KEY) or {}).get("inputs"),
             "created": self.metadata.get("created"),
             "app_version": self.metadata.get("app_version"),
             "training": self.metadata.get("training", {}),

@@ -4,11 +4,9 @@ onnxruntime reads a word in about half of eager PyTorch's model time and a line 
 (`benchmarks/latency.py`): it fuses each convolution with its batch norm and ReLU and runs the
 LSTM with its own kernels. The logits agree with PyTorch's to about 1e-5.
 
-With `int8`, the LSTM and linear layers run with 8-bit weights (onnxruntime's dynamic
-quantization: activations are quantized per run, so no calibration data is needed). Measured on
-the shipped model (full val sets, session 14): model time ~0.8x; with the shipped decoding every
-set's CER within 0.03 point of float but Kaggle names and synthetic words (0.26 and 0.10 better). The
-convolutions stay in float: quantized too, the model ran 2.3-3.2x slower.
+With `int8`, the model runs with 8-bit weights: the LSTM and linear layers always, the
+convolutions too where the model file holds activation ranges measured on its weights
+(hwr_core/quantization.py).
 
 The session holds a snapshot of the weights. It is made again, on the next call, when any
 parameter or buffer of the model changes (replaced, or written in place: a tensor's version
@@ -17,7 +15,6 @@ counter), so a model trained further is never read through stale weights.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import tempfile
@@ -28,56 +25,19 @@ from typing import Any
 import numpy as np
 
 from .errors import HwrError
-from .modelfile import ModelBundle, export_onnx
+from .modelfile import INT8_CALIBRATION_KEY, ModelBundle, export_onnx
+from .quantization import quantize_int8, stored_ranges
 
 log = logging.getLogger(__name__)
 
 _Signature = tuple[tuple[int, int], ...]
+INT8_ALL = "8-bit convolutions and LSTM"
+INT8_LSTM = "8-bit LSTM"
 
 
 def onnxruntime_installed() -> bool:
     """Whether onnxruntime and onnx (which the export needs) can be imported."""
     return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx"))
-
-
-# The layers `int8` quantizes; ConvInteger (the convolutions) is slow in onnxruntime's CPU kernels.
-INT8_OPS = ("LSTM", "MatMul", "Gemm")
-
-
-class _QuantizationLogFilter(logging.Filter):
-    """Drops the quantizer's own log records: it logs on the root logger, advising a pre-processing
-    pass (measured: the same logits and speed here) and listing each tensor it leaves in float.
-    Matched by path parts, which a frozen app keeps (relative there, so no absolute prefix)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        parts = Path(record.pathname).parts
-        return not any(parts[i : i + 2] == ("onnxruntime", "quantization") for i in range(len(parts) - 1))
-
-
-@contextlib.contextmanager
-def _quiet_quantizer() -> Any:
-    root = logging.getLogger()
-    quiet = _QuantizationLogFilter()
-    root.addFilter(quiet)
-    try:
-        yield
-    finally:
-        root.removeFilter(quiet)
-
-
-def quantize_int8(src: Path, dst: Path) -> Path:
-    """Write an ONNX model with `INT8_OPS` quantized (8-bit weights, dynamic activations)."""
-    import onnxruntime.quantization as ortq
-
-    with _quiet_quantizer():
-        ortq.quantize_dynamic(
-            str(src),
-            str(dst),
-            weight_type=ortq.QuantType.QInt8,
-            op_types_to_quantize=list(INT8_OPS),
-            per_channel=True,  # a scale per output row: greedy CER within 0.03 point of float, 0.1 per tensor
-        )
-    return dst
 
 
 def _signature(bundle: ModelBundle) -> _Signature:
@@ -92,8 +52,8 @@ class OrtSession:
 
     With `optional`, a model that cannot be made into a session is not an error: `run` returns None
     (the caller reads with PyTorch instead), `failure` says why, and the attempt is not repeated
-    until the weights change. With `int8`, a model that cannot be quantized reads with its float
-    weights (`int8_failure` says why).
+    until the weights change. With `int8`, layers that cannot be quantized read with their float
+    weights (`int8_failure` says why, `int8_layers` what is quantized).
     """
 
     def __init__(
@@ -103,7 +63,12 @@ class OrtSession:
         self.threads = threads
         self.optional = optional
         self.int8 = int8
-        self.int8_failure: str | None = None  # why the session reads with float weights after all
+        self.int8_failure: str | None = None  # why (some) layers read with float weights after all
+        # What runs in 8 bits (None: nothing): what the file promises until the session is made,
+        # then what does.
+        self.int8_layers: str | None = None
+        if int8:
+            self.int8_layers = INT8_ALL if INT8_CALIBRATION_KEY in bundle.metadata else INT8_LSTM
         self.failure: str | None = None
         self._lock = threading.Lock()
         self._made_for: _Signature | None = None
@@ -124,18 +89,32 @@ class OrtSession:
             with tempfile.TemporaryDirectory(prefix="hwr-") as folder:
                 path = export_onnx(self.bundle, Path(folder) / "model.onnx")
                 if self.int8:
-                    try:
-                        data = quantize_int8(path, Path(folder) / "model-int8.onnx").read_bytes()
+                    data = self._quantized(path, Path(folder))
+                    if data is not None:
                         return ort.InferenceSession(
                             data, sess_options=opts, providers=["CPUExecutionProvider"]
                         )
-                    except Exception as e:  # noqa: BLE001 - the float graph reads as well, a little slower
-                        self.int8_failure = f"8-bit quantization failed ({e})"
-                        log.warning("reading with float weights: %s", self.int8_failure)
                 data = path.read_bytes()
         except Exception as e:
             raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
         return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def _quantized(self, path: Path, folder: Path) -> bytes | None:
+        """The 8-bit graph: convolutions included where the file's ranges fit these weights, else
+        LSTM and linear layers only; None (read the float graph) if quantizing fails."""
+        ranges = stored_ranges(self.bundle)
+        for conv_ranges in (ranges, None) if ranges else (None,):
+            try:
+                data = quantize_int8(path, folder / "model-int8.onnx", conv_ranges).read_bytes()
+            except Exception as e:  # noqa: BLE001 - a less quantized graph reads as well, a little slower
+                what = "the convolutions" if conv_ranges else "all layers"
+                self.int8_failure = f"8-bit quantization failed ({e})"
+                log.warning("reading %s with float weights: %s", what, self.int8_failure)
+                continue
+            self.int8_layers = INT8_ALL if conv_ranges else INT8_LSTM
+            return data
+        self.int8_layers = None
+        return None
 
     def run(self, batch: np.ndarray) -> np.ndarray | None:
         """(N, 1, H, W) float32 -> (N, T, C) logits; None if `optional` and no session can be made."""

@@ -33,10 +33,9 @@ ResolvedBackend = Literal["torch", "onnx", "onnx-int8"]
 
 
 def resolve_backend(backend: str) -> ResolvedBackend:
-    """The engine a backend name means: "auto" is onnxruntime with 8-bit LSTM and linear weights
+    """The engine a backend name means: "auto" is onnxruntime with 8-bit weights (hwr_core/quantization.py)
     where onnxruntime is installed, else torch. onnxruntime reads a line in about 2/3 of torch's
-    model time with the same logits, and the 8-bit weights take another ~1/5 off: the shipped
-    model's val CER stays within 0.03 point of float on every set, or improves (Kaggle names)."""
+    model time with the same logits; with 8-bit weights, in about half of that again."""
     if backend == "auto":
         return "onnx-int8" if onnxruntime_installed() else "torch"
     if backend in get_args(ResolvedBackend):
@@ -229,8 +228,8 @@ class Recognizer:
         """The inference engine reading now, as a person would name it."""
         if self._session is None or self._session.failure is not None:
             return "PyTorch"
-        quantized = self._session.int8 and self._session.int8_failure is None
-        return "onnxruntime (8-bit LSTM)" if quantized else "onnxruntime"
+        layers = self._session.int8_layers
+        return f"onnxruntime ({layers})" if layers else "onnxruntime"
 
     def _allowed_folding(self) -> Folding | None:
         """The folding of `decode_cfg.allowed` (None: every character allowed). Raises CharsetError

@@ -31,7 +31,9 @@ from .data.dataset import MixedTrainingSet, ValidationSet, collate
 from .decoding import greedy_decode
 from .errors import TrainingError
 from .metrics import accuracy, cer, wer
-from .modelfile import ModelBundle, TrainingState, load_checkpoint, save_checkpoint, save_model
+from .modelfile import ModelBundle, TrainingState, load_checkpoint, load_model, save_checkpoint, save_model
+from .ort_session import onnxruntime_installed
+from .quantization import calibrate_on_mixture
 
 log = logging.getLogger(__name__)
 
@@ -502,6 +504,13 @@ class Trainer:
         else:
             self.bundle.metadata["training"] = self._training_summary(progress)
             save_model(self.bundle, final)
+        if self.cfg.int8_calibration_batches > 0 and onnxruntime_installed():
+            try:
+                bundle = load_model(final)
+                calibrate_on_mixture(bundle, self.train_set, self.cfg.int8_calibration_batches)
+                save_model(bundle, final)
+            except Exception as e:  # noqa: BLE001 - the model reads without the ranges, a little slower
+                log.warning("%s: 8-bit ranges not measured (%s); its convolutions read in float", final, e)
         return final
 
     def _restore(self, optimizer: torch.optim.Optimizer, scheduler: Any) -> Progress:

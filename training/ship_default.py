@@ -13,7 +13,8 @@
 
 The weights are kept (several candidates: their mean, see hwr_core/averaging.py); BatchNorm's
 running statistics are recomputed over batches of the model's own training mixture (read from its
-metadata; see hwr_core/batchnorm.py for why). The metadata gets the shipped name, a one-line
+metadata; see hwr_core/batchnorm.py for why), and then the 8-bit engine's convolution ranges
+(hwr_core/quantization.py; measured again with --no-recalibrate too). The metadata gets the shipped name, a one-line
 description, the decoding it ships with (SHIPPED_DECODING) and, with --metrics, the tables
 `benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run from the repository root: the recorded data paths are relative to it.
 """
@@ -24,9 +25,10 @@ import argparse
 import json
 from pathlib import Path
 
-from hwr_core.averaging import average_models, recalibrate_on_training_data
-from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, DecodeConfig
+from hwr_core.averaging import average_models, recalibrate_on_training_data, recorded_training_mixture
+from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, INT8_CALIBRATION_BATCHES, DecodeConfig
 from hwr_core.modelfile import load_model, save_model
+from hwr_core.quantization import calibrate_on_mixture
 
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
@@ -46,6 +48,12 @@ def main() -> None:
     ap.add_argument("--out", default=str(SHIPPED))
     ap.add_argument("--batches", type=int, default=150, help="training batches to average BatchNorm over")
     ap.add_argument("--no-recalibrate", action="store_true", help="keep the BatchNorm statistics as they are")
+    ap.add_argument(
+        "--int8-batches",
+        type=int,
+        default=INT8_CALIBRATION_BATCHES,
+        help="training batches to measure the 8-bit convolutions' ranges on",
+    )
     ap.add_argument("--metrics", help="JSON written by benchmarks/accuracy.py --json")
     ap.add_argument("--metrics-greedy", help="the same with --greedy, for comparison")
     ap.add_argument("--name", default="default-v1")
@@ -53,9 +61,12 @@ def main() -> None:
     if len(args.candidates) > 1 and args.no_recalibrate:
         raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
     bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
+    train_set = recorded_training_mixture(bundle, args.candidates[-1])
     if not args.no_recalibrate:
-        used = recalibrate_on_training_data(bundle, args.candidates[-1], args.batches)
+        used = recalibrate_on_training_data(bundle, train_set, args.batches)
         print(f"BatchNorm statistics recomputed over {used} training batches")
+    seen = calibrate_on_mixture(bundle, train_set, args.int8_batches)
+    print(f"8-bit convolution ranges measured on {seen} training images")
     done = bundle.metadata.get("training", {}).get("epochs_done")
     if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
         epochs = f"{before.get('epochs_done')} epochs and {done} more from those weights"

@@ -78,6 +78,12 @@ def card_html(bundle: ModelBundle) -> str:
         ("Input", _input_geometry(card)),
         ("Characters", f"{card['classes'] - 1} (+ CTC blank)"),
         ("Decoding", card["decoding"]),
+        (
+            "8-bit engine",
+            f"convolution ranges measured on {card['int8_ranges_images']} training images"
+            if card["int8_ranges_images"]
+            else "no convolution ranges: the convolutions read in float",
+        ),
         ("Created", card["created"] or "?"),
         ("App version", card["app_version"] or "?"),
     ]

@@ -112,6 +112,7 @@ def test_quit_while_training_stops_and_saves_checkpoint(qtbot, settings, model_p
 def test_model_card_shows_decoding_and_the_accuracy_table():
     from app.widgets.model_tab import card_html
     from hwr_core.config import DecodeConfig, PreprocessConfig
+    from hwr_core.modelfile import INT8_CALIBRATION_KEY
 
     bundle = new_bundle("tiny", CTCCodec())
     bundle.decode = DecodeConfig(decoder="beam", beam_width=8, lexicon="builtin", lexicon_weight=2.0)
@@ -127,3 +128,6 @@ def test_model_card_shows_decoding_and_the_accuracy_table():
     assert "Input" in page and "32 px high" in page and "stretched" not in page
     bundle.preprocess = PreprocessConfig(width_scale=1.5)
     assert "32 px high, stretched 1.5x in width" in card_html(bundle)
+    assert "no convolution ranges" in page
+    bundle.metadata[INT8_CALIBRATION_KEY] = {"fingerprint": "x", "inputs": 511, "ranges": {}}
+    assert "convolution ranges measured on 511 training images" in card_html(bundle)

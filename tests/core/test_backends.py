@@ -6,10 +6,17 @@ import onnx
 import pytest
 import torch
 
-from hwr_core import ort_session, recognizer
+from hwr_core import ort_session, quantization, recognizer
 from hwr_core.charset import CTCCodec
 from hwr_core.errors import HwrError
-from hwr_core.modelfile import export_onnx, new_bundle
+from hwr_core.modelfile import (
+    INT8_CALIBRATION_KEY,
+    ModelBundle,
+    export_onnx,
+    load_model,
+    new_bundle,
+    save_model,
+)
 from hwr_core.recognizer import Recognizer, resolve_backend
 
 
@@ -54,10 +61,13 @@ def test_onnx_reads_like_torch():
 def test_int8_quantizes_the_lstm_and_linear_layers_only(tmp_path):
     bundle = new_bundle("tiny", CTCCodec())
     fp32 = export_onnx(bundle, tmp_path / "model.onnx")
-    int8 = ort_session.quantize_int8(fp32, tmp_path / "model-int8.onnx")
+    int8 = quantization.quantize_int8(fp32, tmp_path / "model-int8.onnx")
     ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
     assert {"DynamicQuantizeLSTM", "MatMulInteger"} <= ops and not ops & {"LSTM", "MatMul"}
-    assert "Conv" in ops and "ConvInteger" not in ops  # quantized convolutions ran 2.3-3.2x slower
+    assert (
+        "Conv" in ops and "ConvInteger" not in ops
+    )  # dynamically quantized convolutions ran 2.3-3.2x slower
+    assert "QuantizeLinear" not in ops  # no ranges given: the convolutions stay float
     assert int8.stat().st_size < fp32.stat().st_size
 
 
@@ -86,7 +96,7 @@ def test_int8_reads_close_to_float(caplog):
 )
 def test_only_the_quantizers_records_are_dropped(pathname, kept):
     record = logging.LogRecord("root", logging.WARNING, pathname, 1, "message", None, None)
-    assert ort_session._QuantizationLogFilter().filter(record) is kept
+    assert quantization._QuantizationLogFilter().filter(record) is kept
 
 
 def test_int8_reads_with_float_weights_when_quantizing_fails(monkeypatch, caplog):
@@ -189,3 +199,86 @@ def test_an_explicit_onnx_backend_reports_a_model_it_cannot_run(monkeypatch):
     rec = Recognizer(new_bundle("tiny", CTCCodec()), backend="onnx")
     with pytest.raises(HwrError, match="cannot run in onnxruntime.*unsupported operator"):
         rec.recognize(_ink_image())
+
+
+# --------------------------------------------------------------------------- 8-bit convolutions
+
+
+def _ink_batches(bundle: ModelBundle, n: int = 4) -> list[np.ndarray]:
+    """Preprocessed-looking inputs: light paper with dark strokes, as the ranges are measured on."""
+    rng = np.random.default_rng(7)
+    batches = []
+    for _ in range(n):
+        x = np.ones((2, 1, bundle.preprocess.height, 128), np.float32)
+        for _ in range(12):
+            r, c = rng.integers(4, bundle.preprocess.height - 6), rng.integers(0, 120)
+            x[:, 0, r : r + 3, c : c + 8] = 0.0
+        batches.append(x)
+    return batches
+
+
+@pytest.fixture
+def calibrated() -> ModelBundle:
+    bundle = new_bundle("tiny", CTCCodec())
+    assert quantization.calibrate(bundle, _ink_batches(bundle)) == 8
+    return bundle
+
+
+def test_calibrated_convolutions_read_in_8_bits_close_to_float(calibrated, tmp_path, caplog):
+    ranges = quantization.stored_ranges(calibrated)
+    fp32 = export_onnx(calibrated, tmp_path / "model.onnx")
+    conv_count = sum(n.op_type == "Conv" for n in onnx.load(str(fp32)).graph.node)
+    assert ranges is not None and len(ranges) >= conv_count  # each convolution's input and output
+    int8 = quantization.quantize_int8(fp32, tmp_path / "int8.onnx", ranges)
+    nodes = onnx.load(str(int8)).graph.node
+    ops = [node.op_type for node in nodes]
+    assert ops.count("Conv") == conv_count and ops.count("DequantizeLinear") >= 2 * (conv_count - 1)
+    float_convs = [n for n in nodes if n.op_type == "Conv" and n.input[0] == "image"]
+    assert len(float_convs) == 1  # the first convolution reads the image unquantized
+    rec = Recognizer(calibrated, backend="auto")
+    assert rec.engine == "onnxruntime (8-bit convolutions and LSTM)"
+    batch = _ink_batches(calibrated, 1)[0]
+    with caplog.at_level("DEBUG"):
+        logits = rec.logits(batch)
+    assert caplog.records == [] and rec.engine == "onnxruntime (8-bit convolutions and LSTM)"
+    lstm_only = ort_session.OrtSession(new_bundle("tiny", CTCCodec()), int8=True).run(batch)
+    fp32_logits = Recognizer(calibrated, backend="onnx").logits(batch)
+    assert not np.array_equal(logits, lstm_only)
+    np.testing.assert_allclose(logits, fp32_logits, atol=0.05 * float(np.ptp(fp32_logits)))
+
+
+def test_the_ranges_survive_saving_and_loading(calibrated, tmp_path):
+    loaded = load_model(save_model(calibrated, tmp_path / "m.safetensors"))
+    assert quantization.stored_ranges(loaded) == quantization.stored_ranges(calibrated)
+
+
+def test_ranges_of_other_weights_are_not_used(calibrated):
+    with torch.no_grad():  # fine-tuned since the ranges were measured
+        next(calibrated.model.parameters()).mul_(1.5)
+    assert quantization.stored_ranges(calibrated) is None
+    rec = Recognizer(calibrated, backend="auto")
+    rec.logits(_ink_batches(calibrated, 1)[0])
+    assert rec.engine == "onnxruntime (8-bit LSTM)"
+
+
+@pytest.mark.parametrize("bounds", [[0.0, float("nan")], [2.0, 1.0], [0.0], "0 1"])
+def test_malformed_ranges_are_not_used(calibrated, bounds):
+    ranges = calibrated.metadata[INT8_CALIBRATION_KEY]["ranges"]
+    ranges[next(iter(ranges))] = bounds
+    assert quantization.stored_ranges(calibrated) is None
+
+
+def test_ranges_that_do_not_fit_the_export_leave_the_convolutions_float(calibrated, caplog):
+    entry = calibrated.metadata[INT8_CALIBRATION_KEY]
+    entry["ranges"] = {f"renamed/{k}": v for k, v in entry["ranges"].items()}  # another torch's names
+    rec = Recognizer(calibrated, backend="auto")
+    batch = _ink_batches(calibrated, 1)[0]
+    with caplog.at_level("WARNING"):
+        logits = rec.logits(batch)
+    assert "do not fit this export" in caplog.text and rec.engine == "onnxruntime (8-bit LSTM)"
+    np.testing.assert_array_equal(logits, ort_session.OrtSession(calibrated, int8=True).run(batch))
+
+
+def test_calibrating_on_nothing_is_a_clear_error():
+    with pytest.raises(HwrError, match="no images"):
+        quantization.calibrate(new_bundle("tiny", CTCCodec()), [])

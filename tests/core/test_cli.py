@@ -15,6 +15,7 @@ from hwr_core.cli import main
 from hwr_core.config import DecodeConfig
 from hwr_core.metrics import word_changes
 from hwr_core.modelfile import load_model, new_bundle, save_model
+from hwr_core.quantization import stored_ranges
 
 
 @pytest.fixture
@@ -131,7 +132,9 @@ def test_export_checks_parity(capsys, tmp_path, model_file):
     assert code == 0 and "max |onnx - torch|" in out and (tmp_path / "m.onnx").exists()
 
 
-def test_average_epochs_recomputes_batchnorm_on_the_recorded_data(capsys, tmp_path, model_file):
+def test_average_epochs_recomputes_batchnorm_and_8_bit_ranges_on_the_recorded_data(
+    capsys, tmp_path, model_file
+):
     tsv = write_word_set(tmp_path / "data")
     run = tmp_path / "run"
     args = ("--variant", "tiny", "--epochs", "2", "--batch-size", "8", "--no-augment", "--quiet")
@@ -146,6 +149,8 @@ def test_average_epochs_recomputes_batchnorm_on_the_recorded_data(capsys, tmp_pa
         assert code == 0 and "the mean of 2 models" in out, err
     plain, recalibrated = (load_model(outs[b]) for b in (0, 3))
     assert recalibrated.metadata["batchnorm_recalibrated_batches"] == 3
+    # the 8-bit ranges are measured on the averaged weights, whether BatchNorm was recomputed or not
+    assert stored_ranges(plain) is not None and stored_ranges(recalibrated) is not None
     assert [a["epochs_done"] for a in recalibrated.metadata["averaged_from"]] == [1, 2]
     stats = [k for k in plain.model.state_dict() if k.endswith("running_mean")]
     assert stats and all(

@@ -101,3 +101,11 @@ def test_page_mode_reads_a_word_with_floating_accents_as_one_line(recognizer: Re
     whole = sum(r is not None and not r.lines for r in results)
     print(f"\n{whole} of {len(split)} split words read whole")
     assert whole / len(split) >= 0.8
+
+
+def test_its_8_bit_ranges_fit_its_weights_and_this_export() -> None:
+    """The file holds the convolutions' 8-bit ranges (training/ship_default.py); were they measured
+    on other weights, or named for another torch's export, the convolutions would read in float."""
+    rec = Recognizer.from_file(SHIPPED_MODEL, backend="onnx-int8")
+    rec.prepare()
+    assert rec.engine == "onnxruntime (8-bit convolutions and LSTM)"

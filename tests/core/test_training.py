@@ -13,7 +13,8 @@ from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
 from hwr_core.errors import HwrError, ModelFileError, TrainingError
-from hwr_core.modelfile import load_checkpoint, load_model, save_checkpoint, save_model
+from hwr_core.modelfile import INT8_CALIBRATION_KEY, load_checkpoint, load_model, save_checkpoint, save_model
+from hwr_core.quantization import stored_ranges
 from hwr_core.training import BatchEnd, CheckpointSaved, EpochEnd, Trainer, TrainingFinished, amp_supported
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +54,10 @@ def test_few_step_fit_loss_falls(tmp_path):
     assert epochs[-1].train_loss < 0.7 * epochs[0].train_loss
     finished = events[-1]
     assert isinstance(finished, TrainingFinished) and finished.reason == "completed"
-    assert finished.model_path is not None and load_model(finished.model_path).codec == setup.bundle.codec
+    assert finished.model_path is not None
+    final = load_model(finished.model_path)
+    assert final.codec == setup.bundle.codec
+    assert stored_ranges(final) is not None  # the 8-bit engine's ranges, measured on the final weights
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == list(range(6))
 
@@ -198,6 +202,12 @@ def test_ddp_two_processes_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     bundle = load_model(tmp_path / "run" / "model.safetensors")
     assert bundle.metadata["training"]["steps"] == 36 // 4 // 2  # each rank took half the batches
+
+
+def test_the_final_models_8_bit_ranges_can_be_left_unmeasured(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=1, int8_calibration_batches=0)
+    finished = list(Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run").fit())[-1]
+    assert INT8_CALIBRATION_KEY not in load_model(finished.model_path).metadata
 
 
 def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
