@@ -14,9 +14,11 @@
 The weights are kept (several candidates: their mean, see hwr_core/averaging.py); BatchNorm's
 running statistics are recomputed over batches of the model's own training mixture (read from its
 metadata; see hwr_core/batchnorm.py for why), and then the 8-bit engine's convolution ranges
-(hwr_core/quantization.py; measured again with --no-recalibrate too). The metadata gets the shipped name, a one-line
+(hwr_core/quantization.py; with --no-recalibrate, the file's are kept if they fit its weights, so
+shipping a shipped file again changes nothing). The metadata gets the shipped name, a one-line
 description, the decoding it ships with (SHIPPED_DECODING) and, with --metrics, the tables
-`benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run from the repository root: the recorded data paths are relative to it.
+`benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run
+from the repository root: the recorded data paths are relative to it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from hwr_core.averaging import average_models, recalibrate_on_training_data, recorded_training_mixture
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, INT8_CALIBRATION_BATCHES, DecodeConfig
 from hwr_core.modelfile import load_model, save_model
-from hwr_core.quantization import calibrate_on_mixture
+from hwr_core.quantization import calibrate_on_mixture, stored_ranges
 
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
@@ -61,12 +63,15 @@ def main() -> None:
     if len(args.candidates) > 1 and args.no_recalibrate:
         raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
     bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
-    train_set = recorded_training_mixture(bundle, args.candidates[-1])
-    if not args.no_recalibrate:
-        used = recalibrate_on_training_data(bundle, train_set, args.batches)
-        print(f"BatchNorm statistics recomputed over {used} training batches")
-    seen = calibrate_on_mixture(bundle, train_set, args.int8_batches)
-    print(f"8-bit convolution ranges measured on {seen} training images")
+    if args.no_recalibrate and stored_ranges(bundle) is not None:
+        print("8-bit convolution ranges kept: they were measured on these weights")
+    else:
+        train_set = recorded_training_mixture(bundle, args.candidates[-1])
+        if not args.no_recalibrate:
+            used = recalibrate_on_training_data(bundle, train_set, args.batches)
+            print(f"BatchNorm statistics recomputed over {used} training batches")
+        seen = calibrate_on_mixture(bundle, train_set, args.int8_batches)
+        print(f"8-bit convolution ranges measured on {seen} training images")
     done = bundle.metadata.get("training", {}).get("epochs_done")
     if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
         epochs = f"{before.get('epochs_done')} epochs and {done} more from those weights"
