@@ -5,8 +5,8 @@ their mean can generalise better than any one of them and does not swing with th
 batches came from. Measure it before trusting it: for the default model, the mean of four late
 epochs read Kaggle names far better and VNOnDB lines a little worse (resources/models/README.md).
 BatchNorm's running statistics do not average meaningfully (they belong to each epoch's weights),
-so recompute them on the averaged model (`recalibrate_on_training_data`), and then the 8-bit
-engine's ranges (quantization.calibrate_on_mixture). `hwr average` runs all three.
+so recompute them on the averaged model, and then the 8-bit engine's ranges, which follow from
+the weights too (`recompute_statistics`). `hwr average` and training/ship_default.py run them.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
     return last
 
 
-def recorded_training_mixture(bundle: ModelBundle, source: str | os.PathLike[str]) -> MixedTrainingSet:
+def _recorded_training_mixture(bundle: ModelBundle, source: str | os.PathLike[str]) -> MixedTrainingSet:
     """The training mixture that the metadata of `source` (the file the bundle came from) records;
     relative data paths are read from the current folder, as they were recorded."""
     from .data.builder import build_training  # the data stack, only when recalibrating
@@ -69,9 +69,22 @@ def recorded_training_mixture(bundle: ModelBundle, source: str | os.PathLike[str
     return build_training(specs, [], cfg, init=os.fspath(source)).train_set
 
 
-def recalibrate_on_training_data(bundle: ModelBundle, train_set: MixedTrainingSet, batches: int) -> int:
-    """Recompute BatchNorm statistics over `batches` batches of `train_set`. Returns the number of
-    batches used, which the metadata records too (`batchnorm_recalibrated_batches`)."""
-    used = recalibrate_on_mixture(bundle.model, train_set, batches)
-    bundle.metadata["batchnorm_recalibrated_batches"] = used
-    return used
+def recompute_statistics(
+    bundle: ModelBundle, source: str | os.PathLike[str], bn_batches: int, int8_batches: int
+) -> tuple[int, int]:
+    """Recompute, on the training mixture that `source`'s metadata records, what follows from the
+    weights without being learned: BatchNorm statistics over `bn_batches` batches (0 keeps them;
+    the metadata records the count as `batchnorm_recalibrated_batches`), then the 8-bit engine's
+    ranges over `int8_batches` (0 measures none). Returns (batches used, images seen)."""
+    if bn_batches <= 0 and int8_batches <= 0:
+        return 0, 0
+    train_set = _recorded_training_mixture(bundle, source)
+    used = seen = 0
+    if bn_batches > 0:
+        used = recalibrate_on_mixture(bundle.model, train_set, bn_batches)
+        bundle.metadata["batchnorm_recalibrated_batches"] = used
+    if int8_batches > 0:
+        from .quantization import calibrate_on_mixture  # onnxruntime, only when measuring
+
+        seen = calibrate_on_mixture(bundle, train_set, int8_batches)
+    return used, seen

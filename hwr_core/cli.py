@@ -306,23 +306,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    from .averaging import average_models, recalibrate_on_training_data, recorded_training_mixture
+    from .averaging import average_models, recompute_statistics
     from .modelfile import save_model
     from .ort_session import onnxruntime_installed
 
     bundle = average_models(args.models)
-    note = ""
     int8_batches = args.int8_batches if onnxruntime_installed() else 0
-    if args.bn_batches > 0 or int8_batches > 0:
-        train_set = recorded_training_mixture(bundle, args.models[-1])
-        if args.bn_batches > 0:
-            used = recalibrate_on_training_data(bundle, train_set, args.bn_batches)
-            note += f"; BatchNorm statistics over {used} training batches"
-        if int8_batches > 0:
-            from .quantization import calibrate_on_mixture
-
-            seen = calibrate_on_mixture(bundle, train_set, int8_batches)
-            note += f"; 8-bit ranges over {seen} training images"
+    used, seen = recompute_statistics(bundle, args.models[-1], args.bn_batches, int8_batches)
+    note = f"; BatchNorm statistics over {used} training batches" if used else ""
+    note += f"; 8-bit ranges over {seen} training images" if seen else ""
     out = save_model(bundle, args.out)
     print(f"wrote {out}: the mean of {len(args.models)} models{note}")
     return 0

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 
-from hwr_core.averaging import average_models, recalibrate_on_training_data, recorded_training_mixture
+from hwr_core.averaging import average_models, recompute_statistics
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, INT8_CALIBRATION_BATCHES, DecodeConfig
 from hwr_core.modelfile import load_model, save_model
-from hwr_core.quantization import calibrate_on_mixture, stored_ranges
+from hwr_core.quantization import stored_ranges
 
 REPO = Path(__file__).resolve().parents[1]
 # How the app, the CLI and the selftest decode the shipped model unless told otherwise: beam search
@@ -42,6 +43,12 @@ SHIPPED_DECODING = (
     .with_char_model(BUILTIN_LM)
 )
 SHIPPED = REPO / "resources" / "models" / "default.safetensors"
+
+
+def run_name(command: str) -> str:
+    """The run's folder name, from the recorded `hwr train ... --out RUN` command."""
+    words = shlex.split(command)
+    return Path(words[words.index("--out") + 1]).name if "--out" in words[:-1] else "an unnamed run"
 
 
 def main() -> None:
@@ -66,13 +73,13 @@ def main() -> None:
     if args.no_recalibrate and stored_ranges(bundle) is not None:
         print("8-bit convolution ranges kept: they were measured on these weights")
     else:
-        train_set = recorded_training_mixture(bundle, args.candidates[-1])
-        if not args.no_recalibrate:
-            used = recalibrate_on_training_data(bundle, train_set, args.batches)
+        bn_batches = 0 if args.no_recalibrate else args.batches
+        used, seen = recompute_statistics(bundle, args.candidates[-1], bn_batches, args.int8_batches)
+        if used:
             print(f"BatchNorm statistics recomputed over {used} training batches")
-        seen = calibrate_on_mixture(bundle, train_set, args.int8_batches)
         print(f"8-bit convolution ranges measured on {seen} training images")
-    done = bundle.metadata.get("training", {}).get("epochs_done")
+    training = bundle.metadata.get("training", {})
+    done = training.get("epochs_done")
     if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
         epochs = f"{before.get('epochs_done')} epochs and {done} more from those weights"
     else:
@@ -82,7 +89,8 @@ def main() -> None:
         epochs += f" (the mean of its weights after {'those ' if before else ''}epochs {which})"
     bundle.metadata["name"] = args.name
     bundle.metadata["description"] = (
-        f"HWR Studio's default model: English and Vietnamese handwriting, run default-v1 after "
+        f"HWR Studio's default model: English and Vietnamese handwriting, run "
+        f"{run_name(training.get('command', ''))} after "
         f"{epochs} on a 2-core CPU. Card: resources/models/README.md."
     )
     bundle.decode = SHIPPED_DECODING
