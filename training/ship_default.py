@@ -77,7 +77,8 @@ def main() -> None:
         used, seen = recompute_statistics(bundle, args.candidates[-1], bn_batches, args.int8_batches)
         if used:
             print(f"BatchNorm statistics recomputed over {used} training batches")
-        print(f"8-bit convolution ranges measured on {seen} training images")
+        if seen:
+            print(f"8-bit convolution ranges measured on {seen} training images")
     training = bundle.metadata.get("training", {})
     done = training.get("epochs_done")
     if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
