@@ -45,10 +45,10 @@ SHIPPED_DECODING = (
 SHIPPED = REPO / "resources" / "models" / "default.safetensors"
 
 
-def run_name(command: str) -> str:
+def run_name(command: str) -> str | None:
     """The run's folder name, from the recorded `hwr train ... --out RUN` command."""
     words = shlex.split(command)
-    return Path(words[words.index("--out") + 1]).name if "--out" in words[:-1] else "an unnamed run"
+    return Path(words[words.index("--out") + 1]).name if "--out" in words[:-1] else None
 
 
 def main() -> None:
@@ -65,7 +65,7 @@ def main() -> None:
     )
     ap.add_argument("--metrics", help="JSON written by benchmarks/accuracy.py --json")
     ap.add_argument("--metrics-greedy", help="the same with --greedy, for comparison")
-    ap.add_argument("--name", default="default-v1")
+    ap.add_argument("--name", help="the model's name (default: its training run's folder name)")
     args = ap.parse_args()
     if len(args.candidates) > 1 and args.no_recalibrate:
         raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
@@ -88,10 +88,11 @@ def main() -> None:
     if averaged := bundle.metadata.get("averaged_from"):  # also when re-shipping an averaged candidate
         which = ", ".join(str(a["epochs_done"]) for a in averaged)
         epochs += f" (the mean of its weights after {'those ' if before else ''}epochs {which})"
-    bundle.metadata["name"] = args.name
+    run = run_name(training.get("command", ""))
+    bundle.metadata["name"] = args.name or run or "default"
     bundle.metadata["description"] = (
         f"HWR Studio's default model: English and Vietnamese handwriting, run "
-        f"{run_name(training.get('command', ''))} after "
+        f"{run or 'unnamed'} after "
         f"{epochs} on a 2-core CPU. Card: resources/models/README.md."
     )
     bundle.decode = SHIPPED_DECODING
