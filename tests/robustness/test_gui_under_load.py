@@ -1,5 +1,6 @@
 """The GUI under sustained load: a minute of drawing with recognition running, and a training run of
-thousands of batches. Both measure the longest event-loop stall, print it, and bound it.
+thousands of batches; and a new model's first read while the pen moves. Each measures the longest
+event-loop stall, prints it, and bounds it.
 
 HWR_LOAD_SECONDS shortens or lengthens the drawing test (default 60 s, as the robustness issue asks).
 """
@@ -29,6 +30,12 @@ from hwr_core.recognizer import RecognitionResult
 from hwr_core.training import BatchEnd
 
 STALL_BOUND_S = 0.25
+# A model's first read builds its 8-bit engine: onnxruntime's quantizer quantizes weights row by row
+# in many small numpy calls, each releasing and retaking the GIL, and the UI thread loses those
+# races (CPython's GIL gives a waiting thread no turn while the holder keeps changing hands): 0.1-0.25 s
+# measured on the 2-core machine. The app does it while nobody writes (the warm-up after the window
+# shows or a model loads); this bound is for a writer who starts at once, and catches a freeze.
+FIRST_READ_BOUND_S = 0.6
 DRAW_SECONDS = float(os.environ.get("HWR_LOAD_SECONDS", "60"))
 
 
@@ -94,29 +101,39 @@ def settings(tmp_path: Path) -> QSettings:
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-def test_a_minute_of_drawing_while_recognising(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+def _recognize_tab(qtbot, settings: QSettings) -> RecognizeTab:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     active = ActiveModel(new_bundle("small", CTCCodec()))  # the shipped variant's real cost
     tab = RecognizeTab(active, settings)
     qtbot.addWidget(tab)
     tab.resize(1200, 800)
-    tab.show()
-    qtbot.waitExposed(tab)
+    return tab
+
+
+def _draw(qtbot, tab: RecognizeTab, seconds: float) -> tuple[ScriptedWriter, StallProbe, list, list]:  # type: ignore[no-untyped-def]
+    """Write for `seconds` while the probe runs; then the results and error messages seen."""
     results: list[RecognitionResult] = []
     errors: list[str] = []
     tab.result_ready.connect(results.append)
     tab.status_message.connect(errors.append)
-
     writer = ScriptedWriter(tab)
     probe = StallProbe()
     probe.start()
     writer.start()
-    qtbot.wait(int(DRAW_SECONDS * 1000))
+    qtbot.wait(int(seconds * 1000))
     writer.stop()
     probe.stop()
     qtbot.wait(DEBOUNCE_MS + 500)  # the last word's recognition
     tab.shutdown()
+    return writer, probe, results, errors
 
+
+def test_a_minute_of_drawing_while_recognising(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    tab = _recognize_tab(qtbot, settings)
+    # As when the app opens: nobody writes yet, so the tab's warm-up builds the engine first.
+    with qtbot.waitSignal(tab._controller.prepared, timeout=120_000):
+        tab.show()
+    writer, probe, results, errors = _draw(qtbot, tab, DRAW_SECONDS)
     print(
         f"\n{DRAW_SECONDS:.0f} s of drawing: {writer.strokes} strokes, {writer.clears} clears, "
         f"{len(results)} recognitions; {probe.summary()}"
@@ -125,6 +142,18 @@ def test_a_minute_of_drawing_while_recognising(qtbot, settings) -> None:  # type
     assert writer.strokes >= DRAW_SECONDS  # about 1.5 strokes/s, so the pen really kept moving
     assert len(results) >= writer.strokes // ScriptedWriter.STROKES_PER_WORD // 2
     assert probe.worst < STALL_BOUND_S
+
+
+def test_a_new_models_first_read_while_drawing(qtbot, settings) -> None:  # type: ignore[no-untyped-def]
+    tab = _recognize_tab(qtbot, settings)
+    tab.show()
+    qtbot.waitExposed(tab)
+    # The pen moves at once, so the warm-up never runs: the first read builds the engine.
+    writer, probe, results, errors = _draw(qtbot, tab, 6.0)
+    print(f"\nfirst read of a new model while drawing: {len(results)} recognitions; {probe.summary()}")
+    assert not errors
+    assert results
+    assert probe.worst < FIRST_READ_BOUND_S
 
 
 def test_thousands_of_training_batches_leave_the_ui_responsive(qtbot, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
