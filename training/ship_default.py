@@ -65,7 +65,9 @@ def main() -> None:
     )
     ap.add_argument("--metrics", help="JSON written by benchmarks/accuracy.py --json")
     ap.add_argument("--metrics-greedy", help="the same with --greedy, for comparison")
-    ap.add_argument("--name", help="the model's name (default: its training run's folder name)")
+    ap.add_argument(
+        "--name", help="the model's name (default: the name it has, else its training run's folder name)"
+    )
     args = ap.parse_args()
     if len(args.candidates) > 1 and args.no_recalibrate:
         raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
@@ -89,7 +91,8 @@ def main() -> None:
         which = ", ".join(str(a["epochs_done"]) for a in averaged)
         epochs += f" (the mean of its weights after {'those ' if before else ''}epochs {which})"
     run = run_name(training.get("command", ""))
-    bundle.metadata["name"] = args.name or run or "default"
+    # A prepared candidate keeps the name it was given, so ship_flow.sh's second pass keeps it too.
+    bundle.metadata["name"] = args.name or bundle.metadata.get("name") or run or "default"
     bundle.metadata["description"] = (
         f"HWR Studio's default model: English and Vietnamese handwriting, run "
         f"{run or 'unnamed'} after "
