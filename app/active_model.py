@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from hwr_core.engine_cache import EngineCache
 from hwr_core.modelfile import ModelBundle, load_model
 from hwr_core.recognizer import Recognizer
 
@@ -16,10 +17,19 @@ class ActiveModel(QObject):
 
     changed = Signal(object)  # the new ModelBundle
 
-    def __init__(self, bundle: ModelBundle | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        bundle: ModelBundle | None = None,
+        parent: QObject | None = None,
+        engine_cache: EngineCache | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._engine_cache = engine_cache  # where built engines are kept between sessions
         self._bundle = bundle
-        self._recognizer = Recognizer(bundle, backend="auto") if bundle is not None else None
+        self._recognizer = self._make_recognizer(bundle) if bundle is not None else None
+
+    def _make_recognizer(self, bundle: ModelBundle) -> Recognizer:
+        return Recognizer(bundle, backend="auto", engine_cache=self._engine_cache)
 
     @property
     def bundle(self) -> ModelBundle | None:
@@ -31,7 +41,7 @@ class ActiveModel(QObject):
 
     def set_bundle(self, bundle: ModelBundle) -> None:
         self._bundle = bundle
-        self._recognizer = Recognizer(bundle, backend="auto")
+        self._recognizer = self._make_recognizer(bundle)
         self.changed.emit(bundle)
 
     def load(self, path: str | os.PathLike[str]) -> ModelBundle:

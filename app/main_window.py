@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 import hwr_core
+from hwr_core.engine_cache import EngineCache
 from hwr_core.errors import HwrError
 from hwr_core.modelfile import ModelBundle
 from hwr_core.resources import default_model_path
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.confirm_quit = confirm_quit  # tests and --screenshot close without asking
         self.setWindowTitle("HWR Studio")
-        self.active_model = ActiveModel(bundle, self)
+        self.active_model = ActiveModel(bundle, self, engine_cache=EngineCache.default())
         self.recognize_tab = RecognizeTab(self.active_model, settings, self)
         self.teach_tab = TeachTab(self.active_model, settings, self)
         self.train_tab = TrainTab(self.active_model, settings, self)

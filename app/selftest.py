@@ -59,6 +59,7 @@ def run_selftest(model_path: str | os.PathLike[str] | None = None) -> int:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
+        from hwr_core.engine_cache import EngineCache
         from hwr_core.recognizer import Recognizer
         from hwr_core.resources import resources_dir
         from hwr_core.strokes import text_to_strokes
@@ -88,7 +89,7 @@ def run_selftest(model_path: str | os.PathLike[str] | None = None) -> int:
                 app.processEvents()
             _say(f"window   created and shown offscreen in {time.perf_counter() - t0:.2f} s")
 
-            recognizer = Recognizer(bundle, backend="auto")
+            recognizer = Recognizer(bundle, backend="auto", engine_cache=EngineCache.default())
             _say(f"decoding {recognizer.decode_cfg.describe()} ({recognizer.backend})")
             res = resources_dir()
             strokes = text_to_strokes(

@@ -44,6 +44,7 @@ def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
 def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     import dataclasses
 
+    from .engine_cache import EngineCache
     from .recognizer import Recognizer
 
     bundle = _load_bundle(args.model)
@@ -68,7 +69,7 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         decode_cfg = dataclasses.replace(decode_cfg, lm_weight=args.lm_weight)
     if getattr(args, "allow", None) is not None:
         decode_cfg = dataclasses.replace(decode_cfg, allowed=args.allow)
-    rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg)
+    rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg, engine_cache=EngineCache.default())
     # load the word list, character model and engine now: a bad path is one error, not one per image
     rec.prepare()
     return rec

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .engine_cache import CachedEngine, EngineCache
 from .errors import HwrError
 from .modelfile import INT8_CALIBRATION_KEY, ModelBundle, export_onnx
 from .quantization import quantize_int8, stored_ranges
@@ -53,16 +54,23 @@ class OrtSession:
     With `optional`, a model that cannot be made into a session is not an error: `run` returns None
     (the caller reads with PyTorch instead), `failure` says why, and the attempt is not repeated
     until the weights change. With `int8`, layers that cannot be quantized read with their float
-    weights (`int8_failure` says why, `int8_layers` what is quantized).
+    weights (`int8_failure` says why, `int8_layers` what is quantized). With a `cache`, a graph
+    built once for these weights is read from disk instead (hwr_core/engine_cache.py).
     """
 
     def __init__(
-        self, bundle: ModelBundle, threads: int | None = None, optional: bool = False, int8: bool = False
+        self,
+        bundle: ModelBundle,
+        threads: int | None = None,
+        optional: bool = False,
+        int8: bool = False,
+        cache: EngineCache | None = None,
     ) -> None:
         self.bundle = bundle
         self.threads = threads
         self.optional = optional
         self.int8 = int8
+        self.cache = cache  # where built graphs are kept between runs (None: build every time)
         self.int8_failure: str | None = None  # why (some) layers read with float weights after all
         # What runs in 8 bits (None: nothing): what the file promises until the session is made,
         # then what does.
@@ -85,19 +93,38 @@ class OrtSession:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.threads:
             opts.intra_op_num_threads = self.threads
+        key = None
+        if self.cache is not None:
+            key = EngineCache.key(self.bundle, self.int8, stored_ranges(self.bundle) if self.int8 else None)
+            cached = self.cache.get(key)
+            if cached is not None:
+                try:
+                    session = ort.InferenceSession(
+                        cached.data, sess_options=opts, providers=["CPUExecutionProvider"]
+                    )
+                except Exception as e:  # noqa: BLE001 - an unreadable graph is built again below
+                    log.warning("building the engine again: the cached one does not load (%s)", e)
+                else:
+                    self.int8_layers, self.int8_failure = cached.int8_layers, cached.int8_failure
+                    return session
+        data = self._build()
+        session = ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+        if self.cache is not None and key is not None:
+            self.cache.put(key, CachedEngine(data, self.int8_layers, self.int8_failure))
+        return session
+
+    def _build(self) -> bytes:
+        """The graph onnxruntime reads: the model exported, and quantized if `int8`."""
         try:
             with tempfile.TemporaryDirectory(prefix="hwr-") as folder:
                 path = export_onnx(self.bundle, Path(folder) / "model.onnx")
                 if self.int8:
                     data = self._quantized(path, Path(folder))
                     if data is not None:
-                        return ort.InferenceSession(
-                            data, sess_options=opts, providers=["CPUExecutionProvider"]
-                        )
-                data = path.read_bytes()
+                        return data
+                return path.read_bytes()
         except Exception as e:
             raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
-        return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
 
     def _quantized(self, path: Path, folder: Path) -> bytes | None:
         """The 8-bit graph: convolutions included where the file's ranges fit these weights, else

@@ -21,6 +21,7 @@ from .allowed_chars import Folding, folding, restrict
 from .charlm import CharLM, resolve_char_model
 from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
+from .engine_cache import EngineCache
 from .errors import HwrError
 from .lexicons import resolve_lexicon
 from .metrics import word_changes
@@ -154,6 +155,7 @@ class Recognizer:
         preprocess_cfg: PreprocessConfig | None = None,
         lexicon: Lexicon | None = None,
         threads: int | None = None,
+        engine_cache: EngineCache | None = None,
     ) -> None:
         self.bundle = bundle
         self.codec = bundle.codec
@@ -173,7 +175,13 @@ class Recognizer:
         self._min_width = bundle.model.min_input_width()
         # "auto" falls back to PyTorch for a model onnxruntime cannot run; "onnx" reports it
         self._session = (
-            OrtSession(bundle, threads, optional=backend == "auto", int8=self.backend == "onnx-int8")
+            OrtSession(
+                bundle,
+                threads,
+                optional=backend == "auto",
+                int8=self.backend == "onnx-int8",
+                cache=engine_cache,
+            )
             if self.backend != "torch"
             else None
         )

@@ -34,7 +34,8 @@ STALL_BOUND_S = 0.25
 # in many small numpy calls, each releasing and retaking the GIL, and the UI thread loses those
 # races (CPython's GIL gives a waiting thread no turn while the holder keeps changing hands): 0.1-0.25 s
 # measured on the 2-core machine. The app does it while nobody writes (the warm-up after the window
-# shows or a model loads); this bound is for a writer who starts at once, and catches a freeze.
+# shows or a model loads) and keeps the result (hwr_core/engine_cache.py; not here: a fresh model,
+# no cache); this bound is for a writer who starts at once, and catches a freeze.
 FIRST_READ_BOUND_S = 0.6
 DRAW_SECONDS = float(os.environ.get("HWR_LOAD_SECONDS", "60"))
 
