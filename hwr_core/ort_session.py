@@ -93,10 +93,12 @@ class OrtSession:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.threads:
             opts.intra_op_num_threads = self.threads
-        key = None
-        if self.cache is not None:
-            key = EngineCache.key(self.bundle, self.int8, stored_ranges(self.bundle) if self.int8 else None)
-            cached = self.cache.get(key)
+        # Measured once: the cache key and the quantizer both depend on them.
+        ranges = stored_ranges(self.bundle) if self.int8 else None
+        cache = self.cache
+        key = EngineCache.key(self.bundle, self.int8, ranges) if cache is not None else ""
+        if cache is not None:
+            cached = cache.get(key)
             if cached is not None:
                 try:
                     session = ort.InferenceSession(
@@ -107,29 +109,29 @@ class OrtSession:
                 else:
                     self.int8_layers, self.int8_failure = cached.int8_layers, cached.int8_failure
                     return session
-        data = self._build()
+        data = self._build(ranges)
         session = ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
-        if self.cache is not None and key is not None:
-            self.cache.put(key, CachedEngine(data, self.int8_layers, self.int8_failure))
+        if cache is not None:
+            cache.put(key, CachedEngine(data, self.int8_layers, self.int8_failure))
         return session
 
-    def _build(self) -> bytes:
-        """The graph onnxruntime reads: the model exported, and quantized if `int8`."""
+    def _build(self, ranges: dict[str, list[float]] | None) -> bytes:
+        """The graph onnxruntime reads: the model exported, and quantized if `int8` (the
+        convolutions too with `ranges`, from `stored_ranges`)."""
         try:
             with tempfile.TemporaryDirectory(prefix="hwr-") as folder:
                 path = export_onnx(self.bundle, Path(folder) / "model.onnx")
                 if self.int8:
-                    data = self._quantized(path, Path(folder))
+                    data = self._quantized(path, Path(folder), ranges)
                     if data is not None:
                         return data
                 return path.read_bytes()
         except Exception as e:
             raise HwrError(f"this model cannot run in onnxruntime ({e}); use the torch backend") from e
 
-    def _quantized(self, path: Path, folder: Path) -> bytes | None:
-        """The 8-bit graph: convolutions included where the file's ranges fit these weights, else
-        LSTM and linear layers only; None (read the float graph) if quantizing fails."""
-        ranges = stored_ranges(self.bundle)
+    def _quantized(self, path: Path, folder: Path, ranges: dict[str, list[float]] | None) -> bytes | None:
+        """The 8-bit graph: convolutions included where the file's ranges fit these weights
+        (`ranges`), else LSTM and linear layers only; None (read the float graph) if quantizing fails."""
         for conv_ranges in (ranges, None) if ranges else (None,):
             try:
                 data = quantize_int8(path, folder / "model-int8.onnx", conv_ranges).read_bytes()
