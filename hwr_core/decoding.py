@@ -31,6 +31,10 @@ _NEG_INF = -math.inf
 #: points on every set) and decodes a line 10-15 % faster, mostly fewer character-model look-ups.
 DEFAULT_CHAR_MIN_PROB = 3e-3
 _PUNCT = string.punctuation + "°"
+#: The scaled forward pass rescales every this many steps: at most 3^8 growth in between, and
+#: rows whose mass falls below _TINY (about e^-645) are redone in log space.
+_RESCALE_EVERY = 8
+_TINY = 1e-280
 
 
 @dataclass(frozen=True)
@@ -188,112 +192,132 @@ def _lse(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
-def _ctc_dp(lp: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+@dataclass(frozen=True)
+class _Lattice:
+    """Several label sequences' CTC states side by side in one flat row, so that each timestep of
+    the dynamic programmes is a few numpy calls on one contiguous array, whatever the number of
+    sequences (per-call overhead, not arithmetic, is their cost at these sizes).
+
+    Sequence k's extended labels (blank, l1, blank, l2, ..., blank: S_k = 2 L_k + 1 states) start
+    at `starts[k]`; two padding states lie before each sequence and after the last. Padding can
+    never emit, so no mass or path crosses from one sequence into the next.
+    """
+
+    ext: np.ndarray  # (L,) class id per state (0 for blanks and padding)
+    valid: np.ndarray  # (L,) False on padding
+    skip: np.ndarray  # (L,) may jump s-2 -> s: a label different from the previous one
+    starts: np.ndarray  # (N,) each sequence's first state
+    ends: np.ndarray  # (N,) each sequence's last state (its final blank)
+
+    @classmethod
+    def of(cls, label_seqs: Sequence[Sequence[int]]) -> _Lattice:
+        s_lens = np.array([2 * len(ids) + 1 for ids in label_seqs])
+        starts = 2 + np.r_[0, np.cumsum(s_lens + 2)[:-1]]
+        total = int(starts[-1] + s_lens[-1] + 2)
+        ext = np.zeros(total, dtype=np.int64)
+        valid = np.zeros(total, dtype=bool)
+        skip = np.zeros(total, dtype=bool)
+        for start, s_len, ids in zip(starts.tolist(), s_lens.tolist(), label_seqs, strict=True):
+            labels = np.asarray(ids, dtype=np.int64)
+            ext[start + 1 : start + s_len : 2] = labels
+            valid[start : start + s_len] = True
+            skip[start + 3 : start + s_len : 2] = labels[1:] != labels[:-1]
+        return cls(ext, valid, skip, starts, starts + s_lens - 1)
+
+
+def _ctc_dp(lp: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, _Lattice]:
     """Forward (sum) and Viterbi (max) passes over the CTC topology for several label sequences at once.
 
-    Returns the total log-likelihood per sequence, the Viterbi table (T, N, S) and each sequence's
-    extended length S_n = 2 L_n + 1 (blank, l1, blank, l2, ..., blank). Batched so that rescoring the
-    n-best costs one numpy op per timestep instead of one per hypothesis.
+    Returns the total log-likelihood per sequence, the Viterbi table (T, L) over the `_Lattice`'s
+    states, and the lattice. Batched so that rescoring the n-best costs a few numpy calls per
+    timestep instead of a few per hypothesis.
     """
-    t_len = lp.shape[0]
-    n = len(label_seqs)
-    s_lens = [2 * len(ids) + 1 for ids in label_seqs]
-    s_max = max(s_lens)
-    ext = np.zeros((n, s_max), dtype=np.int64)
-    valid = np.zeros((n, s_max), dtype=bool)
-    skip = np.zeros((n, s_max), dtype=bool)  # may jump s-2 -> s: a label different from the previous one
-    for k, ids in enumerate(label_seqs):
-        ext[k, 1 : 2 * len(ids) : 2] = ids
-        valid[k, : s_lens[k]] = True
-        for j in range(1, len(ids)):
-            skip[k, 2 * j + 1] = ids[j] != ids[j - 1]
-    emit = lp[:, ext]  # (T, N, S)
-    emit[:, ~valid] = _NEG_INF
-    skip_pen = np.where(skip, 0.0, _NEG_INF)
-    ends = np.array(s_lens) - 1
+    lat = _Lattice.of(label_seqs)
+    emit = lp[:, lat.ext]  # (T, L)
+    emit[:, ~lat.valid] = _NEG_INF
+    skip_pen = np.where(lat.skip, 0.0, _NEG_INF)
+    first = np.r_[lat.starts, lat.starts + 1]  # where a path may begin (a padding state if L_k = 0)
 
-    # Viterbi in log space (only max and add: cheap and exact).
-    vit = np.full((t_len, n, s_max), _NEG_INF)
-    vit[0, :, :2] = emit[0, :, :2]
-    shift1 = np.full((n, s_max), _NEG_INF)
-    shift2 = np.full((n, s_max), _NEG_INF)
-    for t in range(1, t_len):
+    # Viterbi in log space (only max and add: cheap and exact), one row of the table per step.
+    vit = np.full(emit.shape, _NEG_INF)
+    vit[0, first] = emit[0, first]
+    jump_pen = skip_pen[2:]
+    for t in range(1, emit.shape[0]):
         prev, cur = vit[t - 1], vit[t]
-        shift1[:, 1:] = prev[:, :-1]
-        shift2[:, 2:] = prev[:, :-2]
-        np.maximum(prev, shift1, out=cur)
-        np.maximum(cur, shift2 + skip_pen, out=cur)
+        np.maximum(prev[1:], prev[:-1], out=cur[1:])
+        np.maximum(cur[2:], prev[:-2] + jump_pen, out=cur[2:])
         cur += emit[t]
 
-    total = _forward_scaled(emit, skip, ends)
+    total = _forward_scaled(emit, lat, first)
     bad = ~np.isfinite(total)
     if bad.any():  # underflow despite scaling (extreme inputs): redo those in log space
-        total[bad] = _forward_log(emit[:, bad], skip_pen[bad], ends[bad])
-    return total, vit, s_lens
+        total[bad] = _forward_log(emit, skip_pen, lat, first)[bad]
+    return total, vit, lat
 
 
-def _end_sum(a: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Mass in the last label or the trailing blank: the two accepting states."""
-    rows = np.arange(a.shape[0])
-    return a[rows, ends] + np.where(ends > 0, a[rows, np.maximum(ends - 1, 0)], 0.0)
+def _forward_scaled(emit: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.ndarray:
+    """CTC forward pass in probability space, rescaled as it goes (4-5x faster than logaddexp).
 
-
-def _forward_scaled(emit: np.ndarray, skip: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """CTC forward pass in probability space, rescaled every step (4-5x faster than logaddexp).
-
-    Emissions are divided by their per-step maximum and alpha by its maximum; the logs of those
-    factors are summed back. Returns -inf where a sequence's mass still underflowed.
+    Emissions are divided by their per-step maximum, and each sequence's alpha by its own maximum
+    every `_RESCALE_EVERY` steps (alpha grows at most 3x per step, so nothing overflows in
+    between); the logs of those factors are summed back. Returns -inf for a sequence whose mass
+    fell below `_TINY` at a rescale (underflowed, or near it, where float64 loses digits): the
+    caller redoes those in log space.
     """
-    em_max = emit.max(axis=2, keepdims=True)
+    em_max = emit.max(axis=1, keepdims=True)
     em_max = np.where(np.isfinite(em_max), em_max, 0.0)
     pe = np.exp(emit - em_max)
-    log_scale = em_max[:, :, 0].sum(axis=0)
-    n, s_max = skip.shape
-    skip_f = skip.astype(np.float64)
-    a = np.zeros((n, s_max))
-    a[:, :2] = pe[0, :, :2]
-    shift1 = np.zeros((n, s_max))
-    shift2 = np.zeros((n, s_max))
-    for t in range(1, emit.shape[0]):
-        shift1[:, 1:] = a[:, :-1]
-        shift2[:, 2:] = a[:, :-2]
-        a += shift1
-        a += shift2 * skip_f
+    n = len(lat.starts)
+    log_scale = np.full(n, float(em_max.sum()))
+    segments = lat.starts - 2  # each sequence with the padding before it, for reduceat
+    seg_lens = np.diff(np.r_[segments, len(lat.ext)])
+    jump_ok = lat.skip[2:].astype(np.float64)
+    a = np.zeros(len(lat.ext))
+    a[first] = pe[0, first]
+    weak = np.zeros(n, dtype=bool)
+    last_t = emit.shape[0] - 1
+    for t in range(1, last_t + 1):
+        jump = a[:-2] * jump_ok  # s-2 -> s, from the previous step's alpha
+        a[1:] += a[:-1]  # s-1 -> s (numpy buffers the overlapping operands)
+        a[2:] += jump
         a *= pe[t]
-        m = a.max(axis=1)
-        m[m <= 0.0] = 1.0  # a dead row stays zero and ends as -inf
-        a /= m[:, None]
-        log_scale += np.log(m)
+        if t % _RESCALE_EVERY == 0 or t == last_t:
+            m = np.maximum.reduceat(a, segments)
+            weak |= m < _TINY
+            m[m <= 0.0] = 1.0
+            a /= np.repeat(m, seg_lens)
+            log_scale += np.log(m)
     with np.errstate(divide="ignore"):
-        return np.log(_end_sum(a, ends)) + log_scale
+        # the accepting states: the last label and the final blank (padding, 0, for an empty text)
+        total = np.log(a[lat.ends] + a[lat.ends - 1]) + log_scale
+    total[weak] = _NEG_INF
+    return total
 
 
-def _forward_log(emit: np.ndarray, skip_pen: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def _forward_log(emit: np.ndarray, skip_pen: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.ndarray:
     """CTC forward pass in log space: slower, immune to underflow."""
-    n, s_max = skip_pen.shape
-    fwd = np.full((n, s_max), _NEG_INF)
-    fwd[:, :2] = emit[0, :, :2]
-    shift1 = np.full((n, s_max), _NEG_INF)
-    shift2 = np.full((n, s_max), _NEG_INF)
+    fwd = np.full(emit.shape[1], _NEG_INF)
+    fwd[first] = emit[0, first]
+    shift1 = np.full_like(fwd, _NEG_INF)
+    shift2 = np.full_like(fwd, _NEG_INF)
     for t in range(1, emit.shape[0]):
-        shift1[:, 1:] = fwd[:, :-1]
-        shift2[:, 2:] = fwd[:, :-2]
+        shift1[1:] = fwd[:-1]
+        shift2[2:] = fwd[:-2]
         fwd = np.logaddexp(np.logaddexp(fwd, shift1), shift2 + skip_pen) + emit[t]
-    rows = np.arange(n)
-    before = np.where(ends > 0, fwd[rows, np.maximum(ends - 1, 0)], _NEG_INF)
-    return np.logaddexp(fwd[rows, ends], before)
+    return np.logaddexp(fwd[lat.ends], fwd[lat.ends - 1])
 
 
 def _backtrack(
-    lp: np.ndarray, vit: np.ndarray, k: int, ids: Sequence[int], s_len: int
+    lp: np.ndarray, vit: np.ndarray, lat: _Lattice, k: int, ids: Sequence[int]
 ) -> list[tuple[int, int, float]]:
     """Viterbi path of sequence k -> (start, end, confidence) per label."""
     t_len = lp.shape[0]
-    v = vit[:, k, :]
-    s = s_len - 1
-    if s > 0 and v[t_len - 1, s - 1] > v[t_len - 1, s]:
+    start, end = int(lat.starts[k]), int(lat.ends[k])
+    at = vit.item  # plain floats: numpy scalar look-ups and comparisons cost several times more
+    s = end - start
+    if s > 0 and at(t_len - 1, start + s - 1) > at(t_len - 1, start + s):
         s -= 1
-    if v[t_len - 1, s] == _NEG_INF:
+    if at(t_len - 1, start + s) == _NEG_INF:
         raise ValueError(f"{len(ids)} labels cannot be aligned to {t_len} timesteps")
     first = [t_len] * len(ids)
     last = [-1] * len(ids)
@@ -305,18 +329,22 @@ def _backtrack(
                 last[j] = t
         if t == 0:
             break
-        prev = v[t - 1]
-        best_s, best_v = s, prev[s]
-        if s >= 1 and prev[s - 1] > best_v:
-            best_s, best_v = s - 1, prev[s - 1]
-        if s >= 3 and s % 2 == 1 and ids[s // 2] != ids[s // 2 - 1] and prev[s - 2] > best_v:
+        col = start + s
+        best_s, best_v = s, at(t - 1, col)
+        if s >= 1:
+            v = at(t - 1, col - 1)
+            if v > best_v:
+                best_s, best_v = s - 1, v
+        if s >= 3 and s % 2 == 1 and ids[s // 2] != ids[s // 2 - 1] and at(t - 1, col - 2) > best_v:
             best_s = s - 2
         s = best_s
-    out = []
-    for j, label in enumerate(ids):
-        conf = math.exp(float(lp[first[j] : last[j] + 1, label].max()))
-        out.append((first[j], last[j], conf))
-    return out
+    # each label's highest log-prob within its run, all runs in one gather
+    runs = np.array(first), np.array(last)
+    lens = runs[1] - runs[0] + 1
+    offsets = np.r_[0, np.cumsum(lens)[:-1]]
+    rows = np.arange(int(lens.sum())) + np.repeat(runs[0] - offsets, lens)
+    peaks = np.maximum.reduceat(lp[rows, np.repeat(ids, lens)], offsets)
+    return [(f, e, math.exp(p)) for f, e, p in zip(first, last, peaks.tolist(), strict=True)]
 
 
 def _check_ids(ids: Sequence[int], n_cls: int) -> list[int]:
@@ -340,8 +368,8 @@ def forced_align(log_probs: np.ndarray, ids: Sequence[int]) -> list[tuple[int, i
     needed = len(ids) + sum(a == b for a, b in zip(ids, ids[1:], strict=False))
     if lp.shape[0] < needed:
         raise ValueError(f"{len(ids)} labels need at least {needed} timesteps, got {lp.shape[0]}")
-    _, vit, s_lens = _ctc_dp(lp, [ids])
-    return _backtrack(lp, vit, 0, ids, s_lens[0])
+    _, vit, lat = _ctc_dp(lp, [ids])
+    return _backtrack(lp, vit, lat, 0, ids)
 
 
 def ctc_log_likelihood(log_probs: np.ndarray, ids: Sequence[int]) -> float:
@@ -486,6 +514,14 @@ def beam_decode(
         lp_blank = blank_col[t]
         final_step = t == t_len - 1
         cands = cand_lists[t] if final_step else cand_lists[t][:k]
+        if not cands and not final_step:
+            # No character is likely enough to try (a quarter of a line's frames): every prefix
+            # only stays, and no more of them than survived the last step.
+            beams = {
+                node: [lse(pb, pnb) + lp_blank, pnb + lp_at(t, char_of[node]) if char_of[node] else _NEG_INF]
+                for node, (pb, pnb) in beams.items()
+            }
+            continue
         nxt: dict[int, list[float]] = {}
         # 1) Stay on the same prefix: emit a blank, or repeat the last character.
         totals: list[float] = []
@@ -597,12 +633,12 @@ def beam_decode(
     lm_bonuses = [
         lm_weight * lm.score(txt) + lm_char_bonus * len(txt) if lm_next and lm else 0.0 for txt in texts
     ]
-    scores, vit, s_lens = _ctc_dp(lp, prefixes)
+    scores, vit, lat = _ctc_dp(lp, prefixes)
     hyps = []
     for k_, (prefix, text) in enumerate(zip(prefixes, texts, strict=True)):
         spans: tuple[CharSpan, ...] = ()
         if prefix:
-            aligned = _backtrack(lp, vit, k_, prefix, s_lens[k_])
+            aligned = _backtrack(lp, vit, lat, k_, prefix)
             spans = tuple(
                 CharSpan(alphabet[c - 1], s, e, conf) for c, (s, e, conf) in zip(prefix, aligned, strict=True)
             )

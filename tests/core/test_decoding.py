@@ -20,6 +20,8 @@ from hwr_core.decoding import (
     CharSpan,
     Hypothesis,
     Lexicon,
+    _backtrack,
+    _ctc_dp,
     beam_decode,
     ctc_log_likelihood,
     decode,
@@ -340,6 +342,42 @@ def test_likelihood_survives_extreme_log_probs() -> None:
     lp[:, 0] = 0.0
     assert ctc_log_likelihood(lp, [1]) == pytest.approx(-2000.0 + math.log(4), abs=1e-6)
     assert ctc_log_likelihood(lp, [1]) == pytest.approx(torch_log_likelihood(lp, [1]), abs=1e-6)
+
+
+def test_batched_rescoring_matches_torch_and_single_alignments_on_long_inputs() -> None:
+    # The n-best are rescored side by side in one lattice (padding between them), rescaled every
+    # few steps: over a long input, each text's likelihood and alignment must be what it is alone.
+    rng = np.random.default_rng(11)
+    t_len = 160
+    lp = torch.log_softmax(torch.from_numpy(rng.normal(0, 3, (t_len, 5))), 1).numpy()
+    seqs = [
+        [3, 1, 2],
+        [],
+        [1],
+        [2, 2, 2, 4],
+        rng.integers(1, 5, 45).tolist(),
+        rng.integers(1, 3, 70).tolist(),  # many repeats: close to what 160 frames can hold
+        [1] * 81,  # needs 161 frames: cannot fit
+    ]
+    totals, vit, lat = _ctc_dp(lp, seqs)
+    for k, ids in enumerate(seqs[:-1]):
+        assert totals[k] == pytest.approx(torch_log_likelihood(lp, ids), abs=1e-6, rel=1e-9)
+        if ids:
+            assert _backtrack(lp, vit, lat, k, ids) == forced_align(lp, ids)
+    assert totals[-1] == -math.inf
+
+
+def test_batched_rescoring_redoes_only_an_underflowing_text_in_log_space() -> None:
+    # "c" is near impossible: a text with three of them sits ~e^-2700 below the others, beyond
+    # float64 even after rescaling, and must still get its exact likelihood, as must its neighbours.
+    rng = np.random.default_rng(5)
+    lp = torch.log_softmax(torch.from_numpy(rng.normal(0, 1, (40, 4))), 1).numpy()
+    lp[:, 3] = -900.0
+    seqs = [[1, 2], [3, 1, 3, 3], [2]]
+    totals, _, _ = _ctc_dp(lp, seqs)
+    for k, ids in enumerate(seqs):
+        assert totals[k] == pytest.approx(torch_log_likelihood(lp, ids), abs=1e-6, rel=1e-9)
+    assert totals[1] < -2600
 
 
 # --- property: beam search is at least as good as greedy ------------------------------------------
