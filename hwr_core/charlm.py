@@ -96,6 +96,7 @@ class CharLM:
         self._tables = tables
         self._memo: dict[str, float] = {}  # context + char -> P, for every context length
         self._log_memo: dict[str, float] = {}  # full context + char -> log P: what beam search asks
+        self._upper_memo: dict[str, float] = {}  # last CASE_ORDER context characters -> P(capital)
         self._uniform = 1.0 / len(vocab)
         #: the context before a text's first character
         self.start = BOS * (order - 1)
@@ -108,6 +109,7 @@ class CharLM:
             if len(self._memo) >= _CACHE_LIMIT:
                 self._log_memo.clear()
                 self._memo.clear()
+                self._upper_memo.clear()
             if self.fold_case:
                 p = self._prob(_fold(context), _fold(char)) * self._case_prob(context, char)
             else:
@@ -119,9 +121,12 @@ class CharLM:
         """P(char's case | the classes of the last CASE_ORDER characters); 1 for uncased characters."""
         if self._case_counts is None or char.lower() == char.upper():
             return 1.0
-        classes = "".join(map(_case_class, (BOS * CASE_ORDER + context)[-CASE_ORDER:]))
-        upper, lower = self._case_counts.get(classes, (0.0, 0.0))
-        p_upper = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
+        last = context[-CASE_ORDER:]
+        p_upper = self._upper_memo.get(last)
+        if p_upper is None:  # a few thousand distinct endings: remembered, as beam search asks again
+            classes = "".join(map(_case_class, (BOS * CASE_ORDER + last)[-CASE_ORDER:]))
+            upper, lower = self._case_counts.get(classes, (0.0, 0.0))
+            p_upper = self._upper_memo[last] = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
         return p_upper if char.isupper() else 1.0 - p_upper
 
     def _prob(self, context: str, char: str) -> float:

@@ -66,6 +66,31 @@ def test_case_folding_judges_letters_in_any_case_and_case_apart(tmp_path: Path) 
     assert again.score("THE Cat") == pytest.approx(folded.score("THE Cat"), abs=1e-12)
 
 
+def test_remembered_probabilities_do_not_depend_on_the_order_asked() -> None:
+    # Beam search leans on the model's memos (per context, per case ending): a value must be the
+    # same whether it is asked first, after its neighbours, or after the memos were cleared.
+    corpus = CORPUS + ["NGUYEN VAN AN", "Ha Noi, 12 PHO HUE.", "the CAT sat"]
+    queries = [
+        (ctx[-(5 - 1) :].rjust(4, "\x02"), ch)
+        for text in ["the cat SAT", "Hồ Chí MINH", "a. B c", "12 PHO hue", "UU c", "LSU c"]
+        for ctx in (text[:i] for i in range(len(text) + 1))
+        for ch in "aAtTHh .1"
+    ]
+    forward = CharLM.build(corpus, CharLMConfig(order=5, min_count=1))
+    backward = CharLM.build(corpus, CharLMConfig(order=5, min_count=1))
+    one_by_one = CharLM.build(corpus, CharLMConfig(order=5, min_count=1))
+    expected = [forward.next_log_prob(c, ch) for c, ch in queries]
+    got = [backward.next_log_prob(c, ch) for c, ch in reversed(queries)][::-1]
+    assert got == expected
+    fresh = []
+    for c, ch in queries:
+        fresh.append(one_by_one.next_log_prob(c, ch))
+        one_by_one._memo.clear()
+        one_by_one._log_memo.clear()
+        one_by_one._upper_memo.clear()
+    assert fresh == expected
+
+
 def test_save_and_load_round_trip(tmp_path: Path) -> None:
     lm = CharLM.build(CORPUS, CharLMConfig(order=5, min_count=1))
     lm.info["sources"] = ["test corpus"]
