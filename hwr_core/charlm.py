@@ -8,6 +8,10 @@ one model, and names or numbers outside any word list still get a sensible score
 Files are gzip-compressed JSON (never pickle): the order, the discount, per order each context's
 count total, its back-off mass and its continuation counts, and the case model's counts. `build` prunes rare n-grams
 (`min_count`), which keeps files small and keeps the model from storing whole sentences verbatim.
+Version 2 writes one JSON document per line: the header, then the count tables in chunks of
+`_CHUNK` contexts. One `json.loads` of the whole file held the GIL for 0.08-0.28 s, and the app
+loads the model in a worker while someone may be drawing; between chunks the UI thread gets its turn.
+Version 1 files (one document) still load.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from .fileio import atomic_write_bytes
 from .resources import models_dir
 
 FORMAT = "hwr-charlm"
-VERSION = 1
+VERSION = 2
+_READABLE_VERSIONS = (1, 2)
+_CHUNK = 2000  # contexts per line of a version 2 file: a few milliseconds to parse
 BOS = "\x02"  # pads the context before a text's first character
 EOS = "\x03"  # the end of a text: a predicted symbol, so short readings are not favoured for free
 _CACHE_LIMIT = 200_000  # probabilities remembered per model (~30 MB); cleared when full
@@ -248,7 +254,7 @@ class CharLM:
     # ------------------------------------------------------------------ files
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        doc = {
+        header = {
             "format": FORMAT,
             "version": VERSION,
             "order": self.order,
@@ -257,10 +263,13 @@ class CharLM:
             "fold_case": self.fold_case,
             "case_counts": self._case_counts,
             "info": self.info,
-            "tables": self._tables,
         }
-        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        atomic_write_bytes(Path(path), gzip.compress(data, mtime=0))
+        docs: list[object] = [header]
+        for k, table in enumerate(self._tables):
+            items = list(table.items())
+            docs += ([k, dict(items[i : i + _CHUNK])] for i in range(0, len(items), _CHUNK))
+        lines = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) for d in docs)
+        atomic_write_bytes(Path(path), gzip.compress("\n".join(lines).encode("utf-8"), mtime=0))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CharLM:
@@ -272,19 +281,21 @@ class CharLM:
         except OSError as e:
             raise HwrError(f"cannot read character model {os.fspath(path)}: {e.strerror or e}") from None
         try:
-            doc = json.loads(gzip.decompress(raw).decode("utf-8"))
+            # JSON escapes newlines inside strings: every line break separates two documents
+            first, _, rest = gzip.decompress(raw).decode("utf-8").partition("\n")
+            doc = json.loads(first)
         except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, gzip.BadGzipFile):
             raise HwrError(
                 f"{os.fspath(path)} is not a character model (expected gzip-compressed JSON)"
             ) from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise HwrError(f"{os.fspath(path)} is not a character model file")
-        if doc.get("version") != VERSION:
+        if doc.get("version") not in _READABLE_VERSIONS:
             raise HwrError(
                 f"{os.fspath(path)}: character model version {doc.get('version')} is not supported"
             )
         try:
-            tables = list(doc["tables"])
+            tables = list(doc["tables"]) if doc["version"] == 1 else _read_chunks(int(doc["order"]), rest)
             _check_tables(tables)
             case_counts = doc.get("case_counts")
             if case_counts is not None and not (
@@ -306,6 +317,17 @@ class CharLM:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise HwrError(f"{os.fspath(path)}: damaged character model ({e})") from None
+
+
+def _read_chunks(order: int, text: str) -> list[dict[str, list]]:
+    """A version 2 file's count tables: one `[order k, {context: row}]` document per line."""
+    tables: list[dict[str, list]] = [{} for _ in range(max(order, 0))]
+    for line in text.splitlines():
+        k, part = json.loads(line)  # one chunk at a time: the GIL is free between them
+        if not (isinstance(k, int) and 0 <= k < len(tables) and isinstance(part, dict)):
+            raise ValueError(f"bad chunk for count table {k!r}")
+        tables[k].update(part)
+    return tables
 
 
 def _fold(text: str) -> str:

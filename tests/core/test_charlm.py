@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hwr_core import charlm
 from hwr_core.charlm import EOS, CharLM, CharLMConfig, corpus_texts, resolve_char_model, untokenize
 from hwr_core.config import BUILTIN_LM, NO_LM
 from hwr_core.errors import HwrError
@@ -100,8 +101,37 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert again.order == 5 and again.vocab == lm.vocab and again.info == lm.info
     for text in ("the cat", "Thành phố", "unseen words"):
         assert again.score(text) == pytest.approx(lm.score(text), abs=1e-12)
-    doc = json.loads(gzip.decompress(path.read_bytes()))  # plain data: no pickle anywhere
-    assert doc["format"] == "hwr-charlm" and doc["info"]["texts"] == len(CORPUS)
+    header, *chunks = documents(path)  # plain data: no pickle anywhere
+    assert header["format"] == "hwr-charlm" and header["info"]["texts"] == len(CORPUS)
+    assert sorted({k for k, _ in chunks}) == list(range(5))
+
+
+def documents(path: Path) -> list:
+    """A version 2 file's JSON documents, one per line: the header, then [order, {context: row}] chunks."""
+    return [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()]
+
+
+def write_documents(path: Path, docs: list) -> None:
+    path.write_bytes(gzip.compress("\n".join(json.dumps(d, ensure_ascii=False) for d in docs).encode()))
+
+
+def test_tables_span_several_chunks_and_version_1_files_still_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file is read a chunk of contexts at a time (the GIL is free between them), so a table
+    # split over many chunks must come back whole; and a file written before chunks still loads.
+    monkeypatch.setattr(charlm, "_CHUNK", 7)
+    lm = CharLM.build(CORPUS + ["NGUYEN VAN AN", "Ha Noi"], CharLMConfig(order=5, min_count=1))
+    chunked = tmp_path / "chunked.charlm"
+    lm.save(chunked)
+    header, *chunks = documents(chunked)
+    assert len(chunks) > 10 and all(len(part) <= 7 for _, part in chunks)
+    old = tmp_path / "v1.charlm"
+    write_documents(old, [{**header, "version": 1, "tables": lm._tables}])
+    texts = ("the cat", "Thành phố Hồ", "NGUYEN", "zzz", "")
+    for again in (CharLM.load(chunked), CharLM.load(old)):
+        assert again._tables == lm._tables
+        assert [again.score(t) for t in texts] == [lm.score(t) for t in texts]
 
 
 def test_bad_files_give_one_clear_error(tmp_path: Path) -> None:
@@ -128,11 +158,20 @@ def test_bad_files_give_one_clear_error(tmp_path: Path) -> None:
     # A row cut short: refused on load, not when beam search first reaches it.
     good = tmp_path / "good.charlm"
     CharLM.build(CORPUS, CharLMConfig(order=3)).save(good)
-    doc = json.loads(gzip.decompress(good.read_bytes()))
-    ctx = next(iter(doc["tables"][2]))
-    doc["tables"][2][ctx] = doc["tables"][2][ctx][:3]
-    damaged.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    docs = documents(good)
+    k, part = next(d for d in docs[1:] if d[0] == 2)
+    ctx = next(iter(part))
+    part[ctx] = part[ctx][:3]
+    write_documents(damaged, docs)
     with pytest.raises(HwrError, match="damaged character model .*bad row"):
+        CharLM.load(damaged)
+    # A file cut off inside a chunk, and a chunk for a table the model does not have.
+    text = gzip.decompress(good.read_bytes())
+    damaged.write_bytes(gzip.compress(text[: len(text) - 20]))
+    with pytest.raises(HwrError, match="damaged character model"):
+        CharLM.load(damaged)
+    write_documents(damaged, [*documents(good), [3, {"abc": [1, 0, "x", [1]]}]])
+    with pytest.raises(HwrError, match="damaged character model .*chunk"):
         CharLM.load(damaged)
 
 
