@@ -322,7 +322,8 @@ class CharLM:
 def _read_chunks(order: int, text: str) -> list[dict[str, list]]:
     """A version 2 file's count tables: one `[order k, {context: row}]` document per line."""
     tables: list[dict[str, list]] = [{} for _ in range(max(order, 0))]
-    for line in text.splitlines():
+    # split on "\n" only: json.dumps escapes it, but not other breaks splitlines() knows (U+2028)
+    for line in filter(None, text.split("\n")):
         k, part = json.loads(line)  # one chunk at a time: the GIL is free between them
         if not (isinstance(k, int) and 0 <= k < len(tables) and isinstance(part, dict)):
             raise ValueError(f"bad chunk for count table {k!r}")
