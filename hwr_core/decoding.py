@@ -208,6 +208,7 @@ class _Lattice:
     skip: np.ndarray  # (L,) may jump s-2 -> s: a label different from the previous one
     starts: np.ndarray  # (N,) each sequence's first state
     ends: np.ndarray  # (N,) each sequence's last state (its final blank)
+    first: np.ndarray  # (2N,) where a path may begin: each start and the state after (padding if L_k = 0)
 
     @classmethod
     def of(cls, label_seqs: Sequence[Sequence[int]]) -> _Lattice:
@@ -222,7 +223,7 @@ class _Lattice:
             ext[start + 1 : start + s_len : 2] = labels
             valid[start : start + s_len] = True
             skip[start + 3 : start + s_len : 2] = labels[1:] != labels[:-1]
-        return cls(ext, valid, skip, starts, starts + s_lens - 1)
+        return cls(ext, valid, skip, starts, starts + s_lens - 1, np.r_[starts, starts + 1])
 
 
 def _ctc_dp(lp: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, _Lattice]:
@@ -236,11 +237,10 @@ def _ctc_dp(lp: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> tuple[np.nda
     emit = lp[:, lat.ext]  # (T, L)
     emit[:, ~lat.valid] = _NEG_INF
     skip_pen = np.where(lat.skip, 0.0, _NEG_INF)
-    first = np.r_[lat.starts, lat.starts + 1]  # where a path may begin (a padding state if L_k = 0)
 
     # Viterbi in log space (only max and add: cheap and exact), one row of the table per step.
     vit = np.full(emit.shape, _NEG_INF)
-    vit[0, first] = emit[0, first]
+    vit[0, lat.first] = emit[0, lat.first]
     jump_pen = skip_pen[2:]
     for t in range(1, emit.shape[0]):
         prev, cur = vit[t - 1], vit[t]
@@ -248,14 +248,14 @@ def _ctc_dp(lp: np.ndarray, label_seqs: Sequence[Sequence[int]]) -> tuple[np.nda
         np.maximum(cur[2:], prev[:-2] + jump_pen, out=cur[2:])
         cur += emit[t]
 
-    total = _forward_scaled(emit, lat, first)
+    total = _forward_scaled(emit, lat)
     bad = ~np.isfinite(total)
     if bad.any():  # underflow despite scaling (extreme inputs): redo those in log space
-        total[bad] = _forward_log(emit, skip_pen, lat, first)[bad]
+        total[bad] = _forward_log(emit, skip_pen, lat)[bad]
     return total, vit, lat
 
 
-def _forward_scaled(emit: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.ndarray:
+def _forward_scaled(emit: np.ndarray, lat: _Lattice) -> np.ndarray:
     """CTC forward pass in probability space, rescaled as it goes (4-5x faster than logaddexp).
 
     Emissions are divided by their per-step maximum, and each sequence's alpha by its own maximum
@@ -273,7 +273,7 @@ def _forward_scaled(emit: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.nd
     seg_lens = np.diff(np.r_[segments, len(lat.ext)])
     jump_ok = lat.skip[2:].astype(np.float64)
     a = np.zeros(len(lat.ext))
-    a[first] = pe[0, first]
+    a[lat.first] = pe[0, lat.first]
     weak = np.zeros(n, dtype=bool)
     last_t = emit.shape[0] - 1
     for t in range(1, last_t + 1):
@@ -294,10 +294,10 @@ def _forward_scaled(emit: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.nd
     return total
 
 
-def _forward_log(emit: np.ndarray, skip_pen: np.ndarray, lat: _Lattice, first: np.ndarray) -> np.ndarray:
+def _forward_log(emit: np.ndarray, skip_pen: np.ndarray, lat: _Lattice) -> np.ndarray:
     """CTC forward pass in log space: slower, immune to underflow."""
     fwd = np.full(emit.shape[1], _NEG_INF)
-    fwd[first] = emit[0, first]
+    fwd[lat.first] = emit[0, lat.first]
     shift1 = np.full_like(fwd, _NEG_INF)
     shift2 = np.full_like(fwd, _NEG_INF)
     for t in range(1, emit.shape[0]):
