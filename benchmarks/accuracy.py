@@ -2,7 +2,7 @@
 
     python benchmarks/accuracy.py [--model M] [--greedy | --no-lm] [--backend auto|torch|onnx]
                                   [--data ../shared/data] [--fonts ../shared/fonts] [--limit N]
-                                  [--per-font N] [--json]
+                                  [--per-font N] [--json] [--readings FILE]
 
 Decoding is the model's own (the shipped model: beam search with the built-in word list and
 character model), its own without the character model (--no-lm), or best path (--greedy); every
@@ -18,6 +18,9 @@ text_id) no train sample shares: the figures to trust for new text.
 
 --per-font N adds a row per held-out font family (N words each, drawn apart from the main row's):
 the synthetic row is an average over ten very different hands, and one hard font can decide it.
+
+--readings FILE writes every sample's reference and reading (JSON lines: set, ref, hyp), which
+`training/compare_candidates.py` compares between two models sample by sample.
 
 Sets missing on this machine are reported as absent, not skipped silently.
 """
@@ -77,8 +80,8 @@ def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, flo
     }
 
 
-def synthetic_row(rec: Recognizer, src: SyntheticSource) -> dict[str, float | str]:
-    return row(rec, evaluate(rec, [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))]))  # type: ignore[misc]
+def synthetic_readings(rec: Recognizer, src: SyntheticSource) -> list[tuple[str, str, float]]:
+    return evaluate(rec, [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))])  # type: ignore[misc]
 
 
 def unseen_text_rows(tsv: Path, val_records: list) -> list[bool] | None:
@@ -120,6 +123,9 @@ def main() -> None:
         "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
     )
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--readings", type=Path, default=None, metavar="FILE", help="write every sample's reading"
+    )
     args = ap.parse_args()
     rec = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
     if args.greedy:
@@ -127,6 +133,7 @@ def main() -> None:
     elif args.no_lm:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=""))
     rows: dict[str, dict[str, float | str] | str] = {}
+    readings: dict[str, list[tuple[str, str, float]]] = {}
     for name in VAL_SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -135,7 +142,7 @@ def main() -> None:
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         if args.limit:
             records = records[: args.limit]
-        results = evaluate(rec, [(r.path, r.text) for r in records])  # type: ignore[misc]
+        results = readings[name] = evaluate(rec, [(r.path, r.text) for r in records])  # type: ignore[misc]
         rows[name] = row(rec, results)
         unseen = unseen_text_rows(tsv, records)
         if unseen is not None:
@@ -145,14 +152,20 @@ def main() -> None:
         src = SyntheticSource(
             parse_spec(f"synth:{args.fonts}?n={args.synthetic_n}&lang=en&kind=word&heldout=heldout"), seed=99
         )
-        rows["synthetic_en_heldout_fonts"] = synthetic_row(rec, src)
+        readings["synthetic_en_heldout_fonts"] = synthetic_readings(rec, src)
         for family in sorted({f.family for f in src.fonts}) if args.per_font else ():
             spec = f"synth:{args.fonts}?n={args.per_font}&lang=en&kind=word&fonts={family}"
-            rows[f"synthetic_en_font_{family}"] = synthetic_row(
+            readings[f"synthetic_en_font_{family}"] = synthetic_readings(
                 rec, SyntheticSource(parse_spec(spec), seed=99)
             )
+        rows.update((name, row(rec, res)) for name, res in readings.items() if name.startswith("synthetic_"))
     else:
         rows["synthetic_en_heldout_fonts"] = "absent"
+    if args.readings:
+        with args.readings.open("w", encoding="utf-8") as f:
+            for name, results in readings.items():
+                for ref, hyp, _ in results:
+                    f.write(json.dumps({"set": name, "ref": ref, "hyp": hyp}, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(rows, indent=1))
         return

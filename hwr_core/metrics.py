@@ -8,6 +8,9 @@ style differences are never counted as recognition errors.
 CER and WER are corpus-level: total edits over total reference length, so long lines weigh more
 than short ones (the usual definition; a mean of per-line rates would let a 2-character line
 count as much as a 60-character one).
+
+`paired_bootstrap` says whether one reader's loss against another on the same samples is more than
+chance: a small set swings by points between two nearly equal models, a large one by tenths.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from .charset import normalize_text
@@ -180,3 +184,53 @@ def summarize(refs: Sequence[str], hyps: Sequence[str], top: int = 20, min_count
         confusions=_confusions(pairs, top),
         worst_chars=_per_char(pairs, min_count)[: max(0, top)],
     )
+
+
+@dataclass(frozen=True)
+class PairedChange:
+    """A metric for two readers of the same samples: `other - base`, with a bootstrap's 5th and 95th
+    percentiles of that change (each a one-sided 95 % bound)."""
+
+    base: float
+    other: float
+    change: float
+    low: float
+    high: float
+
+
+def paired_bootstrap(
+    refs: Sequence[str],
+    base: Sequence[str],
+    other: Sequence[str],
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> dict[str, PairedChange]:
+    """CER and accuracy changes from `base` to `other`, resampling samples (not characters) with
+    replacement, both readers on the same draw: that pairing cancels how hard the drawn samples are,
+    so the bounds measure how the readers differ, not how the set does."""
+    pairs_b, pairs_o = _pairs(refs, base), _pairs(refs, other)
+    if not pairs_b:
+        raise ValueError("no samples to compare")
+    length = np.array([len(r) for r, _ in pairs_b], dtype=np.int64)
+    edits_b = np.array([Levenshtein.distance(r, h) for r, h in pairs_b], dtype=np.int64)
+    edits_o = np.array([Levenshtein.distance(r, h) for r, h in pairs_o], dtype=np.int64)
+    right_b = np.array([r == h for r, h in pairs_b], dtype=np.int64)
+    right_o = np.array([r == h for r, h in pairs_o], dtype=np.int64)
+    n = len(length)
+    rng = np.random.default_rng(seed)
+    d_cer, d_acc = [], []
+    chunk = max(1, 2_000_000 // n)  # resamples per step: bounded memory for any set size
+    for start in range(0, resamples, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, resamples - start), n))
+        chars = np.maximum(length[idx].sum(axis=1), 1)
+        d_cer.append((edits_o[idx].sum(axis=1) - edits_b[idx].sum(axis=1)) / chars)
+        d_acc.append((right_o[idx].sum(axis=1) - right_b[idx].sum(axis=1)) / n)
+
+    def change(b: float, o: float, draws: list[np.ndarray]) -> PairedChange:
+        low, high = np.percentile(np.concatenate(draws), [5, 95])
+        return PairedChange(base=b, other=o, change=o - b, low=float(low), high=float(high))
+
+    return {
+        "cer": change(_cer(pairs_b), _cer(pairs_o), d_cer),
+        "accuracy": change(_accuracy(pairs_b), _accuracy(pairs_o), d_acc),
+    }

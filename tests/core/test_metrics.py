@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 import pytest
@@ -13,6 +14,7 @@ from hwr_core.metrics import (
     cer,
     char_confusions,
     normalize_for_scoring,
+    paired_bootstrap,
     per_char_error_rates,
     summarize,
     wer,
@@ -134,3 +136,33 @@ def test_word_changes_name_the_changed_words_only() -> None:
     assert word_changes("a b c", "b c") == [("a", "")]
     assert word_changes("hello  world", "hello world ") == []  # spacing is not a change
     assert word_changes("", "hi") == [("", "hi")]
+
+
+def test_paired_bootstrap_tells_a_real_loss_from_chance() -> None:
+    rng = random.Random(0)
+    refs = ["".join(rng.choice("abcdefgh") for _ in range(8)) for _ in range(400)]
+    base = list(refs)
+    # A reader that drops the last letter of every fourth sample: worse beyond any doubt.
+    worse = [r[:-1] if i % 4 == 0 else r for i, r in enumerate(refs)]
+    loss = paired_bootstrap(refs, base, worse, resamples=2000)
+    assert loss["cer"].change == pytest.approx(100 / 3200)
+    assert loss["cer"].low > 0 and loss["accuracy"].high < 0
+    # Two readers that each miss different single samples: a change within chance either way.
+    a = [r[:-1] if i == 7 else r for i, r in enumerate(refs)]
+    b = [r[:-1] if i == 8 else r for i, r in enumerate(refs)]
+    even = paired_bootstrap(refs, a, b, resamples=2000)
+    assert even["cer"].change == 0
+    assert even["cer"].low < 0 < even["cer"].high
+    assert even["accuracy"].low < 0 < even["accuracy"].high
+
+
+def test_paired_bootstrap_is_repeatable_and_pairs_samples() -> None:
+    refs = ["abcd", "efgh", "ijkl", "mnop"] * 25
+    a = ["abce", "efgh", "ijkl", "mnop"] * 25
+    first = paired_bootstrap(refs, refs, a, resamples=500, seed=3)
+    assert first == paired_bootstrap(refs, refs, a, resamples=500, seed=3)
+    # Identical readers: every resample's change is exactly zero, however hard the drawn samples.
+    same = paired_bootstrap(refs, a, a, resamples=500)
+    assert (same["cer"].low, same["cer"].high) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="no samples"):
+        paired_bootstrap([], [], [])

@@ -1,0 +1,77 @@
+"""training/compare_candidates.py: session 19's shipping rule on two models' readings."""
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "training" / "compare_candidates.py"
+SETS = (
+    "cinnamon_vi",
+    "vnondb_line",
+    "vnondb_word",
+    "kaggle_names",
+    "iam_lines",
+    "synthetic_en_heldout_fonts",
+)
+
+
+def readings(path: Path, miss_every: dict[str, int], sets: tuple[str, ...] = SETS) -> Path:
+    """Every set's 200 references, read right except the last letter of every k-th sample."""
+    rng = random.Random(1)
+    with path.open("w", encoding="utf-8") as f:
+        for name in sets:
+            for i in range(200):
+                ref = "".join(rng.choice("abcdeghiklmnoptư") for _ in range(8))
+                k = miss_every.get(name, 0)
+                hyp = ref[:-1] if k and i % k == 0 else ref
+                f.write(json.dumps({"set": name, "ref": ref, "hyp": hyp}, ensure_ascii=False) + "\n")
+    return path
+
+
+def compare(base: Path, cand: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(base), str(cand), "--resamples", "500"],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_better_everywhere_ships(tmp_path: Path) -> None:
+    base = readings(tmp_path / "base.jsonl", dict.fromkeys(SETS, 5))
+    run = compare(base, readings(tmp_path / "cand.jsonl", {}))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "SHIPS" in run.stdout and "veto" not in run.stdout
+
+
+def test_a_small_set_worse_beyond_chance_vetoes_gains_elsewhere(tmp_path: Path) -> None:
+    base = readings(tmp_path / "base.jsonl", dict.fromkeys(SETS, 5))
+    cand = readings(tmp_path / "cand.jsonl", {"kaggle_names": 2})
+    run = compare(base, cand)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "veto: kaggle_names: CER worse beyond chance" in run.stdout
+    assert "veto: kaggle_names: fewer read right beyond chance" in run.stdout
+    assert "does NOT ship" in run.stdout
+
+
+def test_a_loss_within_chance_does_not_veto_but_one_over_a_point_does(tmp_path: Path) -> None:
+    # One more miss in 200 samples: 1/1600 of the characters, within chance.
+    base = readings(tmp_path / "base.jsonl", dict.fromkeys(SETS, 5) | {"iam_lines": 0})
+    cand = readings(tmp_path / "cand.jsonl", {"iam_lines": 200})
+    run = compare(base, cand)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # Misses on 10 % of IAM's samples: 1.25 points of CER, over the 1-point limit.
+    run = compare(base, readings(tmp_path / "cand2.jsonl", {"iam_lines": 10}))
+    assert run.returncode == 1 and "iam_lines: CER worse by more than 1%" in run.stdout
+
+
+def test_missing_target_set_or_different_samples_cannot_be_compared(tmp_path: Path) -> None:
+    base = readings(tmp_path / "base.jsonl", {})
+    run = compare(base, readings(tmp_path / "cand.jsonl", {}, SETS[1:]))
+    assert run.returncode == 2 and "cinnamon_vi" in run.stderr
+    other = tmp_path / "other.jsonl"
+    other.write_text(base.read_text(encoding="utf-8").replace('"ref": "a', '"ref": "b'), encoding="utf-8")
+    run = compare(base, other)
+    assert run.returncode == 2 and "different samples" in run.stderr

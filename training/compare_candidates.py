@@ -1,0 +1,114 @@
+"""Session 19's shipping rule (training/README.md), applied to two models' readings of the val sets:
+
+    python training/compare_candidates.py BASE.jsonl CANDIDATE.jsonl [--resamples 10000] [--seed 0]
+
+Both files come from `benchmarks/accuracy.py --readings` on the same data. The candidate passes when
+(a) the mean of its CER changes over the five target sets is below zero, each set weighing the same;
+(b) no val set is worse beyond chance: a paired bootstrap over the set's samples bounds the change,
+and a one-sided 95 % bound on the wrong side vetoes (CER on every set; the share read right on the
+sets with an accuracy target); (c) no set is worse by more than 1 point of CER. Exit status 0 when
+it passes, 1 when it does not, 2 when the files cannot be compared. The rule's (d), the gate and the
+confirmation, is ship_flow.sh's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from accuracy import TARGETS, VAL_SETS  # noqa: E402
+
+from hwr_core.metrics import PairedChange, paired_bootstrap  # noqa: E402
+
+MAX_LOSS = 0.01  # (c): one point of CER
+SETS = (*VAL_SETS, "synthetic_en_heldout_fonts")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    changes: dict[str, dict[str, PairedChange]]
+    mean_target_change: float
+    vetoes: list[str]
+
+    @property
+    def ships(self) -> bool:
+        return self.mean_target_change < 0 and not self.vetoes
+
+
+def read(path: Path) -> dict[str, list[tuple[str, str]]]:
+    by_set: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        by_set[r["set"]].append((r["ref"], r["hyp"]))
+    return by_set
+
+
+def judge(
+    base: dict[str, list[tuple[str, str]]],
+    cand: dict[str, list[tuple[str, str]]],
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> Verdict:
+    missing = [s for s in SETS if s not in base or s not in cand]
+    if any(s in TARGETS for s in missing):
+        raise ValueError(f"target sets missing from a readings file: {', '.join(missing)}")
+    changes: dict[str, dict[str, PairedChange]] = {}
+    vetoes = []
+    for name in (s for s in SETS if s not in missing):
+        refs = [r for r, _ in base[name]]
+        if refs != [r for r, _ in cand[name]]:
+            raise ValueError(f"{name}: the two files read different samples")
+        ch = changes[name] = paired_bootstrap(
+            refs, [h for _, h in base[name]], [h for _, h in cand[name]], resamples, seed
+        )
+        if ch["cer"].low > 0:
+            vetoes.append(f"{name}: CER worse beyond chance ({_pts(ch['cer'])})")
+        if ch["cer"].change > MAX_LOSS:
+            vetoes.append(f"{name}: CER worse by more than {MAX_LOSS:.0%} ({_pts(ch['cer'])})")
+        if TARGETS.get(name, (None, None))[1] is not None and ch["accuracy"].high < 0:
+            vetoes.append(f"{name}: fewer read right beyond chance ({_pts(ch['accuracy'])})")
+    mean = sum(changes[s]["cer"].change for s in TARGETS) / len(TARGETS)
+    return Verdict(changes, mean, vetoes)
+
+
+def _pts(c: PairedChange) -> str:
+    return f"{c.change * 100:+.2f} points, 90 % interval {c.low * 100:+.2f} to {c.high * 100:+.2f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("base", type=Path)
+    ap.add_argument("candidate", type=Path)
+    ap.add_argument("--resamples", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    try:
+        v = judge(read(args.base), read(args.candidate), args.resamples, args.seed)
+    except ValueError as e:
+        print(f"cannot compare: {e}", file=sys.stderr)
+        sys.exit(2)  # not 1: that is the verdict "does not ship"
+    print(
+        f"{'val set':28s} {'base CER':>9s} {'cand CER':>9s} {'change':>8s} {'5 %':>7s} {'95 %':>7s}   accuracy change"
+    )
+    for name, ch in v.changes.items():
+        c, a = ch["cer"], ch["accuracy"]
+        print(
+            f"{name:28s} {c.base:9.2%} {c.other:9.2%} {c.change * 100:+8.2f} {c.low * 100:+7.2f} {c.high * 100:+7.2f}"
+            f"   {a.base:.2%} -> {a.other:.2%} ({a.low * 100:+.2f} to {a.high * 100:+.2f})"
+        )
+    print(f"mean CER change over the {len(TARGETS)} target sets: {v.mean_target_change * 100:+.3f} points")
+    for veto in v.vetoes:
+        print(f"veto: {veto}")
+    print("SHIPS under the rule" if v.ships else "does NOT ship under the rule")
+    sys.exit(0 if v.ships else 1)
+
+
+if __name__ == "__main__":
+    main()
