@@ -324,7 +324,7 @@ def cmd_average(args: argparse.Namespace) -> int:
 def cmd_charlm(args: argparse.Namespace) -> int:
     from .charlm import CharLM, CharLMConfig, corpus_texts, untokenize
     from .charset import DEFAULT_ALPHABET
-    from .data.textgen import load_wordlist
+    from .data.textgen import generated_numbers, load_wordlist
 
     texts: list[str] = []
     for src in args.sources:
@@ -335,11 +335,15 @@ def cmd_charlm(args: argparse.Namespace) -> int:
         for lang in ("en", "vi"):
             words, phrases = load_wordlist(lang)
             texts += words + phrases
+    if args.numbers:
+        texts += generated_numbers(args.numbers)
     cfg = CharLMConfig(order=args.order, min_count=args.min_count, fold_case=not args.keep_case)
     lm = CharLM.build(texts, cfg, extra_chars=DEFAULT_ALPHABET)
     lm.info["sources"] = list(args.sources) + [f"{s} (untokenized)" for s in args.untokenize or []]
     if args.word_lists:
         lm.info["sources"].append("the package's English and Vietnamese word lists")
+    if args.numbers:
+        lm.info["sources"].append(f"{args.numbers} generated numbers (dates, times, prices, decimals, phones)")
     lm.save(args.out)
     print(
         f"wrote {args.out}: order {lm.order}, {lm.info['texts']} texts, {lm.info['characters']} characters, "
@@ -595,6 +599,13 @@ def build_parser() -> argparse.ArgumentParser:
         help='more sources whose IAM-style spacing ("it \'s here ,") is joined first',
     )
     c.add_argument("--word-lists", action="store_true", help="also count the package's word lists")
+    c.add_argument(
+        "--numbers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count N generated numbers, half English and half Vietnamese style (seed 0)",
+    )
     c.add_argument("--out", required=True, help="output file (.charlm)")
     c.add_argument("--order", type=int, default=6, help="characters of context + 1")
     c.add_argument("--min-count", type=int, default=2, help="prune n-grams (order >= 3) seen fewer times")

@@ -380,3 +380,12 @@ class TextGenerator:
 
 def _choice(rng: np.random.Generator, items: Sequence[str] | str) -> str:
     return items[int(rng.integers(0, len(items)))]
+
+
+def generated_numbers(n: int, seed: int = 0) -> list[str]:
+    """n numbers as `TextGenerator.number` writes them, alternating English and Vietnamese style:
+    a corpus of real transcriptions has few decimals, times or prices, and a character model built
+    on it alone reads "3.14" as "314"."""
+    rng = np.random.default_rng(seed)
+    gen = TextGenerator()
+    return [gen.number(rng, LANGS[i % len(LANGS)]) for i in range(n)]
