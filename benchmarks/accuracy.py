@@ -1,12 +1,12 @@
 """The model card's accuracy table: `hwr eval` on every val set that is present, plus held-out-font synthetic words.
 
-    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm] [--backend auto|torch|onnx]
+    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm | --lm FILE] [--backend auto|torch|onnx]
                                   [--data ../shared/data] [--fonts ../shared/fonts] [--limit N]
                                   [--per-font N] [--json] [--readings FILE]
 
 Decoding is the model's own (the shipped model: beam search with the built-in word list and
-character model), its own without the character model (--no-lm), or best path (--greedy); every
-row says which. The engine is the app's ("auto": onnxruntime where installed). The synthetic
+character model), its own without the character model (--no-lm) or with another one (--lm FILE),
+or best path (--greedy); every row says which. The engine is the app's ("auto": onnxruntime where installed). The synthetic
 English words are drawn from the package's English word list, which the built-in word list and
 the character model's corpus contain: with the model's decoding that row is optimistic, and its
 --greedy figure is the fair one.
@@ -119,6 +119,7 @@ def main() -> None:
     how.add_argument(
         "--no-lm", action="store_true", help="the model's own decoding without its character model"
     )
+    how.add_argument("--lm", metavar="FILE", help="the model's own decoding with this character model")
     ap.add_argument(
         "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
     )
@@ -130,8 +131,8 @@ def main() -> None:
     rec = Recognizer.from_file(args.model or default_model_path(), backend=args.backend)
     if args.greedy:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, decoder="greedy"))
-    elif args.no_lm:
-        rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=""))
+    elif args.no_lm or args.lm:
+        rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=args.lm or ""))
     rows: dict[str, dict[str, float | str] | str] = {}
     readings: dict[str, list[tuple[str, str, float]]] = {}
     for name in VAL_SETS:

@@ -343,7 +343,9 @@ def cmd_charlm(args: argparse.Namespace) -> int:
     if args.word_lists:
         lm.info["sources"].append("the package's English and Vietnamese word lists")
     if args.numbers:
-        lm.info["sources"].append(f"{args.numbers} generated numbers (dates, times, prices, decimals, phones)")
+        lm.info["sources"].append(
+            f"{args.numbers} generated numbers (dates, times, prices, decimals, phones)"
+        )
     lm.save(args.out)
     print(
         f"wrote {args.out}: order {lm.order}, {lm.info['texts']} texts, {lm.info['characters']} characters, "

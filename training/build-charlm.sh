@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The shipped character language model (resources/models/default.charlm), exactly as built.
 # Train splits only: the transcriptions of the real sets the default model trained on, IAM's with
-# its tokenisation undone ("it 's here ," -> "it's here,"), plus the package's word lists.
+# its tokenisation undone ("it 's here ," -> "it's here,"), plus the package's word lists
+# and 4,000 generated numbers (session 19: without them "3.14" read as "314").
 #   training/build-charlm.sh [OUT]        # default: resources/models/default.charlm
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +12,4 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli charlm \
   "$D/vnondb_line/labels.tsv?split=train" "$D/vnondb_word/labels.tsv?split=train" \
   "$D/cinnamon_vi/labels.tsv?split=train" "$D/kaggle_names/labels.tsv?split=train" \
   --untokenize "$D/iam_lines/labels.tsv?split=train" \
-  --word-lists --order 6 --min-count 2 --out "$OUT"
+  --word-lists --numbers 4000 --order 6 --min-count 2 --out "$OUT"

@@ -102,6 +102,19 @@ def test_charlm_builds_a_model_that_recognize_and_eval_use(capsys, tmp_path, mod
     assert code == 2 and out == "" and err.count("\n") == 1 and "not a character model" in err
 
 
+def test_charlm_numbers_teach_decimals_and_times(capsys, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("số 12 đường 3 tháng 2\nroom 4 at 10 am\n" * 20, encoding="utf-8")
+    plain, numbers = tmp_path / "plain.charlm", tmp_path / "numbers.charlm"
+    assert _run(capsys, "charlm", corpus, "--out", plain)[0] == 0
+    code, out, _ = _run(capsys, "charlm", corpus, "--numbers", "2000", "--out", numbers)
+    assert code == 0 and "2040 texts" in out
+    before, after = CharLM.load(plain), CharLM.load(numbers)
+    assert "2000 generated numbers" in after.info["sources"][-1]
+    for number in ("3.14", "7:30", "$4.99", "12/3"):
+        assert after.score(number) > before.score(number) + 2, number
+
+
 def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file, monkeypatch):
     # an untrained model's confidences say nothing: never let them prefer the page read whole
     monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)
