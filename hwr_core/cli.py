@@ -113,13 +113,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .preprocess import load_image
 
     rec = _recognizer(args)
+    other = _recognizer(argparse.Namespace(**{**vars(args), "model": args.against})) if args.against else None
     spec = parse_spec(args.data)
     if args.split:
         spec = dataclasses.replace(spec, split=args.split)
     records, report = load_records(spec, codec=None)
     if args.limit:
         records = records[: args.limit]
-    refs, hyps, latencies = [], [], []
+    refs, hyps, other_hyps, latencies = [], [], [], []
     unreadable = 0
     for r in records:
         try:
@@ -133,10 +134,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             unreadable += 1
             continue
         t = time.perf_counter()
-        result = rec.recognize_page(image) if args.lines else rec.recognize(image)
+        hyp = _read_text(rec, image, args.lines)
         latencies.append((time.perf_counter() - t) * 1000)
         refs.append(r.text)
-        hyps.append(result.text if result else "")  # (scoring joins a page's lines with spaces)
+        hyps.append(hyp)
+        if other is not None:
+            other_hyps.append(_read_text(other, image, args.lines))
     if not refs:
         raise HwrError(f"{spec}: no samples could be evaluated")
     s = summarize(refs, hyps)
@@ -154,6 +157,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "worst_chars": [[c, round(rate, 3), n] for c, rate, n in s.worst_chars[:10]],
         "confusions": [[c.ref, c.hyp, c.count] for c in s.confusions[:10]],
     }
+    if other is not None:
+        out["against"] = _comparison(other, refs, hyps, other_hyps)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -169,7 +174,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "least recognised characters: "
                 + ", ".join(f"{c!r} {r:.0%} of {n}" for c, r, n in s.worst_chars[:8])
             )
+        if other is not None:
+            a = out["against"]
+            print(
+                f"against {a['model']}: CER {a['cer']:.2%} ({a['cer_change'] * 100:+.2f} points, 90 % interval "
+                f"{a['cer_change_low'] * 100:+.2f} to {a['cer_change_high'] * 100:+.2f}), accuracy "
+                f"{a['accuracy']:.2%} ({a['accuracy_change'] * 100:+.2f} points): {a['verdict']}"
+            )
     return 0
+
+
+def _read_text(rec, image, lines: bool) -> str:  # type: ignore[no-untyped-def]
+    result = rec.recognize_page(image) if lines else rec.recognize(image)
+    return result.text if result else ""  # (scoring joins a page's lines with spaces)
+
+
+def _comparison(other, refs: list[str], hyps: list[str], other_hyps: list[str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The second model's figures and how far its change from the first is more than chance
+    (a paired bootstrap over the samples: both models on the same draws)."""
+    from .metrics import paired_bootstrap
+
+    ch = paired_bootstrap(refs, hyps, other_hyps)
+    c, a = ch["cer"], ch["accuracy"]
+    if c.high < 0:
+        verdict = "fewer errors beyond chance"
+    elif c.low > 0:
+        verdict = "more errors beyond chance"
+    else:
+        verdict = "a difference within chance"
+    return {
+        "model": str(other.bundle.path),
+        "decoding": other.decode_cfg.describe(),
+        "cer": round(c.other, 5),
+        "accuracy": round(a.other, 5),
+        "cer_change": round(c.change, 5),
+        "cer_change_low": round(c.low, 5),
+        "cer_change_high": round(c.high, 5),
+        "accuracy_change": round(a.change, 5),
+        "accuracy_change_low": round(a.low, 5),
+        "accuracy_change_high": round(a.high, 5),
+        "verdict": verdict,
+    }
 
 
 def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -466,9 +511,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model_args(e)
     e.add_argument(
+        "--against",
+        metavar="MODEL",
+        help="also read every sample with this model (same decoding options) and say whether its CER "
+        "differs by more than chance (a paired bootstrap over the samples)",
+    )
+    e.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (cer, wer, accuracy, n, latency_ms_p50, ...)",
+        help="print one JSON object (cer, wer, accuracy, n, latency_ms_p50, ...; with --against, 'against')",
     )
     e.set_defaults(func=cmd_eval)
 

@@ -140,6 +140,32 @@ def test_eval_json_keys(capsys, tmp_path, model_file):
     assert {"cer", "wer", "accuracy", "n", "latency_ms_p50"} <= obj.keys() and obj["n"] == 2
 
 
+def test_eval_against_another_model_reads_the_same_samples(capsys, tmp_path, model_file):
+    tsv = write_word_set(tmp_path / "d", n=8)
+    args = ("eval", "--data", tsv, "--model", model_file, "--against", model_file)
+    code, out, _ = _run(capsys, *args, "--json")
+    against = json.loads(out)["against"]
+    assert code == 0 and against["model"] == str(model_file)
+    assert against["cer_change"] == against["cer_change_low"] == against["cer_change_high"] == 0
+    assert against["verdict"] == "a difference within chance"
+    code, out, _ = _run(capsys, *args)
+    assert code == 0 and f"against {model_file}: CER" in out
+
+
+def test_eval_comparison_says_which_way_beyond_chance():
+    from types import SimpleNamespace
+
+    from hwr_core.cli import _comparison
+
+    refs = [f"word{i}" for i in range(60)]
+    worse = [r[:-1] if i % 3 else r for i, r in enumerate(refs)]
+    other = SimpleNamespace(bundle=SimpleNamespace(path="b.safetensors"), decode_cfg=DecodeConfig())
+    better = _comparison(other, refs, worse, refs)
+    assert better["verdict"] == "fewer errors beyond chance" and better["cer_change_high"] < 0
+    assert better["accuracy"] == 1.0 and better["accuracy_change_low"] > 0
+    assert _comparison(other, refs, refs, worse)["verdict"] == "more errors beyond chance"
+
+
 def test_export_checks_parity(capsys, tmp_path, model_file):
     code, out, _ = _run(capsys, "export", "--onnx", tmp_path / "m.onnx", "--model", model_file)
     assert code == 0 and "max |onnx - torch|" in out and (tmp_path / "m.onnx").exists()
