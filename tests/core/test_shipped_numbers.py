@@ -2,8 +2,9 @@
 dates, times, prices, decimals and phone numbers within half a point of CER of best-path decoding.
 
 Before `default.charlm` counted generated numbers (session 19) it turned "3.14" into "314" and
-"7:30" into "730", and this failed (2.8 % against 1.4 % on these samples; now 1.8 %). Not part of the shipping
-gate (`training/gate-candidate.sh`), which judges networks and was fixed before any was tried.
+"7:30" into "730", and this failed (2.8 % against 1.4 % on these samples; now 1.8 %). Not part of
+the shipping gate (`training/gate-candidate.sh`), which judges networks and was fixed before any
+was tried.
 """
 
 from __future__ import annotations
