@@ -28,7 +28,7 @@ from .data.builder import TrainingSetup, build_training
 from .data.records import Record
 from .data.spec import DataSpec, load_records, parse_spec
 from .errors import DatasetError, HwrError
-from .metrics import cer
+from .metrics import cer, paired_bootstrap
 from .modelfile import ModelBundle, load_model, save_model
 from .preprocess import load_image
 from .recognizer import Recognizer
@@ -44,6 +44,7 @@ __all__ = [
     "PersonalizeResult",
     "build_personalize_setup",
     "evaluate_on",
+    "read_on",
     "final_weights",
     "finish",
     "fit",
@@ -246,6 +247,11 @@ def _images(records: Sequence[Record]) -> list[np.ndarray]:
 
 def evaluate_on(model: Recognizer | ModelBundle, records: Sequence[Record], batch_size: int = 32) -> float:
     """CER of greedy decoding on the records (the same decoding as training's validation)."""
+    return cer([r.text for r in records], read_on(model, records, batch_size))
+
+
+def read_on(model: Recognizer | ModelBundle, records: Sequence[Record], batch_size: int = 32) -> list[str]:
+    """Greedy readings of the records, in their order."""
     if not records:
         raise HwrError("no samples to score on")
     greedy = DecodeConfig(decoder="greedy")
@@ -261,7 +267,7 @@ def evaluate_on(model: Recognizer | ModelBundle, records: Sequence[Record], batc
         chunk = order[start : start + batch_size]
         for i, result in zip(chunk, rec.recognize_batch([images[i] for i in chunk]), strict=True):
             hyps[i] = result.text
-    return cer([r.text for r in records], [hyps[i] for i in range(len(records))])
+    return [hyps[i] for i in range(len(records))]
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,18 @@ class PersonalizeResult:
     after_cer: float
     model_path: Path
     val_samples: int
+    # a paired bootstrap's 90 % interval of after - before: a handful of held-out samples can move
+    # the CER by points either way, so "lower" alone does not mean "better"
+    change_low: float = 0.0
+    change_high: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        if self.change_high < 0:
+            return "better"
+        if self.change_low > 0:
+            return "worse"
+        return "no clear difference"
 
 
 def _unique_path(folder: Path, stem: str) -> Path:
@@ -292,9 +310,10 @@ def finish(
     if len(records) < len(plan.val_records):
         log.warning("%d held-out samples were deleted during the run", len(plan.val_records) - len(records))
     base = load_model(plan.init)
-    before = evaluate_on(base, records)
     bundle = load_model(trained_model)
-    after = evaluate_on(bundle, records)
+    refs = [r.text for r in records]
+    change = paired_bootstrap(refs, read_on(base, records), read_on(bundle, records))["cer"]
+    before, after = change.base, change.other
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(models_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -310,9 +329,14 @@ def finish(
         "personalised_from": str(plan.init),
         "metrics": {
             **dict(bundle.metadata.get("metrics") or {}),
-            "user_val": {"before_cer": before, "after_cer": after, "samples": len(records)},
+            "user_val": {
+                "before_cer": before,
+                "after_cer": after,
+                "samples": len(records),
+                "change_interval_90": [change.low, change.high],
+            },
         },
     }
     save_model(bundle, path)
     log.info("personalised model saved to %s (held-out CER %.3f -> %.3f)", path, before, after)
-    return PersonalizeResult(before, after, path, len(records))
+    return PersonalizeResult(before, after, path, len(records), change.low, change.high)

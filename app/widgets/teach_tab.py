@@ -79,6 +79,10 @@ def _pct(x: float) -> str:
     return f"{100.0 * x:.1f}%"
 
 
+def _points(x: float) -> str:
+    return f"{100.0 * x:+.1f}"
+
+
 class TeachTab(QWidget):
     """Collect samples of the user's handwriting and personalise the active model on them.
 
@@ -671,12 +675,15 @@ class TeachTab(QWidget):
         self.last_result = result
         self.before_label.setText(f"Before: CER {_pct(result.before_cer)}")
         self.after_label.setText(f"After: CER {_pct(result.after_cer)}")
-        change = result.after_cer - result.before_cer
-        verdict = (
-            "better" if change < 0 else ("no change" if change == 0 else "worse — consider discarding it")
-        )
+        verdict = {
+            "better": "better beyond chance",
+            "worse": "worse beyond chance — consider discarding it",
+            "no clear difference": "no difference beyond chance (more samples would tell)",
+        }[result.verdict]
         self.result_label.setText(
-            f"{result.val_samples} held-out samples; {verdict}. Saved as {result.model_path.name}"
+            f"{result.val_samples} held-out samples; {verdict} (CER change "
+            f"{_points(result.change_low)} to {_points(result.change_high)} points, 90 % interval). "
+            f"Saved as {result.model_path.name}"
         )
         self.run_label.setText("Done")
         self._update_buttons()

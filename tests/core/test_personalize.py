@@ -29,6 +29,7 @@ from hwr_core.errors import HwrError
 from hwr_core.modelfile import load_model, new_bundle, read_metadata, save_model
 from hwr_core.personalize import (
     PersonalizeConfig,
+    PersonalizeResult,
     evaluate_on,
     final_weights,
     finish,
@@ -195,9 +196,39 @@ def test_fit_and_finish_save_a_scored_model(tmp_path: Path, one_thread: None) ->
     assert result.val_samples == len(store.records("val"))
     meta = read_metadata(result.model_path)
     assert meta["metrics"]["user_val"]["before_cer"] == pytest.approx(result.before_cer)
+    low, high = meta["metrics"]["user_val"]["change_interval_90"]
+    assert (low, high) == (result.change_low, result.change_high)
+    assert low <= result.after_cer - result.before_cer <= high
     assert meta["name"] == result.model_path.stem and meta["personalised_from"] == plan.init
     assert "đ" in load_model(result.model_path).codec.alphabet  # charset kept (or extended), never shrunk
     assert evaluate_on(load_model(result.model_path), plan.val_records) == pytest.approx(result.after_cer)
+
+
+def test_cli_personalise_scores_and_saves_like_the_teach_tab(
+    tmp_path: Path, one_thread: None, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from hwr_core.cli import main
+
+    _wave_store(tmp_path / "s", 10)
+    base = _tiny_file(tmp_path)
+    argv = ["personalise", str(tmp_path / "s"), "--model", str(base), "--epochs", "1", "--freeze-epochs", "1"]
+    assert main([*argv, "--out-dir", str(tmp_path / "models")]) == 0
+    out, err = capsys.readouterr()
+    saved = list((tmp_path / "models").glob("personalised-*.safetensors"))
+    assert len(saved) == 1 and str(saved[0]) in out and "epoch 1/1" in err
+    assert "held-out CER" in out and "90 % interval" in out
+    assert read_metadata(saved[0])["personalised_from"] == str(base)
+    assert main(["personalise", str(tmp_path / "empty"), "--model", str(base)]) == 2
+    assert "no samples in" in capsys.readouterr().err
+
+
+def test_a_lower_cer_is_called_better_only_beyond_chance() -> None:
+    def result(low: float, high: float) -> PersonalizeResult:
+        return PersonalizeResult(0.3, 0.3 + (low + high) / 2, Path("m.safetensors"), 15, low, high)
+
+    assert result(-0.2, -0.01).verdict == "better"
+    assert result(-0.2, 0.05).verdict == "no clear difference"  # lower, but within chance
+    assert result(0.01, 0.1).verdict == "worse"
 
 
 def test_evaluate_on_accepts_recognizer_or_bundle(tmp_path: Path) -> None:
