@@ -37,7 +37,7 @@ def _run(capsys, *argv):
 
 
 def test_help_for_every_command(capsys):
-    for cmd in ("recognize", "eval", "train", "export", "average", "charlm", "info"):
+    for cmd in ("recognize", "eval", "train", "personalise", "export", "average", "charlm", "info"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
