@@ -6,13 +6,14 @@ Heavy imports (torch, cv2) live inside the commands so `hwr --help` is instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -217,6 +218,19 @@ def _comparison(other, refs: list[str], hyps: list[str], other_hyps: list[str]) 
     }
 
 
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C and SIGTERM set (a run then stops between batches), for the block only:
+    the previous handlers come back after it, so a caller in the same process (a test) keeps its own."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .config import AugmentConfig, TrainConfig
 
@@ -273,56 +287,52 @@ def cmd_train(args: argparse.Namespace) -> int:
         setup.bundle, setup.train_set, setup.val_set, cfg, out, resume=args.resume, run_info=run_info
     )
     # Ctrl-C / SIGTERM ask the trainer to stop between batches; it saves a checkpoint first.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    bar = None
-    for ev in trainer.fit(stop.is_set):
-        if isinstance(ev, BatchEnd):
-            if bar is None or bar.total != ev.batches:
+    with _stop_on_signals() as stop:
+        bar = None
+        for ev in trainer.fit(stop.is_set):
+            if isinstance(ev, BatchEnd):
+                if bar is None or bar.total != ev.batches:
+                    if bar is not None:
+                        bar.close()
+                    bar = tqdm(
+                        total=ev.batches,
+                        initial=ev.batch - 1,
+                        desc=f"epoch {ev.epoch + 1}/{cfg.epochs}",
+                        unit="batch",
+                        disable=args.quiet,
+                        dynamic_ncols=True,
+                    )
+                bar.update(ev.batch - bar.n)
+                bar.set_postfix(loss=f"{ev.loss:.3f}", lr=f"{ev.lr:.1e}", sps=f"{ev.samples_per_s:.0f}")
+            elif isinstance(ev, EpochEnd):
                 if bar is not None:
                     bar.close()
-                bar = tqdm(
-                    total=ev.batches,
-                    initial=ev.batch - 1,
-                    desc=f"epoch {ev.epoch + 1}/{cfg.epochs}",
-                    unit="batch",
-                    disable=args.quiet,
-                    dynamic_ncols=True,
-                )
-            bar.update(ev.batch - bar.n)
-            bar.set_postfix(loss=f"{ev.loss:.3f}", lr=f"{ev.lr:.1e}", sps=f"{ev.samples_per_s:.0f}")
-        elif isinstance(ev, EpochEnd):
-            if bar is not None:
-                bar.close()
-                bar = None
-            msg = f"epoch {ev.epoch + 1}/{ev.epochs}: train loss {ev.train_loss:.4f}"
-            if ev.val_cer is not None:
-                msg += (
-                    f", val loss {ev.val_loss:.4f}, val CER {ev.val_cer:.2%}, accuracy {ev.val_accuracy:.2%}"
-                )
-                msg += " (best)" if ev.improved else ""
-            msg += f", {ev.seconds:.0f} s"
-            if len(ev.val_cer_by_source) > 1:
-                msg += "\n  val CER by source: " + ", ".join(
-                    f"{name} {rate:.1%}" for name, rate in ev.val_cer_by_source.items()
-                )
-            log.info("%s", msg)
-            print(msg, file=sys.stderr)
-            for truth, pred in ev.predictions[:4]:
-                log.info("  %r -> %r", truth, pred)
-        elif isinstance(ev, CheckpointSaved):
-            log.info("checkpoint saved: %s (%s)", ev.path, ev.reason)
-        elif isinstance(ev, TrainingFinished):
-            if bar is not None:
-                bar.close()
-            msg = f"training {ev.reason} after {ev.epochs_done} epochs in {ev.seconds:.0f} s"
-            if ev.best_cer is not None:
-                msg += f"; best val CER {ev.best_cer:.2%}"
-            if ev.model_path:
-                msg += f"; model: {ev.model_path}"
-            log.info("%s", msg)
-            print(msg, file=sys.stderr)
+                    bar = None
+                msg = f"epoch {ev.epoch + 1}/{ev.epochs}: train loss {ev.train_loss:.4f}"
+                if ev.val_cer is not None:
+                    msg += f", val loss {ev.val_loss:.4f}, val CER {ev.val_cer:.2%}, accuracy {ev.val_accuracy:.2%}"
+                    msg += " (best)" if ev.improved else ""
+                msg += f", {ev.seconds:.0f} s"
+                if len(ev.val_cer_by_source) > 1:
+                    msg += "\n  val CER by source: " + ", ".join(
+                        f"{name} {rate:.1%}" for name, rate in ev.val_cer_by_source.items()
+                    )
+                log.info("%s", msg)
+                print(msg, file=sys.stderr)
+                for truth, pred in ev.predictions[:4]:
+                    log.info("  %r -> %r", truth, pred)
+            elif isinstance(ev, CheckpointSaved):
+                log.info("checkpoint saved: %s (%s)", ev.path, ev.reason)
+            elif isinstance(ev, TrainingFinished):
+                if bar is not None:
+                    bar.close()
+                msg = f"training {ev.reason} after {ev.epochs_done} epochs in {ev.seconds:.0f} s"
+                if ev.best_cer is not None:
+                    msg += f"; best val CER {ev.best_cer:.2%}"
+                if ev.model_path:
+                    msg += f"; model: {ev.model_path}"
+                log.info("%s", msg)
+                print(msg, file=sys.stderr)
     return 0
 
 
@@ -343,10 +353,7 @@ def cmd_personalise(args: argparse.Namespace) -> int:
         **{k: v for k, v in chosen.items() if v is not None},
         replay_specs=(synth_replay_spec(args.replay_fonts),) if args.replay_fonts else (),
     )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    with tempfile.TemporaryDirectory(prefix="hwr-personalise-") as run_dir:
+    with _stop_on_signals() as stop, tempfile.TemporaryDirectory(prefix="hwr-personalise-") as run_dir:
         plan = make_plan(
             args.model or default_model_path(), UserSampleStore(folder), cfg, Path(run_dir) / "run"
         )
