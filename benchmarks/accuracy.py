@@ -6,10 +6,10 @@
 
 Decoding is the model's own (the shipped model: beam search with the built-in word list and
 character model), its own without the character model (--no-lm) or with another one (--lm FILE),
-or best path (--greedy); every row says which. The engine is the app's ("auto": onnxruntime where installed). The synthetic
-English words are drawn from the package's English word list, which the built-in word list and
-the character model's corpus contain: with the model's decoding that row is optimistic, and its
---greedy figure is the fair one.
+or best path (--greedy); every row says which. The engine is the app's ("auto": onnxruntime
+where installed). The synthetic English words are drawn from the package's English word list,
+which the built-in word list and the character model's corpus contain: with the model's decoding
+that row is optimistic, and its --greedy figure is the fair one.
 
 Several VNOnDB writers copied the same source texts, so most val samples have train samples from
 the same text, which a character model built from train transcriptions has seen. The rows
