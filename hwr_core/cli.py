@@ -197,12 +197,11 @@ def _comparison(other, refs: list[str], hyps: list[str], other_hyps: list[str]) 
 
     ch = paired_bootstrap(refs, hyps, other_hyps)
     c, a = ch["cer"], ch["accuracy"]
-    if c.high < 0:
-        verdict = "fewer errors beyond chance"
-    elif c.low > 0:
-        verdict = "more errors beyond chance"
-    else:
-        verdict = "a difference within chance"
+    verdict = {
+        -1: "fewer errors beyond chance",
+        1: "more errors beyond chance",
+        0: "a difference within chance",
+    }[c.direction]
     return {
         "model": str(other.bundle.path),
         "decoding": other.decode_cfg.describe(),
@@ -376,7 +375,7 @@ def cmd_personalise(args: argparse.Namespace) -> int:
         result = finish(plan, final_weights(done), args.out_dir or default_models_dir())
     print(
         f"held-out CER {result.before_cer:.1%} -> {result.after_cer:.1%} on {result.val_samples} samples "
-        f"(change {100 * result.change_low:+.1f} to {100 * result.change_high:+.1f} points, 90 % interval): "
+        f"(change {100 * result.cer.low:+.1f} to {100 * result.cer.high:+.1f} points, 90 % interval): "
         f"{result.verdict}; saved {result.model_path}"
     )
     return 0

@@ -197,6 +197,11 @@ class PairedChange:
     low: float
     high: float
 
+    @property
+    def direction(self) -> int:
+        """-1 or 1 when the whole interval lies below or above zero; 0 when it spans it (within chance)."""
+        return -1 if self.high < 0 else 1 if self.low > 0 else 0
+
 
 def paired_bootstrap(
     refs: Sequence[str],

@@ -28,7 +28,7 @@ from .data.builder import TrainingSetup, build_training
 from .data.records import Record
 from .data.spec import DataSpec, load_records, parse_spec
 from .errors import DatasetError, HwrError
-from .metrics import cer, paired_bootstrap
+from .metrics import PairedChange, cer, paired_bootstrap
 from .modelfile import ModelBundle, load_model, save_model
 from .preprocess import load_image
 from .recognizer import Recognizer
@@ -272,22 +272,23 @@ def read_on(model: Recognizer | ModelBundle, records: Sequence[Record], batch_si
 
 @dataclass(frozen=True)
 class PersonalizeResult:
-    before_cer: float
-    after_cer: float
     model_path: Path
     val_samples: int
-    # a paired bootstrap's 90 % interval of after - before: a handful of held-out samples can move
-    # the CER by points either way, so "lower" alone does not mean "better"
-    change_low: float = 0.0
-    change_high: float = 0.0
+    # held-out CER before (base) and after (other), with a paired bootstrap's 90 % interval of the
+    # change: a handful of samples can move a CER by points either way, so lower is not yet better
+    cer: PairedChange
+
+    @property
+    def before_cer(self) -> float:
+        return self.cer.base
+
+    @property
+    def after_cer(self) -> float:
+        return self.cer.other
 
     @property
     def verdict(self) -> str:
-        if self.change_high < 0:
-            return "better"
-        if self.change_low > 0:
-            return "worse"
-        return "no clear difference"
+        return {-1: "better", 1: "worse", 0: "no clear difference"}[self.cer.direction]
 
 
 def _unique_path(folder: Path, stem: str) -> Path:
@@ -313,7 +314,7 @@ def finish(
     bundle = load_model(trained_model)
     refs = [r.text for r in records]
     change = paired_bootstrap(refs, read_on(base, records), read_on(bundle, records))["cer"]
-    before, after = change.base, change.other
+    before, after = change.base, change.other  # the CERs of evaluate_on, scored once
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(models_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -339,4 +340,4 @@ def finish(
     }
     save_model(bundle, path)
     log.info("personalised model saved to %s (held-out CER %.3f -> %.3f)", path, before, after)
-    return PersonalizeResult(before, after, path, len(records), change.low, change.high)
+    return PersonalizeResult(path, len(records), change)

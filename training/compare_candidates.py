@@ -69,11 +69,11 @@ def judge(
         ch = changes[name] = paired_bootstrap(
             refs, [h for _, h in base[name]], [h for _, h in cand[name]], resamples, seed
         )
-        if ch["cer"].low > 0:
+        if ch["cer"].direction > 0:
             vetoes.append(f"{name}: CER worse beyond chance ({_pts(ch['cer'])})")
         if ch["cer"].change > MAX_LOSS:
             vetoes.append(f"{name}: CER worse by more than {MAX_LOSS:.0%} ({_pts(ch['cer'])})")
-        if name in ACCURACY_SETS and ch["accuracy"].high < 0:
+        if name in ACCURACY_SETS and ch["accuracy"].direction < 0:
             vetoes.append(f"{name}: fewer read right beyond chance ({_pts(ch['accuracy'])})")
     mean = sum(changes[s]["cer"].change for s in TARGETS) / len(TARGETS)
     return Verdict(changes, mean, vetoes)

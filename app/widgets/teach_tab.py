@@ -682,7 +682,7 @@ class TeachTab(QWidget):
         }[result.verdict]
         self.result_label.setText(
             f"{result.val_samples} held-out samples; {verdict} (CER change "
-            f"{_points(result.change_low)} to {_points(result.change_high)} points, 90 % interval). "
+            f"{_points(result.cer.low)} to {_points(result.cer.high)} points, 90 % interval). "
             f"Saved as {result.model_path.name}"
         )
         self.run_label.setText("Done")

@@ -26,6 +26,7 @@ from hwr_core.data.records import Record
 from hwr_core.data.spec import parse_spec
 from hwr_core.data.synth import SyntheticSource, load_fonts, split_fonts
 from hwr_core.errors import HwrError
+from hwr_core.metrics import PairedChange
 from hwr_core.modelfile import load_model, new_bundle, read_metadata, save_model
 from hwr_core.personalize import (
     PersonalizeConfig,
@@ -197,7 +198,7 @@ def test_fit_and_finish_save_a_scored_model(tmp_path: Path, one_thread: None) ->
     meta = read_metadata(result.model_path)
     assert meta["metrics"]["user_val"]["before_cer"] == pytest.approx(result.before_cer)
     low, high = meta["metrics"]["user_val"]["change_interval_90"]
-    assert (low, high) == (result.change_low, result.change_high)
+    assert (low, high) == (result.cer.low, result.cer.high)
     assert low <= result.after_cer - result.before_cer <= high
     assert meta["name"] == result.model_path.stem and meta["personalised_from"] == plan.init
     assert "đ" in load_model(result.model_path).codec.alphabet  # charset kept (or extended), never shrunk
@@ -224,7 +225,8 @@ def test_cli_personalise_scores_and_saves_like_the_teach_tab(
 
 def test_a_lower_cer_is_called_better_only_beyond_chance() -> None:
     def result(low: float, high: float) -> PersonalizeResult:
-        return PersonalizeResult(0.3, 0.3 + (low + high) / 2, Path("m.safetensors"), 15, low, high)
+        change = PairedChange(0.3, 0.3 + (low + high) / 2, (low + high) / 2, low, high)
+        return PersonalizeResult(Path("m.safetensors"), 15, change)
 
     assert result(-0.2, -0.01).verdict == "better"
     assert result(-0.2, 0.05).verdict == "no clear difference"  # lower, but within chance
