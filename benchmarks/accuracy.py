@@ -80,8 +80,8 @@ def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, flo
     }
 
 
-def synthetic_readings(rec: Recognizer, src: SyntheticSource) -> list[tuple[str, str, float]]:
-    return evaluate(rec, [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))])  # type: ignore[misc]
+def synthetic_samples(src: SyntheticSource) -> list[tuple[np.ndarray, str]]:
+    return [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))]  # type: ignore[misc]
 
 
 def unseen_text_rows(tsv: Path, val_records: list) -> list[bool] | None:
@@ -135,6 +135,12 @@ def main() -> None:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=args.lm or ""))
     rows: dict[str, dict[str, float | str] | str] = {}
     readings: dict[str, list[tuple[str, str, float]]] = {}
+
+    def read(name: str, samples: list) -> list[tuple[str, str, float]]:
+        results = readings[name] = evaluate(rec, samples)
+        rows[name] = row(rec, results)
+        return results
+
     for name in VAL_SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -143,8 +149,7 @@ def main() -> None:
         records, _ = load_records(parse_spec(f"{tsv}?split=val"))
         if args.limit:
             records = records[: args.limit]
-        results = readings[name] = evaluate(rec, [(r.path, r.text) for r in records])  # type: ignore[misc]
-        rows[name] = row(rec, results)
+        results = read(name, [(r.path, r.text) for r in records])
         unseen = unseen_text_rows(tsv, records)
         if unseen is not None:
             picked = [res for res, keep in zip(results, unseen, strict=True) if keep]
@@ -153,13 +158,10 @@ def main() -> None:
         src = SyntheticSource(
             parse_spec(f"synth:{args.fonts}?n={args.synthetic_n}&lang=en&kind=word&heldout=heldout"), seed=99
         )
-        readings["synthetic_en_heldout_fonts"] = synthetic_readings(rec, src)
+        read("synthetic_en_heldout_fonts", synthetic_samples(src))
         for family in sorted({f.family for f in src.fonts}) if args.per_font else ():
             spec = f"synth:{args.fonts}?n={args.per_font}&lang=en&kind=word&fonts={family}"
-            readings[f"synthetic_en_font_{family}"] = synthetic_readings(
-                rec, SyntheticSource(parse_spec(spec), seed=99)
-            )
-        rows.update((name, row(rec, res)) for name, res in readings.items() if name.startswith("synthetic_"))
+            read(f"synthetic_en_font_{family}", synthetic_samples(SyntheticSource(parse_spec(spec), seed=99)))
     else:
         rows["synthetic_en_heldout_fonts"] = "absent"
     if args.readings:

@@ -190,7 +190,8 @@ class TextGenerator:
                 text += " " + w
         return self._finish(text)
 
-    def number(self, rng: np.random.Generator, lang: str = "en") -> str:
+    @staticmethod
+    def number(rng: np.random.Generator, lang: str = "en") -> str:
         """House numbers, dates, phone numbers, prices, times, plain counts."""
         k = int(rng.integers(0, 11))
         n = int(rng.integers(1, 400))
@@ -387,5 +388,4 @@ def generated_numbers(n: int, seed: int = 0) -> list[str]:
     a corpus of real transcriptions has few decimals, times or prices, and a character model built
     on it alone reads "3.14" as "314"."""
     rng = np.random.default_rng(seed)
-    gen = TextGenerator()
-    return [gen.number(rng, LANGS[i % len(LANGS)]) for i in range(n)]
+    return [TextGenerator.number(rng, LANGS[i % len(LANGS)]) for i in range(n)]
