@@ -220,8 +220,10 @@ class TextGenerator:
             return f"${int(rng.integers(1, 999))}.{int(rng.integers(0, 100)):02d}"
         if k == 7:
             return f"{int(rng.integers(0, 101))}%"
-        if k == 8:
-            return f"{int(rng.integers(0, 100))}{',' if lang == 'vi' else '.'}{int(rng.integers(0, 100))}"
+        if k == 8:  # decimals: mostly small whole parts (3.14, 0.5, 12.75), as written in practice
+            whole = int(10 ** rng.uniform(0.0, 3.0)) - 1
+            decimals = "".join(str(d) for d in rng.integers(0, 10, size=int(rng.integers(1, 3))))
+            return f"{whole}{',' if lang == 'vi' else '.'}{decimals}"
         if k == 9:
             return str(int(rng.integers(1000, 100000)))
         return str(int(rng.integers(1950, 2031)))

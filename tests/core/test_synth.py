@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from hwr_core.data import (
     split_fonts,
 )
 from hwr_core.data.synth import FontInfo
+from hwr_core.data.textgen import generated_numbers
 from hwr_core.errors import DatasetError
 
 # ------------------------------------------------------------------------- no fonts needed
@@ -70,6 +72,19 @@ def test_textgen_kinds_and_lengths() -> None:
         TextGenerator(langs=("fr",))
     with pytest.raises(DatasetError):
         gen.sample(rng, "page")
+
+
+def test_generated_decimals_are_mostly_small_as_written() -> None:
+    # A character model counts these numbers: with whole parts uniform in 0-99 (session 19), a
+    # digit was followed by a colon (a time) far more often than by a point, and "3.14" read "3:14".
+    numbers = generated_numbers(4000, seed=0)
+    decimals = [n for n in numbers if re.fullmatch(r"\d+[.,]\d{1,2}", n)]
+    assert len(decimals) > 200
+    assert {n[-2] for n in decimals} & {".", ","}  # one decimal digit occurs as well as two
+    assert sum(re.match(r"\d[.,]", n) is not None for n in decimals) / len(decimals) > 0.3
+    times = sum(re.fullmatch(r"\d:\d\d", n) is not None for n in numbers)
+    one_digit_decimals = sum(re.match(r"\d[.,]\d", n) is not None for n in numbers)
+    assert one_digit_decimals > times / 2
 
 
 def test_load_fonts_errors(tmp_path: Path) -> None:
