@@ -49,6 +49,8 @@ _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times th
 _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
+_TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
+_PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
@@ -727,14 +729,17 @@ def render_strokes(
     return canvas
 
 
-def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
+def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[np.ndarray]:
     """Split a multi-line page into uint8 line crops (top to bottom) by the row ink profile.
 
     Bands under half the tallest one's height (diacritics, i-dots) join the nearest line: against
     the median instead, a word's floating accent counted as a line of its own in 16 % of VNOnDB's
     single words (6 % now; `_MINOR_BAND_SHARE`). The price: a line under half the tallest one's
-    height (only x-height letters in a much larger hand) joins its neighbour too. One line ->
-    [the image]; no ink -> [].
+    height (only x-height letters in a much larger hand) joins its neighbour too.
+    A tilted page's lines share rows (two degrees over a line's length is more than the gap
+    between lines), so the page is also measured levelled (`_page_rotation`), and cut there when
+    that finds more lines (`level=False`: never). Only then: a single word's tilt is a guess, and
+    levelling words by it changed how their accents split. One line -> [the image]; no ink -> [].
     """
     g = to_grayscale(gray)
     lo, hi, _, _ = cv2.minMaxLoc(g)
@@ -749,17 +754,60 @@ def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
     mask, box = _remove_specks(_smooth(mask, sw), sw)
     if box is None:
         return []
-    rows = np.count_nonzero(mask, axis=1) > 0
-    # runs of ink rows: [start, end) pairs
+    page = g
+    bands = _line_bands(np.count_nonzero(mask, axis=1) > 0, min_gap)
+    ys, xs = np.nonzero(mask)
+    rot = _page_rotation(xs, ys) if level else None
+    if rot is not None:  # a tilted page's lines share rows: count them levelled
+        h, w = g.shape
+        frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
+        level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
+        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)
+        if len(level_bands) > len(bands) and _long_lines(
+            level_bands, level_y, rot[0, 0] * xs + rot[0, 1] * ys
+        ):
+            bands = level_bands
+            page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
+    if len(bands) <= 1:
+        return [g]  # one line, as it came: preprocessing levels a line itself
+    crops: list[np.ndarray] = []
+    for k, (s, e) in enumerate(bands):
+        pad = max(2, (e - s) // 4)
+        top = max(0, s - pad)
+        bottom = min(page.shape[0], e + pad)
+        if k > 0:  # never reach past the middle of the gap into the neighbouring line
+            top = max(top, (bands[k - 1][1] + s) // 2)
+        if k + 1 < len(bands):
+            bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
+        crops.append(page[top:bottom].copy())
+    return crops
+
+
+def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:
+    """Whether the median band's ink (points xs, ys) is `_TILT_MIN_ASPECT` times longer than high:
+    true of a page's lines, and of what a tilt can merge, but not of a word levelled into its
+    accents and its letters (an accent's band holds little ink along its length)."""
+    which = np.searchsorted([s for s, _ in bands], ys, side="right") - 1
+    aspects = [
+        float(np.ptp(xs[which == k])) / (e - s) if np.any(which == k) else 0.0
+        for k, (s, e) in enumerate(bands)
+    ]
+    return float(np.median(aspects)) >= _TILT_MIN_ASPECT
+
+
+def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
+    """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
+    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
-    bands = [[int(s), int(e)] for s, e in zip(edges[::2], edges[1::2], strict=True)]
     merged: list[list[int]] = []
-    for band in bands:
-        if merged and band[0] - merged[-1][1] < max(1, min_gap):
-            merged[-1][1] = band[1]
+    for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        if merged and s - merged[-1][1] < max(1, min_gap):
+            merged[-1][1] = e
         else:
-            merged.append(band)
+            merged.append([s, e])
     bands = merged
+    if not bands:
+        return bands
     # Against the tallest band as found: bands grown by merging must not make others look minor.
     minor_height = _MINOR_BAND_SHARE * max(e - s for s, e in bands)
     while len(bands) > 1:
@@ -773,16 +821,20 @@ def split_lines(gray: np.ndarray, min_gap: int = 3) -> list[np.ndarray]:
         a, b = min(i, j), max(i, j)
         bands[a] = [bands[a][0], bands[b][1]]
         del bands[b]
-    if len(bands) <= 1:
-        return [g]
-    crops: list[np.ndarray] = []
-    for k, (s, e) in enumerate(bands):
-        pad = max(2, (e - s) // 4)
-        top = max(0, s - pad)
-        bottom = min(g.shape[0], e + pad)
-        if k > 0:  # never reach past the middle of the gap into the neighbouring line
-            top = max(top, (bands[k - 1][1] + s) // 2)
-        if k + 1 < len(bands):
-            bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
-        crops.append(g[top:bottom].copy())
-    return crops
+    return bands
+
+
+def _page_rotation(xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
+    """The rotation (2x2, as `_warp_fit` takes it) that levels a page's ink pixels (xs, ys), or
+    None when they are level already: the measure of a single line's deskew, since rows are
+    sharpest when the lines run along them."""
+    step = -(-len(xs) // _PAGE_MEASURE_POINTS)  # ceil
+    xs_s = xs[::step].astype(np.float64)
+    ys_s = ys[::step].astype(np.float64)
+    if len(xs_s) < 50:
+        return None
+    angle = _estimate_skew(xs_s - xs_s.mean(), ys_s - ys_s.mean())
+    if angle == 0.0:
+        return None
+    rad = math.radians(angle)
+    return np.array([[math.cos(rad), math.sin(rad)], [-math.sin(rad), math.cos(rad)]])

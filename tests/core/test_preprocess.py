@@ -649,10 +649,72 @@ def test_split_lines_keeps_short_lines_of_small_letters() -> None:
     assert len(split_lines(page)) == 3
 
 
+def _turned(page: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = page.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(page, rot, (w, h), flags=cv2.INTER_LINEAR, borderValue=245)
+
+
+def _lines_page(texts: tuple[str, ...], pitch: int = 70) -> np.ndarray:
+    page = np.full((pitch * len(texts) + 120, 1100), 245, np.uint8)
+    for i, text in enumerate(texts):
+        cv2.putText(page, text, (40, 90 + pitch * i), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 20, 3, cv2.LINE_AA)
+    return page
+
+
+@pytest.mark.parametrize("degrees", [-4.0, 3.0])
+def test_split_lines_levels_a_tilted_page(degrees: float) -> None:
+    # Over these ~900-px lines, 3 degrees drift 47 px: more than the 23-px gaps between them, so
+    # the tilted lines share rows and the level split found fewer lines than three.
+    texts = (
+        "the first line of this page here",
+        "and then a second line below it",
+        "with the third one at the end",
+    )
+    level = split_lines(_lines_page(texts, pitch=54))
+    assert len(level) == 3
+    text_height = max(int(np.ptp(np.nonzero(c < 128)[0])) for c in level)
+    tilted = split_lines(_turned(_lines_page(texts, pitch=54), degrees))
+    assert len(tilted) == 3
+    for crop in tilted:  # each crop holds one levelled line, not slices of two
+        ink_rows = np.nonzero(crop < 128)[0]
+        assert np.ptp(ink_rows) <= 1.3 * text_height
+
+
+def test_split_lines_leaves_a_tilted_single_line_as_it_came() -> None:
+    page = _turned(_lines_page(("just one line of text",)), 4.0)
+    lines = split_lines(page)
+    assert len(lines) == 1 and np.array_equal(lines[0], page)
+
+
+def test_only_long_bands_count_as_a_tilted_pages_lines() -> None:
+    # A short word levelled into its accents and its letters is not a page of two lines.
+    from hwr_core.preprocess import _long_lines
+
+    bands = [[0, 20], [30, 60]]
+    word_ys = np.array([5, 6, 7, 35, 40, 45, 50, 55])
+    word_xs = np.array([40.0, 42.0, 45.0, 0.0, 30.0, 60.0, 90.0, 100.0])  # accent 5 px long, letters 100
+    assert not _long_lines(bands, word_ys, word_xs)
+    page_xs = np.array([0.0, 400.0, 200.0, 0.0, 300.0, 600.0, 700.0, 650.0])
+    assert _long_lines(bands, word_ys, page_xs)
+
+
 def test_split_lines_reads_real_handwritten_words_as_one_line() -> None:
     rows = data_rows("vnondb_word", "val")[:300]
     single = sum(len(split_lines(load_image(path))) == 1 for path, _ in rows)
     assert single / len(rows) >= 0.9  # 94 % measured (84 % before accents joined their word)
+
+
+def test_split_lines_does_not_level_real_single_words() -> None:
+    # Levelling by a word's guessed tilt split 6 of these 3,000 words differently (their accents
+    # became a "line"), until only long lines counted (`_long_lines`): 0 now.
+    rows = data_rows("vnondb_word", "val")[:3000]
+    changed = 0
+    for path, _ in rows:
+        image = load_image(path)
+        a, b = split_lines(image), split_lines(image, level=False)
+        changed += len(a) != len(b) or not all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert changed <= 1
 
 
 def test_split_lines_single_and_blank() -> None:
