@@ -4,7 +4,8 @@ The output is (cfg.height x W) float32 with INK = 1.0 on BACKGROUND = 0.0, so ze
 batch is background. Training and inference run exactly this code; with `keep_stages=True` every
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
-Pipeline: grayscale -> denoise -> binarize -> smooth -> crop -> deskew -> slant -> resize -> pad.
+Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> smooth -> crop -> deskew -> slant
+-> resize -> pad (the bracketed stage only where it changes something: `_writing_surface`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -52,6 +53,9 @@ _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink
 _TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
 _PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
+_SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
+_SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
+_SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
@@ -555,6 +559,77 @@ def _empty_result(cfg: PreprocessConfig, stages: list[Stage]) -> PreprocessResul
     )
 
 
+def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
+    """Dark ink on light paper, as the rest of the pipeline expects: (image, what was changed:
+    "" for nothing, "invert" or "surroundings").
+
+    Light writing on a dark ground (chalk, white pen, a negative) is turned over: its light class
+    is thin everywhere, like strokes, and the dark one is not. A photo of a page on a dark desk has
+    the desk painted over in the paper's grey: dark areas too solid to be strokes (an opening wider
+    than three times the ink's stroke width keeps them) outside the paper's convex hull. Judged on
+    a copy of about `_SURFACE_PIXELS`. Ordinary scans, crops and canvas drawings come back as they
+    are (every val and train image of the five real sets, measured).
+    """
+    h, w = gray.shape
+    f = min(1.0, math.sqrt(_SURFACE_PIXELS / (h * w)))
+    small = (
+        cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        if f < 1.0
+        else gray
+    )
+    _, light = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark = cv2.bitwise_not(light)
+    light_width = _stroke_width(light)
+    if 2.0 * light_width < _stroke_width(dark) and _solid_share(light, 2.0 * light_width) < 0.2:
+        return cv2.bitwise_not(gray), "invert"
+    k = max(5, round(0.08 * min(small.shape)))
+    paper = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    if paper[0, 0] and paper[0, -1] and paper[-1, 0] and paper[-1, -1]:
+        return gray, ""  # paper in every corner: nothing lies outside it
+    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return gray, ""
+    hull = np.zeros_like(paper)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.concatenate(contours)), 255)
+    if cv2.countNonZero(hull) > (1.0 - _SURROUNDINGS_MIN_SHARE) * hull.size:
+        return gray, ""
+    ink_width = _stroke_width(cv2.bitwise_and(dark, hull))
+    k = max(k, round(3.0 * ink_width) + 1)
+    solid = cv2.bitwise_and(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)), 255 - hull)
+    if cv2.countNonZero(solid) < _SURROUNDINGS_MIN_SHARE * solid.size:
+        return gray, ""
+    # A table meets the paper at a step; a shadow across the paper fades into it: compare the
+    # grey just outside the dark region with the grey just inside its edge.
+    ring = np.ones((5, 5), np.uint8)
+    edge_out = cv2.subtract(cv2.dilate(solid, ring), solid)
+    edge_in = cv2.subtract(solid, cv2.erode(solid, ring, borderType=cv2.BORDER_REPLICATE))
+    if not edge_out.any() or not edge_in.any():
+        return gray, ""
+    if np.median(small[edge_out > 0]) - np.median(small[edge_in > 0]) < _SURROUNDINGS_MIN_STEP:
+        return gray, ""
+    # The dark regions the solid parts belong to, up to just inside the paper's edge: the desk's
+    # thin rim along the edge too (it would read as a long line), but not writing that touches it.
+    _, regions = cv2.connectedComponents(dark)
+    touched = np.unique(regions[solid > 0])
+    outside = np.isin(regions, touched[touched > 0]).astype(np.uint8) * 255
+    outside = cv2.bitwise_and(outside, cv2.bitwise_not(cv2.erode(hull, np.ones((5, 5), np.uint8))))
+    if f < 1.0:
+        outside = cv2.resize(outside, (w, h), interpolation=cv2.INTER_NEAREST)
+        hull = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
+    grow = 2 * int(math.ceil(1.0 / f)) + 1  # the rim's antialiased edge, at full size
+    outside = cv2.dilate(outside, np.ones((grow, grow), np.uint8))
+    out = gray.copy()
+    out[outside > 0] = int(np.median(gray[(hull > 0) & (outside == 0)]))
+    return out, "surroundings"
+
+
+def _solid_share(mask: np.ndarray, width: float) -> float:
+    """The share of a mask's pixels inside squares wider than `width` that fit in it."""
+    k = int(round(width)) + 1
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    return cv2.countNonZero(opened) / max(cv2.countNonZero(mask), 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Public pipeline
 # --------------------------------------------------------------------------------------------
@@ -590,6 +665,9 @@ def preprocess(
     lo, hi, _, _ = cv2.minMaxLoc(gray)
     if hi - lo < _MIN_CONTRAST:  # blank page, all-black page, 1x1
         return _empty_result(cfg, stages)
+    gray, changed = _writing_surface(gray)
+    if changed:
+        record(changed, gray)
 
     noise = _noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
     if cfg.denoise:
@@ -745,6 +823,7 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     lo, hi, _, _ = cv2.minMaxLoc(g)
     if hi - lo < _MIN_CONTRAST:
         return []
+    g, _ = _writing_surface(g)
     norm = _flatten_background(g)
     t, _, _ = _paper_threshold(norm)
     if t < 0:

@@ -717,6 +717,66 @@ def test_split_lines_does_not_level_real_single_words() -> None:
     assert changed <= 1
 
 
+# ---------------------------------------------------------------------------------------------
+# the writing surface: light-on-dark writing, dark surroundings
+# ---------------------------------------------------------------------------------------------
+
+
+def _on_desk(paper: np.ndarray, tall: float = 1.6, wide: float = 1.3, grey: int = 60) -> np.ndarray:
+    h, w = paper.shape
+    frame = np.full((int(h * tall), int(w * wide)), grey, np.uint8)
+    top, left = (frame.shape[0] - h) // 2, (frame.shape[1] - w) // 2
+    frame[top : top + h, left : left + w] = paper
+    return frame
+
+
+def test_light_writing_on_a_dark_ground_is_turned_over() -> None:
+    plain = text_image()
+    inverted = preprocess(255 - plain, keep_stages=True)
+    assert "invert" in [s.name for s in inverted.stages]
+    assert np.array_equal(inverted.image, preprocess(plain).image)
+    assert "invert" not in [s.name for s in preprocess(plain, keep_stages=True).stages]
+
+
+def test_a_dark_desk_around_the_paper_is_painted_over() -> None:
+    page = _lines_page(("the first line of this page here", "and then a second line below it"), pitch=70)
+    photo = _on_desk(page)
+    result = preprocess(photo, keep_stages=True)
+    assert "surroundings" in [s.name for s in result.stages]
+    assert len(split_lines(photo)) == 2  # the desk's edges used to make every row "ink": 1 line
+    ink_w = np.ptp(np.nonzero(page < 128)[1])
+    crop = next(s for s in result.stages if s.name == "crop").image
+    assert crop.shape[1] < 1.2 * ink_w  # cropped to the writing, not to the desk
+
+
+def test_ordinary_images_come_back_as_they_are() -> None:
+    from hwr_core.preprocess import _writing_surface
+
+    shaded = _gradient_page()[0]  # the paper darkens to a third: a shadow, not a table's edge
+    for image in (
+        text_image(),
+        text_image(thickness=12),
+        render_strokes([[(0, 0), (60, 40), (120, 0)]]),
+        shaded,
+    ):
+        out, changed = _writing_surface(image)
+        assert changed == "" and out is image
+
+
+def test_real_scans_come_back_as_they_are_and_turned_over_are_righted() -> None:
+    from hwr_core.preprocess import _writing_surface
+
+    rows = [
+        row
+        for name in ("vnondb_word", "iam_lines", "cinnamon_vi", "kaggle_names")
+        for row in data_rows(name, "val")[:150]
+    ]
+    for path, _ in rows:
+        gray = to_grayscale(load_image(path))
+        assert _writing_surface(gray)[1] == "", path
+        assert _writing_surface(255 - gray)[1] == "invert", path
+
+
 def test_split_lines_single_and_blank() -> None:
     one = text_image()
     lines = split_lines(one)

@@ -1,0 +1,101 @@
+"""How val handwriting reads under conditions of photos rather than scans. Prints figures.
+
+    python benchmarks/photo_reading.py [--model M] [--data ../shared/data] [--split val] [--n 30]
+
+Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`), as it is and:
+- light on dark: the image inverted (chalk on a board, white pen on black paper, a negative);
+- on a desk: the paper (the sample's own image) in the middle of a dark, slightly noisy frame
+  1.6 times its height and 1.3 times its width, as when a photo shows the table around a note;
+- in shade: the light falling to 40 % from left to right (which must not pass for a table);
+- page on a desk: three samples stacked into a page (`page_reading.stack_page`), turned 3
+  degrees, in a frame 1.4 times its size.
+Reports CER per set and condition; the frames are drawn with a fixed seed, so two versions of the
+code read the same images.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from page_reading import stack_page
+
+from hwr_core.data.spec import load_records, parse_spec
+from hwr_core.metrics import cer
+from hwr_core.preprocess import load_image, to_grayscale
+from hwr_core.recognizer import Recognizer
+from hwr_core.resources import default_model_path
+
+REPO = Path(__file__).resolve().parents[1]
+SETS = ("iam_lines", "vnondb_line", "cinnamon_vi", "vnondb_word")
+DESK_GREY = 60
+
+
+def on_desk(
+    paper: np.ndarray, rng: np.random.Generator, tall: float, wide: float, degrees: float = 0.0
+) -> np.ndarray:
+    """`paper` in the middle of a dark frame `tall` x `wide` its size, turned by `degrees`."""
+    h, w = paper.shape
+    frame_h, frame_w = int(h * tall), int(w * wide)
+    top, left = (frame_h - h) // 2, (frame_w - w) // 2
+    page = np.full((frame_h, frame_w), 255, np.uint8)
+    page[top : top + h, left : left + w] = paper
+    where = np.zeros((frame_h, frame_w), np.uint8)
+    where[top : top + h, left : left + w] = 255
+    if degrees:
+        rot = cv2.getRotationMatrix2D((frame_w / 2, frame_h / 2), degrees, 1.0)
+        page = cv2.warpAffine(page, rot, (frame_w, frame_h), borderValue=255)
+        where = cv2.warpAffine(where, rot, (frame_w, frame_h), flags=cv2.INTER_NEAREST)
+    desk = np.clip(rng.normal(DESK_GREY, 6.0, (frame_h, frame_w)), 0, 255).astype(np.uint8)
+    return np.where(where > 0, page, desk)
+
+
+def in_shade(image: np.ndarray) -> np.ndarray:
+    """Lit from the left: the light falls to 40 % across the image (a shadow, not a table)."""
+    light = np.linspace(1.0, 0.4, image.shape[1])[None, :]
+    return (image.astype(np.float32) * light).astype(np.uint8)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--split", default="val")
+    ap.add_argument("--n", type=int, default=30, help="samples per set (pages: a third as many)")
+    args = ap.parse_args()
+    rec = Recognizer.from_file(args.model or default_model_path(), backend="auto")
+    rng = np.random.default_rng(0)
+    conditions: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "as it is": lambda im: im,
+        "light on dark": lambda im: 255 - im,
+        "on a desk": lambda im: on_desk(im, rng, 1.6, 1.3),
+        "in shade": lambda im: in_shade(im),
+    }
+    print(f"model {rec.bundle.path}; {args.n} {args.split} samples a set, read as pages")
+    print(f"{'set':14s}" + "".join(f"{c:>15s}" for c in [*conditions, "page on a desk"]))
+    for name in SETS:
+        tsv = Path(args.data) / name / "labels.tsv"
+        if not tsv.exists():
+            continue
+        records, _ = load_records(parse_spec(f"{tsv}?split={args.split}"))
+        records = records[: args.n]
+        images = [to_grayscale(load_image(r.path)) for r in records]
+        refs = [r.text for r in records]
+        row = f"{name:14s}"
+        for make in conditions.values():
+            hyps = [rec.recognize_page(make(im)) for im in images]
+            row += f"{cer(refs, [h.text if h else '' for h in hyps]):15.2%}"
+        page_refs, page_hyps = [], []
+        for i in range(0, len(images) - 2, 3):
+            page = on_desk(stack_page(images[i : i + 3], rng), rng, 1.4, 1.4, 3.0)
+            result = rec.recognize_page(page)
+            page_refs.append("\n".join(refs[i : i + 3]))
+            page_hyps.append(result.text if result else "")
+        print(row + f"{cer(page_refs, page_hyps):15.2%}")
+
+
+if __name__ == "__main__":
+    main()
