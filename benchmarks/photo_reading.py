@@ -7,8 +7,10 @@ Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`
 - on a desk: the paper (the sample's own image) in the middle of a dark, slightly noisy frame
   1.6 times its height and 1.3 times its width, as when a photo shows the table around a note;
 - in shade: the light falling to 40 % from left to right (which must not pass for a table);
+- on a rule: a 2-px light rule (grey 175) across the sample at 80 % of its height;
 - page on a desk: three samples stacked into a page (`page_reading.stack_page`), turned 3
-  degrees, in a frame 1.4 times its size.
+  degrees, in a frame 1.4 times its size;
+- ruled page: the same page on paper ruled every half line height (two rules a line).
 Reports CER per set and condition; the frames are drawn with a fixed seed, so two versions of the
 code read the same images.
 """
@@ -53,6 +55,14 @@ def on_desk(
     return np.where(where > 0, page, desk)
 
 
+def ruled(image: np.ndarray, rows: list[int] | range, grey: int = 175) -> np.ndarray:
+    """Ruled paper: 2-px rules of `grey` (light blue in grey) across the whole image at `rows`."""
+    out = image.copy()
+    for y in rows:
+        out[max(0, y - 1) : y + 1] = np.minimum(out[max(0, y - 1) : y + 1], grey)
+    return out
+
+
 def in_shade(image: np.ndarray) -> np.ndarray:
     """Lit from the left: the light falls to 40 % across the image (a shadow, not a table)."""
     light = np.linspace(1.0, 0.4, image.shape[1])[None, :]
@@ -73,9 +83,10 @@ def main() -> None:
         "light on dark": lambda im: 255 - im,
         "on a desk": lambda im: on_desk(im, rng, 1.6, 1.3),
         "in shade": lambda im: in_shade(im),
+        "on a rule": lambda im: ruled(im, [int(im.shape[0] * 0.8)]),
     }
     print(f"model {rec.bundle.path}; {args.n} {args.split} samples a set, read as pages")
-    print(f"{'set':14s}" + "".join(f"{c:>15s}" for c in [*conditions, "page on a desk"]))
+    print(f"{'set':14s}" + "".join(f"{c:>15s}" for c in [*conditions, "page on a desk", "ruled page"]))
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -88,13 +99,16 @@ def main() -> None:
         for make in conditions.values():
             hyps = [rec.recognize_page(make(im)) for im in images]
             row += f"{cer(refs, [h.text if h else '' for h in hyps]):15.2%}"
-        page_refs, page_hyps = [], []
+        page_refs, desk_hyps, ruled_hyps = [], [], []
         for i in range(0, len(images) - 2, 3):
-            page = on_desk(stack_page(images[i : i + 3], rng), rng, 1.4, 1.4, 3.0)
-            result = rec.recognize_page(page)
+            page = stack_page(images[i : i + 3], rng)
             page_refs.append("\n".join(refs[i : i + 3]))
-            page_hyps.append(result.text if result else "")
-        print(row + f"{cer(page_refs, page_hyps):15.2%}")
+            on_table = rec.recognize_page(on_desk(page, rng, 1.4, 1.4, 3.0))
+            desk_hyps.append(on_table.text if on_table else "")
+            pitch = max(8, int(np.median([im.shape[0] for im in images[i : i + 3]])) // 2)
+            notebook = rec.recognize_page(ruled(page, range(pitch // 2, page.shape[0], pitch)))
+            ruled_hyps.append(notebook.text if notebook else "")
+        print(row + f"{cer(page_refs, desk_hyps):15.2%}{cer(page_refs, ruled_hyps):15.2%}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ The output is (cfg.height x W) float32 with INK = 1.0 on BACKGROUND = 0.0, so ze
 batch is background. Training and inference run exactly this code; with `keep_stages=True` every
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
-Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> smooth -> crop -> deskew -> slant
--> resize -> pad (the bracketed stage only where it changes something: `_writing_surface`).
+Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> smooth -> [rules] -> crop ->
+deskew -> slant -> resize -> pad (bracketed stages only where they change something:
+`_writing_surface`, `_rule_rows`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -53,6 +54,7 @@ _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink
 _TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
 _PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
+_RULE_ROW_SHARE = 0.8  # a row with ink along this share of the writing's length is a ruled line
 _SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
 _SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
 _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
@@ -630,6 +632,52 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     return out, "surroundings"
 
 
+def _rule_rows(mask: np.ndarray) -> np.ndarray:
+    """Rows of a line's ink mask that belong to ruled lines (or an underline; `_dense_rows`), when
+    the writing is at least `_TILT_MIN_ASPECT` times longer than its letters are high and the rules
+    are thin beside them. None for a short word (a "T" bar may span it), a blot, or a tilted rule."""
+    counts = np.count_nonzero(mask, axis=1)
+    extent = _ink_extent(mask)
+    rules = _dense_rows(mask, counts, extent)
+    text_rows = np.count_nonzero((counts > 0) & ~rules)
+    if extent < _TILT_MIN_ASPECT * text_rows or np.count_nonzero(rules) > text_rows / 2:
+        return np.zeros(len(counts), bool)
+    return rules
+
+
+def _ink_extent(mask: np.ndarray) -> int:
+    columns = np.flatnonzero(np.count_nonzero(mask, axis=0))
+    return int(columns[-1] - columns[0] + 1) if len(columns) else 0
+
+
+def _dense_rows(mask: np.ndarray, counts: np.ndarray, extent: int) -> np.ndarray:
+    """Rows holding one unbroken run of ink along `_RULE_ROW_SHARE` of the writing's length
+    `extent` and past both ends of the rest of the ink, with the rows beside them inked along half
+    of it (a rule's soft edges). `counts`: ink per row."""
+    rules = np.zeros(len(counts), bool)
+    spans: dict[int, tuple[int, int]] = {}
+    for y in np.flatnonzero(counts >= _RULE_ROW_SHARE * max(extent, 1)):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[y] > 0, [0])).astype(np.int8)))
+        i = int(np.argmax(edges[1::2] - edges[::2]))
+        if edges[2 * i + 1] - edges[2 * i] >= _RULE_ROW_SHARE * extent:
+            rules[y] = True
+            spans[int(y)] = (int(edges[2 * i]), int(edges[2 * i + 1]))
+    if not rules.any():
+        return rules
+    # A rule runs the writing's whole length; a joined hand's baseline stops short of the round
+    # sides of its first and last letters (measured away from the rule's own soft edge rows).
+    near = rules | np.roll(rules, 1) | np.roll(rules, -1) | np.roll(rules, 2) | np.roll(rules, -2)
+    columns = np.flatnonzero(np.count_nonzero(mask[~near], axis=0))
+    if len(columns) == 0:
+        return np.zeros(len(counts), bool)
+    for y, (start, end) in spans.items():
+        rules[y] = start <= columns[0] and end > columns[-1]
+    soft = counts >= 0.5 * extent
+    for _ in range(2):
+        rules |= soft & (np.roll(rules, 1) | np.roll(rules, -1))
+    return rules
+
+
 def _solid_share(mask: np.ndarray, width: float) -> float:
     """The share of a mask's pixels inside squares wider than `width` that fit in it."""
     k = int(round(width)) + 1
@@ -698,6 +746,13 @@ def preprocess(
         record("smooth", _display(content))
         if cv2.countNonZero(mask) == 0:
             return _empty_result(cfg, stages)
+
+    rules = _rule_rows(mask)
+    if rules.any():  # ruled paper, an underline: not part of the text
+        mask = mask.copy()
+        mask[rules] = 0
+        content = mask if binary else cv2.bitwise_and(content, cv2.dilate(mask, np.ones((3, 3), np.uint8)))
+        record("rules", _display(content))
 
     margin = 1
     if cfg.crop:
@@ -840,17 +895,16 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     if box is None:
         return []
     page = g
-    bands = _line_bands(np.count_nonzero(mask, axis=1) > 0, min_gap)
+    bands = _page_bands(mask, min_gap)
     ys, xs = np.nonzero(mask)
     rot = _page_rotation(xs, ys) if level else None
     if rot is not None:  # a tilted page's lines share rows: count them levelled
         h, w = g.shape
         frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
-        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)
-        if len(level_bands) > len(bands) and _long_lines(
-            level_bands, level_y, rot[0, 0] * xs + rot[0, 1] * ys
-        ):
+        level_x = rot[0, 0] * xs + rot[0, 1] * ys
+        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)  # rules: their edges blur here
+        if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands = level_bands
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
     if len(bands) <= 1:
@@ -878,6 +932,22 @@ def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:
         for k, (s, e) in enumerate(bands)
     ]
     return float(np.median(aspects)) >= _TILT_MIN_ASPECT
+
+
+def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
+    """A page's lines (`_line_bands`) from its ink mask, with ruled lines taken out: their rows
+    (`_dense_rows`) count as blank where the lines they leave are long and the rules thin beside
+    them, else nothing is taken out."""
+    counts = np.count_nonzero(mask, axis=1)
+    extent = _ink_extent(mask)
+    rules = _dense_rows(mask, counts, extent)
+    if rules.any():
+        bands = _line_bands((counts > 0) & ~rules, min_gap)
+        heights = [e - s for s, e in bands]
+        if bands and extent >= _TILT_MIN_ASPECT * float(np.median(heights)):
+            if np.count_nonzero(rules) <= sum(heights) / 2:
+                return bands
+    return _line_bands(counts > 0, min_gap)
 
 
 def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:

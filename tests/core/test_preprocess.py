@@ -777,6 +777,44 @@ def test_real_scans_come_back_as_they_are_and_turned_over_are_righted() -> None:
         assert _writing_surface(255 - gray)[1] == "invert", path
 
 
+def _rule(image: np.ndarray, rows: list[int] | range, grey: int = 100) -> np.ndarray:
+    out = image.copy()
+    for y in rows:
+        out[y : y + 2] = np.minimum(out[y : y + 2], grey)
+    return out
+
+
+def test_a_rule_under_a_line_is_not_part_of_it() -> None:
+    line = text_image("written on a ruled page", size=(120, 900))
+    plain = preprocess(line)
+    on_rule = preprocess(_rule(line, [86]), keep_stages=True)  # through the baseline
+    assert "rules" in [s.name for s in on_rule.stages]
+    assert abs(on_rule.image.shape[1] - plain.image.shape[1]) <= 0.1 * plain.image.shape[1]
+    assert np.abs(on_rule.image[:, : plain.image.shape[1]].mean() - plain.image.mean()) < 0.02
+    joined = text_image("commemoration", size=(120, 900))  # a joined hand: letters on one stroke
+    ink = np.nonzero(joined < 128)[1]
+    cv2.line(joined, (int(ink.min()) + 12, 80), (int(ink.max()) - 12, 80), 25, 5)
+    assert "rules" not in [s.name for s in preprocess(joined, keep_stages=True).stages]
+    for short in ("T", "Tt"):  # a bar as long as the writing is part of it
+        image = text_image(short, size=(120, 160), scale=3.0)
+        assert "rules" not in [s.name for s in preprocess(image, keep_stages=True).stages]
+
+
+def test_split_lines_reads_through_ruled_paper() -> None:
+    # Rules every half line, through the letters and between the lines: three lines still, level
+    # and turned.
+    page = _lines_page(
+        ("the first line of this page here", "and then a second line below it", "with the third one")
+    )
+    ruled = _rule(page, range(20, page.shape[0], 35))
+    assert len(split_lines(page)) == 3
+    assert len(split_lines(ruled)) == 3
+    h, w = ruled.shape  # turned on a canvas that holds it all: the rules stay whole
+    canvas = cv2.copyMakeBorder(ruled, 60, 60, 0, 0, cv2.BORDER_CONSTANT, value=245)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2 + 60), 3.0, 1.0)
+    assert len(split_lines(cv2.warpAffine(canvas, turn, (w, h + 120), borderValue=245))) == 3
+
+
 def test_split_lines_single_and_blank() -> None:
     one = text_image()
     lines = split_lines(one)
