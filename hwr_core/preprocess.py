@@ -646,6 +646,7 @@ def _rule_rows(mask: np.ndarray) -> np.ndarray:
 
 
 def _ink_extent(mask: np.ndarray) -> int:
+    """Columns from the mask's first inked column to its last."""
     columns = np.flatnonzero(np.count_nonzero(mask, axis=0))
     return int(columns[-1] - columns[0] + 1) if len(columns) else 0
 
@@ -944,9 +945,9 @@ def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
     if rules.any():
         bands = _line_bands((counts > 0) & ~rules, min_gap)
         heights = [e - s for s, e in bands]
-        if bands and extent >= _TILT_MIN_ASPECT * float(np.median(heights)):
-            if np.count_nonzero(rules) <= sum(heights) / 2:
-                return bands
+        long_lines = bool(bands) and extent >= _TILT_MIN_ASPECT * float(np.median(heights))
+        if long_lines and np.count_nonzero(rules) <= sum(heights) / 2:
+            return bands
     return _line_bands(counts > 0, min_gap)
 
 
