@@ -679,6 +679,12 @@ def _dense_rows(mask: np.ndarray, counts: np.ndarray, extent: int) -> np.ndarray
     return rules
 
 
+def _keep_near(content: np.ndarray, mask: np.ndarray, binary: bool) -> np.ndarray:
+    """The work image after `mask` changed: the mask itself in binary mode; in gray mode the gray
+    levels within a pixel of its ink, zero elsewhere (paper texture, specks, what was taken out)."""
+    return mask if binary else cv2.bitwise_and(content, cv2.dilate(mask, np.ones((3, 3), np.uint8)))
+
+
 def _solid_share(mask: np.ndarray, width: float) -> float:
     """The share of a mask's pixels inside squares wider than `width` that fit in it."""
     k = int(round(width)) + 1
@@ -739,11 +745,7 @@ def preprocess(
     sw = _stroke_width(mask)
     if cfg.smooth:
         mask = _smooth(mask, sw)
-        if binary:
-            content = mask
-        else:  # gray mode: zero everything away from confident ink (paper texture, specks)
-            near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-            content = cv2.bitwise_and(content, near)
+        content = _keep_near(content, mask, binary)
         record("smooth", _display(content))
         if cv2.countNonZero(mask) == 0:
             return _empty_result(cfg, stages)
@@ -752,7 +754,7 @@ def preprocess(
     if rules.any():  # ruled paper, an underline: not part of the text
         mask = mask.copy()
         mask[rules] = 0
-        content = mask if binary else cv2.bitwise_and(content, cv2.dilate(mask, np.ones((3, 3), np.uint8)))
+        content = _keep_near(content, mask, binary)
         record("rules", _display(content))
 
     margin = 1
@@ -761,9 +763,7 @@ def preprocess(
         if box is None:
             return _empty_result(cfg, stages)
         if clean is not mask:
-            content = (
-                clean if binary else cv2.bitwise_and(content, cv2.dilate(clean, np.ones((3, 3), np.uint8)))
-            )
+            content = _keep_near(content, clean, binary)
             mask = clean
         bx, by, bw, bh = box
         margin = max(1, bh // 32)
