@@ -33,21 +33,24 @@ LINE_SETS = ("iam_lines", "vnondb_line", "cinnamon_vi")
 
 
 def stack_page(lines: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """Lines (gray, dark ink on light paper) one under another, left-aligned on white paper."""
+    """Lines (gray, dark ink on light paper) one under another, left-aligned on one sheet: the
+    space around them in their paper's grey (their median), not white, which around grey scans
+    (Cinnamon's) makes a patchwork of rectangles no photo of a page shows."""
     height = int(np.median([im.shape[0] for im in lines]))
     width = max(im.shape[1] for im in lines)
+    paper = int(np.median(np.concatenate([im.ravel() for im in lines])))
     rows: list[np.ndarray] = []
     for i, im in enumerate(lines):
         if i:
-            rows.append(np.full((int(height * rng.uniform(0.2, 0.6)), width), 255, np.uint8))
-        row = np.full((im.shape[0], width), 255, np.uint8)
+            rows.append(np.full((int(height * rng.uniform(0.2, 0.6)), width), paper, np.uint8))
+        row = np.full((im.shape[0], width), paper, np.uint8)
         row[:, : im.shape[1]] = im
         rows.append(row)
     return np.vstack(rows)
 
 
 def tilt(page: np.ndarray, degrees: float) -> np.ndarray:
-    """The page turned by `degrees` (counter-clockwise) on a canvas that holds all of it."""
+    """The page turned by `degrees` (counter-clockwise) on a white canvas that holds all of it."""
     h, w = page.shape
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
     cos, sin = abs(rot[0, 0]), abs(rot[0, 1])

@@ -10,7 +10,11 @@ Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`
 - on a rule: a 2-px light rule (grey 175) across the sample at 80 % of its height;
 - page on a desk: three samples stacked into a page (`page_reading.stack_page`), turned 3
   degrees, in a frame 1.4 times its size;
-- ruled page: the same page on paper ruled every half line height (two rules a line).
+- ruled page: the same page on paper ruled every half line height (two rules a line);
+- squared page: on squared paper (a Vietnamese school notebook's grid), light 1-px lines every
+  quarter line height both ways, every fourth one darker;
+- notebook page: the ruled page with a margin (a 2-px grey line in a strip added at its left);
+- notebook, 3 degrees: that page turned 3 degrees (`page_reading.tilt`).
 Reports CER per set and condition; the frames are drawn with a fixed seed, so two versions of the
 code read the same images.
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from page_reading import stack_page
+from page_reading import stack_page, tilt
 
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.metrics import cer
@@ -63,6 +67,29 @@ def ruled(image: np.ndarray, rows: list[int] | range, grey: int = 175) -> np.nda
     return out
 
 
+def squared(image: np.ndarray, pitch: int, fine: int = 215, bold: int = 180) -> np.ndarray:
+    """Squared paper: 1-px lines every `pitch` pixels both ways, every fourth one `bold`."""
+    out = image.copy()
+    for axis in (0, 1):
+        for i, at in enumerate(range(pitch // 2, image.shape[axis], pitch)):
+            line = out[at] if axis == 0 else out[:, at]
+            np.minimum(line, bold if i % 4 == 0 else fine, out=line)
+    return out
+
+
+def with_margin(image: np.ndarray, grey: int = 150) -> np.ndarray:
+    """A strip a tenth of the width added at the left, with a 2-px margin line in its middle."""
+    strip = max(4, image.shape[1] // 10)
+    out = cv2.copyMakeBorder(image, 0, 0, strip, 0, cv2.BORDER_CONSTANT, value=int(np.median(image)))
+    out[:, strip // 2 : strip // 2 + 2] = np.minimum(out[:, strip // 2 : strip // 2 + 2], grey)
+    return out
+
+
+def notebook(page: np.ndarray, pitch: int) -> np.ndarray:
+    """A notebook page: ruled every `pitch` pixels, with a margin."""
+    return with_margin(ruled(page, range(pitch // 2, page.shape[0], pitch)))
+
+
 def in_shade(image: np.ndarray) -> np.ndarray:
     """Lit from the left: the light falls to 40 % across the image (a shadow, not a table)."""
     light = np.linspace(1.0, 0.4, image.shape[1])[None, :]
@@ -86,7 +113,14 @@ def main() -> None:
         "on a rule": lambda im: ruled(im, [int(im.shape[0] * 0.8)]),
     }
     print(f"model {rec.bundle.path}; {args.n} {args.split} samples a set, read as pages")
-    print(f"{'set':14s}" + "".join(f"{c:>15s}" for c in [*conditions, "page on a desk", "ruled page"]))
+    page_conditions: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+        "page on a desk": lambda page, _: on_desk(page, rng, 1.4, 1.4, 3.0),
+        "ruled page": lambda page, pitch: ruled(page, range(pitch // 2, page.shape[0], pitch)),
+        "squared page": lambda page, pitch: squared(page, max(4, pitch // 2)),
+        "notebook page": lambda page, pitch: notebook(page, pitch),
+        "notebook, 3 deg": lambda page, pitch: tilt(notebook(page, pitch), 3.0),
+    }
+    print(f"{'set':14s}" + "".join(f"{c:>16s}" for c in [*conditions, *page_conditions]))
     for name in SETS:
         tsv = Path(args.data) / name / "labels.tsv"
         if not tsv.exists():
@@ -98,17 +132,17 @@ def main() -> None:
         row = f"{name:14s}"
         for make in conditions.values():
             hyps = [rec.recognize_page(make(im)) for im in images]
-            row += f"{cer(refs, [h.text if h else '' for h in hyps]):15.2%}"
-        page_refs, desk_hyps, ruled_hyps = [], [], []
+            row += f"{cer(refs, [h.text if h else '' for h in hyps]):16.2%}"
+        page_refs: list[str] = []
+        page_hyps: dict[str, list[str]] = {c: [] for c in page_conditions}
         for i in range(0, len(images) - 2, 3):
             page = stack_page(images[i : i + 3], rng)
             page_refs.append("\n".join(refs[i : i + 3]))
-            on_table = rec.recognize_page(on_desk(page, rng, 1.4, 1.4, 3.0))
-            desk_hyps.append(on_table.text if on_table else "")
             pitch = max(8, int(np.median([im.shape[0] for im in images[i : i + 3]])) // 2)
-            notebook = rec.recognize_page(ruled(page, range(pitch // 2, page.shape[0], pitch)))
-            ruled_hyps.append(notebook.text if notebook else "")
-        print(row + f"{cer(page_refs, desk_hyps):15.2%}{cer(page_refs, ruled_hyps):15.2%}")
+            for c, make_page in page_conditions.items():
+                read = rec.recognize_page(make_page(page, pitch))
+                page_hyps[c].append(read.text if read else "")
+        print(row + "".join(f"{cer(page_refs, hyps):16.2%}" for hyps in page_hyps.values()))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ step is also returned as a display image (dark ink on white) for the GUI's stage
 
 Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> smooth -> [rules] -> crop ->
 deskew -> slant -> resize -> pad (bracketed stages only where they change something:
-`_writing_surface`, `_rule_rows`).
+`_writing_surface`, `_rule_rows`). `split_lines` also takes printed lines (a margin, a grid) off a
+page before cutting it into lines (`_paper_lines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -53,11 +54,17 @@ _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
 _TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
 _PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
+_LINE_SEARCH_POINTS = 6_000  # a tilted margin's search (split_lines, when a tilted image does not split)
+_UPRIGHT_RUN = 9  # ... among ink runs this many pixels upright (a 2-px line tilted 10 degrees: 11)
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
 _RULE_ROW_SHARE = 0.8  # a row with ink along this share of the writing's length is a ruled line
 _SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
 _SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
 _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
+_LINE_MIN_DROP = 25  # a printed line at least this much darker than the paper (light grid ~40)
+_LINE_SPAN = 0.5  # ... running straight along at least this share of what is drawn, across or down
+_INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
+_LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
@@ -316,12 +323,14 @@ def _hist_quantile(hist: np.ndarray, q: float) -> int:
 
 
 def _flatten_background(gray: np.ndarray) -> np.ndarray:
-    """Divide by a smooth paper estimate so uneven lighting becomes flat white (~255).
+    """Divide by a smooth paper estimate (`_paper_estimate`) so uneven lighting becomes flat white (~255)."""
+    return cv2.divide(gray, _paper_estimate(gray), scale=255.0)
 
-    The paper is a large max-filter (removes dark ink) on a ~32-px-short-side thumbnail, which
-    keeps it cheap; the window is about half the short side so thick strokes are not mistaken
-    for paper and hollowed.
-    """
+
+def _paper_estimate(gray: np.ndarray) -> np.ndarray:
+    """The paper's grey at every pixel, ignoring the ink: a large max-filter on a ~32-px-short-side
+    thumbnail, which keeps it cheap; the window is about half the short side so thick strokes are
+    not mistaken for paper (and hollowed when divided by it). Never 0."""
     h, w = gray.shape
     short = min(h, w)
     f = min(1.0, 32.0 / short)
@@ -335,7 +344,7 @@ def _flatten_background(gray: np.ndarray) -> np.ndarray:
     if f < 1.0:
         bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
     np.maximum(bg, 1, out=bg)
-    return cv2.divide(gray, bg, scale=255.0)
+    return bg
 
 
 def _paper_threshold(norm: np.ndarray) -> tuple[int, int, float]:
@@ -632,6 +641,105 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     return out, "surroundings"
 
 
+def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.ndarray, bool]:
+    """Ruled or squared paper, a margin, a form's border: straight thin runs along `_LINE_SPAN` of
+    what is drawn and `_LINE_MIN_STROKES` stroke widths, painted in the paper's grey; (image,
+    whether any was). `norm` is `gray` flattened, `paper` its level (`_paper_threshold`).
+
+    The writing (the ink but the candidate runs) must be long lines (`_long_lines`): a word's
+    underline is the writer's. A horizontal line must reach past both ends of the writing; a
+    vertical one must cross it from the middle of its first line to the middle of its last, so
+    it needs two lines at least: in a single line a margin is as tall as an "l". Where a stroke
+    crosses a line, the crossing stays (`_line_crossings`).
+    """
+    drawn = _drawn(norm, paper)
+    per_row, per_column = np.count_nonzero(drawn, axis=1), np.count_nonzero(drawn, axis=0)
+    # Along half of what is drawn (not of the image: a photo's page may fill only part of it),
+    # and longer than any letter, as a line of writing is: a heavy hand's joined tops run along
+    # a word, and a word's stems cross its accents' band.
+    stroke = _stroke_width(drawn)
+    least = _LINE_MIN_STROKES * stroke
+    along, down = (max(2, round(max(_LINE_SPAN * _extent(c), least))) for c in (per_column, per_row))
+    if per_row.max(initial=0) < along and per_column.max(initial=0) < down:
+        return gray, False  # no row or column holds enough ink for a line: nearly every image
+    rows = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
+    columns = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+    if not cv2.countNonZero(rows) and not cv2.countNonZero(columns):
+        return gray, False  # no straight run that long
+    near = cv2.dilate(cv2.bitwise_or(rows, columns), np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(cv2.bitwise_and(drawn, cv2.bitwise_not(near)))  # the writing
+    if len(ys) == 0:  # straight strokes only ("lll", "I"), or blank ruled paper: cannot tell
+        return gray, False
+    bands = _line_bands(np.bincount(ys, minlength=drawn.shape[0]) > 0, 3)
+    if not _long_lines(bands, ys, xs):  # a word, or strokes cut into pieces by taking out its stems
+        return gray, False
+    thin = max(3.0, 3.0 * stroke)
+    found = [_thin_lines(rows, thin, 3, (int(xs.min()), int(xs.max())))]
+    if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
+        found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
+    lines = np.zeros_like(drawn)
+    for some in found:
+        lines |= some
+    if not lines.any():
+        return gray, False
+    paint = cv2.dilate(lines, np.ones((3, 3), np.uint8))  # with the lines' soft edges
+    paint[_line_crossings(norm, drawn, found)] = 0
+    out = gray.copy()
+    out[paint > 0] = np.clip(_paper_estimate(gray)[paint > 0] * (paper / 255.0), 0, 255).astype(np.uint8)
+    return out, True
+
+
+def _drawn(norm: np.ndarray, paper: int) -> np.ndarray:
+    """Mask of anything drawn on the paper (flattened `norm`, `paper` its level): the ink, and
+    printed lines lighter than ink."""
+    return cv2.compare(norm, paper - _LINE_MIN_DROP, cv2.CMP_LT)
+
+
+def _thin_lines(opened: np.ndarray, thin: float, across: int, spans: tuple[int, int]) -> np.ndarray:
+    """The components of `opened` (straight runs) at most `thin` thick (stats column `across`:
+    3 height, 2 width) that cover `spans` (first, last) along their length."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    start = stats[:, 0] if across == 3 else stats[:, 1]
+    length = stats[:, 2] if across == 3 else stats[:, 3]
+    keep = (stats[:, across] <= thin) & (start <= spans[0]) & (start + length > spans[1])
+    keep[0] = False
+    return (keep.astype(np.uint8) * 255)[labels]
+
+
+def _line_crossings(norm: np.ndarray, drawn: np.ndarray, found: list[np.ndarray]) -> np.ndarray:
+    """Where strokes cross the lines (`found`: the horizontal and the vertical ones), as bool:
+    ink close beyond a line on both sides of it (above and below, or left and right), or pixels
+    `_INK_UNDER_LINE` darker than that line's core grey (each line its own: a grid's every fourth
+    line is darker, and they all touch)."""
+    lines = np.zeros_like(drawn)
+    for some in found:
+        lines |= some
+    # the ink but the lines and their soft edges
+    other = cv2.bitwise_and(drawn, cv2.bitwise_not(cv2.dilate(lines, np.ones((3, 3), np.uint8))))
+    k = int(math.ceil(_stroke_width(lines))) + 3  # across the line and its soft edge, into the stroke
+    down, right = np.ones((k, 1), np.uint8), np.ones((1, k), np.uint8)
+    below = cv2.dilate(other, down, anchor=(0, 0))  # ink within k pixels below
+    above = cv2.dilate(other, down, anchor=(0, k - 1))
+    after = cv2.dilate(other, right, anchor=(0, 0))
+    before = cv2.dilate(other, right, anchor=(k - 1, 0))
+    crossing = (cv2.bitwise_and(below, above) | cv2.bitwise_and(after, before)) > 0
+    for j, some in enumerate(found):
+        # where it meets a line of the other direction (a grid), a line is no darker than lines
+        others = np.zeros(lines.shape, bool)
+        for other_lines in found[:j] + found[j + 1 :]:
+            others |= other_lines > 0
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(some, connectivity=8)
+        for i in range(1, n):
+            x, y, bw, bh = (int(v) for v in stats[i, :4])
+            # the line's core grey: its darkest pixel across, typical along (its soft edges are
+            # lighter, the strokes crossing it darker)
+            own = np.where(labels[y : y + bh, x : x + bw] == i, norm[y : y + bh, x : x + bw], 255)
+            level = float(np.median(own.min(axis=0 if bw >= bh else 1)))
+            box = (slice(max(0, y - 2), y + bh + 2), slice(max(0, x - 2), x + bw + 2))
+            crossing[box] |= (norm[box] < level - _INK_UNDER_LINE) & ~others[box]
+    return crossing
+
+
 def _rule_rows(mask: np.ndarray) -> np.ndarray:
     """Rows of a line's ink mask that belong to ruled lines (or an underline; `_dense_rows`), when
     the writing is at least `_TILT_MIN_ASPECT` times longer than its letters are high and the rules
@@ -647,8 +755,13 @@ def _rule_rows(mask: np.ndarray) -> np.ndarray:
 
 def _ink_extent(mask: np.ndarray) -> int:
     """Columns from the mask's first inked column to its last."""
-    columns = np.flatnonzero(np.count_nonzero(mask, axis=0))
-    return int(columns[-1] - columns[0] + 1) if len(columns) else 0
+    return _extent(np.count_nonzero(mask, axis=0))
+
+
+def _extent(counts: np.ndarray) -> int:
+    """From the first nonzero count to the last (0 if none)."""
+    inked = np.flatnonzero(counts)
+    return int(inked[-1] - inked[0] + 1) if len(inked) else 0
 
 
 def _dense_rows(mask: np.ndarray, counts: np.ndarray, extent: int) -> np.ndarray:
@@ -887,7 +1000,11 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         return []
     g, _ = _writing_surface(g)
     norm = _flatten_background(g)
-    t, _, _ = _paper_threshold(norm)
+    t, paper, _ = _paper_threshold(norm)
+    g, lined = _paper_lines(g, norm, paper)
+    if lined:  # measured again without them
+        norm = _flatten_background(g)
+        t, paper, _ = _paper_threshold(norm)
     if t < 0:
         return []
     _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
@@ -908,6 +1025,18 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands = level_bands
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
+        elif (
+            len(bands) <= 1
+            and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
+            and (upright := _upright_line_rotation(_drawn(norm, paper))) is not None
+        ):
+            # A margin (or a grid) on a tilted page joins its lines, and is found only once it
+            # stands upright: it tells the page's tilt better than the writing does.
+            levelled = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
+            level_norm = _flatten_background(levelled)
+            levelled, lined = _paper_lines(levelled, level_norm, _paper_threshold(level_norm)[1])
+            if lined:
+                return split_lines(levelled, min_gap, level=False)
     if len(bands) <= 1:
         return [g]  # one line, as it came: preprocessing levels a line itself
     crops: list[np.ndarray] = []
@@ -978,6 +1107,35 @@ def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
         bands[a] = [bands[a][0], bands[b][1]]
         del bands[b]
     return bands
+
+
+def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
+    """The rotation (as `_page_rotation`) that stands a long straight line in a mask (`_drawn`) upright,
+    if there is one: a column holding `_LINE_SPAN` of the ink's height at some angle within
+    `_MAX_SKEW_DEG`, then the angle fitted to that column's points (the search's bins are a pixel
+    wide). Searched among the ink's upright runs only (at most `_LINE_SEARCH_POINTS` of them): a
+    line within 10 degrees of upright is made of such runs, and most of the writing is not."""
+    ys, xs = np.nonzero(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_UPRIGHT_RUN, 1), np.uint8)))
+    step = -(-len(xs) // _LINE_SEARCH_POINTS)  # ceil
+    x, y = xs[::step].astype(np.float64), ys[::step].astype(np.float64)
+    if len(x) < 50:
+        return None
+    rad = np.radians(np.arange(-_MAX_SKEW_DEG, _MAX_SKEW_DEG + 1e-9, 0.25))[:, None]
+    across = np.rint(x * np.cos(rad) + y * np.sin(rad)).astype(np.int64)  # x after each rotation
+    across -= across.min(axis=1, keepdims=True)
+    width = int(across.max()) + 1
+    counts = np.bincount((across + width * np.arange(len(rad))[:, None]).ravel(), minlength=len(rad) * width)
+    counts = counts.reshape(len(rad), width)
+    best = int(np.argmax(counts.max(axis=1)))
+    if counts[best].max() * step < _LINE_SPAN * float(np.ptp(ys)):
+        return None
+    a = float(rad[best, 0])
+    column = float(np.argmax(counts[best])) + float((x * math.cos(a) + y * math.sin(a)).min())
+    on = np.abs(xs * math.cos(a) + ys * math.sin(a) - column) <= 2.0
+    slope = np.polyfit(ys[on].astype(np.float64), xs[on].astype(np.float64), 1)[0]  # x = slope * y + c
+    fitted = math.degrees(math.atan(-slope))
+    # strokes that happen to line up (a thick hand's stems) fit no line at the search's angle
+    return _rotation(fitted) if abs(fitted - math.degrees(a)) <= 0.5 else None
 
 
 def _page_rotation(xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:

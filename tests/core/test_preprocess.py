@@ -775,6 +775,7 @@ def test_real_scans_come_back_as_they_are_and_turned_over_are_righted() -> None:
         gray = to_grayscale(load_image(path))
         assert _writing_surface(gray)[1] == "", path
         assert _writing_surface(255 - gray)[1] == "invert", path
+        assert not _paper_lines_of(gray)[1], path
 
 
 def _rule(image: np.ndarray, rows: list[int] | range, grey: int = 100) -> np.ndarray:
@@ -791,13 +792,78 @@ def test_a_rule_under_a_line_is_not_part_of_it() -> None:
     assert "rules" in [s.name for s in on_rule.stages]
     assert abs(on_rule.image.shape[1] - plain.image.shape[1]) <= 0.1 * plain.image.shape[1]
     assert np.abs(on_rule.image[:, : plain.image.shape[1]].mean() - plain.image.mean()) < 0.02
+
+
+def _paper_lines_of(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    from hwr_core.preprocess import _flatten_background, _paper_lines, _paper_threshold
+
+    norm = _flatten_background(image)
+    return _paper_lines(image, norm, _paper_threshold(norm)[1])
+
+
+def test_strokes_that_look_like_rules_stay() -> None:
+    def untouched(image: np.ndarray) -> bool:
+        stages = [s.name for s in preprocess(image, keep_stages=True).stages]
+        return "rules" not in stages and not _paper_lines_of(image)[1]
+
     joined = text_image("commemoration", size=(120, 900))  # a joined hand: letters on one stroke
     ink = np.nonzero(joined < 128)[1]
     cv2.line(joined, (int(ink.min()) + 12, 80), (int(ink.max()) - 12, 80), 25, 5)
-    assert "rules" not in [s.name for s in preprocess(joined, keep_stages=True).stages]
+    assert untouched(joined)
     for short in ("T", "Tt"):  # a bar as long as the writing is part of it
-        image = text_image(short, size=(120, 160), scale=3.0)
-        assert "rules" not in [s.name for s in preprocess(image, keep_stages=True).stages]
+        assert untouched(text_image(short, size=(120, 160), scale=3.0))
+    assert untouched(text_image("lll", size=(120, 200), scale=3.0, thickness=6))  # an "l" is no margin
+    # two words of a heavy hand, one above the other: an "H"'s stems are no margin either
+    assert untouched(_lines_page(("Hill", "Hall"), pitch=90))
+    underlined = text_image("ok", size=(120, 700))  # a word underlined: the line is the writer's
+    cv2.line(underlined, (20, 100), (680, 100), 40, 2)
+    assert not _paper_lines_of(underlined)[1]
+    texts = ("the first line of this page here", "and then a second line", "and a third")
+    page = _lines_page(texts, pitch=150)
+    cv2.line(page, (20, 40), (20, 300), 40, 2)  # a bar beside the first two lines only: written
+    assert not _paper_lines_of(page)[1]
+    cv2.line(page, (20, 300), (20, 440), 40, 2)  # beside all three: a margin
+    assert _paper_lines_of(page)[1]
+
+
+def _squared(image: np.ndarray, pitch: int, fine: int = 215, bold: int = 180) -> np.ndarray:
+    """Squared paper: 1-px lines every `pitch` pixels both ways, every fourth one darker."""
+    out = image.copy()
+    for axis in (0, 1):
+        for i, at in enumerate(range(pitch // 2, image.shape[axis], pitch)):
+            line = out[at] if axis == 0 else out[:, at]
+            np.minimum(line, bold if i % 4 == 0 else fine, out=line)
+    return out
+
+
+def _with_margin(image: np.ndarray, grey: int | None = 150) -> np.ndarray:
+    """A margin 40 px from the left edge (none for `grey=None`: the same page without it)."""
+    out = cv2.copyMakeBorder(image, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(image)))
+    if grey is not None:
+        out[:, 40:42] = grey
+    return out
+
+
+@pytest.mark.parametrize("paper", ["squared", "squared dark", "margin", "margin ruled"])
+def test_a_page_on_squared_or_margined_paper_loses_the_lines_not_the_writing(paper: str) -> None:
+    texts = ("the first line of this page here", "and then a second line below it", "with the third one")
+    page = _lines_page(texts)
+    drawn, plain = {
+        "squared": lambda: (_squared(page, 17), page),
+        "squared dark": lambda: (_squared(page, 17, fine=190, bold=150), page),
+        "margin": lambda: (_with_margin(page), _with_margin(page, None)),
+        "margin ruled": lambda: (
+            _with_margin(_rule(page, range(20, page.shape[0], 35), 175)),
+            _with_margin(page, None),
+        ),
+    }[paper]()
+    assert len(split_lines(drawn)) == 3  # the lines used to join the page into one
+    out, changed = _paper_lines_of(drawn)
+    assert changed
+    writing, left = plain < 220, out < 220  # every line is darker than that
+    assert np.count_nonzero(writing & ~left) < 0.04 * np.count_nonzero(writing)  # strokes kept
+    # and the lines gone (the margin alone left 0.027 of the writing before)
+    assert np.count_nonzero(left & ~writing) < 0.02 * np.count_nonzero(writing)
 
 
 def test_split_lines_reads_through_ruled_paper() -> None:
