@@ -1016,6 +1016,19 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     bands = _page_bands(mask, min_gap)
     ys, xs = np.nonzero(mask)
     rot = _page_rotation(xs, ys) if level else None
+    if (
+        rot is not None
+        and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
+        and (upright := _upright_line_rotation(_drawn(norm, paper))) is not None
+    ):
+        # A margin (or a grid) on a tilted page joins its lines, in every row whichever way the
+        # page is turned (or splits them wrongly); it is found once it stands upright, and tells
+        # the tilt better than the writing does.
+        levelled = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
+        level_norm = _flatten_background(levelled)
+        levelled, lined = _paper_lines(levelled, level_norm, _paper_threshold(level_norm)[1])
+        if lined:
+            return split_lines(levelled, min_gap, level=False)
     if rot is not None:  # a tilted page's lines share rows: count them levelled
         h, w = g.shape
         frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
@@ -1025,18 +1038,6 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands = level_bands
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
-        elif (
-            len(bands) <= 1
-            and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
-            and (upright := _upright_line_rotation(_drawn(norm, paper))) is not None
-        ):
-            # A margin (or a grid) on a tilted page joins its lines, and is found only once it
-            # stands upright: it tells the page's tilt better than the writing does.
-            levelled = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
-            level_norm = _flatten_background(levelled)
-            levelled, lined = _paper_lines(levelled, level_norm, _paper_threshold(level_norm)[1])
-            if lined:
-                return split_lines(levelled, min_gap, level=False)
     if len(bands) <= 1:
         return [g]  # one line, as it came: preprocessing levels a line itself
     crops: list[np.ndarray] = []
@@ -1112,9 +1113,9 @@ def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
 def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
     """The rotation (as `_page_rotation`) that stands a long straight line in a mask (`_drawn`) upright,
     if there is one: a column holding `_LINE_SPAN` of the ink's height at some angle within
-    `_MAX_SKEW_DEG`, then the angle fitted to that column's points (the search's bins are a pixel
-    wide). Searched among the ink's upright runs only (at most `_LINE_SEARCH_POINTS` of them): a
-    line within 10 degrees of upright is made of such runs, and most of the writing is not."""
+    `_MAX_SKEW_DEG` (every quarter degree), then the angle fitted to that column's points.
+    Searched among the ink's upright runs only (at most `_LINE_SEARCH_POINTS` of them): a line
+    within 10 degrees of upright is made of such runs, and most of the writing is not."""
     ys, xs = np.nonzero(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_UPRIGHT_RUN, 1), np.uint8)))
     step = -(-len(xs) // _LINE_SEARCH_POINTS)  # ceil
     x, y = xs[::step].astype(np.float64), ys[::step].astype(np.float64)

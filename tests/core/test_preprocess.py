@@ -866,6 +866,26 @@ def test_a_page_on_squared_or_margined_paper_loses_the_lines_not_the_writing(pap
     assert np.count_nonzero(left & ~writing) < 0.02 * np.count_nonzero(writing)
 
 
+@pytest.mark.parametrize("degrees", [-3.0, 2.0])
+def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
+    # A margin as dark as the ink joins the lines in every row, levelled or not; it is found by
+    # the angle at which it stands upright, and taken out there.
+    texts = ("the first line of this page here", "and then a second line below it", "with the third one")
+    page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)
+    h, w = page.shape
+    canvas = cv2.copyMakeBorder(page, 80, 80, 0, 0, cv2.BORDER_CONSTANT, value=245)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2 + 80), degrees, 1.0)
+    tilted = cv2.warpAffine(canvas, turn, (w, h + 160), borderValue=245)
+    lines = split_lines(tilted)
+    assert len(lines) == 3
+    # each crop level (its ink's rows span a line, not a tilted line's 40-60 px drift more), and
+    # without the margin
+    for line in lines:
+        rows = np.flatnonzero((line < 128).any(axis=1))
+        assert np.ptp(rows) < 60
+        assert not (line[:, :60] < 128).any()
+
+
 def test_split_lines_reads_through_ruled_paper() -> None:
     # Rules every half line, through the letters and between the lines: three lines still, level
     # and turned.
