@@ -683,7 +683,7 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     if not lines.any():
         return gray, False
     paint = cv2.dilate(lines, np.ones((3, 3), np.uint8))  # with the lines' soft edges
-    paint[_line_crossings(norm, drawn, found)] = 0
+    paint[_line_crossings(norm, drawn, found, lines)] = 0
     out = gray.copy()
     out[paint > 0] = np.clip(_paper_estimate(gray)[paint > 0] * (paper / 255.0), 0, 255).astype(np.uint8)
     return out, True
@@ -706,14 +706,13 @@ def _thin_lines(opened: np.ndarray, thin: float, across: int, spans: tuple[int, 
     return (keep.astype(np.uint8) * 255)[labels]
 
 
-def _line_crossings(norm: np.ndarray, drawn: np.ndarray, found: list[np.ndarray]) -> np.ndarray:
-    """Where strokes cross the lines (`found`: the horizontal and the vertical ones), as bool:
-    ink close beyond a line on both sides of it (above and below, or left and right), or pixels
-    `_INK_UNDER_LINE` darker than that line's core grey (each line its own: a grid's every fourth
-    line is darker, and they all touch)."""
-    lines = np.zeros_like(drawn)
-    for some in found:
-        lines |= some
+def _line_crossings(
+    norm: np.ndarray, drawn: np.ndarray, found: list[np.ndarray], lines: np.ndarray
+) -> np.ndarray:
+    """Where strokes cross the lines (`found`: the horizontal and the vertical ones; `lines`: all
+    of them), as bool: ink close beyond a line on both sides of it (above and below, or left and
+    right), or pixels `_INK_UNDER_LINE` darker than that line's core grey (each line its own: a
+    grid's every fourth line is darker, and they all touch)."""
     # the ink but the lines and their soft edges
     other = cv2.bitwise_and(drawn, cv2.bitwise_not(cv2.dilate(lines, np.ones((3, 3), np.uint8))))
     k = int(math.ceil(_stroke_width(lines))) + 3  # across the line and its soft edge, into the stroke

@@ -868,8 +868,8 @@ def test_a_page_on_squared_or_margined_paper_loses_the_lines_not_the_writing(pap
 
 @pytest.mark.parametrize("degrees", [-3.0, 2.0])
 def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
-    # A margin as dark as the ink joins the lines in every row, levelled or not; it is found by
-    # the angle at which it stands upright, and taken out there.
+    # A margin as dark as the ink joins the lines in every row (or splits them wrongly), levelled
+    # or not; it is found by the angle at which it stands upright, and taken out there.
     texts = ("the first line of this page here", "and then a second line below it", "with the third one")
     page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)
     h, w = page.shape
