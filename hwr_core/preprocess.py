@@ -475,13 +475,18 @@ def _profile_scores(coord_a: np.ndarray, coord_b: np.ndarray, factors: np.ndarra
         proj = coord_b[None, :] * np.cos(rad) - coord_a[None, :] * np.sin(rad)
     else:  # shear: columns of x + s * y
         proj = coord_a[None, :] + factors[:, None] * coord_b[None, :]
+    hist = _histograms(proj).astype(np.float64)
+    return (hist * hist).sum(axis=1)
+
+
+def _histograms(proj: np.ndarray) -> np.ndarray:
+    """1-px histograms of each row of `proj` (one row of projected points per candidate), all
+    from that row's minimum and as long as the longest: (candidates, bins), in one bincount."""
     proj -= proj.min(axis=1, keepdims=True)
     bins = proj.astype(np.int64)
     length = int(bins.max()) + 1
-    bins += (np.arange(len(factors), dtype=np.int64) * length)[:, None]
-    hist = np.bincount(bins.ravel(), minlength=len(factors) * length).reshape(len(factors), length)
-    hist = hist.astype(np.float64)
-    return (hist * hist).sum(axis=1)
+    bins += (np.arange(len(proj), dtype=np.int64) * length)[:, None]
+    return np.bincount(bins.ravel(), minlength=len(proj) * length).reshape(len(proj), length)
 
 
 def _search(score: Callable[[np.ndarray], np.ndarray], limit: float, coarse: float, fine: float) -> float:
@@ -1121,11 +1126,7 @@ def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
     if len(x) < 50:
         return None
     rad = np.radians(np.arange(-_MAX_SKEW_DEG, _MAX_SKEW_DEG + 1e-9, 0.25))[:, None]
-    across = np.rint(x * np.cos(rad) + y * np.sin(rad)).astype(np.int64)  # x after each rotation
-    across -= across.min(axis=1, keepdims=True)
-    width = int(across.max()) + 1
-    counts = np.bincount((across + width * np.arange(len(rad))[:, None]).ravel(), minlength=len(rad) * width)
-    counts = counts.reshape(len(rad), width)
+    counts = _histograms(np.rint(x * np.cos(rad) + y * np.sin(rad)))  # x after each rotation
     best = int(np.argmax(counts.max(axis=1)))
     if counts[best].max() * step < _LINE_SPAN * float(np.ptp(ys)):
         return None
