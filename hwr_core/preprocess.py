@@ -65,6 +65,7 @@ _LINE_MIN_DROP = 25  # a printed line at least this much darker than the paper (
 _LINE_SPAN = 0.5  # ... running straight along at least this share of what is drawn, across or down
 _INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
 _LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
+_LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
@@ -651,11 +652,12 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     what is drawn and `_LINE_MIN_STROKES` stroke widths, painted in the paper's grey; (image,
     whether any was). `norm` is `gray` flattened, `paper` its level (`_paper_threshold`).
 
-    The writing (the ink but the candidate runs) must be long lines (`_long_lines`): a word's
-    underline is the writer's. A horizontal line must reach past both ends of the writing; a
-    vertical one must cross it from the middle of its first line to the middle of its last, so
-    it needs two lines at least: in a single line a margin is as tall as an "l". Where a stroke
-    crosses a line, the crossing stays (`_line_crossings`).
+    A horizontal line must reach past both ends of the writing (the ink but the candidate runs),
+    and the writing must be long lines (`_long_lines`): a word's underline is the writer's. A
+    vertical one must cross the writing from the middle of its first line to the middle of its
+    last, so it needs two lines at least (in a single line a margin is as tall as an "l"), and
+    long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper has its
+    margin too. Where a stroke crosses a line, the crossing stays (`_line_crossings`).
     """
     drawn = _drawn(norm, paper)
     per_row, per_column = np.count_nonzero(drawn, axis=1), np.count_nonzero(drawn, axis=0)
@@ -676,10 +678,11 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     if len(ys) == 0:  # straight strokes only ("lll", "I"), or blank ruled paper: cannot tell
         return gray, False
     bands = _line_bands(np.bincount(ys, minlength=drawn.shape[0]) > 0, 3)
-    if not _long_lines(bands, ys, xs):  # a word, or strokes cut into pieces by taking out its stems
+    long_lines = _long_lines(bands, ys, xs)
+    if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
         return gray, False
     thin = max(3.0, 3.0 * stroke)
-    found = [_thin_lines(rows, thin, 3, (int(xs.min()), int(xs.max())))]
+    found = [_thin_lines(rows, thin, 3, (int(xs.min()), int(xs.max())))] if long_lines else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
     lines = np.zeros_like(drawn)

@@ -886,6 +886,22 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
         assert not (line[:, :60] < 128).any()
 
 
+@pytest.mark.parametrize("degrees", [0.0, 2.0])
+def test_a_list_of_words_on_notebook_paper_splits_without_its_margin(degrees: float) -> None:
+    # Words are not long lines, so a word's underline stays the writer's; a margin beside three
+    # words or more is still a margin (it stayed in every word's crop, read as an "l").
+    page = _with_margin(_rule(_lines_page(("bread", "milk", "apples", "tea")), range(20, 400, 35), 175), 90)
+    h, w = page.shape
+    canvas = cv2.copyMakeBorder(page, 40, 40, 0, 0, cv2.BORDER_CONSTANT, value=245)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2 + 40), degrees, 1.0)
+    lines = split_lines(cv2.warpAffine(canvas, turn, (w, h + 80), borderValue=245))
+    assert len(lines) == 4
+    for line in lines:
+        assert not (line[:, :60] < 128).any()  # no margin (the rules are lighter): the words start 120 px in
+    short = _with_margin(_rule(_lines_page(("bread", "milk")), range(20, 260, 35), 175), 90)
+    assert not _paper_lines_of(short)[1]  # two words: a margin cannot be told from a written bar
+
+
 def test_split_lines_reads_through_ruled_paper() -> None:
     # Rules every half line, through the letters and between the lines: three lines still, level
     # and turned.
