@@ -51,6 +51,16 @@ def run_name(command: str) -> str | None:
     return Path(words[words.index("--out") + 1]).name if "--out" in words[:-1] else None
 
 
+def epochs_text(training: dict, averaged: list[dict] | None) -> str:
+    """ "N epochs", and which epochs' weights were averaged, if they were."""
+    text = f"{training.get('epochs_done')} epochs"
+    if averaged:
+        text += (
+            f" (the mean of its weights after epochs {', '.join(str(a['epochs_done']) for a in averaged)})"
+        )
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("candidates", nargs="+", metavar="candidate", help="model file(s); several are averaged")
@@ -82,21 +92,17 @@ def main() -> None:
         if seen:
             print(f"8-bit convolution ranges measured on {seen} training images")
     training = bundle.metadata.get("training", {})
-    done = training.get("epochs_done")
-    if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
-        epochs = f"{before.get('epochs_done')} epochs and {done} more from those weights"
-    else:
-        epochs = f"{done} epochs"
-    if averaged := bundle.metadata.get("averaged_from"):  # also when re-shipping an averaged candidate
-        which = ", ".join(str(a["epochs_done"]) for a in averaged)
-        epochs += f" (the mean of its weights after {'those ' if before else ''}epochs {which})"
     run = run_name(training.get("command", ""))
+    # averaged_from: also when re-shipping an averaged candidate
+    history = f"{run or 'unnamed'} after {epochs_text(training, bundle.metadata.get('averaged_from'))}"
+    if before := bundle.metadata.get("init_training"):  # a second phase, started from the first's weights
+        first = run_name(before.get("command", "")) or "unnamed"
+        history += f", fine-tuned from run {first} after {epochs_text(before, before.get('averaged_from'))}"
     # A prepared candidate keeps the name it was given, so ship_flow.sh's second pass keeps it too.
     bundle.metadata["name"] = args.name or bundle.metadata.get("name") or run or "default"
     bundle.metadata["description"] = (
-        f"HWR Studio's default model: English and Vietnamese handwriting, run "
-        f"{run or 'unnamed'} after "
-        f"{epochs} on a 2-core CPU. Card: resources/models/README.md."
+        f"HWR Studio's default model: English and Vietnamese handwriting, run {history} on a 2-core CPU. "
+        "Card: resources/models/README.md."
     )
     bundle.decode = SHIPPED_DECODING
     if args.metrics:

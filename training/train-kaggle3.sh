@@ -6,7 +6,7 @@
 # validation, augmentation and batch size; a constant learning rate of 1e-5 (the run ended at 7.8e-6;
 # a fresh AdamW moves each weight by about the rate in its first steps, so the rate is kept at the
 # run's own level), 2 epochs. The rule that decides whether it ships is in training/README.md.
-#   HWR_INIT=/work/runs/ship-mean41-51/candidate.safetensors training/train-kaggle3.sh
+#   HWR_INIT=training/kaggle3/start-mean41-51.safetensors training/train-kaggle3.sh   # shipped as default-v3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}

@@ -101,6 +101,8 @@ def _initial_bundle(
             lineage = dict(previous["training"])
             if "init_training" in previous:  # theirs in turn, for a model fine-tuned more than once
                 lineage["init_training"] = previous["init_training"]
+            if "averaged_from" in previous:  # the start was the mean of several epochs' weights
+                lineage["averaged_from"] = previous["averaged_from"]
             bundle.metadata["init_training"] = lineage
         return bundle
     return new_bundle(variant, CTCCodec(), given, seed=seed)

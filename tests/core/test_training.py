@@ -232,6 +232,12 @@ def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
             assert torch.allclose(v, (w1[k] + w2[k]) / 2, atol=1e-6), k
         else:
             assert torch.equal(v, w2[k]), k
+    # a fine-tune from the mean records which epochs its starting weights averaged (model card)
+    save_model(mean, tmp_path / "mean.safetensors")
+    tuned = build_training(
+        [str(tmp_path / "data" / "labels.tsv")], None, cfg, init=str(tmp_path / "mean.safetensors")
+    )
+    assert tuned.bundle.metadata["init_training"]["averaged_from"] == mean.metadata["averaged_from"]
 
 
 def test_fine_tuning_keeps_the_lineage_of_its_starting_weights(tmp_path):
