@@ -52,7 +52,7 @@ def run_name(command: str) -> str | None:
 
 
 def epochs_text(training: dict, averaged: list[dict] | None) -> str:
-    """ "N epochs", and which epochs' weights were averaged, if they were."""
+    """The epochs a run had done, and which of them its weights are the mean of, if they are."""
     text = f"{training.get('epochs_done')} epochs"
     if averaged:
         text += (

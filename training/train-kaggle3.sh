@@ -6,13 +6,14 @@
 # validation, augmentation and batch size; a constant learning rate of 1e-5 (the run ended at 7.8e-6;
 # a fresh AdamW moves each weight by about the rate in its first steps, so the rate is kept at the
 # run's own level), 2 epochs. The rule that decides whether it ships is in training/README.md.
-#   HWR_INIT=training/kaggle3/start-mean41-51.safetensors training/train-kaggle3.sh   # shipped as default-v3
+# Its start (HWR_INIT) is committed: the mean with BatchNorm recomputed, as `ship_flow.sh WORK
+# RUN/epochs/epoch-0{41..51}.safetensors` made it. The mean of its two epochs shipped as default-v3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
 F=${HWR_FONTS:-../shared/fonts}
 exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
-  --init "${HWR_INIT:?the mean of epochs 41-51 (ship_flow.sh WORK RUN/epochs/epoch-041..051)}" \
+  --init "${HWR_INIT:-training/kaggle3/start-mean41-51.safetensors}" \
   --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
          "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=3" "$D/iam_lines/labels.tsv?weight=1" \
          "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
