@@ -8,6 +8,8 @@ Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`
   1.6 times its height and 1.3 times its width, as when a photo shows the table around a note;
 - in shade: the light falling to 40 % from left to right (which must not pass for a table);
 - on a rule: a 2-px light rule (grey 175) across the sample at 80 % of its height;
+- with a margin: a notebook's margin beside the sample (`with_margin`: a strip a tenth of its
+  width with a 2-px grey line down the middle), which a single line's read does not take out;
 - page on a desk: three samples stacked into a page (`page_reading.stack_page`), turned 3
   degrees, in a frame 1.4 times its size;
 - ruled page: the same page on paper ruled every half line height (two rules a line);
@@ -111,6 +113,7 @@ def main() -> None:
         "on a desk": lambda im: on_desk(im, rng, 1.6, 1.3),
         "in shade": lambda im: in_shade(im),
         "on a rule": lambda im: ruled(im, [int(im.shape[0] * 0.8)]),
+        "with a margin": lambda im: with_margin(im),
     }
     print(f"model {rec.bundle.path}; {args.n} {args.split} samples a set, read as pages")
     page_conditions: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
