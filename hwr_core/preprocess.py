@@ -4,10 +4,10 @@ The output is (cfg.height x W) float32 with INK = 1.0 on BACKGROUND = 0.0, so ze
 batch is background. Training and inference run exactly this code; with `keep_stages=True` every
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
-Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> smooth -> [rules] -> crop ->
-deskew -> slant -> resize -> pad (bracketed stages only where they change something:
-`_writing_surface`, `_rule_rows`). `split_lines` also takes printed lines (a margin, a grid) off a
-page before cutting it into lines (`_paper_lines`).
+Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin] -> smooth -> [rules]
+-> crop -> deskew -> slant -> resize -> pad (bracketed stages only where they change something:
+`_writing_surface`, `_margin_line`, `_rule_rows`). `split_lines` also takes printed lines (a margin,
+a grid) off a page before cutting it into lines (`_paper_lines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -66,6 +66,9 @@ _LINE_SPAN = 0.5  # ... running straight along at least this share of what is dr
 _INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
 _LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
 _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
+_MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
+_MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
+_MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along at most this share
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
@@ -655,7 +658,7 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     A horizontal line must reach past both ends of the writing (the ink but the candidate runs),
     and the writing must be long lines (`_long_lines`): a word's underline is the writer's. A
     vertical one must cross the writing from the middle of its first line to the middle of its
-    last, so it needs two lines at least (in a single line a margin is as tall as an "l"), and
+    last, so it needs two lines at least (a single line's margin is `_margin_line`'s), and
     long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper has its
     margin too. Where a stroke crosses a line, the crossing stays (`_line_crossings`).
     """
@@ -760,6 +763,63 @@ def _rule_rows(mask: np.ndarray) -> np.ndarray:
     return rules
 
 
+def _margin_line(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndarray | None:
+    """A printed margin through a single line's image (as bool pixels to paint as paper; None if
+    there is none): a thin straight line from the image's top edge to its bottom (`_straight_through`:
+    printed across the page, it crosses any crop of it), `_INK_UNDER_LINE` grey levels lighter
+    than the ink, or else apart from the writing and reaching past it above and below: a tight
+    crop's "l" runs from edge to edge too, but ends where the other letters do, or is joined to
+    them. Where a stroke crosses a margin (pixels that much darker), the stroke stays. `gray` is
+    the image `mask` was thresholded from."""
+    clear = np.zeros(mask.shape, bool)
+    reach = 2 * int(math.ceil(stroke)) + 1
+    for line in _straight_through(mask, stroke):
+        ink = (mask > 0) & ~line
+        if not ink.any():  # nothing but the line: it may be what was written
+            continue
+        level = float(np.median(np.where(line, gray, 255).min(axis=1)))  # its core grey, row by row
+        if level - float(np.median(gray[ink])) < _INK_UNDER_LINE:
+            beside = cv2.dilate(line.view(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
+            touched = np.count_nonzero((ink & beside).any(axis=1)) / len(ink)
+            if ink[:2].any() or ink[-2:].any() or touched > _MARGIN_TOUCHED_ROWS:
+                continue
+        clear |= line & (gray >= level - _INK_UNDER_LINE)
+    return clear if clear.any() else None
+
+
+def _straight_through(mask: np.ndarray, stroke: float) -> list[np.ndarray]:
+    """Bool pixels of each thin straight line in `mask` from its top edge to its bottom, within
+    `_MARGIN_MAX_TILT` of upright and drawn along `_MARGIN_ROWS` of the rows, with its soft edges."""
+    h, w = mask.shape
+    if h < 8:
+        return []
+    thin = max(3.0, 2.0 * stroke)
+    top = [r for r in _runs(mask[:2].any(axis=0)) if r[1] - r[0] <= thin]
+    bottom = [r for r in _runs(mask[-2:].any(axis=0)) if r[1] - r[0] <= thin]
+    rows = np.arange(h)
+    lines = []
+    for t0, t1 in top:
+        for b0, b1 in bottom:
+            xt, xb = (t0 + t1 - 1) / 2.0, (b0 + b1 - 1) / 2.0
+            if abs(xb - xt) > _MARGIN_MAX_TILT * h:
+                continue
+            x = xt + (xb - xt) * rows / (h - 1)
+            xi = np.rint(x).astype(np.intp)
+            near = np.zeros(h, bool)
+            for dx in (-1, 0, 1):
+                near |= mask[rows, np.clip(xi + dx, 0, w - 1)] > 0
+            if near.mean() >= _MARGIN_ROWS:
+                half = max(t1 - t0, b1 - b0) / 2.0 + 1.0
+                lines.append(np.abs(np.arange(w)[None, :] - x[:, None]) <= half)
+    return lines
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """The (start, end) of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags, [0])).astype(np.int8))).tolist()
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
 def _ink_extent(mask: np.ndarray) -> int:
     """Columns from the mask's first inked column to its last."""
     return _extent(np.count_nonzero(mask, axis=0))
@@ -778,11 +838,10 @@ def _dense_rows(mask: np.ndarray, counts: np.ndarray, extent: int) -> np.ndarray
     rules = np.zeros(len(counts), bool)
     spans: dict[int, tuple[int, int]] = {}
     for y in np.flatnonzero(counts >= _RULE_ROW_SHARE * max(extent, 1)):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[y] > 0, [0])).astype(np.int8)))
-        i = int(np.argmax(edges[1::2] - edges[::2]))
-        if edges[2 * i + 1] - edges[2 * i] >= _RULE_ROW_SHARE * extent:
+        start, end = max(_runs(mask[y] > 0), key=lambda run: run[1] - run[0])  # the first longest
+        if end - start >= _RULE_ROW_SHARE * extent:
             rules[y] = True
-            spans[int(y)] = (int(edges[2 * i]), int(edges[2 * i + 1]))
+            spans[int(y)] = (start, end)
     if not rules.any():
         return rules
     # A rule runs the writing's whole length; a joined hand's baseline stops short of the round
@@ -852,17 +911,31 @@ def preprocess(
         record(changed, gray)
 
     noise = _noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
-    if cfg.denoise:
-        gray = _denoise(gray)
-        record("denoise", gray)
 
-    content, mask = _binarize(gray, cfg.binarize, noise)
+    def threshold(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(denoised gray, content, mask)"""
+        denoised = _denoise(gray) if cfg.denoise else gray
+        return (denoised, *_binarize(denoised, cfg.binarize, noise))
+
+    denoised, content, mask = threshold(gray)
+    if cfg.denoise:
+        record("denoise", denoised)
     binary = content is mask
     record("binarize", _display(content))
     if cv2.countNonZero(mask) == 0:
         return _empty_result(cfg, stages)
 
     sw = _stroke_width(mask)
+    margin_line = _margin_line(mask, denoised, sw)
+    if margin_line is not None:
+        # a notebook's margin through one line: painted as paper, then denoised and thresholded
+        # again (its grey swayed both)
+        gray = gray.copy()
+        gray[margin_line] = _paper_estimate(gray)[margin_line]
+        _, content, mask = threshold(gray)
+        record("margin", _display(content))
+        sw = _stroke_width(mask)
+
     if cfg.smooth:
         mask = _smooth(mask, sw)
         content = _keep_near(content, mask, binary)
@@ -1091,9 +1164,8 @@ def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
 def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
     and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
     merged: list[list[int]] = []
-    for s, e in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+    for s, e in _runs(rows):
         if merged and s - merged[-1][1] < max(1, min_gap):
             merged[-1][1] = e
         else:

@@ -902,6 +902,81 @@ def test_a_list_of_words_on_notebook_paper_splits_without_its_margin(degrees: fl
     assert not _paper_lines_of(short)[1]  # two words: a margin cannot be told from a written bar
 
 
+def _tight(image: np.ndarray) -> np.ndarray:
+    """Cropped to the rows of its ink, as a line segmenter cuts a line out of a page."""
+    rows = np.flatnonzero((image < 128).any(axis=1))
+    return image[rows[0] : rows[-1] + 1]
+
+
+def _margin_through(line: np.ndarray, grey: int, tilt: float = 0.0) -> np.ndarray:
+    """A 2-px margin from the top edge to the bottom, 40 px left of the writing (`tilt`: dx/dy)."""
+    out = cv2.copyMakeBorder(line, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(line)))
+    h = out.shape[0]
+    cv2.line(out, (40, 0), (40 + round(tilt * (h - 1)), h - 1), grey, 2)
+    return out
+
+
+def _same_reading(a: np.ndarray, b: np.ndarray) -> bool:
+    """Preprocessed alike: widths within 5 % and the same ink where they overlap (within 2 %)."""
+    ia, ib = preprocess(a).image, preprocess(b).image
+    n = min(ia.shape[1], ib.shape[1])
+    return abs(ia.shape[1] - ib.shape[1]) <= 0.05 * n and np.abs(ia[:, :n] - ib[:, :n]).mean() < 0.02
+
+
+@pytest.mark.parametrize(
+    ("crop", "grey", "tilt"),
+    [("tight", 100, 0.0), ("tight", 100, 0.05), ("loose", 25, 0.0), ("loose", 25, -0.05)],
+)
+def test_a_margin_through_a_single_line_is_taken_out(crop: str, grey: int, tilt: float) -> None:
+    # A line cut from a notebook page keeps the margin's piece, edge to edge; it made the crop
+    # (and read as an "l", or shrank the writing to fit it). Lighter than the ink it goes in any
+    # crop; in the ink's grey only where it reaches past the writing above and below.
+    line = text_image("written in a notebook", size=(120, 800))
+    if crop == "tight":
+        line = _tight(line)
+    with_margin = _margin_through(line, grey, tilt)
+    plain = cv2.copyMakeBorder(line, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(line)))
+    assert "margin" in [s.name for s in preprocess(with_margin, keep_stages=True).stages]
+    assert _same_reading(with_margin, plain)
+
+
+def test_strokes_that_look_like_a_margin_stay() -> None:
+    def untouched(image: np.ndarray) -> bool:
+        return "margin" not in [s.name for s in preprocess(image, keep_stages=True).stages]
+
+    # a tight crop's tallest letter runs from edge to edge too, apart from the others, but ends
+    # where they do
+    capital_i = text_image("am", size=(120, 300), org=(60, 80))  # its ink ends on row 80
+    capital_i[30:81, 28:32] = 25
+    assert untouched(_tight(capital_i))
+
+    # a stem past the others above and below, joined to them, is a letter's ("ao" ends at x 84)
+    def stem_after_ao(x: int) -> np.ndarray:
+        image = text_image("ao", size=(120, 200))
+        cv2.line(image, (x, 30), (x, 100), 25, 4)
+        return image[30:101]
+
+    assert untouched(stem_after_ao(86))
+    assert not untouched(stem_after_ao(130))  # the same stem apart from the writing: a margin
+    assert untouched(_margin_through(text_image("sum", size=(120, 300)), 240))  # no line: nothing
+    # nothing but the line: it may be what was written
+    bar = np.full((60, 40), 240, np.uint8)
+    cv2.line(bar, (20, 0), (20, 59), 120, 2)
+    assert untouched(bar)
+
+
+def test_real_letters_that_run_edge_to_edge_stay() -> None:
+    # The only val lines or words of IAM, VNOnDB and Cinnamon (6,597 images) with a straight
+    # stroke from edge to edge: the "t" of "sort" and the "f" of "for", in the writer's ink and
+    # joined to their words. (The side of a Kaggle form's printed box, lighter, goes: 4 crops.)
+    rows = dict(data_rows("iam_lines", "val"))
+    for name in ("n04-209-07.jpg", "n04-218-09.jpg"):
+        path = next(p for p in rows if p.name == name)
+        assert "margin" not in [
+            s.name for s in preprocess(to_grayscale(load_image(path)), keep_stages=True).stages
+        ]
+
+
 def test_split_lines_reads_through_ruled_paper() -> None:
     # Rules every half line, through the letters and between the lines: three lines still, level
     # and turned.
