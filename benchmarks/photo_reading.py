@@ -9,12 +9,13 @@ Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`
 - in shade: the light falling to 40 % from left to right (which must not pass for a table);
 - on a rule: a 2-px light rule (grey 175) across the sample at 80 % of its height;
 - with a margin: a notebook's margin beside the sample (`with_margin`: a strip a tenth of its
-  width with a 2-px grey line down the middle), which a single line's read does not take out;
+  width with a 2-px grey line down the middle, from the image's top edge to its bottom);
 - page on a desk: three samples stacked into a page (`page_reading.stack_page`), turned 3
   degrees, in a frame 1.4 times its size;
 - ruled page: the same page on paper ruled every half line height (two rules a line);
 - squared page: on squared paper (a Vietnamese school notebook's grid), light 1-px lines every
   quarter line height both ways, every fourth one darker;
+- squared, 3 degrees: that page turned 3 degrees (its 1-px lines blurred by the turn);
 - notebook page: the ruled page with a margin (a 2-px grey line in a strip added at its left);
 - notebook, 3 degrees: that page turned 3 degrees (`page_reading.tilt`).
 Reports CER per set and condition; the frames are drawn with a fixed seed, so two versions of the
@@ -120,6 +121,7 @@ def main() -> None:
         "page on a desk": lambda page, _: on_desk(page, rng, 1.4, 1.4, 3.0),
         "ruled page": lambda page, pitch: ruled(page, range(pitch // 2, page.shape[0], pitch)),
         "squared page": lambda page, pitch: squared(page, max(4, pitch // 2)),
+        "squared, 3 deg": lambda page, pitch: tilt(squared(page, max(4, pitch // 2)), 3.0),
         "notebook page": lambda page, pitch: notebook(page, pitch),
         "notebook, 3 deg": lambda page, pitch: tilt(notebook(page, pitch), 3.0),
     }

@@ -650,7 +650,9 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     return out, "surroundings"
 
 
-def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.ndarray, bool]:
+def _paper_lines(
+    gray: np.ndarray, norm: np.ndarray, paper: int, pieces: bool = False
+) -> tuple[np.ndarray, bool]:
     """Ruled or squared paper, a margin, a form's border: straight thin runs along `_LINE_SPAN` of
     what is drawn and `_LINE_MIN_STROKES` stroke widths, painted in the paper's grey; (image,
     whether any was). `norm` is `gray` flattened, `paper` its level (`_paper_threshold`).
@@ -661,6 +663,7 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     last, so it needs two lines at least (a single line's margin is `_margin_line`'s), and
     long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper has its
     margin too. Where a stroke crosses a line, the crossing stays (`_line_crossings`).
+    `pieces`: lines may come in pieces (a thin line on a page turned and levelled again).
     """
     drawn = _drawn(norm, paper)
     per_row, per_column = np.count_nonzero(drawn, axis=1), np.count_nonzero(drawn, axis=0)
@@ -672,8 +675,19 @@ def _paper_lines(gray: np.ndarray, norm: np.ndarray, paper: int) -> tuple[np.nda
     along, down = (max(2, round(max(_LINE_SPAN * _extent(c), least))) for c in (per_column, per_row))
     if per_row.max(initial=0) < along and per_column.max(initial=0) < down:
         return gray, False  # no row or column holds enough ink for a line: nearly every image
-    rows = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
-    columns = cv2.morphologyEx(drawn, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
+    row_runs = column_runs = drawn
+    if pieces:
+        # A thin line turned and turned back comes in pieces (lighter in places than a line must
+        # be) that step between two rows: rows are pooled in pairs and gaps of two strokes bridged.
+        k = 2 * int(math.ceil(2 * stroke)) + 1
+        row_runs = cv2.morphologyEx(
+            cv2.dilate(drawn, np.ones((2, 1), np.uint8)), cv2.MORPH_CLOSE, np.ones((1, k), np.uint8)
+        )
+        column_runs = cv2.morphologyEx(
+            cv2.dilate(drawn, np.ones((1, 2), np.uint8)), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)
+        )
+    rows = cv2.morphologyEx(row_runs, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
+    columns = cv2.morphologyEx(column_runs, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
     if not cv2.countNonZero(rows) and not cv2.countNonZero(columns):
         return gray, False  # no straight run that long
     near = cv2.dilate(cv2.bitwise_or(rows, columns), np.ones((3, 3), np.uint8))
@@ -1096,6 +1110,7 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     bands = _page_bands(mask, min_gap)
     ys, xs = np.nonzero(mask)
     rot = _page_rotation(xs, ys) if level else None
+    levelled: tuple[np.ndarray, np.ndarray, int] | None = None  # (page, flattened, paper level)
     if (
         rot is not None
         and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
@@ -1104,11 +1119,12 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         # A margin (or a grid) on a tilted page joins its lines, in every row whichever way the
         # page is turned (or splits them wrongly); it is found once it stands upright, and tells
         # the tilt better than the writing does.
-        levelled = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
-        level_norm = _flatten_background(levelled)
-        levelled, lined = _paper_lines(levelled, level_norm, _paper_threshold(level_norm)[1])
+        turned = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
+        turned_norm = _flatten_background(turned)
+        levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
+        painted, lined = _paper_lines(*levelled)
         if lined:
-            return split_lines(levelled, min_gap, level=False)
+            return split_lines(painted, min_gap, level=False)
     if rot is not None:  # a tilted page's lines share rows: count them levelled
         h, w = g.shape
         frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
@@ -1118,6 +1134,12 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands = level_bands
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
+    if len(bands) <= 1 and levelled is not None:
+        # Still one band: a light grid's thin lines, blurred by the turn and the levelling, may
+        # have come in pieces too short to count; looked for again, pieced together.
+        painted, lined = _paper_lines(*levelled, pieces=True)
+        if lined and len(crops := split_lines(painted, min_gap, level=False)) > 1:
+            return crops
     if len(bands) <= 1:
         return [g]  # one line, as it came: preprocessing levels a line itself
     crops: list[np.ndarray] = []

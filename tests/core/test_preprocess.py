@@ -886,6 +886,26 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
         assert not (line[:, :60] < 128).any()
 
 
+def test_a_tilted_page_of_real_lines_on_squared_paper_splits_into_them() -> None:
+    # Cinnamon's light grey ink on a grid of 1-px lines a quarter line apart, turned 3 degrees: the
+    # grid's darker lines are as dark as the ink and join the lines; turned and levelled they come
+    # in pieces too short to count as lines until pieced together (4 of these 10 pages stayed one).
+    rows = data_rows("cinnamon_vi", "val")[:30]
+    for i in range(0, 30, 3):
+        lines = [to_grayscale(load_image(path)) for path, _ in rows[i : i + 3]]
+        width = max(line.shape[1] for line in lines) + 40
+        page = np.vstack(
+            [
+                cv2.copyMakeBorder(
+                    line, 10, 10, 20, width - 20 - line.shape[1], cv2.BORDER_CONSTANT, value=245
+                )
+                for line in lines
+            ]
+        )
+        pitch = int(np.median([line.shape[0] for line in lines])) // 4
+        assert len(split_lines(_turned(_squared(page, pitch), 3.0))) == 3, i
+
+
 @pytest.mark.parametrize("degrees", [0.0, 2.0])
 def test_a_list_of_words_on_notebook_paper_splits_without_its_margin(degrees: float) -> None:
     # Words are not long lines, so a word's underline stays the writer's; a margin beside three
