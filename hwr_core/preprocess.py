@@ -64,6 +64,7 @@ _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper
 _LINE_MIN_DROP = 25  # a printed line at least this much darker than the paper (light grid ~40)
 _LINE_SPAN = 0.5  # ... running straight along at least this share of what is drawn, across or down
 _INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
+_LINE_END_SLACK = 2  # ... and reaching past the writing's ends, give or take this many pixels
 _LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
 _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
@@ -699,7 +700,10 @@ def _paper_lines(
     if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
         return gray, False
     thin = max(3.0, 3.0 * stroke)
-    found = [_thin_lines(rows, thin, 3, (int(xs.min()), int(xs.max())))] if long_lines else []
+    # past both ends of the writing, give or take `_LINE_END_SLACK`: a turned line's blurred end
+    # may be left in the writing when its last piece is too short to be a line's
+    ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
+    found = [_thin_lines(rows, thin, 3, ends)] if long_lines else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
     lines = np.zeros_like(drawn)
@@ -1123,8 +1127,8 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         turned_norm = _flatten_background(turned)
         levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
         painted, lined = _paper_lines(*levelled)
-        if lined:
-            return split_lines(painted, min_gap, level=False)
+        if lined and len(crops := split_lines(painted, min_gap, level=False)) > 1:
+            return crops
     if rot is not None:  # a tilted page's lines share rows: count them levelled
         h, w = g.shape
         frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))

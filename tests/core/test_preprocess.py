@@ -886,6 +886,24 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
         assert not (line[:, :60] < 128).any()
 
 
+def test_a_rule_reaches_past_the_writing_give_or_take_a_pixel_or_two() -> None:
+    # A turned and levelled rule's blurred end may stay in the writing, a pixel or two beyond the
+    # rule's last piece long enough to count: the rule still reaches past the writing.
+    texts = ("the first line of this page here", "and then a second line below it", "with the third one")
+    page = _lines_page(texts)
+    start = int(np.flatnonzero((page < 128).any(axis=0))[0])
+
+    def ruled_from(x: int) -> np.ndarray:
+        out = page.copy()
+        for y in range(20, page.shape[0], 35):
+            out[y : y + 2, x:] = np.minimum(out[y : y + 2, x:], 175)
+        return out
+
+    # from the writing's first dark pixel (its soft edge is a pixel before)
+    assert _paper_lines_of(ruled_from(start))[1]
+    assert not _paper_lines_of(ruled_from(start + 12))[1]  # a line the writer drew under the text
+
+
 def test_a_tilted_page_of_real_lines_on_squared_paper_splits_into_them() -> None:
     # Cinnamon's light grey ink on a grid of 1-px lines a quarter line apart, turned 3 degrees: the
     # grid's darker lines are as dark as the ink and join the lines; turned and levelled they come
