@@ -64,7 +64,7 @@ _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper
 _LINE_MIN_DROP = 25  # a printed line at least this much darker than the paper (light grid ~40)
 _LINE_SPAN = 0.5  # ... running straight along at least this share of what is drawn, across or down
 _INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
-_LINE_END_SLACK = 2  # ... and reaching past the writing's ends, give or take this many pixels
+_LINE_END_SLACK = 2  # a rule reaches past both ends of the writing, give or take this many pixels
 _LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
 _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
@@ -1127,6 +1127,7 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         turned_norm = _flatten_background(turned)
         levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
         painted, lined = _paper_lines(*levelled)
+        # one line left: not all of its lines were found (a grid's, in pieces, below)
         if lined and len(crops := split_lines(painted, min_gap, level=False)) > 1:
             return crops
     if rot is not None:  # a tilted page's lines share rows: count them levelled
