@@ -948,7 +948,7 @@ def _tight(image: np.ndarray) -> np.ndarray:
 
 def _margin_through(line: np.ndarray, grey: int, tilt: float = 0.0) -> np.ndarray:
     """A 2-px margin from the top edge to the bottom, 40 px left of the writing (`tilt`: dx/dy)."""
-    out = cv2.copyMakeBorder(line, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(line)))
+    out = _with_margin(line, None)
     h = out.shape[0]
     cv2.line(out, (40, 0), (40 + round(tilt * (h - 1)), h - 1), grey, 2)
     return out
@@ -973,7 +973,7 @@ def test_a_margin_through_a_single_line_is_taken_out(crop: str, grey: int, tilt:
     if crop == "tight":
         line = _tight(line)
     with_margin = _margin_through(line, grey, tilt)
-    plain = cv2.copyMakeBorder(line, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(line)))
+    plain = _with_margin(line, None)
     assert "margin" in [s.name for s in preprocess(with_margin, keep_stages=True).stages]
     assert _same_reading(with_margin, plain)
 
