@@ -759,13 +759,17 @@ def _line_crossings(
         n, labels, stats, _ = cv2.connectedComponentsWithStats(some, connectivity=8)
         for i in range(1, n):
             x, y, bw, bh = (int(v) for v in stats[i, :4])
-            # the line's core grey: its darkest pixel across, typical along (its soft edges are
-            # lighter, the strokes crossing it darker)
-            own = np.where(labels[y : y + bh, x : x + bw] == i, norm[y : y + bh, x : x + bw], 255)
-            level = float(np.median(own.min(axis=0 if bw >= bh else 1)))
+            own = (slice(y, y + bh), slice(x, x + bw))  # its bounding box
+            level = _core_grey(norm[own], labels[own] == i, across=0 if bw >= bh else 1)
             box = (slice(max(0, y - 2), y + bh + 2), slice(max(0, x - 2), x + bw + 2))
             crossing[box] |= (norm[box] < level - _INK_UNDER_LINE) & ~others[box]
     return crossing
+
+
+def _core_grey(grey: np.ndarray, line: np.ndarray, across: int) -> float:
+    """A printed line's core grey (`line`: its pixels, bool; `across`: the axis across it): its
+    darkest pixel across, typical along (its soft edges are lighter, strokes crossing it darker)."""
+    return float(np.median(np.where(line, grey, 255).min(axis=across)))
 
 
 def _rule_rows(mask: np.ndarray) -> np.ndarray:
@@ -795,7 +799,7 @@ def _margin_line(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndarra
         ink = (mask > 0) & ~line
         if not ink.any():  # nothing but the line: it may be what was written
             continue
-        level = float(np.median(np.where(line, gray, 255).min(axis=1)))  # its core grey, row by row
+        level = _core_grey(gray, line, across=1)
         if level - float(np.median(gray[ink])) < _INK_UNDER_LINE:
             beside = cv2.dilate(line.view(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
             touched = np.count_nonzero((ink & beside).any(axis=1)) / len(ink)
