@@ -36,6 +36,9 @@ class PreprocessConfig:
     crop: bool = True
     deskew: bool = True
     slant: bool = True
+    # An image of several lines read as one: read only its written line when the others are print
+    # or a neighbour's line cut off by the image's edge (hwr_core.line_choice).
+    written_line: bool = True
     pad: int = 4  # columns of background added left and right, at target height
     min_width: int = 16
     max_width: int = 2400  # wider inputs are scaled down (keeps memory bounded for absurd aspect ratios)

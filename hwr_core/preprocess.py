@@ -5,9 +5,10 @@ batch is background. Training and inference run exactly this code; with `keep_st
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
 Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin] -> smooth -> [rules]
--> crop -> deskew -> slant -> resize -> pad (bracketed stages only where they change something:
-`_writing_surface`, `_margin_line`, `_rule_rows`). `split_lines` also takes printed lines (a margin,
-a grid) off a page before cutting it into lines (`_paper_lines`).
+-> [line] -> crop -> deskew -> slant -> resize -> pad (bracketed stages only where they change
+something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of several lines whose
+others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
+takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -24,7 +25,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 import cv2
@@ -33,6 +34,7 @@ from PIL import Image, ImageOps
 
 from .config import PreprocessConfig
 from .errors import ImageLoadError, ImageTooLargeError
+from .line_choice import written_line
 
 __all__ = [
     "PreprocessResult",
@@ -70,6 +72,8 @@ _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
 _MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
 _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along at most this share
+_BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
+_PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
@@ -842,6 +846,20 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
+def _parted_rows(mask: np.ndarray) -> bool:
+    """Whether blank rows (`_BAND_GAP` or more) part the ink into two or more bands of some height
+    (`_PARTED_BAND_SHARE` of the tallest): the image may hold several lines. A cheap first look,
+    looser than `_line_bands` (a small label next to large writing is a line too)."""
+    bands: list[list[int]] = []
+    for start, end in _runs(np.count_nonzero(mask, axis=1) > 0):
+        if bands and start - bands[-1][1] < _BAND_GAP:
+            bands[-1][1] = end
+        else:
+            bands.append([start, end])
+    heights = [end - start for start, end in bands]
+    return len(bands) > 1 and sum(h >= _PARTED_BAND_SHARE * max(heights) for h in heights) > 1
+
+
 def _ink_extent(mask: np.ndarray) -> int:
     """Columns from the mask's first inked column to its last."""
     return _extent(np.count_nonzero(mask, axis=0))
@@ -971,6 +989,17 @@ def preprocess(
         mask[rules] = 0
         content = _keep_near(content, mask, binary)
         record("rules", _display(content))
+
+    if (
+        cfg.written_line
+        and cfg.crop
+        and _parted_rows(mask)  # (cheap) only then split at full cost
+        and (line := written_line(split_lines(arr))) is not None
+    ):
+        # a form's printed label, a neighbour's line cut by the crop: the written line is read
+        # alone, from its own grays (thresholds measured with the rest in swayed them)
+        chosen = preprocess(line, replace(cfg, written_line=False), keep_stages)
+        return replace(chosen, stages=(*stages[:1], Stage("line", line), *chosen.stages[1:]))
 
     margin = 1
     if cfg.crop:
