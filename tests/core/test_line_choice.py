@@ -48,7 +48,7 @@ def _chosen(image: np.ndarray) -> np.ndarray | None:
 
 
 def _writing_of(crop: np.ndarray, writing: np.ndarray) -> bool:
-    """Whether `crop` holds the ink of `writing` and nothing else (same ink row count)."""
+    """Whether `crop` holds the ink of `writing` and nothing else (as many ink pixels)."""
     return int(np.count_nonzero(crop < 128)) == int(np.count_nonzero(writing < 128))
 
 
@@ -134,8 +134,8 @@ def test_print_stays_beside_smaller_or_shorter_writing() -> None:
 @needs_shipped_model
 def test_kaggle_form_crops_read_better_by_their_written_line() -> None:
     # The Kaggle name crops that hold a form's print or a neighbour's cut line: read by their
-    # written line, they lose at least a third of their errors (measured: 49 of 298 val crops;
-    # no val image of the other sets changes).
+    # written line, they lose at least a third of their errors (measured: 49 of the 298 val crops,
+    # 35 -> 15 % CER; no val image of the other sets changes).
     from hwr_core.recognizer import Recognizer
 
     rec = Recognizer.from_file(SHIPPED_MODEL, backend="auto")
