@@ -846,10 +846,12 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
-def _parted_rows(mask: np.ndarray) -> bool:
-    """Whether blank rows (`_BAND_GAP` or more) part the ink into two or more bands of some height
-    (`_PARTED_BAND_SHARE` of the tallest): the image may hold several lines. A cheap first look,
-    looser than `_line_bands` (a small label next to large writing is a line too)."""
+def _few_lines(mask: np.ndarray) -> bool:
+    """Whether blank rows (`_BAND_GAP` or more) part the ink into two or three bands of some height
+    (`_PARTED_BAND_SHARE` of the tallest): a form field's crop with its print or a neighbour's cut
+    line, which `line_choice` may read by its written line (a page of more lines is read whole
+    without a look). A cheap first look, looser than `_line_bands` (a small label beside large
+    writing is a line too)."""
     bands: list[list[int]] = []
     for start, end in _runs(np.count_nonzero(mask, axis=1) > 0):
         if bands and start - bands[-1][1] < _BAND_GAP:
@@ -857,7 +859,7 @@ def _parted_rows(mask: np.ndarray) -> bool:
         else:
             bands.append([start, end])
     heights = [end - start for start, end in bands]
-    return len(bands) > 1 and sum(h >= _PARTED_BAND_SHARE * max(heights) for h in heights) > 1
+    return len(bands) > 1 and sum(h >= _PARTED_BAND_SHARE * max(heights) for h in heights) in (2, 3)
 
 
 def _ink_extent(mask: np.ndarray) -> int:
@@ -934,9 +936,11 @@ def preprocess(
 
     h, w = gray.shape
     work_h = _MIN_WORK_HEIGHT_FACTOR * cfg.height
+    lines_from = gray  # where a written line is looked for (`line` below): as given, or shrunk
     if h * w > _WORK_MAX_PIXELS:
         f = math.sqrt(_WORK_MAX_PIXELS / (h * w))
         gray = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+        lines_from = gray
     elif h < work_h and round(w * work_h / h) * work_h <= _WORK_MAX_PIXELS:
         # Small text (a 31-px form crop): thresholding and smoothing at that size merge a letter's
         # strokes into a blob, so work at twice the model's height instead.
@@ -993,8 +997,8 @@ def preprocess(
     if (
         cfg.written_line
         and cfg.crop
-        and _parted_rows(mask)  # (cheap) only then split at full cost
-        and (line := written_line(split_lines(arr))) is not None
+        and _few_lines(mask)  # (cheap) only then split at full cost
+        and (line := written_line(split_lines(lines_from))) is not None
     ):
         # a form's printed label, a neighbour's line cut by the crop: the written line is read
         # alone, from its own grays (thresholds measured with the rest in swayed them)

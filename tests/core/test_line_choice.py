@@ -131,6 +131,25 @@ def test_print_stays_beside_smaller_or_shorter_writing() -> None:
     assert _chosen(np.vstack([_printed("PRENOM", scale=1.2), _gap(), _written("Tiffany", size=0.7)])) is None
 
 
+def test_only_two_or_three_lines_are_looked_at() -> None:
+    # The full split runs where blank rows part the ink into two or three bands of some height:
+    # a field with its label or a neighbour's edge. A word's small accent is no band, and a page
+    # of more lines is read whole without the split's cost (1.35 s on a 12-megapixel page).
+    from hwr_core.preprocess import _few_lines
+
+    def mask(bands: list[tuple[int, int]]) -> np.ndarray:
+        m = np.zeros((120, 50), np.uint8)
+        for top, bottom in bands:
+            m[top:bottom, 5:45] = 255
+        return m
+
+    assert not _few_lines(mask([(10, 40)]))
+    assert not _few_lines(mask([(2, 6), (10, 40)]))  # an accent over a word
+    assert _few_lines(mask([(2, 12), (20, 40)]))
+    assert _few_lines(mask([(2, 12), (20, 40), (50, 60)]))
+    assert not _few_lines(mask([(2, 12), (20, 40), (50, 60), (70, 90)]))
+
+
 @needs_shipped_model
 def test_kaggle_form_crops_read_better_by_their_written_line() -> None:
     # The Kaggle name crops that hold a form's print or a neighbour's cut line: read by their
