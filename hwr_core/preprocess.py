@@ -97,6 +97,7 @@ class PreprocessResult:
     image: np.ndarray  # float32 (cfg.height, W), ink 1.0 on 0.0
     stages: tuple[Stage, ...]
     empty: bool
+    written_line: bool = False  # read from the one written line of several (stage `line`)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1003,7 +1004,8 @@ def preprocess(
         # a form's printed label, a neighbour's line cut by the crop: the written line is read
         # alone, from its own grays (thresholds measured with the rest in swayed them)
         chosen = preprocess(line, replace(cfg, written_line=False), keep_stages)
-        return replace(chosen, stages=(*stages[:1], Stage("line", line), *chosen.stages[1:]))
+        shown = (*stages[:1], Stage("line", line), *chosen.stages[1:])
+        return replace(chosen, stages=shown, written_line=True)
 
     margin = 1
     if cfg.crop:

@@ -53,6 +53,7 @@ class RecognitionResult:
     model_input: np.ndarray  # (H, W) float32 the network saw
     stages: tuple[Stage, ...] = ()
     empty: bool = False  # no ink found: text is "" by construction, not by the model
+    written_line: bool = False  # the image's one written line was read, its print set aside
     timings_ms: dict[str, float] = field(default_factory=dict)
     # A page of several lines (see `combine_lines`): each line's own result, top to bottom. The
     # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
@@ -313,6 +314,7 @@ class Recognizer:
                     model_input=p.image,
                     stages=p.stages,
                     empty=p.empty,
+                    written_line=p.written_line,
                 )
             )
         t3 = time.perf_counter()
@@ -328,11 +330,12 @@ class Recognizer:
     ) -> RecognitionResult | None:
         """Read an image that may hold several lines: split it (`split_lines`), read each line, and
         keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`).
-        One line or none: `recognize(image)`. `should_stop` is asked before each line; True ends
-        the read early and gives None (the app's worker: a newer input has arrived)."""
+        One line or none, or an image read by its one written line (the others print or cut off,
+        `RecognitionResult.written_line`): `recognize(image)`. `should_stop` is asked before each
+        line; True ends the read early and gives None (the app's worker: a newer input has arrived)."""
         crops = split_lines(image)
         whole = self.recognize(image, keep_stages=keep_stages)
-        if len(crops) <= 1:
+        if len(crops) <= 1 or whole.written_line:  # its other lines are print or cut off
             return whole
         lines = []
         for crop in crops:

@@ -48,9 +48,12 @@ def _two_line_page() -> np.ndarray:
     return page
 
 
-def _read_with(monkeypatch, rec: Recognizer, page: np.ndarray, whole: float, line: float) -> list[str]:
-    """Make `rec.recognize` read the whole page as "ab" with character confidence `whole`, and each
-    line as "cd" with `line`; returns what it was asked to read ("page" / "line")."""
+def _read_with(
+    monkeypatch, rec: Recognizer, page: np.ndarray, whole: float, line: float, written_line: bool = False
+) -> list[str]:
+    """Make `rec.recognize` read the whole page as "ab" with character confidence `whole` (read by
+    its one written line if `written_line`), and each line as "cd" with `line`; returns what it was
+    asked to read ("page" / "line")."""
     calls: list[str] = []
 
     def fake(image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
@@ -65,6 +68,7 @@ def _read_with(monkeypatch, rec: Recognizer, page: np.ndarray, whole: float, lin
             probs=np.zeros((4, rec.codec.num_classes), np.float32),
             model_input=np.zeros((32, 64), np.float32),
             timings_ms={"model": 1.0},
+            written_line=written_line and is_page,
         )
 
     monkeypatch.setattr(rec, "recognize", fake)
@@ -91,6 +95,17 @@ def test_recognize_page_reads_whole_when_that_is_about_as_sure(monkeypatch):
     assert result.timings_ms["model"] == 3.0
     _read_with(monkeypatch, rec, page, whole=0.9 - WHOLE_READING_MARGIN - 0.01, line=0.9)
     assert rec.recognize_page(page).text == "cd\ncd"
+
+
+def test_recognize_page_reads_a_form_field_by_its_written_line(monkeypatch):
+    # Read whole, the image was read by its one written line: its other lines are print (a form's
+    # labels) or cut off, so they are not read as lines of their own, however sure they read.
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()
+    calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9, written_line=True)
+    result = rec.recognize_page(page)
+    assert calls == ["page"]
+    assert result.text == "ab" and result.written_line and result.lines == ()
 
 
 def test_recognize_page_one_line_reads_once_and_stop_gives_none(monkeypatch):
