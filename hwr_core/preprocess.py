@@ -847,18 +847,24 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
+def _joined_runs(rows: np.ndarray, min_gap: int) -> list[list[int]]:
+    """The runs of `rows` as [start, end) ranges, runs closer than `min_gap` joined."""
+    joined: list[list[int]] = []
+    for start, end in _runs(rows):
+        if joined and start - joined[-1][1] < max(1, min_gap):
+            joined[-1][1] = end
+        else:
+            joined.append([start, end])
+    return joined
+
+
 def _few_lines(mask: np.ndarray) -> bool:
     """Whether blank rows (`_BAND_GAP` or more) part the ink into two or three bands of some height
     (`_PARTED_BAND_SHARE` of the tallest): a form field's crop with its print or a neighbour's cut
     line, which `line_choice` may read by its written line (a page of more lines is read whole
     without a look). A cheap first look, looser than `_line_bands` (a small label beside large
     writing is a line too)."""
-    bands: list[list[int]] = []
-    for start, end in _runs(np.count_nonzero(mask, axis=1) > 0):
-        if bands and start - bands[-1][1] < _BAND_GAP:
-            bands[-1][1] = end
-        else:
-            bands.append([start, end])
+    bands = _joined_runs(np.count_nonzero(mask, axis=1) > 0, _BAND_GAP)
     heights = [end - start for start, end in bands]
     return len(bands) > 1 and sum(h >= _PARTED_BAND_SHARE * max(heights) for h in heights) in (2, 3)
 
@@ -1230,13 +1236,7 @@ def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
 def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
     and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour."""
-    merged: list[list[int]] = []
-    for s, e in _runs(rows):
-        if merged and s - merged[-1][1] < max(1, min_gap):
-            merged[-1][1] = e
-        else:
-            merged.append([s, e])
-    bands = merged
+    bands = _joined_runs(rows, min_gap)
     if not bands:
         return bands
     # Against the tallest band as found: bands grown by merging must not make others look minor.
