@@ -333,9 +333,11 @@ class Recognizer:
         One line or none, or an image read by its one written line (the others print or cut off,
         `RecognitionResult.written_line`): `recognize(image)`. `should_stop` is asked before each
         line; True ends the read early and gives None (the app's worker: a newer input has arrived)."""
-        crops = split_lines(image)
         whole = self.recognize(image, keep_stages=keep_stages)
-        if len(crops) <= 1 or whole.written_line:  # its other lines are print or cut off
+        if whole.written_line:  # its other lines are print or cut off: no second split
+            return whole
+        crops = split_lines(image)
+        if len(crops) <= 1:
             return whole
         lines = []
         for crop in crops:
