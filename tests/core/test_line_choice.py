@@ -153,8 +153,8 @@ def test_only_two_or_three_lines_are_looked_at() -> None:
 @needs_shipped_model
 def test_kaggle_form_crops_read_better_by_their_written_line() -> None:
     # The Kaggle name crops that hold a form's print or a neighbour's cut line: read by their
-    # written line, they lose at least a third of their errors (measured: 49 of the 298 val crops,
-    # 35 -> 15 % CER; no val image of the other sets changes).
+    # written line, they lose at least half of their errors (measured: 49 of the 298 val crops,
+    # 35 -> 10.5 % CER; no val image of the other sets changes).
     from hwr_core.recognizer import Recognizer
 
     rec = Recognizer.from_file(SHIPPED_MODEL, backend="auto")
@@ -168,4 +168,31 @@ def test_kaggle_form_crops_read_better_by_their_written_line() -> None:
         whole_errors += Levenshtein.distance(text, squeezed.recognize(image).text)
         line_errors += Levenshtein.distance(text, rec.recognize(image).text)
     assert picked >= 40
-    assert line_errors <= 0.67 * whole_errors
+    assert line_errors <= 0.5 * whole_errors
+
+
+@pytest.mark.parametrize("edge", ["bottom", "top"])
+def test_a_cut_line_too_low_to_split_off_is_left_out(edge: str) -> None:
+    # `split_lines` joins a band under half the tallest line's height to its neighbour: the form's
+    # next printed line, cut by the crop's edge, came with the name (Kaggle "SOFIANE" read
+    # "BOTENENECE"); the writing is read without it.
+    writing = _written("Sofiane", seed=4)
+    cut = _printed("DATE DE NAISSANCE  CLASSE", scale=0.35)
+    half = 3 + cv2.getTextSize("D", cv2.FONT_HERSHEY_SIMPLEX, 0.35, 1)[0][1] // 2  # through the capitals
+    if edge == "bottom":
+        image = np.vstack([_printed("PRENOM"), _gap(), writing, _gap(6), cut[:half]])
+    else:
+        image = np.vstack([cut[half:], _gap(6), writing, _gap(), _printed("PRENOM")])
+    assert len(split_lines(image)) == 2  # the cut line came with the writing
+    line = _chosen(image)
+    assert line is not None and _writing_of(line, writing)
+
+
+def test_writing_cut_by_the_edge_is_not_taken_for_a_cut_line() -> None:
+    # The name itself may reach the crop's edge, with a mark above it parted by blank rows: the
+    # band at the edge is the writing (taller than the rest), and all of it stays.
+    writing = _written("Sofiane", seed=4)[:48]
+    top = int(np.flatnonzero((writing < 128).any(axis=1))[0])
+    cv2.line(writing, (60, top - 8), (66, top - 5), 0, 2)
+    line = _chosen(np.vstack([_printed("PRENOM"), _gap(), writing]))
+    assert line is not None and _writing_of(line, writing)
