@@ -28,6 +28,7 @@ _LONG_PRINT_GLYPHS = 8  # a line of print this long may wander twice that (its h
 _MIN_GLYPH_SHARE = 0.5  # glyphs under this share of the line's tallest (dots, commas) are left out
 _MIN_GLYPH_AREA = 3  # pixels: smaller components are noise
 _CUT_LINE_SHARE = 0.6  # a line at the image's edge this much lower than the tallest is a neighbour's
+_MAX_PRINT_SLOPE = 0.035  # rows per column (2 degrees): a scan turned this much tilts its print
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class _Glyphs:
 
     tops: np.ndarray
     bottoms: np.ndarray
+    centres: np.ndarray  # columns
     rows: int  # the crop's
     inked: np.ndarray  # per row of the crop: any ink (specks too)
 
@@ -50,7 +52,9 @@ class _Glyphs:
         if len(stats):
             stats = stats[heights >= _MIN_GLYPH_SHARE * heights.max()]
         tops = stats[:, cv2.CC_STAT_TOP]
-        return cls(tops, tops + stats[:, cv2.CC_STAT_HEIGHT], crop.shape[0], ink.any(axis=1))
+        bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
+        centres = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2
+        return cls(tops, bottoms, centres, crop.shape[0], ink.any(axis=1))
 
     @property
     def height(self) -> int:
@@ -70,18 +74,25 @@ class _Glyphs:
         return slice(start, end)
 
     def look_printed(self) -> bool:
-        """Three or more glyphs of one height on one baseline. Glyphs cut by the crop's edge tell
-        nothing of their height: a line with any is judged on the others only when it is long
-        (`_LONG_PRINT_GLYPHS` whole ones; else a form's "NOM :" beside a cut name would pass)."""
+        """Three or more glyphs of one height on one baseline, straight or turned up to
+        `_MAX_PRINT_SLOPE` with the scan. Glyphs cut by the crop's edge tell nothing of their
+        height: a line with any is judged on the others only when it is long (`_LONG_PRINT_GLYPHS`
+        whole ones; else a form's "NOM :" beside a cut name would pass)."""
         whole = (self.tops > 0) & (self.bottoms < self.rows)
         if len(self.tops) < _MIN_GLYPHS or (not whole.all() and whole.sum() < _LONG_PRINT_GLYPHS):
             return False
-        tops, bottoms = self.tops[whole], self.bottoms[whole]
+        tops, bottoms, centres = self.tops[whole], self.bottoms[whole], self.centres[whole]
         heights = bottoms - tops
         tolerance = max(1.0, _PRINT_TOLERANCE * float(np.median(heights)))
+        if np.ptp(heights) > tolerance:
+            return False
         # a long line of print keeps its letters' height but its baseline wanders with the scan
         wander = tolerance * (2 if len(heights) >= _LONG_PRINT_GLYPHS else 1)
-        return float(np.ptp(heights)) <= tolerance and max(np.ptp(tops), np.ptp(bottoms)) <= wander
+        if max(np.ptp(tops), np.ptp(bottoms)) <= wander:
+            return True
+        slope = np.polyfit(centres, (tops + bottoms) / 2, 1)[0] if np.ptp(centres) else np.inf
+        tilt = slope * centres
+        return abs(slope) <= _MAX_PRINT_SLOPE and max(np.ptp(tops - tilt), np.ptp(bottoms - tilt)) <= wander
 
 
 def _cut_band_end(inked: np.ndarray) -> int:

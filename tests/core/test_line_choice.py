@@ -99,6 +99,14 @@ def test_print_is_glyphs_of_one_height_on_one_baseline() -> None:
     assert printed(wander, [t + 12 for t in wander])
     assert not printed(wander, [16] * 8)  # ... but its glyphs keep one height
     assert not printed([4, 7, 4], [16, 16, 16])  # writing: one letter shorter
+    # neat capitals with one letter a pixel or two taller (Kaggle's "AICHA"): writing; so a round
+    # letter of print that overshoots by as much makes its line writing too (read whole, as before)
+    assert not printed([7, 7, 7, 6, 6], [17, 17, 17, 18, 17])
+    # a scan turned by a degree or two tilts a long line of print; its letters still line up
+    rising = [6, 6, 6, 5, 5, 5, 4, 4, 4, 3]
+    assert printed(rising, [t + 10 for t in rising])
+    steep = [12, 11, 10, 9, 8, 7, 6, 5, 4, 3]  # 5 degrees: a hand's line rises like that
+    assert not printed(steep, [t + 10 for t in steep])
 
 
 def test_the_cut_off_bottom_of_the_line_above_is_left_out() -> None:
