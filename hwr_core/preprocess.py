@@ -9,8 +9,10 @@ Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin
 something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of several lines whose
 others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
 takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
-The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
-model height are enlarged, since thresholding small text merges a letter's strokes.
+Binarizing keeps hairlines: thin strokes fainter than the threshold that join the ink (a nib's
+upstrokes, a fine pen's light ends; `_hairlines`). The grayscale stage is the working resolution:
+huge inputs are shrunk, and inputs under twice the model height are enlarged, since thresholding
+small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
 OpenCV warps/resizes uint8 fastest; a separate binary mask drives all measurements (crop box,
 skew, slant) even when `binarize="none"` keeps gray levels.
@@ -75,6 +77,10 @@ _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along
 _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
+_HAIRLINE_DROP = 25  # a hairline is this much darker than the paper (or 4 sigma of its noise; 10
+# cost VNOnDB words 0.13 point) ...
+_HAIRLINE_CONTRAST = 12  # ... and than what lies a pixel either side of it (3x3 black-hat)
+_HAIRLINE_MIN_LENGTH = 4  # pixels: shorter additions are the blurred tips and corners of strokes
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
 # PIL's bomb limit is a module global; we only lift it (briefly, serialized) to read the header
@@ -437,6 +443,33 @@ def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, 
     lut = np.clip((hi - levels) / (hi - lo), 0.0, 1.0) * 255.0
     content = cv2.LUT(norm, np.rint(lut).astype(np.uint8))
     return content, mask
+
+
+def _hairlines(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """Thin faint strokes that the threshold (and the median filter before it) lost but that join
+    the ink of `mask`: the hairline upstrokes of a nib or a fine pen, the thin ends of a fast
+    stroke. Read without them, a school copybook hand fell apart into its downstrokes ("card" read
+    "nh"). `gray` is the image before denoising; None when nothing is added."""
+    norm = _flatten_background(gray)
+    t, paper, sigma = _paper_threshold(norm)
+    if t < 0:
+        return None
+    ink = mask > 0
+    thin = cv2.morphologyEx(norm, cv2.MORPH_BLACKHAT, np.ones((3, 3), np.uint8)) >= _HAIRLINE_CONTRAST
+    faint = thin & (norm <= paper - max(_HAIRLINE_DROP, 4.0 * sigma)) & ~ink
+    if not faint.any():
+        return None
+    n, labels = cv2.connectedComponents((faint | ink).view(np.uint8), connectivity=8)
+    joined = np.zeros(n, bool)
+    joined[labels[ink]] = True
+    joined[0] = False
+    n, parts, stats, _ = cv2.connectedComponentsWithStats(
+        (faint & joined[labels]).view(np.uint8), connectivity=8
+    )
+    long = np.zeros(n, bool)
+    long[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= _HAIRLINE_MIN_LENGTH
+    hairlines = long[parts]
+    return hairlines if hairlines.any() else None
 
 
 def _smooth(mask: np.ndarray, stroke_width: float) -> np.ndarray:
@@ -963,12 +996,16 @@ def preprocess(
 
     noise = _noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
 
-    def threshold(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(denoised gray, content, mask)"""
+    def threshold(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(denoised gray, content, mask, the hairlines added to the mask)"""
         denoised = _denoise(gray) if cfg.denoise else gray
-        return (denoised, *_binarize(denoised, cfg.binarize, noise))
+        content, mask = _binarize(denoised, cfg.binarize, noise)
+        hairlines = _hairlines(gray, mask) if cfg.hairlines and content is mask else None
+        if hairlines is not None:
+            content = mask = np.where(hairlines, np.uint8(255), mask)
+        return denoised, content, mask, hairlines
 
-    denoised, content, mask = threshold(gray)
+    denoised, content, mask, hairlines = threshold(gray)
     if cfg.denoise:
         record("denoise", denoised)
     binary = content is mask
@@ -983,12 +1020,14 @@ def preprocess(
         # again (its grey swayed both)
         gray = gray.copy()
         gray[margin_line] = _paper_estimate(gray)[margin_line]
-        _, content, mask = threshold(gray)
+        _, content, mask, hairlines = threshold(gray)
         record("margin", _display(content))
         sw = _stroke_width(mask)
 
     if cfg.smooth:
         mask = _smooth(mask, sw)
+        if hairlines is not None:  # a wide blur would take them off again
+            mask[hairlines] = 255
         content = _keep_near(content, mask, binary)
         record("smooth", _display(content))
         if cv2.countNonZero(mask) == 0:

@@ -1035,3 +1035,57 @@ def test_split_lines_single_and_blank() -> None:
     lines = split_lines(one)
     assert len(lines) == 1 and np.array_equal(lines[0], one)
     assert split_lines(np.full((100, 300), 250, np.uint8)) == []
+
+
+def _nib_writing(hairline_grey: int = 215) -> np.ndarray:
+    """A nib's "uuu": dark downstrokes 7 px wide joined by 1-px upstrokes much lighter than the
+    threshold (as a copybook script font renders, and a fine pen scans). Strokes that wide are
+    smoothed with a blur that takes 1-px lines off: the hairlines must outlive it."""
+    img = np.full((64, 200), 255, np.uint8)
+    for x in range(20, 180, 32):
+        cv2.line(img, (x, 16), (x, 48), 0, 7)
+        cv2.line(img, (x + 4, 48), (x + 28, 16), hairline_grey, 1)
+    return img
+
+
+def _components(mask: np.ndarray) -> int:
+    return cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_a_nibs_hairlines_join_its_downstrokes() -> None:
+    img = _nib_writing()
+    kept = ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))
+    lost = PreprocessConfig(deskew=False, slant=False, hairlines=False)
+    apart = ink_mask(stage(preprocess(img, lost, keep_stages=True), "smooth"))
+    assert _components(apart) == 5  # the downstrokes alone, as before
+    assert _components(kept) == 1  # one stroke, as written
+    # a faint line that joins no ink is no hairline (a guideline, paper texture): it stays out
+    img[56, 20:180] = 215
+    assert not ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))[56].any()
+
+
+def test_the_blurred_tips_of_strokes_gain_nothing() -> None:
+    # Black-hat answers at a blurred stroke's tips and corners too: those bits, shorter than a
+    # hairline, are left out (added, they changed letters: "pencil" read "perell").
+    from hwr_core.preprocess import _hairlines
+
+    img = np.full((64, 200), 255, np.uint8)
+    cv2.putText(img, "pencil", (10, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 4, cv2.LINE_AA)
+    img = cv2.GaussianBlur(img, (5, 5), 1.5)
+    _, mask = cv2.threshold(img, 128, 255, cv2.THRESH_BINARY_INV)
+    assert _hairlines(img, mask) is None
+
+
+def test_noisy_paper_beside_the_ink_is_no_hairline() -> None:
+    # Grain of the paper next to a stroke is thin and dark too; a hairline must stand out of the
+    # paper's noise (4 sigma), else the grain joined to the strokes is added.
+    from hwr_core.preprocess import _hairlines
+
+    rng = np.random.default_rng(3)
+    img = np.full((64, 200), 230.0)
+    for x in range(20, 180, 32):
+        cv2.line(img, (x, 16), (x, 48), 40.0, 7)
+    img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+    _, mask = cv2.threshold(img, 135, 255, cv2.THRESH_BINARY_INV)
+    added = _hairlines(img, mask)
+    assert added is None or added.sum() < 0.01 * np.count_nonzero(mask)
