@@ -9,8 +9,8 @@ Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin
 something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of several lines whose
 others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
 takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
-Binarizing keeps hairlines: thin strokes fainter than the threshold that join the ink (a nib's
-upstrokes, a fine pen's light ends; `_hairlines`). The grayscale stage is the working resolution:
+Binarizing can keep hairlines (`PreprocessConfig.hairlines`, off): thin strokes fainter than the
+threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`). The grayscale stage is the working resolution:
 huge inputs are shrunk, and inputs under twice the model height are enlarged, since thresholding
 small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
@@ -81,6 +81,7 @@ _HAIRLINE_DROP = 25  # a hairline is this much darker than the paper (or 4 sigma
 # cost VNOnDB words 0.13 point) ...
 _HAIRLINE_CONTRAST = 12  # ... and than what lies a pixel either side of it (3x3 black-hat)
 _HAIRLINE_MIN_LENGTH = 4  # pixels: shorter additions are the blurred tips and corners of strokes
+_HAIRLINE_MAX_ASPECT = 5  # ... longer than this many times their breadth, level or upright: paper's lines
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
 # PIL's bomb limit is a module global; we only lift it (briefly, serialized) to read the header
@@ -466,9 +467,13 @@ def _hairlines(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     n, parts, stats, _ = cv2.connectedComponentsWithStats(
         (faint & joined[labels]).view(np.uint8), connectivity=8
     )
-    long = np.zeros(n, bool)
-    long[1:] = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]) >= _HAIRLINE_MIN_LENGTH
-    hairlines = long[parts]
+    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    keep = np.zeros(n, bool)
+    # a rule or a grid line that meets the writing is thin and faint too, but runs level or upright
+    keep[1:] = (np.maximum(w, h) >= _HAIRLINE_MIN_LENGTH) & (
+        np.maximum(w, h) < _HAIRLINE_MAX_ASPECT * np.minimum(w, h)
+    )
+    hairlines = keep[parts]
     return hairlines if hairlines.any() else None
 
 

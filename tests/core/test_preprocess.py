@@ -1052,16 +1052,24 @@ def _components(mask: np.ndarray) -> int:
     return cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
 
 
+HAIRLINES = PreprocessConfig(deskew=False, slant=False, hairlines=True)
+
+
 def test_a_nibs_hairlines_join_its_downstrokes() -> None:
     img = _nib_writing()
-    kept = ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))
-    lost = PreprocessConfig(deskew=False, slant=False, hairlines=False)
-    apart = ink_mask(stage(preprocess(img, lost, keep_stages=True), "smooth"))
-    assert _components(apart) == 5  # the downstrokes alone, as before
+    kept = ink_mask(stage(preprocess(img, HAIRLINES, keep_stages=True), "smooth"))
+    apart = ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))
+    assert _components(apart) == 5  # the downstrokes alone (hairlines off: the default)
     assert _components(kept) == 1  # one stroke, as written
     # a faint line that joins no ink is no hairline (a guideline, paper texture): it stays out
-    img[56, 20:180] = 215
-    assert not ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))[56].any()
+    apart_line = img.copy()
+    apart_line[56, 20:180] = 215
+    assert not ink_mask(stage(preprocess(apart_line, HAIRLINES, keep_stages=True), "smooth"))[56].any()
+    # nor is a ruled line that meets the writing: its pieces run level, long for their breadth
+    ruled = img.copy()
+    ruled[40, 5:195] = np.minimum(ruled[40, 5:195], 215)
+    lined = ink_mask(stage(preprocess(ruled, HAIRLINES, keep_stages=True), "smooth"))
+    assert _components(lined) == 1 and not lined[40, 5:15].any()
 
 
 def test_the_blurred_tips_of_strokes_gain_nothing() -> None:
