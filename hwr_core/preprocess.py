@@ -10,9 +10,9 @@ something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of
 others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
 takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
 Binarizing can keep hairlines (`PreprocessConfig.hairlines`, off): thin strokes fainter than the
-threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`). The grayscale stage is the working resolution:
-huge inputs are shrunk, and inputs under twice the model height are enlarged, since thresholding
-small text merges a letter's strokes.
+threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`).
+The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
+model height are enlarged, since thresholding small text merges a letter's strokes.
 Internally, after binarization the work image is uint8 "inkness" (ink high, 0..255) because
 OpenCV warps/resizes uint8 fastest; a separate binary mask drives all measurements (crop box,
 skew, slant) even when `binarize="none"` keeps gray levels.
@@ -77,8 +77,9 @@ _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along
 _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
-_HAIRLINE_DROP = 25  # a hairline is this much darker than the paper (or 4 sigma of its noise; 10
-# cost VNOnDB words 0.13 point) ...
+# A hairline is this much darker than the paper (or 4 sigma of its noise; 10 cost VNOnDB words
+# 0.13 point) ...
+_HAIRLINE_DROP = 25
 _HAIRLINE_CONTRAST = 12  # ... and than what lies a pixel either side of it (3x3 black-hat)
 _HAIRLINE_MIN_LENGTH = 4  # pixels: shorter additions are the blurred tips and corners of strokes
 _HAIRLINE_MAX_ASPECT = 5  # ... longer than this many times their breadth, level or upright: paper's lines
