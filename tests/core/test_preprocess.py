@@ -1037,14 +1037,14 @@ def test_split_lines_single_and_blank() -> None:
     assert split_lines(np.full((100, 300), 250, np.uint8)) == []
 
 
-def _nib_writing(hairline_grey: int = 215) -> np.ndarray:
+def _nib_writing() -> np.ndarray:
     """A nib's "uuu": dark downstrokes 7 px wide joined by 1-px upstrokes much lighter than the
     threshold (as a copybook script font renders, and a fine pen scans). Strokes that wide are
     smoothed with a blur that takes 1-px lines off: the hairlines must outlive it."""
     img = np.full((64, 200), 255, np.uint8)
     for x in range(20, 180, 32):
         cv2.line(img, (x, 16), (x, 48), 0, 7)
-        cv2.line(img, (x + 4, 48), (x + 28, 16), hairline_grey, 1)
+        cv2.line(img, (x + 4, 48), (x + 28, 16), 215, 1)
     return img
 
 
