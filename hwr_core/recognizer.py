@@ -127,6 +127,13 @@ def mean_char_confidence(result: RecognitionResult) -> float:
 WHOLE_READING_MARGIN = 0.05
 
 
+def _frames_for(page: RecognitionResult, whole: RecognitionResult) -> bool:
+    """Whether the image read whole has a frame for every character its lines read: CTC gives
+    each character a frame at least, so with fewer the whole read cannot hold the page's text (a
+    notebook page squeezed into 22 frames read "l", surer than its three lines' 240 characters)."""
+    return len(whole.probs) >= sum(len(line.text) for line in page.lines)
+
+
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     x = x - x.max(axis=-1, keepdims=True)
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
@@ -329,7 +336,8 @@ class Recognizer:
         should_stop: Callable[[], bool] | None = None,
     ) -> RecognitionResult | None:
         """Read an image that may hold several lines: split it (`split_lines`), read each line, and
-        keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`).
+        keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`)
+        or has fewer frames than the lines read characters (`_frames_for`).
         One line or none, or an image read by its one written line (the others print or cut off,
         `RecognitionResult.written_line`): `recognize(image)`. `should_stop` is asked before each
         line; True ends the read early and gives None (the app's worker: a newer input has arrived)."""
@@ -345,8 +353,10 @@ class Recognizer:
                 return None
             lines.append(self.recognize(crop, keep_stages=keep_stages))
         page = combine_lines(lines)
-        keep_whole = bool(whole.spans) and (
-            mean_char_confidence(whole) >= mean_char_confidence(page) - WHOLE_READING_MARGIN
+        keep_whole = (
+            bool(whole.spans)
+            and _frames_for(page, whole)
+            and mean_char_confidence(whole) >= mean_char_confidence(page) - WHOLE_READING_MARGIN
         )
         chosen, other = (whole, page) if keep_whole else (page, whole)
         timings = {k: v + other.timings_ms.get(k, 0.0) for k, v in chosen.timings_ms.items()}

@@ -49,11 +49,17 @@ def _two_line_page() -> np.ndarray:
 
 
 def _read_with(
-    monkeypatch, rec: Recognizer, page: np.ndarray, whole: float, line: float, written_line: bool = False
+    monkeypatch,
+    rec: Recognizer,
+    page: np.ndarray,
+    whole: float,
+    line: float,
+    written_line: bool = False,
+    whole_frames: int = 4,
 ) -> list[str]:
-    """Make `rec.recognize` read the whole page as "ab" with character confidence `whole` (read by
-    its one written line if `written_line`), and each line as "cd" with `line`; returns what it was
-    asked to read ("page" / "line")."""
+    """Make `rec.recognize` read the whole page as "ab" with character confidence `whole` in
+    `whole_frames` timesteps (read by its one written line if `written_line`), and each line as
+    "cd" with `line` in 4; returns what it was asked to read ("page" / "line")."""
     calls: list[str] = []
 
     def fake(image: np.ndarray, keep_stages: bool = False) -> RecognitionResult:
@@ -65,7 +71,7 @@ def _read_with(
             text=text,
             confidence=conf,
             hypotheses=(Hypothesis(text, -1.0, spans),),
-            probs=np.zeros((4, rec.codec.num_classes), np.float32),
+            probs=np.zeros((whole_frames if is_page else 4, rec.codec.num_classes), np.float32),
             model_input=np.zeros((32, 64), np.float32),
             timings_ms={"model": 1.0},
             written_line=written_line and is_page,
@@ -95,6 +101,17 @@ def test_recognize_page_reads_whole_when_that_is_about_as_sure(monkeypatch):
     assert result.timings_ms["model"] == 3.0
     _read_with(monkeypatch, rec, page, whole=0.9 - WHOLE_READING_MARGIN - 0.01, line=0.9)
     assert rec.recognize_page(page).text == "cd\ncd"
+
+
+def test_recognize_page_keeps_the_split_when_the_whole_read_has_too_few_frames(monkeypatch):
+    # CTC gives every character a frame at least: a page squeezed into fewer frames than its lines
+    # read characters cannot be read whole, however sure that reading is (a notebook page read "l").
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()
+    _read_with(monkeypatch, rec, page, whole=0.99, line=0.9, whole_frames=3)  # lines: 4 characters
+    assert rec.recognize_page(page).text == "cd\ncd"
+    _read_with(monkeypatch, rec, page, whole=0.99, line=0.9, whole_frames=4)
+    assert rec.recognize_page(page).text == "ab"
 
 
 def test_recognize_page_reads_a_form_field_by_its_written_line(monkeypatch):
