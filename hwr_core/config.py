@@ -40,9 +40,9 @@ class PreprocessConfig:
     # or a neighbour's line cut off by the image's edge (hwr_core.line_choice).
     written_line: bool = True
     # Keep a nib's or a fine pen's hairline strokes, fainter than the threshold, where they join
-    # the ink (binarize="otsu" only; hwr_core.preprocess._hairlines). Off: better on every val set
-    # but worse on photographed notebook pages (README "Hairlines").
-    hairlines: bool = False
+    # the ink (binarize="otsu" only; hwr_core.preprocess._hairlines; README "Hairlines"). Model
+    # files saved before the option existed load with it on.
+    hairlines: bool = True
     pad: int = 4  # columns of background added left and right, at target height
     min_width: int = 16
     max_width: int = 2400  # wider inputs are scaled down (keeps memory bounded for absurd aspect ratios)

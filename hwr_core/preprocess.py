@@ -9,7 +9,7 @@ Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin
 something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of several lines whose
 others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
 takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
-Binarizing can keep hairlines (`PreprocessConfig.hairlines`, off): thin strokes fainter than the
+Binarizing keeps hairlines (`PreprocessConfig.hairlines`, on): thin strokes fainter than the
 threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
 model height are enlarged, since thresholding small text merges a letter's strokes.
@@ -83,6 +83,12 @@ _HAIRLINE_DROP = 25
 _HAIRLINE_CONTRAST = 12  # ... and than what lies a pixel either side of it (3x3 black-hat)
 _HAIRLINE_MIN_LENGTH = 4  # pixels: shorter additions are the blurred tips and corners of strokes
 _HAIRLINE_MAX_ASPECT = 5  # ... longer than this many times their breadth, level or upright: paper's lines
+# ... and not on a light printed line (`_paper_line_pieces`): a row or column that is, off the ink,
+# mostly (this share) this much darker than the paper. At half, a copybook hand's hairline arches
+# along its x-height passed for one (synthetic English 7.4 -> 8.0 %); a row of strong camera grain
+# may pass, which costs only the hairlines
+_PAPER_LINE_DROP = 10
+_PAPER_LINE_SHARE = 0.6
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
 
 # PIL's bomb limit is a module global; we only lift it (briefly, serialized) to read the header
@@ -459,23 +465,41 @@ def _hairlines(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     ink = mask > 0
     thin = cv2.morphologyEx(norm, cv2.MORPH_BLACKHAT, np.ones((3, 3), np.uint8)) >= _HAIRLINE_CONTRAST
     faint = thin & (norm <= paper - max(_HAIRLINE_DROP, 4.0 * sigma)) & ~ink
+    faint &= ~_paper_line_pieces(norm, paper, ink)
     if not faint.any():
         return None
-    n, labels = cv2.connectedComponents((faint | ink).view(np.uint8), connectivity=8)
-    joined = np.zeros(n, bool)
-    joined[labels[ink]] = True
-    joined[0] = False
-    n, parts, stats, _ = cv2.connectedComponentsWithStats(
-        (faint & joined[labels]).view(np.uint8), connectivity=8
-    )
-    w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    n, parts, stats, _ = cv2.connectedComponentsWithStats(faint.view(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
+    keep[parts[faint & (cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0)]] = True  # joined to the ink
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    length, breadth = np.maximum(w, h), np.minimum(w, h)
     # a rule or a grid line that meets the writing is thin and faint too, but runs level or upright
-    keep[1:] = (np.maximum(w, h) >= _HAIRLINE_MIN_LENGTH) & (
-        np.maximum(w, h) < _HAIRLINE_MAX_ASPECT * np.minimum(w, h)
-    )
-    hairlines = keep[parts]
-    return hairlines if hairlines.any() else None
+    keep &= (length >= _HAIRLINE_MIN_LENGTH) & (length < _HAIRLINE_MAX_ASPECT * breadth)
+    keep[0] = False
+    if not keep.any():
+        return None
+    hairlines = np.zeros(faint.shape, bool)
+    hairlines[faint] = keep[parts[faint]]
+    return hairlines
+
+
+def _paper_line_pieces(norm: np.ndarray, paper: int, ink: np.ndarray) -> np.ndarray:
+    """The rows and columns of a light printed line (a rule, a grid's line, a margin), as bool
+    pixels: between close letters its pieces join the writing as a hairline would, and read as
+    strokes ("món" read "trón" on squared paper). Judged on the greys (`_PAPER_LINE_DROP`), in
+    each row's darkest of three (a line drawn between two rows or levelled with its page, and the
+    rows beside it: its soft edges), not on what passes for a hairline: a page's line turned and
+    levelled again is broken, and `split_lines` paints it as paper but near the strokes. A
+    hairline that crosses such a line is cut there."""
+    pieces = np.zeros(norm.shape, bool)
+    off_ink = ~ink
+    paper_for_ink = np.where(ink, np.uint8(paper), norm)  # the ink's grey is no line's beside it
+    for axis, pool in ((1, (3, 1)), (0, (1, 3))):
+        darkest = cv2.erode(paper_for_ink, np.ones(pool, np.uint8))
+        lined = np.count_nonzero(off_ink & (darkest <= paper - _PAPER_LINE_DROP), axis=axis)
+        lines = (lined > 0) & (lined >= _PAPER_LINE_SHARE * np.count_nonzero(off_ink, axis=axis))
+        pieces |= lines[:, None] if axis == 1 else lines[None, :]
+    return pieces
 
 
 def _smooth(mask: np.ndarray, stroke_width: float) -> np.ndarray:
@@ -515,6 +539,13 @@ def _remove_specks(
         lut = np.concatenate(([0], keep.astype(np.uint8) * 255)).astype(np.uint8)
         mask = lut[labels]
     return mask, (x0, y0, x1 - x0, y1 - y0)
+
+
+def _ink_box(mask: np.ndarray, hairlines: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box of `mask`'s ink without its hairlines (None: nothing else): a descender's faint tail
+    made an IAM line 10 % taller, and its letters as much smaller in the model input."""
+    strokes = np.where(hairlines, np.uint8(0), mask)
+    return cv2.boundingRect(strokes) if cv2.countNonZero(strokes) else None
 
 
 def _profile_scores(coord_a: np.ndarray, coord_b: np.ndarray, factors: np.ndarray, sq: bool) -> np.ndarray:
@@ -1066,6 +1097,8 @@ def preprocess(
         if clean is not mask:
             content = _keep_near(content, clean, binary)
             mask = clean
+        if hairlines is not None:  # they join strokes but do not set the writing's extent
+            box = _ink_box(clean, hairlines) or box
         bx, by, bw, bh = box
         margin = max(1, bh // 32)
         x0, y0 = max(0, bx - margin), max(0, by - margin)

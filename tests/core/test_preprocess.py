@@ -1053,23 +1053,45 @@ def _components(mask: np.ndarray) -> int:
 
 
 HAIRLINES = PreprocessConfig(deskew=False, slant=False, hairlines=True)
+NO_HAIRLINES = PreprocessConfig(deskew=False, slant=False, hairlines=False)
 
 
 def test_a_nibs_hairlines_join_its_downstrokes() -> None:
     img = _nib_writing()
     kept = ink_mask(stage(preprocess(img, HAIRLINES, keep_stages=True), "smooth"))
-    apart = ink_mask(stage(preprocess(img, ONLY_GEOMETRY_OFF, keep_stages=True), "smooth"))
-    assert _components(apart) == 5  # the downstrokes alone (hairlines off: the default)
+    apart = ink_mask(stage(preprocess(img, NO_HAIRLINES, keep_stages=True), "smooth"))
+    assert _components(apart) == 5  # the downstrokes alone
     assert _components(kept) == 1  # one stroke, as written
     # a faint line that joins no ink is no hairline (a guideline, paper texture): it stays out
     apart_line = img.copy()
     apart_line[56, 20:180] = 215
     assert not ink_mask(stage(preprocess(apart_line, HAIRLINES, keep_stages=True), "smooth"))[56].any()
-    # nor is a ruled line that meets the writing: its pieces run level, long for their breadth
-    ruled = img.copy()
-    ruled[40, 5:195] = np.minimum(ruled[40, 5:195], 215)
-    lined = ink_mask(stage(preprocess(ruled, HAIRLINES, keep_stages=True), "smooth"))
-    assert _components(lined) == 1 and not lined[40, 5:15].any()
+
+
+def test_a_light_rule_or_grid_line_through_the_writing_gains_nothing() -> None:
+    # Between close strokes a light rule's pieces are short enough to pass for hairlines (8 x 2
+    # px here), and a grid's upright line touches a stroke as one would: on squared paper they
+    # had "món" read "trón". The rows and columns a light line runs along are left out.
+    img = _nib_writing()
+    for x in range(36, 180, 32):  # a thin stroke in the middle of each gap: 8-px gaps either side
+        cv2.line(img, (x + 2, 20), (x + 2, 48), 0, 4)
+    img[41:43] = np.minimum(img[41:43], 200)  # the rule, 2 px
+    img[:, 196:198] = np.minimum(img[:, 196:198], 200)  # a grid's upright line
+    img[24:28, 186:200] = img[34:38, 186:200] = 0  # ... crossed by two bars: a 6-px piece between
+    mask = ink_mask(stage(preprocess(img, HAIRLINES, keep_stages=True), "smooth"))
+    plain = ink_mask(stage(preprocess(img, NO_HAIRLINES, keep_stages=True), "smooth"))
+    added = mask & ~plain
+    assert added.any()  # the nib's hairlines still come
+    assert not added[40:44].any() and not added[:, 195:199].any()
+
+
+def test_hairlines_do_not_set_the_writings_extent() -> None:
+    # A descender's faint tail below the ink made an IAM line 10 % taller, and its letters as much
+    # smaller in the model input: the crop is the box of the ink without the hairlines.
+    img = _nib_writing()
+    cv2.line(img, (151, 48), (140, 62), 215, 1)  # a faint tail from the last downstroke's foot
+    height = stage(preprocess(img, NO_HAIRLINES, keep_stages=True), "crop").shape[0]
+    assert stage(preprocess(img, HAIRLINES, keep_stages=True), "crop").shape[0] == height
 
 
 def test_the_blurred_tips_of_strokes_gain_nothing() -> None:
