@@ -58,8 +58,8 @@ _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times th
 # lines are thin dashes: on squared paper turned 3 degrees they stretched a line's crop to the edge)
 _DOT_MIN_AREA = 3
 _DOT_MAX_ASPECT = 2.0
-# ... and it is skipped when it thins the strokes it keeps by more than a tenth: a fine pen's 2-px
-# strokes lost a quarter of their ink to it (VNOnDB lines, 64 px high), and broke
+# The median filter is skipped unless the strokes it keeps keep this share of their ink: it took a
+# quarter of the ink off a fine pen's 2-px strokes (VNOnDB lines, 64 px high) and broke them
 _MEDIAN_MIN_KEPT = 0.9
 _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
