@@ -422,7 +422,7 @@ def _denoise(gray: np.ndarray) -> np.ndarray:
 
     The marks it erases whole come back when they are a pen's dot: a full stop, the dot of an
     "i" or the Vietnamese dot below are hardly bigger than the noise it is for (VNOnDB lines lost
-    them: "mẹ." was read "mẹ")."""
+    them: "đáp ứng nhu cầu." was read without its full stop)."""
     med = cv2.medianBlur(gray, 3)
     t, raw = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     raw_ink = cv2.countNonZero(raw)
