@@ -430,8 +430,7 @@ def _denoise(gray: np.ndarray) -> np.ndarray:
         return med
     dark = cv2.bitwise_and(raw, (med <= t).view(np.uint8))
     n, marks, stats, _ = cv2.connectedComponentsWithStats(raw, connectivity=8)
-    kept = np.bincount(marks[dark > 0], minlength=n)
-    kept[0] = 0
+    kept = np.bincount(marks[dark > 0], minlength=n)  # dark is within raw: never the background's
     area = stats[:, cv2.CC_STAT_AREA]
     strokes = kept > 0  # what the median leaves some of; the rest it erased whole
     if kept.sum() < max(0.6 * raw_ink, _MEDIAN_MIN_KEPT * area[strokes].sum()):
