@@ -58,6 +58,10 @@ _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times th
 # lines are thin dashes: on squared paper turned 3 degrees they stretched a line's crop to the edge)
 _DOT_MIN_AREA = 3
 _DOT_MAX_ASPECT = 2.0
+# After smoothing (which takes a lone pixel off) a mark of this many pixels is kept at the crop
+# even where the pen is too fine for a quarter of its dot to reach it: a fine pen's full stop
+# thresholds to 2 px (at 3, VNOnDB's val lines lost 28 more of their full stops)
+_SPECK_MIN_AREA = 2
 # The median filter is skipped unless the strokes it keeps keep this share of their ink: it took a
 # quarter of the ink off a fine pen's 2-px strokes (VNOnDB lines, 64 px high) and broke them
 _MEDIAN_MIN_KEPT = 0.9
@@ -552,7 +556,10 @@ def _remove_specks(
         return mask, None
     areas = stats[1:, cv2.CC_STAT_AREA]
     # a speck is well under a pen dot; never more than a small share of all ink (safety net)
-    min_area = min(max(3, int(0.25 * stroke_width * stroke_width)), max(3, int(0.02 * areas.sum())))
+    min_area = min(
+        max(_SPECK_MIN_AREA, int(0.25 * stroke_width * stroke_width)),
+        max(_SPECK_MIN_AREA, int(0.02 * areas.sum())),
+    )
     keep = areas >= min_area
     if not keep.any():
         return np.zeros_like(mask), None
