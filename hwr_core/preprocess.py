@@ -66,7 +66,7 @@ _SPECK_MIN_AREA = 2
 # The median filter is skipped unless the strokes it keeps keep this share of their ink: it took a
 # quarter of the ink off a fine pen's 2-px strokes (VNOnDB lines, 64 px high) and broke them
 _MEDIAN_MIN_KEPT = 0.9
-_BROAD_PEN = 4.0  # px: strokes this wide are smoothed with a wider blur (`_smooth`)
+_BROAD_PEN = 4.0  # px: strokes this wide get `_smooth`'s wider blur on a page's mask, none for the model
 _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
@@ -1100,9 +1100,9 @@ def preprocess(
         sw = _stroke_width(mask)
 
     if cfg.smooth:
-        # A broad pen's strokes stay as thresholded: the median filter did this work on them, and
-        # the wider blur took their thin joins off (IAM lines 13.26 -> 12.96 %). A fine pen's
-        # smoothing keeps every hairline pixel, since each has an inked neighbour.
+        # A broad pen's strokes stay as thresholded (the median filter before thresholding
+        # smooths them): the wider blur took their thin joins off (IAM lines 13.26 -> 12.96 %). A
+        # fine pen's smoothing keeps every hairline pixel, since each has an inked neighbour.
         if sw < _BROAD_PEN:
             mask = _smooth(mask, sw)
         content = _keep_near(content, mask, binary)
