@@ -55,7 +55,7 @@ from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.allowed_chars import parse_allowed
 from hwr_core.charset import CTCCodec
-from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, PreprocessConfig
+from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import load_image, to_grayscale
@@ -364,8 +364,9 @@ class RecognizeTab(QWidget):
         dform.addRow("Decoder", self.decoder_combo)
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 64)
-        self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, 8, 1, 64))
-        self.beam_spin.valueChanged.connect(self._on_option_changed)
+        # The model's own width (the shipped decoding) until the user picks one
+        self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, self._model_beam_width(), 1, 64))
+        self.beam_spin.valueChanged.connect(self._on_beam_width_changed)
         dform.addRow("Beam width", self.beam_spin)
         self.wordlist_combo = QComboBox()
         self.wordlist_combo.setToolTip(
@@ -573,10 +574,17 @@ class RecognizeTab(QWidget):
         self._settings.setValue(KEY_BINARIZE, self.binarize_combo.currentText())
         self._settings.setValue(KEY_DESKEW, self.deskew_check.isChecked())
         self._settings.setValue(KEY_DECODER, self.decoder_combo.currentText())
-        self._settings.setValue(KEY_BEAM_WIDTH, self.beam_spin.value())
         self._settings.setValue(KEY_CHAR_MODEL, self.charlm_check.isChecked())
         self._update_beam_enabled()
         self.recognize_now()
+
+    def _on_beam_width_changed(self, width: int) -> None:
+        self._settings.setValue(KEY_BEAM_WIDTH, width)
+        self._on_option_changed()
+
+    def _model_beam_width(self) -> int:
+        bundle = self._active.bundle
+        return bundle.decode.beam_width if bundle is not None else DecodeConfig().beam_width
 
     def _on_allowed_changed(self, text: str) -> None:
         self._settings.setValue(KEY_ALLOWED, text)
@@ -594,6 +602,9 @@ class RecognizeTab(QWidget):
 
     @Slot(object)
     def _on_model_changed(self, bundle: object) -> None:
+        if not self._settings.contains(KEY_BEAM_WIDTH):  # no width of the user's: the model's
+            with QSignalBlocker(self.beam_spin):
+                self.beam_spin.setValue(self._model_beam_width())
         self._update_model_info()
         self.recognize_now()
         if self.isVisible():

@@ -448,6 +448,28 @@ def test_pen_width_setting(tab: RecognizeTab, settings) -> None:
     assert float(settings.value(KEY_PEN_WIDTH)) == 6.5
 
 
+def test_beam_width_is_the_models_until_the_user_picks_one(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, bundle, settings
+) -> None:
+    # The shipped model decodes with a width of its own (12 since session 28): the app read with 8,
+    # the CLI with the model's, until the panel followed the model.
+    wide = dataclasses.replace(bundle, decode=dataclasses.replace(bundle.decode, beam_width=12))
+    tab.deskew_check.setChecked(False)  # another option chosen: the width is still the model's
+    tab._test_active.set_bundle(wide)
+    assert tab.beam_spin.value() == 12 and tab._make_recognizer().decode_cfg.beam_width == 12
+    fresh = RecognizeTab(ActiveModel(wide), settings)
+    qtbot.addWidget(fresh)
+    assert fresh.beam_spin.value() == 12
+    fresh.shutdown()
+    tab.beam_spin.setValue(5)  # the user's choice outlives a model change and a restart
+    tab._test_active.set_bundle(bundle)
+    assert tab.beam_spin.value() == 5 and int(settings.value("recognize/beam_width")) == 5
+    again = RecognizeTab(ActiveModel(wide), settings)
+    qtbot.addWidget(again)
+    assert again.beam_spin.value() == 5
+    again.shutdown()
+
+
 def test_model_change_reruns(tab: RecognizeTab, qtbot, bundle) -> None:  # type: ignore[no-untyped-def]
     first = _draw(tab, qtbot)
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
