@@ -59,8 +59,8 @@ _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times th
 _DOT_MIN_AREA = 3
 _DOT_MAX_ASPECT = 2.0
 # A mark of this many pixels is kept at the crop even where the pen is too fine for a quarter of
-# its dot to reach it (strokes under 2.9 px, which are always smoothed first, and the smoothing
-# takes a lone pixel off): a fine pen's full stop thresholds to 2 px (at 3, VNOnDB's val lines
+# its dot to reach it (strokes under 2.83 px, where 0.25 * width^2 < 2: always smoothed first, and
+# the smoothing takes a lone pixel off): a fine pen's full stop thresholds to 2 px (at 3, VNOnDB's val lines
 # lost 28 more of their full stops)
 _SPECK_MIN_AREA = 2
 # The median filter is skipped unless the strokes it keeps keep this share of their ink: it took a
