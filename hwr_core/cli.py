@@ -424,7 +424,7 @@ def cmd_average(args: argparse.Namespace) -> int:
 def cmd_charlm(args: argparse.Namespace) -> int:
     from .charlm import CharLM, CharLMConfig, corpus_texts, untokenize
     from .charset import DEFAULT_ALPHABET
-    from .data.textgen import generated_numbers, load_wordlist
+    from .data.textgen import generated_numbers, load_wordlist, quoted_words
 
     texts: list[str] = []
     for src in args.sources:
@@ -437,6 +437,8 @@ def cmd_charlm(args: argparse.Namespace) -> int:
             texts += words + phrases
     if args.numbers:
         texts += generated_numbers(args.numbers)
+    if args.quoted:
+        texts += quoted_words(args.quoted)
     cfg = CharLMConfig(order=args.order, min_count=args.min_count, fold_case=not args.keep_case)
     lm = CharLM.build(texts, cfg, extra_chars=DEFAULT_ALPHABET)
     lm.info["sources"] = list(args.sources) + [f"{s} (untokenized)" for s in args.untokenize or []]
@@ -446,6 +448,8 @@ def cmd_charlm(args: argparse.Namespace) -> int:
         lm.info["sources"].append(
             f"{args.numbers} generated numbers (dates, times, prices, decimals, phones)"
         )
+    if args.quoted:
+        lm.info["sources"].append(f"{args.quoted} words of the word lists in quotation marks")
     lm.save(args.out)
     print(
         f"wrote {args.out}: order {lm.order}, {lm.info['texts']} texts, {lm.info['characters']} characters, "
@@ -734,6 +738,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="also count N generated numbers, half English and half Vietnamese style (seed 0)",
+    )
+    c.add_argument(
+        "--quoted",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count N words of the package's word lists in quotation marks ('word', \"word\"; seed 0)",
     )
     c.add_argument("--out", required=True, help="output file (.charlm)")
     c.add_argument("--order", type=int, default=6, help="characters of context + 1")

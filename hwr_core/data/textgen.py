@@ -391,3 +391,17 @@ def generated_numbers(n: int, seed: int = 0) -> list[str]:
     on it alone reads "3.14" as "314"."""
     rng = np.random.default_rng(seed)
     return [TextGenerator.number(rng, LANGS[i % len(LANGS)]) for i in range(n)]
+
+
+def quoted_words(n: int, seed: int = 0) -> list[str]:
+    """n words of the package's word lists in quotation marks ('word', "word"), alternating English
+    and Vietnamese and the two marks: the word lists never quote a word and few transcriptions do,
+    so a character model built on them alone read "'event'" as "event" where best path had it right."""
+    rng = np.random.default_rng(seed)
+    words = {lang: load_wordlist(lang)[0] for lang in LANGS}
+    out: list[str] = []
+    for i in range(n):
+        pool = words[LANGS[i % len(LANGS)]]
+        mark = "'\""[(i // 2) % 2]
+        out.append(f"{mark}{pool[int(rng.integers(len(pool)))]}{mark}")
+    return out

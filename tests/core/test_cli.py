@@ -115,6 +115,19 @@ def test_charlm_numbers_teach_decimals_and_times(capsys, tmp_path):
         assert after.score(number) > before.score(number) + 2, number
 
 
+def test_charlm_quoted_words_teach_quotation_marks(capsys, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat\nmột con mèo\n" * 20, encoding="utf-8")
+    plain, quoted = tmp_path / "plain.charlm", tmp_path / "quoted.charlm"
+    assert _run(capsys, "charlm", corpus, "--out", plain)[0] == 0
+    code, out, _ = _run(capsys, "charlm", corpus, "--quoted", "1000", "--out", quoted)
+    assert code == 0 and "1040 texts" in out
+    before, after = CharLM.load(plain), CharLM.load(quoted)
+    assert "1000 words of the word lists in quotation marks" in after.info["sources"][-1]
+    for text in ("'cat'", '"mèo"', "'Event'"):
+        assert after.score(text) > before.score(text) + 2, text
+
+
 def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file, monkeypatch):
     # an untrained model's confidences say nothing: never let them prefer the page read whole
     monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)
