@@ -41,6 +41,10 @@ BOS = "\x02"  # pads the context before a text's first character
 EOS = "\x03"  # the end of a text: a predicted symbol, so short readings are not favoured for free
 _CACHE_LIMIT = 200_000  # probabilities remembered per model (~30 MB); cleared when full
 CASE_ORDER = 3  # character classes of context the case model looks at
+# The case of a word's first letter given the letters before it (CharLM): each longer context's
+# estimate is its counts plus this many pseudo-counts of the shorter one's, so a context seen twice
+# moves P(capital) halfway from the shorter context's estimate to its own.
+CASE_PRIOR = 2.0
 
 
 def _case_class(ch: str) -> str:
@@ -62,6 +66,10 @@ class CharLMConfig:
     # Count letters regardless of case, and case apart (see CharLM): capitals then share the rich
     # statistics of lower case, and a word in capitals is judged by its letters.
     fold_case: bool = True
+    # With fold_case: the case of a word's first letter also depends on the letter and the
+    # (case-folded) order-1 characters before it: "Việt Nam", "Thành phố Hồ", a capital after "tỉnh ".
+    # Off: classes only, as before session 29.
+    case_by_letters: bool = True
 
 
 class CharLM:
@@ -73,6 +81,10 @@ class CharLM:
     case given the classes of the last CASE_ORDER characters (`case_counts`: "after a space
     following a lower-case letter, capitals are rare"; "after two capitals, a capital"), so letters
     and case are learnt apart and a corpus with few words in capitals still reads "AGENT" well.
+    A word's first letter's case also depends on the letter and the folded characters before it
+    (`letter_case_counts`, smoothed by CASE_PRIOR): "Việt Nam", not "Việt nam". Inside a word case
+    is the classes' alone: there it is the word's style (AGENT, Agent), and the letters, seen
+    mostly in lower case, misjudged words in capitals ("AGENT" read "ASENT", session 29).
     Probabilities are computed per (context, character) on demand and remembered, since beam
     search asks for the same ones again and again.
     """
@@ -86,6 +98,7 @@ class CharLM:
         fold_case: bool = False,
         info: dict | None = None,
         case_counts: dict[str, list[float]] | None = None,
+        letter_case_counts: dict[str, list[float]] | None = None,
     ) -> None:
         if order < 1 or len(tables) != order:
             raise HwrError(f"character model: order {order} with {len(tables)} count tables")
@@ -97,6 +110,8 @@ class CharLM:
         self.fold_case = fold_case
         # case-class context -> [capitals, lower case] seen after it (None: case is not modelled)
         self._case_counts = case_counts if fold_case else None
+        # classes + folded letters of context + the folded letter -> [capitals, lower case]
+        self._letter_case_counts = letter_case_counts if fold_case else None
         self.info: dict = dict(info or {})  # provenance: sources, sizes, settings (free-form JSON)
         # per context length k: context -> [total count, freed mass, chars seen after it, their counts]
         self._tables = tables
@@ -128,11 +143,22 @@ class CharLM:
         if self._case_counts is None or char.lower() == char.upper():
             return 1.0
         last = context[-CASE_ORDER:]
+        classes = "".join(map(_case_class, (BOS * CASE_ORDER + last)[-CASE_ORDER:]))
         p_upper = self._upper_memo.get(last)
         if p_upper is None:  # a few thousand distinct endings: remembered, as beam search asks again
-            classes = "".join(map(_case_class, (BOS * CASE_ORDER + last)[-CASE_ORDER:]))
             upper, lower = self._case_counts.get(classes, (0.0, 0.0))
             p_upper = self._upper_memo[last] = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
+        if self._letter_case_counts and classes[-1] not in "UL":  # a word's first letter
+            # ever longer contexts, each estimate smoothed towards the shorter one's; a context
+            # seen too rarely to be kept has no longer one kept either
+            head = classes + _fold(char)
+            folded = _fold(context)
+            for j in range(len(folded) + 1):
+                row = self._letter_case_counts.get(head + folded[len(folded) - j :])
+                if row is None:
+                    break
+                upper, lower = row
+                p_upper = (upper + CASE_PRIOR * p_upper) / (upper + lower + CASE_PRIOR)
         return p_upper if char.isupper() else 1.0 - p_upper
 
     def _prob(self, context: str, char: str) -> float:
@@ -184,6 +210,9 @@ class CharLM:
             raise HwrError(f"bad character model settings: {cfg}")
         top: Counter[str] = Counter()  # full n-grams (context + char), BOS-padded
         case_counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        # classes + a word's folded first letter + the folded characters before it -> [capitals,
+        # lower case], for every context length from 0 to order-1
+        letter_case_counts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         vocab: set[str] = set(extra_chars)
         n_texts = n_chars = 0
         for raw in texts:
@@ -193,10 +222,16 @@ class CharLM:
             if cfg.fold_case:
                 classes = "B" * CASE_ORDER + "".join(map(_case_class, text))
                 seen = min(n - 1, CASE_ORDER)  # a query sees no further back than the model's context
+                folded = BOS * (n - 1) + _fold(text)
                 for i, ch in enumerate(text):
                     if ch.lower() != ch.upper():
                         ctx = "B" * (CASE_ORDER - seen) + classes[i + CASE_ORDER - seen : i + CASE_ORDER]
-                        case_counts[ctx][0 if ch.isupper() else 1] += 1
+                        case = 0 if ch.isupper() else 1
+                        case_counts[ctx][case] += 1
+                        if cfg.case_by_letters and ctx[-1] not in "UL":  # a word's first letter
+                            head = ctx + folded[i + n - 1]
+                            for j in range(n):
+                                letter_case_counts[head + folded[i + n - 1 - j : i + n - 1]][case] += 1
                 text = _fold(text)
             n_texts += 1
             n_chars += len(text)
@@ -249,6 +284,12 @@ class CharLM:
             fold_case=cfg.fold_case,
             info=info,
             case_counts=dict(case_counts) if cfg.fold_case else None,
+            # a context seen once is kept only without letters before it: it says little
+            letter_case_counts={
+                k: v
+                for k, v in letter_case_counts.items()
+                if len(k) == CASE_ORDER + 1 or sum(v) >= cfg.min_count
+            },
         )
 
     # ------------------------------------------------------------------ files
@@ -262,6 +303,7 @@ class CharLM:
             "vocab": self.vocab,
             "fold_case": self.fold_case,
             "case_counts": self._case_counts,
+            "letter_case_counts": self._letter_case_counts,
             "info": self.info,
         }
         docs: list[object] = [header]
@@ -297,15 +339,8 @@ class CharLM:
         try:
             tables = list(doc["tables"]) if doc["version"] == 1 else _read_chunks(int(doc["order"]), rest)
             _check_tables(tables)
-            case_counts = doc.get("case_counts")
-            if case_counts is not None and not (
-                isinstance(case_counts, dict)
-                and all(
-                    isinstance(v, list) and len(v) == 2 and all(isinstance(x, int | float) for x in v)
-                    for v in case_counts.values()
-                )
-            ):
-                raise ValueError("bad case counts")
+            case_counts = _checked_case_counts(doc, "case_counts")
+            letter_case_counts = _checked_case_counts(doc, "letter_case_counts")  # since session 29
             return cls(
                 int(doc["order"]),
                 float(doc["discount"]),
@@ -314,9 +349,24 @@ class CharLM:
                 fold_case=bool(doc.get("fold_case", False)),
                 info=doc.get("info") if isinstance(doc.get("info"), dict) else None,
                 case_counts=case_counts,
+                letter_case_counts=letter_case_counts,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise HwrError(f"{os.fspath(path)}: damaged character model ({e})") from None
+
+
+def _checked_case_counts(doc: dict, key: str) -> dict[str, list[float]] | None:
+    """A header's case count table (context -> [capitals, lower case]), checked; None if absent."""
+    counts = doc.get(key)
+    if counts is not None and not (
+        isinstance(counts, dict)
+        and all(
+            isinstance(v, list) and len(v) == 2 and all(isinstance(x, int | float) for x in v)
+            for v in counts.values()
+        )
+    ):
+        raise ValueError(f"bad {key.replace('_', ' ')}")
+    return counts
 
 
 def _read_chunks(order: int, text: str) -> list[dict[str, list]]:

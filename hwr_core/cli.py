@@ -439,7 +439,12 @@ def cmd_charlm(args: argparse.Namespace) -> int:
         texts += generated_numbers(args.numbers)
     if args.quoted:
         texts += quoted_words(args.quoted)
-    cfg = CharLMConfig(order=args.order, min_count=args.min_count, fold_case=not args.keep_case)
+    cfg = CharLMConfig(
+        order=args.order,
+        min_count=args.min_count,
+        fold_case=not args.keep_case,
+        case_by_letters=not args.case_by_classes,
+    )
     lm = CharLM.build(texts, cfg, extra_chars=DEFAULT_ALPHABET)
     lm.info["sources"] = list(args.sources) + [f"{s} (untokenized)" for s in args.untokenize or []]
     if args.word_lists:
@@ -753,6 +758,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-case",
         action="store_true",
         help="count upper- and lower-case letters apart (default: letters case-folded, case modelled apart)",
+    )
+    c.add_argument(
+        "--case-by-classes",
+        action="store_true",
+        help="judge a word's first letter's case by the character classes before it only, not by the "
+        "letters too (the model before session 29)",
     )
     c.set_defaults(func=cmd_charlm)
 

@@ -67,6 +67,34 @@ def test_case_folding_judges_letters_in_any_case_and_case_apart(tmp_path: Path) 
     assert again.score("THE Cat") == pytest.approx(folded.score("THE Cat"), abs=1e-12)
 
 
+def test_a_words_first_letter_takes_its_case_from_the_letters_before_it(tmp_path: Path) -> None:
+    corpus = ["đi Việt Nam", "ở Việt Nam", "NGUYEN VAN AN"] * 3 + ["the cat sat on the mat", "a nice hat"] * 5
+    by_letters = CharLM.build(corpus, CharLMConfig(order=5))
+    by_classes = CharLM.build(corpus, CharLMConfig(order=5, case_by_letters=False))
+    # After a lower-case word and a space, capitals are rare: the classes alone say "Việt nam"...
+    assert by_classes.log_prob("Việt ", "N") < by_classes.log_prob("Việt ", "n")
+    # ...and the letters before it say "Việt Nam", while an unseen word after a space keeps lower case.
+    assert by_letters.log_prob("Việt ", "N") > by_letters.log_prob("Việt ", "n") + 1
+    assert by_letters.log_prob("the ", "H") < by_letters.log_prob("the ", "h")
+    # Inside a word case is the word's style, the classes' alone: "NGUY" reads as it did.
+    for ctx, ch in (("NGU", "Y"), ("NGU", "y"), ("Ng", "U"), ("the ca", "T")):
+        assert by_letters.log_prob(ctx, ch) == pytest.approx(by_classes.log_prob(ctx, ch), abs=1e-12)
+    # Saved and loaded, it reads the same; a file from before session 29 (no such counts) reads
+    # by the classes, as it did.
+    path = tmp_path / "m.charlm"
+    by_letters.save(path)
+    texts = ("đi Việt Nam", "đi Việt nam", "THE CAT", "the cat")
+    assert [CharLM.load(path).score(t) for t in texts] == [by_letters.score(t) for t in texts]
+    header, *chunks = documents(path)
+    del header["letter_case_counts"]
+    write_documents(path, [header, *chunks])
+    assert [CharLM.load(path).score(t) for t in texts] == [by_classes.score(t) for t in texts]
+    header["letter_case_counts"] = {"LLSn": [1, "x"]}
+    write_documents(path, [header, *chunks])
+    with pytest.raises(HwrError, match="damaged character model .*bad letter case counts"):
+        CharLM.load(path)
+
+
 def test_remembered_probabilities_do_not_depend_on_the_order_asked() -> None:
     # Beam search leans on the model's memos (per context, per case ending): a value must be the
     # same whether it is asked first, after its neighbours, or after the memos were cleared.
