@@ -7,7 +7,7 @@ import logging
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -33,6 +33,8 @@ COLOR_HIGH = "#1b8a2e"
 COLOR_MEDIUM = "#d9822b"
 COLOR_LOW = "#c62828"
 COLOR_UNKNOWN = "#333333"  # characters without a confidence (later lines of a page)
+TEXT_PT = 28  # the reading's size: a word reads at a glance
+MIN_TEXT_PT = 14  # a long reading shrinks to fit its box, down to this; beyond it, it scrolls
 
 
 def confidence_color(confidence: float | None) -> str:
@@ -69,13 +71,14 @@ def char_confidences(text: str, spans: Sequence[CharSpan]) -> list[float | None]
 
 
 def confidence_html(text: str, spans: Sequence[CharSpan]) -> str:
-    """Escaped HTML: one coloured <span> per character; spaces and line breaks kept."""
+    """Escaped HTML: one coloured <span> per character; spaces and line breaks kept (show it in a
+    `white-space: pre-wrap` block: a line then wraps at its spaces, not inside a word)."""
     parts: list[str] = []
     for ch, conf in zip(text, char_confidences(text, spans), strict=True):
         if ch == "\n":
             parts.append("<br>")
             continue
-        shown = "&nbsp;" if ch == " " else html.escape(ch)
+        shown = html.escape(ch)
         if ch == " ":  # a space has no colour; underline it faintly so a read space is visible
             parts.append(f'<span style="text-decoration: underline; color: #bbbbbb;">{shown}</span>')
         else:
@@ -92,7 +95,8 @@ def _legend_html() -> str:
 
 
 class ResultView(QWidget):
-    """`set_result(result)` shows the text (28 pt, coloured per character), a summary and the n-best."""
+    """`set_result(result)` shows the text (28 pt, smaller where a long one would not fit; coloured
+    per character), a summary and the n-best."""
 
     copied = Signal(str)
 
@@ -106,7 +110,7 @@ class ResultView(QWidget):
         self.text_box = QTextEdit()
         self.text_box.setReadOnly(True)
         font = QFont(self.font())
-        font.setPointSize(28)
+        font.setPointSize(TEXT_PT)
         self.text_box.setFont(font)
         self.text_box.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.text_box.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -115,6 +119,7 @@ class ResultView(QWidget):
         self.text_box.setMaximumHeight(130)
         self.text_box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.text_box.setStyleSheet("QTextEdit { background: white; border: 1px solid #ddd; }")
+        self.text_box.viewport().installEventFilter(self)  # refit the text when the box resizes
         self._html = ""
 
         self.copy_button = QPushButton("Copy")
@@ -163,7 +168,29 @@ class ResultView(QWidget):
 
     def _show(self, html_text: str) -> None:
         self._html = html_text
-        self.text_box.setHtml(html_text)
+        self.text_box.setHtml(f'<p style="white-space: pre-wrap;">{html_text}</p>')
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """The largest size from TEXT_PT down to MIN_TEXT_PT at which the whole reading shows. At
+        28 pt an address line wrapped past the box's height, and its last row's tone marks and dots
+        below ("Thọ" seen as "Tho") hid under the edge until one scrolled; a page may still scroll."""
+        doc = self.text_box.document()
+        width, height = self.text_box.viewport().width(), self.text_box.viewport().height()
+        if width <= 0 or height <= 0:
+            return
+        doc.setTextWidth(width)
+        font = QFont(self.text_box.font())
+        for pt in range(TEXT_PT, MIN_TEXT_PT - 1, -2):
+            font.setPointSize(pt)
+            doc.setDefaultFont(font)
+            if doc.size().height() <= height:
+                break
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.text_box.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_text()
+        return super().eventFilter(watched, event)
 
     def clear(self) -> None:
         self._text = ""

@@ -645,7 +645,7 @@ def test_result_view_colours_and_copy(qtbot) -> None:  # type: ignore[no-untyped
         "a< b", [CharSpan(c, 0, 0, p) for c, p in zip("a< b", (0.95, 0.7, 0.5, 0.3), strict=True)]
     )
     assert COLOR_HIGH in html and COLOR_MEDIUM in html and COLOR_LOW in html
-    assert "&lt;" in html and "&nbsp;" in html and "a< b" not in html
+    assert "&lt;" in html and "> </span>" in html and "a< b" not in html
     view.set_result(_fake_result("ab", [0.95, 0.3]))
     assert view.text() == "ab"
     assert view.nbest.count() == 2
@@ -729,3 +729,31 @@ def test_a_model_onnxruntime_cannot_run_is_read_with_pytorch(qtbot, bundle, sett
         assert "read with PyTorch" in widget.model_label.text()
     finally:
         widget.shutdown()
+
+
+def test_a_long_reading_shows_whole_without_scrolling(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # At 28 pt a Cinnamon address line wrapped into a fourth row whose dots below ("Thọ") fell under
+    # the box's edge; the text shrinks to fit instead, and a word keeps its 28 pt.
+    view = ResultView()
+    qtbot.addWidget(view)
+    view.resize(480, 360)
+    view.show()
+    qtbot.waitExposed(view)
+    line = "Phường Tiên Cát, Thành phố Việt Trì, Phú Thọ"
+    view.set_result(_fake_result(line, [0.9] * len(line)))
+    box = view.text_box
+    assert box.document().size().height() <= box.viewport().height()
+    assert not box.verticalScrollBar().isVisible()
+    assert 14 <= box.document().defaultFont().pointSize() < 28
+    # it wraps at its spaces, not inside a word ("Thàn|h phố")
+    block = box.document().firstBlock()
+    starts = [block.layout().lineAt(i).textStart() for i in range(block.layout().lineCount())]
+    assert len(starts) > 1 and all(block.text()[i - 1] == " " for i in starts[1:])
+    view.set_result(_fake_result("Thọ", [0.9] * 3))
+    assert box.document().defaultFont().pointSize() == 28
+    view.resize(900, 360)  # wider: the line gets its size back as far as it fits
+    view.set_result(_fake_result(line, [0.9] * len(line)))
+    narrow_pt = box.document().defaultFont().pointSize()
+    view.resize(300, 360)
+    qtbot.waitUntil(lambda: box.document().defaultFont().pointSize() < narrow_pt)
+    assert box.document().size().height() <= box.viewport().height()
