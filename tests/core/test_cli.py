@@ -102,29 +102,26 @@ def test_charlm_builds_a_model_that_recognize_and_eval_use(capsys, tmp_path, mod
     assert code == 2 and out == "" and err.count("\n") == 1 and "not a character model" in err
 
 
-def test_charlm_numbers_teach_decimals_and_times(capsys, tmp_path):
+@pytest.mark.parametrize(
+    ("flag", "source", "texts"),
+    [
+        ("--numbers", "2000 generated numbers", ("3.14", "7:30", "$4.99", "12/3")),
+        ("--quoted", "2000 words of the word lists in quotation marks", ("'cat'", '"mèo"', "'Event'")),
+    ],
+)
+def test_charlm_generated_text_teaches_what_the_corpus_lacks(capsys, tmp_path, flag, source, texts):
+    # numbers: decimals and times; quoted words: a text that begins or ends with a quote
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("số 12 đường 3 tháng 2\nroom 4 at 10 am\n" * 20, encoding="utf-8")
-    plain, numbers = tmp_path / "plain.charlm", tmp_path / "numbers.charlm"
+    corpus.write_text(
+        "số 12 đường 3 tháng 2\nroom 4 at 10 am\nthe cat sat\nmột con mèo\n" * 10, encoding="utf-8"
+    )
+    plain, extended = tmp_path / "plain.charlm", tmp_path / "extended.charlm"
     assert _run(capsys, "charlm", corpus, "--out", plain)[0] == 0
-    code, out, _ = _run(capsys, "charlm", corpus, "--numbers", "2000", "--out", numbers)
+    code, out, _ = _run(capsys, "charlm", corpus, flag, "2000", "--out", extended)
     assert code == 0 and "2040 texts" in out
-    before, after = CharLM.load(plain), CharLM.load(numbers)
-    assert "2000 generated numbers" in after.info["sources"][-1]
-    for number in ("3.14", "7:30", "$4.99", "12/3"):
-        assert after.score(number) > before.score(number) + 2, number
-
-
-def test_charlm_quoted_words_teach_quotation_marks(capsys, tmp_path):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("the cat sat\nmột con mèo\n" * 20, encoding="utf-8")
-    plain, quoted = tmp_path / "plain.charlm", tmp_path / "quoted.charlm"
-    assert _run(capsys, "charlm", corpus, "--out", plain)[0] == 0
-    code, out, _ = _run(capsys, "charlm", corpus, "--quoted", "1000", "--out", quoted)
-    assert code == 0 and "1040 texts" in out
-    before, after = CharLM.load(plain), CharLM.load(quoted)
-    assert "1000 words of the word lists in quotation marks" in after.info["sources"][-1]
-    for text in ("'cat'", '"mèo"', "'Event'"):
+    before, after = CharLM.load(plain), CharLM.load(extended)
+    assert source in after.info["sources"][-1]
+    for text in texts:
         assert after.score(text) > before.score(text) + 2, text
 
 

@@ -36,6 +36,19 @@ def printed(text: str, font_file: str, size: int = 44) -> np.ndarray:
     return np.asarray(image)
 
 
+def read_printed_both_ways(texts: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """`texts` printed in both held-out fonts and read by the shipped model, with its own decoding
+    and with best path: (the texts as printed, the shipped readings, the best-path readings)."""
+    images = [printed(t, font) for font in (HELD_OUT_PRINT, HELD_OUT_ROUND) for t in texts]
+    shipped = Recognizer.from_file(SHIPPED_MODEL)
+    greedy = shipped.with_options(dataclasses.replace(shipped.decode_cfg, decoder="greedy"))
+    return (
+        texts * 2,
+        [shipped.recognize(im).text for im in images],
+        [greedy.recognize(im).text for im in images],
+    )
+
+
 @pytest.fixture(scope="module", params=["own-decoding", "greedy"])
 def recognizer(request: pytest.FixtureRequest) -> Recognizer:
     """The model read as the app does (onnxruntime where installed; beam + built-in word list, which

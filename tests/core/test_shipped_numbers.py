@@ -10,14 +10,11 @@ was tried.
 
 from __future__ import annotations
 
-import dataclasses
-
-from test_shipped_model import HELD_OUT_PRINT, HELD_OUT_ROUND, printed
-from testdata import SHIPPED_MODEL, needs_fonts, needs_shipped_model
+from test_shipped_model import read_printed_both_ways
+from testdata import needs_fonts, needs_shipped_model
 
 from hwr_core.data.textgen import generated_numbers
 from hwr_core.metrics import cer
-from hwr_core.recognizer import Recognizer
 
 pytestmark = needs_shipped_model
 
@@ -25,13 +22,8 @@ pytestmark = needs_shipped_model
 @needs_fonts
 def test_character_model_keeps_numbers_as_written() -> None:
     # seed 1: not the numbers default.charlm counted (seed 0), though drawn from the same formats
-    numbers = generated_numbers(150, seed=1)
-    images = [printed(n, font) for font in (HELD_OUT_PRINT, HELD_OUT_ROUND) for n in numbers]
-    refs = numbers * 2
-    shipped = Recognizer.from_file(SHIPPED_MODEL)
-    greedy = shipped.with_options(dataclasses.replace(shipped.decode_cfg, decoder="greedy"))
-    with_lm = cer(refs, [shipped.recognize(im).text for im in images])
-    best_path = cer(refs, [greedy.recognize(im).text for im in images])
-    print(f"\nnumbers: CER {with_lm:.2%} with the character model, {best_path:.2%} best path")
-    assert with_lm <= best_path + 0.005
-    assert best_path < 0.05  # the network itself reads them
+    refs, with_lm, best_path = read_printed_both_ways(generated_numbers(150, seed=1))
+    lm_cer, path_cer = cer(refs, with_lm), cer(refs, best_path)
+    print(f"\nnumbers: CER {lm_cer:.2%} with the character model, {path_cer:.2%} best path")
+    assert lm_cer <= path_cer + 0.005
+    assert path_cer < 0.05  # the network itself reads them

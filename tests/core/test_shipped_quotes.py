@@ -10,14 +10,11 @@ was 17.0 % against 7.4 %; the session-29 file keeps 315 (8.1 %). Not part of the
 
 from __future__ import annotations
 
-import dataclasses
-
-from test_shipped_model import HELD_OUT_PRINT, HELD_OUT_ROUND, printed
-from testdata import SHIPPED_MODEL, needs_fonts, needs_shipped_model
+from test_shipped_model import read_printed_both_ways
+from testdata import needs_fonts, needs_shipped_model
 
 from hwr_core.data.textgen import quoted_words
 from hwr_core.metrics import cer
-from hwr_core.recognizer import Recognizer
 
 pytestmark = needs_shipped_model
 
@@ -29,13 +26,7 @@ def _marks(texts: list[str]) -> int:
 @needs_fonts
 def test_character_model_keeps_quotation_marks() -> None:
     # seed 1: not the quoted words default.charlm counted (seed 0)
-    words = quoted_words(100, seed=1)
-    images = [printed(w, font) for font in (HELD_OUT_PRINT, HELD_OUT_ROUND) for w in words]
-    refs = words * 2
-    shipped = Recognizer.from_file(SHIPPED_MODEL)
-    greedy = shipped.with_options(dataclasses.replace(shipped.decode_cfg, decoder="greedy"))
-    with_lm = [shipped.recognize(im).text for im in images]
-    best_path = [greedy.recognize(im).text for im in images]
+    refs, with_lm, best_path = read_printed_both_ways(quoted_words(100, seed=1))
     print(
         f"\nquoted words: CER {cer(refs, with_lm):.2%} with the character model, {cer(refs, best_path):.2%}"
         f" best path; marks read {_marks(with_lm)} and {_marks(best_path)} of {_marks(refs)}"
