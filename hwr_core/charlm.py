@@ -58,6 +58,12 @@ def _case_class(ch: str) -> str:
     return "P" if ch in ".!?" else "O"
 
 
+def _opens_word(classes: str) -> bool:
+    """Whether a letter after these case classes is a word's first: no letter right before it.
+    The letters' case counts are kept, and looked up, for such letters only."""
+    return classes[-1] not in "UL"
+
+
 @dataclass(frozen=True)
 class CharLMConfig:
     order: int = 6  # characters of context + 1
@@ -148,7 +154,7 @@ class CharLM:
         if p_upper is None:  # a few thousand distinct endings: remembered, as beam search asks again
             upper, lower = self._case_counts.get(classes, (0.0, 0.0))
             p_upper = self._upper_memo[last] = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
-        if self._letter_case_counts and classes[-1] not in "UL":  # a word's first letter
+        if self._letter_case_counts and _opens_word(classes):
             # ever longer contexts, each estimate smoothed towards the shorter one's; a context
             # seen too rarely to be kept has no longer one kept either
             head = classes + _fold(char)
@@ -228,7 +234,7 @@ class CharLM:
                         ctx = "B" * (CASE_ORDER - seen) + classes[i + CASE_ORDER - seen : i + CASE_ORDER]
                         case = 0 if ch.isupper() else 1
                         case_counts[ctx][case] += 1
-                        if cfg.case_by_letters and ctx[-1] not in "UL":  # a word's first letter
+                        if cfg.case_by_letters and _opens_word(ctx):
                             head = ctx + folded[i + n - 1]
                             for j in range(n):
                                 letter_case_counts[head + folded[i + n - 1 - j : i + n - 1]][case] += 1
