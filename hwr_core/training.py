@@ -169,21 +169,22 @@ class Trainer:
         self.run_info = dict(run_info or {})
         self.rank, self.world = _dist()
         self.device = resolve_device(cfg.device)
-        if self.world > 1:
-            self._init_distributed()
 
     # ------------------------------------------------------------------ setup
 
-    def _init_distributed(self) -> None:
+    def _init_distributed(self) -> bool:
+        """Joins the ranks' process group; True when this trainer created it (and so must destroy it)."""
         import torch.distributed as dist
 
-        if not dist.is_initialized():
+        created = not dist.is_initialized()
+        if created:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             dist.init_process_group(backend=backend)
         if self.device.type == "cuda":
             local = int(os.environ.get("LOCAL_RANK", "0"))
             self.device = torch.device("cuda", local)
             torch.cuda.set_device(self.device)
+        return created
 
     def _agree(self, flag: bool) -> bool:
         """Rank 0's decision, so all ranks leave loops together."""
@@ -289,6 +290,18 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     def fit(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+        created_group = self._init_distributed() if self.world > 1 else False
+        try:
+            yield from self._fit(should_stop)
+        finally:
+            # A rank that exits with gloo's process group alive can abort in interpreter
+            # teardown (SIGABRT), failing a run that had finished; so the group ends with the fit.
+            if created_group:
+                import torch.distributed as dist
+
+                dist.destroy_process_group()
+
+    def _fit(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
         c = self.cfg
         torch.manual_seed(c.seed)
         model = self.bundle.model.to(self.device)

@@ -189,17 +189,32 @@ def test_freeze_backbone_phase(tmp_path):
         assert torch.equal(v, before[k]), k
 
 
+# `hwr train` under torchrun, reporting afterwards whether the rank left its process group open:
+# one left open can abort the rank at exit (SIGABRT), which failed CI once after a finished run.
+_TRAIN_THEN_REPORT_GROUP = """
+import sys
+import torch.distributed as dist
+from hwr_core.cli import main
+rc = main(sys.argv[1:])
+print(f"process group left open: {dist.is_initialized()}", file=sys.stderr)
+sys.exit(rc)
+"""
+
+
 def test_ddp_two_processes_gloo(tmp_path):
     """torchrun-style DDP on CPU: 2 ranks, gloo; rank 0 writes the model, and both ranks agree."""
     tsv = write_word_set(tmp_path / "data")
+    script = tmp_path / "train_then_report.py"
+    script.write_text(_TRAIN_THEN_REPORT_GROUP)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone",
-        "-m", "hwr_core.cli", "train", "--data", str(tsv), "--out", str(tmp_path / "run"),
+        str(script), "train", "--data", str(tsv), "--out", str(tmp_path / "run"),
         "--variant", "tiny", "--epochs", "1", "--batch-size", "4", "--device", "cpu", "--quiet", "--no-augment",
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr.count("process group left open: False") == 2, proc.stderr[-2000:]
     bundle = load_model(tmp_path / "run" / "model.safetensors")
     assert bundle.metadata["training"]["steps"] == 36 // 4 // 2  # each rank took half the batches
 
