@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .allowed_chars import Folding, folding, restrict
+from .canvas_ink import render_for_reading
 from .charlm import CharLM, resolve_char_model
 from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
@@ -27,7 +28,7 @@ from .lexicons import resolve_lexicon
 from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
 from .ort_session import OrtSession, onnxruntime_installed
-from .preprocess import PreprocessResult, Stage, load_image, preprocess, render_strokes, split_lines
+from .preprocess import PreprocessResult, Stage, load_image, preprocess, split_lines
 
 Backend = Literal["torch", "onnx", "onnx-int8", "auto"]  # see config.BACKENDS
 ResolvedBackend = Literal["torch", "onnx", "onnx-int8"]
@@ -368,9 +369,10 @@ class Recognizer:
         )
 
     def recognize_strokes(
-        self,
-        strokes: Sequence[Sequence[tuple[float, float]]],
-        pen_width: float = 3.0,
-        keep_stages: bool = False,
+        self, strokes: Sequence[Sequence[tuple[float, float]]], keep_stages: bool = False
     ) -> RecognitionResult:
-        return self.recognize(render_strokes(strokes, pen_width=pen_width), keep_stages=keep_stages)
+        """Canvas strokes read as the app reads its canvas: drawn for the model with a pen sized to the
+        writing (`canvas_ink`), and read as a page of one or more lines (`recognize_page`)."""
+        result = self.recognize_page(render_for_reading(strokes), keep_stages=keep_stages)
+        assert result is not None  # None only when asked to stop
+        return result

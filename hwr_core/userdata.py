@@ -3,7 +3,7 @@
 Layout (a normal `labels.tsv` dataset, so `hwr train --data FOLDER` reads it too):
 
     FOLDER/labels.tsv           images/<id>.png <TAB> text <TAB> train|val, one line per sample
-    FOLDER/images/<id>.png      the strokes rendered by `preprocess.render_strokes`
+    FOLDER/images/<id>.png      the strokes as the model reads them (`canvas_ink.render_for_reading`)
     FOLDER/strokes/<id>.json    {"text", "strokes", "pen_width", "created"}: the source of truth
 
 A sample's id is a hash of its strokes, so the same drawing is never stored twice and an import
@@ -32,11 +32,11 @@ import cv2
 import numpy as np
 import platformdirs
 
+from .canvas_ink import render_for_reading
 from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
 from .fileio import atomic_write_bytes
-from .preprocess import render_strokes
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class UserSampleStore:
             pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
             if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
                 strokes = _clean_strokes(data["strokes"])  # type: ignore[arg-type]
-                atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_strokes(strokes, pen)))
+                atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
             self._samples[sample_id] = Sample(
                 sample_id,
                 text,
@@ -255,7 +255,7 @@ class UserSampleStore:
     ) -> Sample:
         payload = {"text": text, "strokes": strokes, "pen_width": pen_width, "created": created}
         # image first: a strokes file is what makes a sample exist
-        atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_strokes(strokes, pen_width)))
+        atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
         atomic_write_bytes(
             self._strokes_path(sample_id), json.dumps(payload, ensure_ascii=False).encode("utf-8")
         )

@@ -59,7 +59,7 @@ def main() -> None:
         rng = np.random.default_rng(7)
         groups[f"strokes {HELD_OUT_PRINT}"] = [
             rec.recognize_strokes(
-                text_to_strokes(w, FONTS / HELD_OUT_PRINT, size=56, rng=rng, jitter=1.0), pen_width=3.0
+                text_to_strokes(w, FONTS / HELD_OUT_PRINT, size=56, rng=rng, jitter=1.0)
             ).text
             for w in words
         ]

@@ -1,7 +1,7 @@
 """A drawing surface for one line of handwriting, kept as strokes (polylines) rather than pixels.
 
-Keeping strokes means erase/undo work per stroke, the rendering for the model is exact at any
-pen width (`hwr_core.preprocess.render_strokes`), and tests can draw programmatically.
+Keeping strokes means erase/undo work per stroke, the model gets them drawn afresh with a pen sized
+to the writing, whatever pen is on screen (`hwr_core.canvas_ink`), and tests can draw programmatically.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from hwr_core.preprocess import render_strokes
+from hwr_core.canvas_ink import render_for_reading
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +219,9 @@ class HandwritingCanvas(QWidget):
         return removed
 
     def render_image(self) -> np.ndarray:
-        """uint8 gray image of the strokes (black ink on white) exactly as the model will get it."""
-        return render_strokes(self.strokes(), pen_width=self.pen_width())
+        """uint8 gray image of the strokes (black ink on white) exactly as the model will get it: drawn
+        with a pen sized to the writing, not the pen on screen (`hwr_core.canvas_ink`)."""
+        return render_for_reading(self.strokes())
 
     # ------------------------------------------------------------------ input
 

@@ -261,11 +261,9 @@ class RecognizeTab(QWidget):
         self.pen_width_spin.setSingleStep(0.5)
         self.pen_width_spin.setDecimals(1)
         self.pen_width_spin.setSuffix(" px")
-        # measured in session 28 (README "Full stops and thin joins"): the shipped model's CER on
-        # words drawn in held-out fonts rises with the pen's width
         self.pen_width_spin.setToolTip(
-            "The pen's width. A broad pen closes up small letters: words drawn at a 56-px font size read\n"
-            "at about 5 % character error with a 2–3 px pen, 10 % at 6 px and 13–19 % at 8 px."
+            "The pen's width on screen. Any width reads alike: the model gets the strokes drawn with a pen\n"
+            "sized to the writing (the stage strip's first image shows it)."
         )
         self.pen_width_spin.setValue(self.canvas.pen_width())
         self.pen_width_spin.valueChanged.connect(self._on_pen_width)

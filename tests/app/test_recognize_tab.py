@@ -149,6 +149,8 @@ def test_canvas_mouse_drawing_and_eraser(qtbot) -> None:  # type: ignore[no-unty
     assert strokes[0][0] == (50.0, 50.0)
     image = canvas.render_image()
     assert image.dtype == np.uint8 and image.min() < 64 and image.max() == 255
+    canvas.set_pen_width(12.0)  # the pen on screen; the model gets a pen sized to the writing
+    assert np.array_equal(canvas.render_image(), image)
 
     canvas.set_eraser(True)
     with qtbot.waitSignal(canvas.strokes_changed, timeout=1000):

@@ -79,16 +79,29 @@ def test_reads_printed_words_in_held_out_fonts(
 
 
 @needs_fonts
+@pytest.mark.parametrize("size", [32, 56, 240])  # px: small and large writing read alike (canvas_ink)
 @pytest.mark.parametrize("words", [ENGLISH, VIETNAMESE], ids=["en", "vi"])
-def test_reads_words_drawn_as_canvas_strokes(recognizer: Recognizer, words: list[str]) -> None:
+def test_reads_words_drawn_as_canvas_strokes(recognizer: Recognizer, words: list[str], size: int) -> None:
     rng = np.random.default_rng(7)
     hyps = []
     for w in words:
-        strokes = text_to_strokes(w, FONTS / HELD_OUT_PRINT, size=56, rng=rng, jitter=1.0)
-        hyps.append(recognizer.recognize_strokes(strokes, pen_width=3.0).text)
+        strokes = text_to_strokes(w, FONTS / HELD_OUT_PRINT, size=size, rng=rng, jitter=1.0)
+        hyps.append(recognizer.recognize_strokes(strokes).text)
     rate = cer(words, hyps)
     print(f"\nstrokes: CER {rate:.1%}: {list(zip(words, hyps, strict=True))}")
     assert rate <= SHIPPED_CER_BOUND
+
+
+@needs_fonts
+@pytest.mark.parametrize("size", [40, 160])
+def test_reads_two_lines_drawn_as_canvas_strokes(recognizer: Recognizer, size: int) -> None:
+    rng = np.random.default_rng(3)
+    first = text_to_strokes("hello world", FONTS / HELD_OUT_PRINT, size=size, rng=rng, jitter=1.0)
+    second = text_to_strokes(
+        "Việt Nam", FONTS / HELD_OUT_PRINT, size=size, rng=rng, jitter=1.0, origin=(10, 1.6 * size)
+    )
+    text = recognizer.recognize_strokes(first + second).text
+    assert cer(["hello world\nViệt Nam"], [text]) <= SHIPPED_CER_BOUND, text
 
 
 @needs_fonts

@@ -1,0 +1,49 @@
+"""Canvas strokes reach the model drawn with a pen sized to the writing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwr_core.canvas_ink import READING_PEN_RATIO, reading_pen_width, render_for_reading, writing_line_height
+from hwr_core.strokes import scale_strokes
+
+
+def _zigzag(x0: float, top: float, height: float, width: float = 120.0) -> list[tuple[float, float]]:
+    """A stroke like a written word's: up and down between `top` and `top + height`."""
+    xs = np.linspace(x0, x0 + width, 13)
+    return [(float(x), top + (height if i % 2 else 0.0)) for i, x in enumerate(xs)]
+
+
+def test_the_line_height_is_the_inkiest_lines_whole_height() -> None:
+    word = [_zigzag(0, 100, 40), _zigzag(130, 90, 55)]  # the second reaches higher: one line
+    assert writing_line_height(word) == pytest.approx(55.0)
+    # a tone mark floating clear of its word, and a dot, are bands of their own
+    accent = [[(60.0, 70.0), (70.0, 62.0)]]
+    assert writing_line_height([*word, *accent, [(20.0, 80.0)]]) == pytest.approx(55.0)
+    # a second line below, with less ink, does not stretch the height
+    assert writing_line_height([*word, _zigzag(0, 200, 30, width=60)]) == pytest.approx(55.0)
+
+
+def test_no_ink_has_no_height() -> None:
+    assert writing_line_height([]) == 0.0
+    assert writing_line_height([[(np.nan, 1.0)]]) == 0.0
+
+
+def test_the_reading_pen_scales_with_the_writing() -> None:
+    word = [_zigzag(0, 100, 40), _zigzag(130, 100, 40)]
+    assert reading_pen_width(word) == pytest.approx(READING_PEN_RATIO * 40)
+    assert reading_pen_width(scale_strokes(word, 4.0)) == pytest.approx(4 * READING_PEN_RATIO * 40)
+    assert reading_pen_width(scale_strokes(word, 0.1)) == 1.0  # never a pen that fades to grey
+    assert reading_pen_width([[(5.0, 5.0)]]) == 3.0  # a dot: no height to size a pen by
+
+
+def test_small_and_large_writing_reach_the_model_alike() -> None:
+    """The same word at 4x the size: about the same share of ink once scaled to one height."""
+    word = [_zigzag(0, 100, 40), _zigzag(130, 100, 40), [(300.0, 80.0)]]
+
+    def ink_share(image: np.ndarray) -> float:
+        return float((image < 128).mean())
+
+    small, large = render_for_reading(word), render_for_reading(scale_strokes(word, 4.0))
+    assert ink_share(large) == pytest.approx(ink_share(small), rel=0.15)
