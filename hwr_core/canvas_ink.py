@@ -12,13 +12,24 @@ to strokes 11.9 -> 7.5 %. The ratio was chosen on the training fonts and VNOnDB'
 
 from __future__ import annotations
 
+import json
+import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
+from .errors import HwrError
 from .preprocess import render_strokes
 
-__all__ = ["READING_PEN_RATIO", "reading_pen_width", "render_for_reading", "writing_line_height"]
+__all__ = [
+    "READING_PEN_RATIO",
+    "clean_strokes",
+    "load_strokes",
+    "reading_pen_width",
+    "render_for_reading",
+    "writing_line_height",
+]
 
 READING_PEN_RATIO = 0.07
 _MIN_READING_PEN = 1.0  # px: thinner antialiased ink fades to grey
@@ -66,3 +77,39 @@ def reading_pen_width(strokes: Sequence[Sequence[Point]]) -> float:
 def render_for_reading(strokes: Sequence[Sequence[Point]]) -> np.ndarray:
     """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them."""
     return render_strokes(strokes, pen_width=reading_pen_width(strokes))
+
+
+def clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:
+    """Polylines as lists of (x, y) rounded to 0.01 px; points that are not finite and strokes left
+    empty are dropped. HwrError for a point without x and y."""
+    out: list[list[Point]] = []
+    for stroke in strokes:
+        pts: list[Point] = []
+        for p in stroke:
+            try:
+                x, y = float(p[0]), float(p[1])
+            except (TypeError, ValueError, IndexError, KeyError):
+                raise HwrError(f"a stroke point must have numbers x and y, got {p!r}") from None
+            if math.isfinite(x) and math.isfinite(y):
+                pts.append((round(x, 2), round(y, 2)))
+        if pts:
+            out.append(pts)
+    return out
+
+
+def load_strokes(path: str | os.PathLike[str]) -> list[list[Point]]:
+    """Strokes from a JSON file: a Teach sample's strokes file ({"strokes": [...], ...}) or a bare
+    list of polylines, each a list of [x, y] in canvas pixels."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise HwrError(f"{path}: cannot read strokes ({e})") from None
+    if isinstance(data, dict):
+        data = data.get("strokes")
+    if not isinstance(data, list) or not all(isinstance(s, list) for s in data):
+        raise HwrError(f'{path}: not a strokes file (a list of polylines, or {{"strokes": [...]}})')
+    try:
+        return clean_strokes(data)
+    except HwrError as e:
+        raise HwrError(f"{path}: {e}") from None

@@ -80,14 +80,18 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
+    from .canvas_ink import load_strokes
     from .preprocess import load_image
 
     rec = _recognizer(args)
     failures = 0
     for path in args.images:
         try:
-            image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
-            result = rec.recognize_page(image) if args.lines else rec.recognize(image)
+            if Path(path).suffix.lower() == ".json":  # canvas strokes, read as the app reads its canvas
+                result = rec.recognize_strokes(load_strokes(path))
+            else:
+                image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
+                result = rec.recognize_page(image) if args.lines else rec.recognize(image)
         except HwrError as e:
             print(f"hwr: error: {e}", file=sys.stderr)
             failures += 1
@@ -538,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "recognize",
         help="print the text of handwriting images",
-        description="Recognise handwriting images; one line of text per image.",
+        description="Recognise handwriting images; one line of text per image. A .json file is canvas "
+        "strokes (a Teach sample's strokes file, or a list of [x, y] polylines), read as the app reads its canvas.",
     )
     r.add_argument("images", nargs="+", metavar="IMG")
     model_args(r)

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import platformdirs
 
-from .canvas_ink import render_for_reading
+from .canvas_ink import clean_strokes, render_for_reading
 from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
@@ -96,21 +96,6 @@ def split_ids(ids: Sequence[str]) -> dict[str, str]:
 
 def _clean_text(text: str) -> str:
     return " ".join(normalize_text(str(text)).split())
-
-
-def _clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:
-    out: list[list[Point]] = []
-    for stroke in strokes:
-        pts: list[Point] = []
-        for p in stroke:
-            if len(p) < 2:
-                raise HwrError(f"a stroke point must have x and y, got {p!r}")
-            x, y = float(p[0]), float(p[1])
-            if math.isfinite(x) and math.isfinite(y):
-                pts.append((round(x, 2), round(y, 2)))
-        if pts:
-            out.append(pts)
-    return out
 
 
 def _strokes_id(strokes: list[list[Point]], pen_width: float) -> str:
@@ -187,7 +172,7 @@ class UserSampleStore:
                 continue
             pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
             if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
-                strokes = _clean_strokes(data["strokes"])  # type: ignore[arg-type]
+                strokes = clean_strokes(data["strokes"])  # type: ignore[arg-type]
                 atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
             self._samples[sample_id] = Sample(
                 sample_id,
@@ -219,7 +204,7 @@ class UserSampleStore:
 
     def strokes(self, sample_id: str) -> list[list[Point]]:
         data = self._read_json(self.get(sample_id).strokes_path)
-        return _clean_strokes(data["strokes"])  # type: ignore[arg-type]
+        return clean_strokes(data["strokes"])  # type: ignore[arg-type]
 
     def filter(self, text_substring: str) -> list[Sample]:
         """Samples whose text contains the substring (case-insensitive, normalised like the labels)."""
@@ -276,7 +261,7 @@ class UserSampleStore:
         clean_text = _clean_text(text)
         if not clean_text:
             raise HwrError("the sample has no text: type what was written")
-        clean = _clean_strokes(strokes)
+        clean = clean_strokes(strokes)
         if not clean:
             raise HwrError("the sample has no strokes: write something first")
         pen = float(pen_width) if math.isfinite(pen_width) and pen_width > 0 else 3.0
@@ -396,7 +381,7 @@ class UserSampleStore:
                     data = json.loads(zf.read(info).decode("utf-8"))
                     if not isinstance(data, dict):
                         raise ValueError("not an object")
-                    strokes = _clean_strokes(data.get("strokes") or [])
+                    strokes = clean_strokes(data.get("strokes") or [])
                     pen = float(data.get("pen_width", 3.0))
                 except (ValueError, TypeError, HwrError) as e:
                     raise HwrError(

@@ -56,6 +56,22 @@ def test_recognize_plain_and_json(capsys, model_file, image_file):
     assert all(e["changes"] == [list(c) for c in word_changes(best, e["text"])] for e in obj["n_best"])
 
 
+def test_recognize_refuses_a_bad_strokes_file_and_reads_the_rest(capsys, tmp_path, model_file, image_file):
+    no_strokes = tmp_path / "no_strokes.json"
+    no_strokes.write_text('{"text": "cat"}', encoding="utf-8")
+    bad_point = tmp_path / "bad_point.json"
+    bad_point.write_text('[[[10, 20], ["a", 1]]]', encoding="utf-8")
+    not_json = tmp_path / "not.json"
+    not_json.write_text("[[", encoding="utf-8")
+    code, out, err = _run(
+        capsys, "recognize", no_strokes, bad_point, not_json, image_file, "--model", model_file
+    )
+    assert code != 0 and len(out.splitlines()) == 1  # the image was still read
+    assert f"{no_strokes}: not a strokes file" in err
+    assert f"{bad_point}: a stroke point must have numbers x and y" in err
+    assert f"{not_json}: cannot read strokes" in err
+
+
 def test_decoding_follows_the_model_file_unless_overridden(capsys, tmp_path):
     bundle = new_bundle("tiny", CTCCodec())
     bundle.decode = DecodeConfig(decoder="beam", beam_width=6, lexicon="builtin", lexicon_weight=1.5)

@@ -8,6 +8,7 @@ model file is in resources/models/ or when ../shared/fonts is absent.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import cv2
 import numpy as np
@@ -15,10 +16,11 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from testdata import FONTS, SHIPPED_CER_BOUND, SHIPPED_MODEL, data_rows, needs_fonts, needs_shipped_model
 
+from hwr_core.cli import main
 from hwr_core.metrics import cer
 from hwr_core.preprocess import load_image, split_lines
 from hwr_core.recognizer import Recognizer
-from hwr_core.strokes import text_to_strokes
+from hwr_core.strokes import scale_strokes, text_to_strokes
 
 pytestmark = needs_shipped_model
 
@@ -90,6 +92,20 @@ def test_reads_words_drawn_as_canvas_strokes(recognizer: Recognizer, words: list
     rate = cer(words, hyps)
     print(f"\nstrokes: CER {rate:.1%}: {list(zip(words, hyps, strict=True))}")
     assert rate <= SHIPPED_CER_BOUND
+
+
+@needs_fonts
+def test_the_cli_reads_canvas_strokes_files(tmp_path, capsys) -> None:
+    strokes = text_to_strokes(
+        "garden", FONTS / HELD_OUT_PRINT, size=56, rng=np.random.default_rng(7), jitter=1.0
+    )
+    sample = tmp_path / "sample.json"  # as the Teach tab stores a sample
+    sample.write_text(json.dumps({"text": "garden", "strokes": strokes, "pen_width": 12.0, "created": ""}))
+    bare = tmp_path / "bare.json"  # a list of polylines, four times as large
+    bare.write_text(json.dumps(scale_strokes(strokes, 4.0)))
+    assert main(["recognize", str(sample), str(bare), "--model", str(SHIPPED_MODEL)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[1] for line in out] == ["garden", "garden"]
 
 
 @needs_fonts
