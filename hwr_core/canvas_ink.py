@@ -5,9 +5,9 @@ wrong size for the writing badly: a broad pen closes up small letters, and a fin
 writing fades when the line is scaled to the model's height (English words in held-out fonts drawn
 at 40 px with a 12-px pen, or at 160 px with a 1-px pen: 64 % and 30 % CER). So the strokes are
 drawn again for reading with a pen of READING_PEN_RATIO times the height of their line of writing.
-Session 30, 1-12 px pens at 40-160 px: held-out fonts 12.1 -> 4.5 % CER, VNOnDB's val words traced
-to strokes 11.9 -> 7.5 %. The ratio was chosen on the training fonts and VNOnDB's train words:
-0.06-0.08 read about alike.
+Session 30 (`benchmarks/canvas_pens.py`), 1-12 px pens at 40-160 px: held-out fonts 12.2 -> 4.5 %
+CER, VNOnDB's val words traced to strokes 12.6 -> 8.4 %. The ratio was chosen on the training fonts
+and VNOnDB's train words: 0.06-0.08 read about alike.
 """
 
 from __future__ import annotations

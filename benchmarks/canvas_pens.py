@@ -1,0 +1,108 @@
+"""How canvas writing reads with any pen at any size: the pen as drawn against the reading pen. Prints figures.
+
+    python benchmarks/canvas_pens.py [--model M] [--fonts ../shared/fonts] [--data ../shared/data]
+                                     [--n 60] [--split val|train]
+
+Words are written as canvas strokes two ways: in the handwriting fonts (held out of training for
+`--split val`, the training fonts for `--split train`) at 40, 56, 96 and 160 px, and VNOnDB's
+word images of that split traced to strokes (skeleton -> polylines) at 0.75, 1.5 and 3 times their
+size. Each is read with the strokes drawn with every pen from 1 to 12 px (`render_strokes`, as the
+canvas drew them before session 30), and drawn with the pen `canvas_ink` sizes to the writing
+(`canvas_ink.render_for_reading`, what the app and `recognize_strokes` read now, whatever the pen). Both are
+read as the app reads its canvas, as a page (`recognize_page`). Reported: CER per size and pen, over
+every pen, and with the reading pen. Session 30 chose the reading pen's ratio with `--split train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from hwr_core.data.synth import load_fonts, split_fonts
+from hwr_core.data.textgen import load_wordlist
+from hwr_core.preprocess import load_image, render_strokes
+from hwr_core.recognizer import Recognizer
+from hwr_core.resources import default_model_path
+from hwr_core.strokes import Stroke, scale_strokes, text_to_strokes, trace_skeleton, zhang_suen_thin
+
+REPO = Path(__file__).resolve().parents[1]
+PENS = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
+FONT_SIZES = (40, 56, 96, 160)
+TRACE_SCALES = (0.75, 1.5, 3.0)
+
+
+def font_words(fonts_dir: Path, split: str, n: int) -> list[tuple[str, str, list[Stroke]]]:
+    """(group, text, strokes): n words a language at each size, fonts taken in turn."""
+    train, held = split_fonts(load_fonts(fonts_dir))
+    fonts = held if split == "val" else train
+    out = []
+    for lang in ("en", "vi"):
+        singles, _ = load_wordlist(lang)
+        words = [singles[i] for i in np.random.default_rng(5).choice(len(singles), n, replace=False)]
+        usable = [f for f in fonts if f.vietnamese or lang == "en"]
+        for size in FONT_SIZES:
+            rng = np.random.default_rng(11)
+            for i, w in enumerate(words):
+                font = usable[i % len(usable)]
+                out.append(
+                    (f"fonts {lang} {size} px", w, text_to_strokes(w, font.path, size, rng, jitter=1.0))
+                )
+    return out
+
+
+def traced_words(data_dir: Path, split: str, n: int) -> list[tuple[str, str, list[Stroke]]]:
+    """(group, text, strokes): 2n VNOnDB words of the split, evenly spaced, traced and scaled."""
+    root = data_dir / "vnondb_word"
+    with open(root / "labels.tsv", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f, delimiter="\t") if len(r) > 2 and r[2] == split]
+    rows = rows[:: max(1, len(rows) // (2 * n))][: 2 * n]
+    traced = []
+    for path, text, _ in rows:
+        ink = (load_image(root / path) < 128).astype(np.uint8)
+        traced.append((text, trace_skeleton(zhang_suen_thin(ink), simplify=0.7)))
+    return [(f"VNOnDB x{s:g}", text, scale_strokes(st, s)) for s in TRACE_SCALES for text, st in traced]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(default_model_path()))
+    ap.add_argument("--fonts", type=Path, default=REPO.parent / "shared" / "fonts")
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--n", type=int, default=60, help="words a language (fonts); 2n VNOnDB words")
+    ap.add_argument("--split", choices=("val", "train"), default="val")
+    args = ap.parse_args()
+
+    rec = Recognizer.from_file(args.model)
+    items = font_words(args.fonts, args.split, args.n)
+    if (args.data / "vnondb_word" / "labels.tsv").is_file():
+        items += traced_words(args.data, args.split, args.n)
+    errors: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (row, column) -> [edits, chars]
+
+    def add(group: str, columns: tuple[str, ...], text: str, reading: str) -> None:
+        for row in (group, group.split()[0] + " (all)"):
+            for column in columns:
+                errors[(row, column)][0] += Levenshtein.distance(text, reading)
+                errors[(row, column)][1] += len(text)
+
+    for group, text, strokes in items:
+        for pen in PENS:  # as the app read the canvas before session 30: the pen on screen
+            reading = rec.recognize_page(render_strokes(strokes, pen_width=pen))
+            add(group, (f"{pen:g} px", "every pen"), text, reading.text if reading else "")
+        add(group, ("reading pen",), text, rec.recognize_strokes(strokes).text)  # whatever the pen
+
+    columns = [f"{p:g} px" for p in PENS] + ["every pen", "reading pen"]
+    rows = sorted({row for row, _ in errors})
+    print(f"model {args.model}; {args.split} split; CER of the pen as drawn, and of the reading pen")
+    print(f"{'':22s}" + "".join(f"{c:>13s}" for c in columns))
+    for row in rows:
+        cells = [errors.get((row, c)) for c in columns]
+        print(f"{row:22s}" + "".join(f"{e / n:13.2%}" if (e, n) != (0, 0) else f"{'':13s}" for e, n in cells))
+
+
+if __name__ == "__main__":
+    main()
