@@ -23,6 +23,7 @@ from .errors import HwrError
 from .preprocess import render_strokes
 
 __all__ = [
+    "Point",
     "READING_PEN_RATIO",
     "clean_strokes",
     "load_strokes",

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 import platformdirs
 
-from .canvas_ink import clean_strokes, render_for_reading
+from .canvas_ink import Point, clean_strokes, render_for_reading
 from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
@@ -49,8 +49,6 @@ _VAL_HASH = 0.25  # ids hashing below this are held out; the rest of the 20% com
 _ID = re.compile(r"^[0-9a-f]{16}$")
 _MAX_IMPORT_MEMBER = 20_000_000  # bytes; a strokes file is a few kB, an image a few tens of kB
 _MAX_IMPORT_MEMBERS = 200_000
-
-Point = tuple[float, float]
 
 
 def default_user_data_dir() -> Path:
