@@ -40,6 +40,7 @@ from .line_choice import written_line
 
 __all__ = [
     "PreprocessResult",
+    "PageSplit",
     "Stage",
     "decode_image_bytes",
     "load_image",
@@ -91,6 +92,12 @@ _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along
 _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
+# Two bands, the upper holding under this share of the lower's ink, and closer above it than this
+# share of its height: maybe a word's floating accents (`PageSplit.maybe_accents`). Of VNOnDB's
+# 5,000 val words, split_lines splits 265, 21 of which still read as two lines: 16 of those look
+# so. Of 299 pages stacked from val lines and words (as `benchmarks/page_reading.py`'s), 3 do.
+_ACCENT_BAND_INK = 0.4
+_ACCENT_BAND_GAP = 0.6
 # A hairline is this much darker than the paper (or 4 sigma of its noise; 10 cost VNOnDB words
 # 0.13 point) ...
 _HAIRLINE_DROP = 25
@@ -126,6 +133,16 @@ class PreprocessResult:
     stages: tuple[Stage, ...]
     empty: bool
     written_line: bool = False  # read from the one written line of several (stage `line`)
+
+
+@dataclass(frozen=True)
+class PageSplit:
+    """An image's line crops (`split_page`), and whether its split may be a word's accents apart."""
+
+    crops: list[np.ndarray]
+    # Two lines, the upper light and close above the lower (`_ACCENT_BAND_INK`): a word's floating
+    # accents look so, and so does a short line over a longer one. Geometry cannot tell them apart.
+    maybe_accents: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -1244,6 +1261,11 @@ def render_strokes(
 
 
 def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[np.ndarray]:
+    """Split a multi-line page into uint8 line crops (top to bottom): `split_page`'s crops."""
+    return split_page(gray, min_gap, level).crops
+
+
+def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSplit:
     """Split a multi-line page into uint8 line crops (top to bottom) by the row ink profile.
 
     Bands under half the tallest one's height (diacritics, i-dots) join the nearest line: against
@@ -1254,11 +1276,13 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     between lines), so the page is also measured levelled (`_page_rotation`), and cut there when
     that finds more lines (`level=False`: never). Only then: a single word's tilt is a guess, and
     levelling words by it changed how their accents split. One line -> [the image]; no ink -> [].
+    Two lines may be a word's accents and its letters (`_maybe_accents`): `PageSplit.maybe_accents`.
     """
+    none = PageSplit([])
     g = to_grayscale(gray)
     lo, hi, _, _ = cv2.minMaxLoc(g)
     if hi - lo < _MIN_CONTRAST:
-        return []
+        return none
     g, _ = _writing_surface(g)
     norm = _flatten_background(g)
     t, paper, _ = _paper_threshold(norm)
@@ -1267,15 +1291,16 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         norm = _flatten_background(g)
         t, paper, _ = _paper_threshold(norm)
     if t < 0:
-        return []
+        return none
     _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
     sw = _stroke_width(mask)
     mask, box = _remove_specks(_smooth(mask, sw), sw)
     if box is None:
-        return []
+        return none
     page = g
     bands = _page_bands(mask, min_gap)
     ys, xs = np.nonzero(mask)
+    band_ys = ys  # the ink's rows in the bands' frame
     rot = _page_rotation(xs, ys) if level else None
     levelled: tuple[np.ndarray, np.ndarray, int] | None = None  # (page, flattened, paper level)
     if (
@@ -1291,8 +1316,8 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
         painted, lined = _paper_lines(*levelled)
         # one line left: not all of its lines were found (a grid's, in pieces, below)
-        if lined and len(crops := split_lines(painted, min_gap, level=False)) > 1:
-            return crops
+        if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
+            return lines
     if rot is not None:  # a tilted page's lines share rows: count them levelled
         h, w = g.shape
         frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
@@ -1300,16 +1325,16 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
         level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)  # rules: their edges blur here
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
-            bands = level_bands
+            bands, band_ys = level_bands, level_y
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
     if len(bands) <= 1 and levelled is not None:
         # Still one band: a light grid's thin lines, blurred by the turn and the levelling, may
         # have come in pieces too short to count; looked for again, pieced together.
         painted, lined = _paper_lines(*levelled, pieces=True)
-        if lined and len(crops := split_lines(painted, min_gap, level=False)) > 1:
-            return crops
+        if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
+            return lines
     if len(bands) <= 1:
-        return [g]  # one line, as it came: preprocessing levels a line itself
+        return PageSplit([g])  # one line, as it came: preprocessing levels a line itself
     crops: list[np.ndarray] = []
     for k, (s, e) in enumerate(bands):
         pad = max(2, (e - s) // 4)
@@ -1320,7 +1345,18 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
         if k + 1 < len(bands):
             bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
         crops.append(page[top:bottom].copy())
-    return crops
+    return PageSplit(crops, _maybe_accents(bands, band_ys))
+
+
+def _maybe_accents(bands: list[list[int]], ys: np.ndarray) -> bool:
+    """Whether two bands (of the ink at rows ys) look like a word's floating accents and its
+    letters: the upper under `_ACCENT_BAND_INK` of the lower's ink, `_ACCENT_BAND_GAP` above it."""
+    if len(bands) != 2:
+        return False
+    (top, top_end), (low, low_end) = bands
+    upper = np.count_nonzero((ys >= top) & (ys < top_end))
+    lower = np.count_nonzero((ys >= low) & (ys < low_end))
+    return bool(upper < _ACCENT_BAND_INK * lower and low - top_end < _ACCENT_BAND_GAP * (low_end - low))
 
 
 def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:

@@ -28,7 +28,7 @@ from .lexicons import resolve_lexicon
 from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
 from .ort_session import OrtSession, onnxruntime_installed
-from .preprocess import PreprocessResult, Stage, load_image, preprocess, split_lines
+from .preprocess import PreprocessResult, Stage, load_image, preprocess, split_page
 
 Backend = Literal["torch", "onnx", "onnx-int8", "auto"]  # see config.BACKENDS
 ResolvedBackend = Literal["torch", "onnx", "onnx-int8"]
@@ -126,6 +126,14 @@ def mean_char_confidence(result: RecognitionResult) -> float:
 # pages, above -0.05 for 73 of the 77 split words). Checked on fresh stacks and all 5,000 words:
 # 240 of 265 split words read whole (page-mode CER 12.6 -> 7.6 %), 1 of 381 stacked pages.
 WHOLE_READING_MARGIN = 0.05
+# ... and a wider one where the split may be a word's floating accents (`PageSplit.maybe_accents`):
+# "nổ" drawn on the canvas read "17\nno", its accents a line, the whole read 0.13 less sure. Chosen
+# on 3,000 VNOnDB train words and 297 pages stacked from train lines and words: of the 7 words that
+# look so and still read as two lines, 5 now read whole (each better), and no page does (whole
+# minus lines: -0.29 at most for the pages that look so). Checked on the 5,000 val words and 299
+# fresh pages: 9 of 16 words read whole (each better; edits in the 265 split words 87 -> 56), no
+# page changed (nearest -0.26). 0.2 would take 4 more words and leave 0.06 to that page.
+ACCENTS_READING_MARGIN = 0.15
 
 
 def _frames_for(page: RecognitionResult, whole: RecognitionResult) -> bool:
@@ -336,28 +344,30 @@ class Recognizer:
         keep_stages: bool = False,
         should_stop: Callable[[], bool] | None = None,
     ) -> RecognitionResult | None:
-        """Read an image that may hold several lines: split it (`split_lines`), read each line, and
-        keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`)
-        or has fewer frames than the lines read characters (`_frames_for`).
+        """Read an image that may hold several lines: split it (`split_page`), read each line, and
+        keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`;
+        `ACCENTS_READING_MARGIN` if the split may be a word's accents apart) or has fewer frames
+        than the lines read characters (`_frames_for`).
         One line or none, or an image read by its one written line (the others print or cut off,
         `RecognitionResult.written_line`): `recognize(image)`. `should_stop` is asked before each
         line; True ends the read early and gives None (the app's worker: a newer input has arrived)."""
         whole = self.recognize(image, keep_stages=keep_stages)
         if whole.written_line:  # its other lines are print or cut off: no second split
             return whole
-        crops = split_lines(image)
-        if len(crops) <= 1:
+        split = split_page(image)
+        if len(split.crops) <= 1:
             return whole
         lines = []
-        for crop in crops:
+        for crop in split.crops:
             if should_stop is not None and should_stop():
                 return None
             lines.append(self.recognize(crop, keep_stages=keep_stages))
         page = combine_lines(lines)
+        margin = ACCENTS_READING_MARGIN if split.maybe_accents else WHOLE_READING_MARGIN
         keep_whole = (
             bool(whole.spans)
             and _frames_for(page, whole)
-            and mean_char_confidence(whole) >= mean_char_confidence(page) - WHOLE_READING_MARGIN
+            and mean_char_confidence(whole) >= mean_char_confidence(page) - margin
         )
         chosen, other = (whole, page) if keep_whole else (page, whole)
         timings = {k: v + other.timings_ms.get(k, 0.0) for k, v in chosen.timings_ms.items()}

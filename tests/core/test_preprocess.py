@@ -25,6 +25,7 @@ from hwr_core.preprocess import (
     preprocess,
     render_strokes,
     split_lines,
+    split_page,
     to_grayscale,
 )
 
@@ -696,6 +697,40 @@ def test_split_lines_keeps_a_floating_accent_with_its_word() -> None:
     assert len(bands) == 4  # two ink bands: the accent and the word
     lines = split_lines(page)
     assert len(lines) == 1 and np.array_equal(lines[0], page)
+
+
+def _word_under_a_mark(gap: float, heavy: bool = False) -> np.ndarray:
+    """ "nono" with, `gap` times its height above it, a hook over a circumflex (as "ổ" may float
+    when handwritten: a band too tall to join the word as minor), or `heavy`: a second "nono"."""
+    page = np.full((260, 420), 245, np.uint8)
+    cv2.putText(page, "nono", (40, 220), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
+    word_top = int(np.flatnonzero((page < 128).any(axis=1))[0])
+    bottom = word_top - int(gap * (220 - word_top))
+    if heavy:
+        cv2.putText(page, "nono", (40, bottom), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
+        return page
+    top = bottom - int(0.7 * (220 - word_top))
+    mid = (bottom + top) // 2
+    cv2.polylines(page, [np.array([(150, bottom), (165, mid), (180, bottom)])], False, 20, 5)
+    cv2.polylines(
+        page, [np.array([(175, top + 4), (188, top), (190, mid - 6), (184, mid - 2)])], False, 20, 5
+    )
+    return page
+
+
+@pytest.mark.parametrize(
+    ("gap", "heavy", "maybe_accents"),
+    [(0.2, False, True), (0.4, False, True), (0.8, False, False), (0.2, True, False), (0.4, True, False)],
+)
+def test_split_page_tells_when_a_split_may_be_floating_accents(
+    gap: float, heavy: bool, maybe_accents: bool
+) -> None:
+    """A light band close above a word splits off as a line, and is marked as maybe its accents
+    (recognize_page then lets the word read whole more readily); far above, or as inky as the
+    word (a second line), it is not."""
+    split = split_page(_word_under_a_mark(gap, heavy))
+    assert len(split.crops) == 2
+    assert split.maybe_accents is maybe_accents
 
 
 def test_split_lines_keeps_short_lines_of_small_letters() -> None:
