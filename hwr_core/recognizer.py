@@ -127,12 +127,13 @@ def mean_char_confidence(result: RecognitionResult) -> float:
 # 240 of 265 split words read whole (page-mode CER 12.6 -> 7.6 %), 1 of 381 stacked pages.
 WHOLE_READING_MARGIN = 0.05
 # ... and a wider one where the split may be a word's floating accents (`PageSplit.maybe_accents`):
-# "nổ" drawn on the canvas read "17\nno", its accents a line, the whole read 0.13 less sure. Chosen
-# on 3,000 VNOnDB train words and 297 pages stacked from train lines and words: of the 7 words that
-# look so and still read as two lines, 5 now read whole (each better), and no page does (whole
-# minus lines: -0.29 at most for the pages that look so). Checked on the 5,000 val words and 299
-# fresh pages: 9 of 16 words read whole (each better; edits in the 265 split words 87 -> 56), no
-# page changed (nearest -0.26). 0.2 would take 4 more words and leave 0.06 to that page.
+# "nổ" traced from VNOnDB onto the canvas read "17\nno", its accents a line, and the whole read
+# ("nó") was 0.06-0.13 less sure (at 0.75-3 times its size). Chosen on 3,000 VNOnDB train words
+# and 297 pages stacked from train lines and words: of the 7 words that look so and still read as
+# two lines, 5 now read whole (each better), and no page does (whole minus lines: -0.29 at most
+# for the pages that look so). Checked on the 5,000 val words and 299 fresh pages: 9 of 16 words
+# read whole (each better; edits in the 265 split words 87 -> 56), no page changed (nearest
+# -0.26). 0.2 would take 4 more words and leave 0.06 to that page.
 ACCENTS_READING_MARGIN = 0.15
 
 
