@@ -1416,7 +1416,7 @@ def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
     Searched among the ink's upright runs only (at most `_LINE_SEARCH_POINTS` of them): a line
     within 10 degrees of upright is made of such runs, and most of the writing is not."""
     ys, xs = np.nonzero(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_UPRIGHT_RUN, 1), np.uint8)))
-    step = -(-len(xs) // _LINE_SEARCH_POINTS)  # ceil
+    step = max(1, -(-len(xs) // _LINE_SEARCH_POINTS))  # ceil; none upright (a fine pen's ink): 1
     x, y = xs[::step].astype(np.float64), ys[::step].astype(np.float64)
     if len(x) < 50:
         return None
