@@ -5,9 +5,10 @@ batch is background. Training and inference run exactly this code; with `keep_st
 step is also returned as a display image (dark ink on white) for the GUI's stage strip.
 
 Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin] -> smooth -> [rules]
--> [line] -> crop -> deskew -> slant -> resize -> pad (bracketed stages only where they change
-something: `_writing_surface`, `_margin_line`, `_rule_rows`; `line`: an image of several lines whose
-others are print or cut off is read by its written line, `hwr_core.line_choice`). `split_lines` also
+-> [line] -> crop -> [thicken] -> deskew -> slant -> resize -> pad (bracketed stages only where they
+change something: `_writing_surface`, `_margin_line`, `_rule_rows`, `_fine_pen_radius`; `line`: an
+image of several lines whose others are print or cut off is read by its written line,
+`hwr_core.line_choice`). `split_lines` also
 takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
 Binarizing keeps hairlines (`PreprocessConfig.hairlines`, on): thin strokes fainter than the
 threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`).
@@ -92,6 +93,14 @@ _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along
 _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
+# A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
+# pen on writing 50 px tall or more, as drawing apps export it) fades when the line is scaled to the
+# model's height; its strokes are widened towards _THICKENED_SHARE (the canvas reads with 0.07,
+# hwr_core/canvas_ink.py). Real scans and photos are over 0.02: none of the val sets' images changed
+# reading (at 0.03, some VNOnDB words did, and tilted pages read worse).
+_FINE_PEN_SHARE = 0.02
+_THICKENED_SHARE = 0.05
+_MAX_THICKENING = 10  # px of radius: widened fully up to lines ~440 px tall; a 90,000-px line took minutes
 # Two bands, the upper holding under this share of the lower's ink, and closer above it than this
 # share of its height: maybe a word's floating accents (`PageSplit.maybe_accents`). Of VNOnDB's
 # 5,000 val words, split_lines splits 265, 21 of which still read as two lines: 16 of those look
@@ -687,6 +696,17 @@ def _warp_fit(
     )
 
 
+def _fine_pen_radius(mask: np.ndarray, stroke_width: float) -> int:
+    """How far to widen strokes too fine for their writing (`_FINE_PEN_SHARE`; 0: not): towards
+    `_THICKENED_SHARE` of the tallest line's height (`_line_bands`), not the page's, and at most
+    `_MAX_THICKENING`."""
+    bands = _line_bands(np.count_nonzero(mask, axis=1) > 0, _BAND_GAP)
+    height = max((end - start for start, end in bands), default=0)
+    if stroke_width >= _FINE_PEN_SHARE * height:
+        return 0
+    return min(_MAX_THICKENING, int(round((_THICKENED_SHARE * height - stroke_width) / 2)))
+
+
 def _resize_to_height(content: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     h, w = content.shape
     target_h = cfg.height
@@ -1163,6 +1183,13 @@ def preprocess(
         mask = mask[y0:y1, x0:x1]
         content = mask if binary else content[y0:y1, x0:x1]
         record("crop", _display(content))
+
+    radius = _fine_pen_radius(mask, sw)
+    if radius > 0:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        mask = cv2.dilate(mask, disc)
+        content = mask if binary else cv2.dilate(content, disc)
+        record("thicken", _display(content))
 
     if cfg.deskew or cfg.slant:
         ys_all, xs_all = np.nonzero(mask)

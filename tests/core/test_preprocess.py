@@ -20,6 +20,7 @@ from hwr_core.config import PreprocessConfig
 from hwr_core.errors import ImageLoadError, ImageTooLargeError
 from hwr_core.preprocess import (
     PreprocessResult,
+    _fine_pen_radius,
     decode_image_bytes,
     load_image,
     preprocess,
@@ -746,6 +747,36 @@ def test_split_page_takes_scribbles_in_a_fine_pen() -> None:
             strokes.append([(float(x), float(y)) for x, y in points])
         split = split_page(render_strokes(strokes, pen_width=1.0))
         assert all(crop.dtype == np.uint8 and crop.size for crop in split.crops)
+
+
+def _loops(pen: float, lines: int = 1) -> np.ndarray:
+    """Cursive-like loops 180 px tall ("llll"), in `lines` lines, drawn with a `pen` px pen."""
+    t = np.linspace(0.0, 8.0 * np.pi, 400)
+    strokes = [
+        [(float(16 * a - 24 * np.sin(a)), float(100 + 240 * k + 90 * np.cos(a))) for a in t]
+        for k in range(lines)
+    ]
+    return render_strokes(strokes, pen_width=pen)
+
+
+def test_preprocess_widens_a_pen_too_fine_for_its_writing() -> None:
+    """A 1-px pen on writing 180 px tall is widened ("thicken") towards a twentieth of the line's
+    height: at the model's 32 px its strokes then hold about as much ink as a 9-px pen's."""
+    fine = preprocess(_loops(1.0), keep_stages=True)
+    broad = preprocess(_loops(9.0), keep_stages=True)
+    assert "thicken" in [s.name for s in fine.stages]
+    assert "thicken" not in [s.name for s in broad.stages]
+    ink = [float((r.image > 0.5).sum()) / r.image.shape[1] for r in (fine, broad)]  # per column
+    assert 0.7 * ink[1] <= ink[0] <= 1.4 * ink[1]
+
+
+def test_fine_pen_width_is_measured_against_a_line_not_the_page() -> None:
+    def radius(lines: int) -> int:
+        mask = np.where(_loops(1.0, lines) < 128, np.uint8(255), np.uint8(0))
+        return _fine_pen_radius(mask, 2.0)
+
+    assert radius(1) > 0
+    assert radius(3) == radius(1)
 
 
 def test_split_lines_keeps_short_lines_of_small_letters() -> None:
