@@ -8,8 +8,8 @@ Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin
 -> [line] -> crop -> [thicken] -> deskew -> slant -> resize -> pad (bracketed stages only where they
 change something: `_writing_surface`, `_margin_line`, `_rule_rows`, `_fine_pen_radius`; `line`: an
 image of several lines whose others are print or cut off is read by its written line,
-`hwr_core.line_choice`). `split_lines` also
-takes printed lines (a margin, a grid) off a page before cutting it into lines (`_paper_lines`).
+`hwr_core.line_choice`). `split_lines` also takes printed lines (a margin, a grid) off a page before
+cutting it into lines (`_paper_lines`).
 Binarizing keeps hairlines (`PreprocessConfig.hairlines`, on): thin strokes fainter than the
 threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
@@ -94,10 +94,10 @@ _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (spl
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
-# pen on writing 50 px tall or more, as drawing apps export it) fades when the line is scaled to the
-# model's height; its strokes are widened towards _THICKENED_SHARE (the canvas reads with 0.07,
-# hwr_core/canvas_ink.py). Real scans and photos are over 0.02: none of the val sets' images changed
-# reading (at 0.03, some VNOnDB words did, and tilted pages read worse).
+# pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
+# it) fades when the line is scaled to the model's height; its strokes are widened towards
+# _THICKENED_SHARE (the canvas reads with 0.07, hwr_core/canvas_ink.py). Real scans and photos are
+# over 0.02: 1 of the val sets' 7,395 readings changed (at 0.03 more did, and tilted pages read worse).
 _FINE_PEN_SHARE = 0.02
 _THICKENED_SHARE = 0.05
 _MAX_THICKENING = 10  # px of radius: widened fully up to lines ~440 px tall; a 90,000-px line took minutes
