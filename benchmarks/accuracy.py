@@ -31,6 +31,7 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,29 @@ def _rel(tsv: Path, path: Path) -> str:
     return Path(path).resolve().relative_to(tsv.parent.resolve()).as_posix()
 
 
+Sample = tuple[np.ndarray | Path, str]
+
+
+def val_sets(
+    data: Path, fonts: Path, limit: int = 0, synthetic_n: int = 500
+) -> Iterator[tuple[str, list[Sample] | None, list[bool] | None]]:
+    """(name, samples or None where absent, unseen-text flags or None) for every val set of the table."""
+    for name in VAL_SETS:
+        tsv = data / name / "labels.tsv"
+        if not tsv.exists():
+            yield name, None, None
+            continue
+        records, _ = load_records(parse_spec(f"{tsv}?split=val"))
+        if limit:
+            records = records[:limit]
+        yield name, [(r.path, r.text) for r in records], unseen_text_rows(tsv, records)
+    if not fonts.exists():
+        yield "synthetic_en_heldout_fonts", None, None
+        return
+    spec = f"synth:{fonts}?n={synthetic_n}&lang=en&kind=word&heldout=heldout"
+    yield "synthetic_en_heldout_fonts", synthetic_samples(SyntheticSource(parse_spec(spec), seed=99)), None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
@@ -141,29 +165,19 @@ def main() -> None:
         rows[name] = row(rec, results)
         return results
 
-    for name in VAL_SETS:
-        tsv = Path(args.data) / name / "labels.tsv"
-        if not tsv.exists():
+    for name, samples, unseen in val_sets(Path(args.data), Path(args.fonts), args.limit, args.synthetic_n):
+        if samples is None:
             rows[name] = "absent"
             continue
-        records, _ = load_records(parse_spec(f"{tsv}?split=val"))
-        if args.limit:
-            records = records[: args.limit]
-        results = read(name, [(r.path, r.text) for r in records])
-        unseen = unseen_text_rows(tsv, records)
+        results = read(name, samples)
         if unseen is not None:
             picked = [res for res, keep in zip(results, unseen, strict=True) if keep]
             rows[f"{name}_unseen_texts"] = row(rec, picked) if picked else "none among these samples"
-    if Path(args.fonts).exists():
-        src = SyntheticSource(
-            parse_spec(f"synth:{args.fonts}?n={args.synthetic_n}&lang=en&kind=word&heldout=heldout"), seed=99
-        )
-        read("synthetic_en_heldout_fonts", synthetic_samples(src))
-        for family in sorted({f.family for f in src.fonts}) if args.per_font else ():
+    if args.per_font and Path(args.fonts).exists():
+        spec = f"synth:{args.fonts}?n=1&lang=en&kind=word&heldout=heldout"
+        for family in sorted({f.family for f in SyntheticSource(parse_spec(spec), seed=99).fonts}):
             spec = f"synth:{args.fonts}?n={args.per_font}&lang=en&kind=word&fonts={family}"
             read(f"synthetic_en_font_{family}", synthetic_samples(SyntheticSource(parse_spec(spec), seed=99)))
-    else:
-        rows["synthetic_en_heldout_fonts"] = "absent"
     if args.readings:
         with args.readings.open("w", encoding="utf-8") as f:
             for name, results in readings.items():

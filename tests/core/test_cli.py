@@ -12,7 +12,7 @@ from testdata import word_image, write_word_set
 from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
-from hwr_core.config import DecodeConfig
+from hwr_core.config import DEFAULT_LM_CHAR_BONUS, DEFAULT_LM_WEIGHT, DecodeConfig
 from hwr_core.metrics import word_changes
 from hwr_core.modelfile import load_model, new_bundle, save_model
 from hwr_core.quantization import stored_ranges
@@ -107,7 +107,9 @@ def test_charlm_builds_a_model_that_recognize_and_eval_use(capsys, tmp_path, mod
     assert built.info["texts"] == 2 + 4 + 1 and built.score("it's here,") > built.score("it 's here ,")
     code, out, _ = _run(capsys, "eval", "--data", tsv, "--model", model_file, "--json", "--lm", lm)
     assert (
-        code == 0 and json.loads(out)["decoding"] == f"beam 8 + character model {lm} (weight 0.4, bonus 0.8)"
+        code == 0
+        and json.loads(out)["decoding"]
+        == f"beam 8 + character model {lm} (weight {DEFAULT_LM_WEIGHT:g}, bonus {DEFAULT_LM_CHAR_BONUS:g})"
     )
     code, out, _ = _run(
         capsys, "recognize", image_file, "--model", model_file, "--lm", lm, "--lm-weight", "1"
