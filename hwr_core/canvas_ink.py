@@ -75,6 +75,11 @@ def reading_pen_width(strokes: Sequence[Sequence[Point]]) -> float:
     return max(_MIN_READING_PEN, READING_PEN_RATIO * height)
 
 
+# Raised whenever `render_for_reading` draws differently, so that images stored from strokes (a
+# Teach store's) are drawn again: 1 was the pen on screen, 2 a pen sized to the writing (session 30).
+READING_RENDER_VERSION = 2
+
+
 def render_for_reading(strokes: Sequence[Sequence[Point]]) -> np.ndarray:
     """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them."""
     return render_strokes(strokes, pen_width=reading_pen_width(strokes))

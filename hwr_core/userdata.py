@@ -5,6 +5,8 @@ Layout (a normal `labels.tsv` dataset, so `hwr train --data FOLDER` reads it too
     FOLDER/labels.tsv           images/<id>.png <TAB> text <TAB> train|val, one line per sample
     FOLDER/images/<id>.png      the strokes as the model reads them (`canvas_ink.render_for_reading`)
     FOLDER/strokes/<id>.json    {"text", "strokes", "pen_width", "created"}: the source of truth
+    FOLDER/images/.rendered     the `canvas_ink.READING_RENDER_VERSION` the images were drawn with;
+                                an older one (or none) has every image drawn again on opening
 
 A sample's id is a hash of its strokes, so the same drawing is never stored twice and an import
 recognises samples it already has. The split is a deterministic function of the ids: a sample is
@@ -32,7 +34,7 @@ import cv2
 import numpy as np
 import platformdirs
 
-from .canvas_ink import Point, clean_strokes, render_for_reading
+from .canvas_ink import READING_RENDER_VERSION, Point, clean_strokes, render_for_reading
 from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
@@ -44,6 +46,7 @@ __all__ = ["Sample", "UserSampleStore", "default_user_data_dir", "default_models
 
 APP_NAME = "hwr-studio"
 LABELS = "labels.tsv"
+RENDERED_MARK = "images/.rendered"
 VAL_FRACTION = 0.2  # the least share of samples held out for the before/after score
 _VAL_HASH = 0.25  # ids hashing below this are held out; the rest of the 20% comes from the lowest hashes
 _ID = re.compile(r"^[0-9a-f]{16}$")
@@ -156,6 +159,7 @@ class UserSampleStore:
                     continue
                 texts[stem] = _clean_text(cols[1])
         on_disk = sorted(p.stem for p in (self.folder / "strokes").glob("*.json") if _ID.match(p.stem))
+        stale = self._rendered_version() != READING_RENDER_VERSION
         order = [i for i in texts if self._strokes_path(i).is_file()]
         order += [i for i in on_disk if i not in texts]
         for sample_id in order:
@@ -170,8 +174,12 @@ class UserSampleStore:
                 continue
             pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
             if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
-                strokes = clean_strokes(data["strokes"])  # type: ignore[arg-type]
-                atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
+                self._render(sample_id, data)
+            elif stale:  # drawn as an older app drew strokes: training would not see what reading sees
+                try:
+                    self._render(sample_id, data)
+                except OSError as e:  # a read-only folder still reads, with its old images
+                    log.warning("cannot draw sample %s again: %s", sample_id, e)
             self._samples[sample_id] = Sample(
                 sample_id,
                 text,
@@ -184,6 +192,22 @@ class UserSampleStore:
         self._resplit()
         if self._samples and not self.labels_path.is_file():
             self._write_labels()
+        if stale:
+            try:
+                atomic_write_bytes(self.folder / RENDERED_MARK, str(READING_RENDER_VERSION).encode())
+            except OSError as e:
+                log.warning("cannot mark %s as drawn: %s", self.folder, e)
+
+    def _rendered_version(self) -> int:
+        """The render version the images were drawn with (1: before stores were marked)."""
+        try:
+            return int((self.folder / RENDERED_MARK).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return 1
+
+    def _render(self, sample_id: str, data: dict[str, object]) -> None:
+        strokes = clean_strokes(data["strokes"])  # type: ignore[arg-type]
+        atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
 
     def __len__(self) -> int:
         return len(self._samples)

@@ -9,8 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
+from hwr_core.canvas_ink import READING_RENDER_VERSION, render_strokes
 from hwr_core.charset import VIETNAMESE_LETTERS, normalize_text
 from hwr_core.data.prompts import PromptDeck, load_prompts
 from hwr_core.data.readers import read_labels_tsv
@@ -45,6 +47,28 @@ def test_add_writes_the_folder_layout(tmp_path: Path) -> None:
     # reopening reads the same samples back
     again = UserSampleStore(tmp_path / "s")
     assert [x.id for x in again.samples()] == [s.id] and again.samples()[0].text == s.text
+
+
+def test_images_drawn_by_an_older_app_are_drawn_again_once(tmp_path: Path) -> None:
+    # Before session 30 a sample's image was its strokes in the pen on screen; now the model reads
+    # them in a pen sized to the writing, and fine-tuning must train on what reading sees.
+    store = UserSampleStore(tmp_path / "s")
+    _fill(store, 3)
+    mark = tmp_path / "s" / "images" / ".rendered"
+    assert mark.read_text("utf-8") == str(READING_RENDER_VERSION)
+    current = {s.id: cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE) for s in store.samples()}
+    for s in store.samples():  # what the old app stored: a 12-px screen pen
+        assert cv2.imwrite(str(s.image_path), render_strokes(store.strokes(s.id), pen_width=12.0))
+    assert not any(np.array_equal(cv2.imread(str(s.image_path), 0), current[s.id]) for s in store.samples())
+
+    UserSampleStore(tmp_path / "s")  # the mark is current: the images are left as they are
+    assert not any(np.array_equal(cv2.imread(str(s.image_path), 0), current[s.id]) for s in store.samples())
+
+    mark.unlink()  # a store from before the mark
+    again = UserSampleStore(tmp_path / "s")
+    assert all(np.array_equal(cv2.imread(str(s.image_path), 0), current[s.id]) for s in again.samples())
+    assert [s.id for s in again.samples()] == list(current)
+    assert mark.read_text("utf-8") == str(READING_RENDER_VERSION)
 
 
 def test_refuses_empty_text_strokes_and_duplicates(tmp_path: Path) -> None:
