@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from accuracy import val_sets  # noqa: E402
 
-from hwr_core.config import DecodeConfig  # noqa: E402
 from hwr_core.decoding import decode  # noqa: E402
 from hwr_core.metrics import summarize  # noqa: E402
 from hwr_core.preprocess import load_image  # noqa: E402
@@ -80,7 +79,7 @@ def grid(args: argparse.Namespace) -> None:
         args.readings.mkdir(parents=True, exist_ok=True)
     for setting in args.settings:
         weight, bonus, word_bonus = (float(v) for v in setting.split(","))
-        cfg: DecodeConfig = dataclasses.replace(
+        cfg = dataclasses.replace(
             rec.decode_cfg, lm_weight=weight, lm_char_bonus=bonus, lexicon_weight=word_bonus
         )
         t0 = time.perf_counter()
@@ -131,7 +130,10 @@ def main() -> None:
     g.add_argument("--half", choices=("even", "odd", "all"), default="even")
     g.add_argument("--readings", type=Path, default=None, metavar="DIR")
     args = ap.parse_args()
-    cache(args) if args.command == "cache" else grid(args)
+    if args.command == "cache":
+        cache(args)
+    else:
+        grid(args)
 
 
 if __name__ == "__main__":
