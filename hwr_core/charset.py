@@ -77,6 +77,29 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", decomposed)
 
 
+_SPACE_BEFORE = re.compile(r" +(?=[,.;:!?)]|'(?:s|ll|re|d|ve|m|t|em)\b|n't\b)")
+_SPACE_AFTER = re.compile(r"(?<=\() +")
+
+
+def untokenize(text: str) -> str:
+    """Undo IAM-style tokenisation ("it 's here , \\" he said \\" .") into the way people write.
+
+    A language model learns spacing habits too; a corpus that spaces punctuation would teach
+    the decoder to insert those spaces into ordinary writing. Double quotes alternate open/close.
+    """
+    text = _SPACE_AFTER.sub("", _SPACE_BEFORE.sub("", text))
+    if '"' not in text:
+        return text
+    parts = text.split('"')
+    out = parts[0]
+    for i, part in enumerate(parts[1:]):
+        if i % 2 == 0:  # an opening quote joins the word after it
+            out = out + '"' + part.lstrip(" ")
+        else:  # a closing quote joins the word before it
+            out = out.rstrip(" ") + '"' + part
+    return out
+
+
 @dataclass(frozen=True)
 class EncodeResult:
     ids: list[int]

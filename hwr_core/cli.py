@@ -426,8 +426,8 @@ def cmd_average(args: argparse.Namespace) -> int:
 
 
 def cmd_charlm(args: argparse.Namespace) -> int:
-    from .charlm import CharLM, CharLMConfig, corpus_texts, untokenize
-    from .charset import DEFAULT_ALPHABET
+    from .charlm import CharLM, CharLMConfig, corpus_texts
+    from .charset import DEFAULT_ALPHABET, untokenize
     from .data.textgen import generated_numbers, load_wordlist, quoted_words
 
     texts: list[str] = []

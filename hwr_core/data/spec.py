@@ -4,12 +4,14 @@ Grammar: ``[kind:]PATH[?key=value&key=value]``. `split` and `weight` are fields 
 other keys are kind-specific options, checked so that a typo fails loudly instead of being ignored.
 
     tsv:/data/vnondb_word?split=train&weight=2
+    tsv:/data/iam_lines?split=train&untokenize=1   (IAM's "it 's here ." read as "it's here.")
     /data/iam?level=words            (kind detected from the folder)
     synth:/fonts?n=20000&lang=vi&kind=line&heldout=train
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from ..charset import CTCCodec
+from ..charset import CTCCodec, untokenize
 from ..errors import DatasetError
 from .readers import IAM_LEVELS, read_cinnamon_json, read_iam, read_kaggle_csv, read_labels_tsv
 from .records import ReadReport, Record
@@ -27,9 +29,11 @@ __all__ = ["DataSpec", "KINDS", "parse_spec", "load_records"]
 KINDS = ("tsv", "iam", "kaggle", "cinnamon", "synth")
 
 # Options each kind understands; `name` (the source name in reports) is accepted everywhere.
+# `untokenize`: transcriptions that space their punctuation as IAM's do ("here ." for "here.") are
+# read as people write them, so that a model trained on them does not learn to space punctuation.
 _OPTIONS: dict[str, frozenset[str]] = {
-    "tsv": frozenset({"name", "check_images"}),
-    "iam": frozenset({"name", "level"}),
+    "tsv": frozenset({"name", "check_images", "untokenize"}),
+    "iam": frozenset({"name", "level", "untokenize"}),
     "kaggle": frozenset({"name", "images"}),
     "cinnamon": frozenset({"name"}),
     "synth": frozenset(
@@ -215,10 +219,10 @@ def load_records(spec: DataSpec, codec: CTCCodec | None = None) -> tuple[list[Re
     """Read the records of a file-based spec; synthetic data is generated on the fly by SyntheticSource."""
     name = spec.options.get("name")
     if spec.kind == "tsv":
-        return read_labels_tsv(
+        records, report = read_labels_tsv(
             spec.path, spec.split, codec, check_images=spec.option_bool("check_images"), source=name
         )
-    if spec.kind == "iam":
+    elif spec.kind == "iam":
         records, report = read_iam(spec.path, spec.split, spec.options.get("level", "lines"), codec)
     elif spec.kind == "kaggle":
         records, report = read_kaggle_csv(spec.path, spec.options.get("images"), spec.split, codec)
@@ -232,7 +236,9 @@ def load_records(spec: DataSpec, codec: CTCCodec | None = None) -> tuple[list[Re
         )
     else:
         raise DatasetError(f"unknown data kind {spec.kind!r} (known: {', '.join(KINDS)})")
-    if name:
+    if name and spec.kind != "tsv":  # read_labels_tsv names its records itself
         report.source = name
         records = [Record(r.text, r.path, r.image, r.split, name) for r in records]
+    if spec.option_bool("untokenize"):
+        records = [dataclasses.replace(r, text=untokenize(r.text)) for r in records]
     return records, report

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from hwr_core import charlm
-from hwr_core.charlm import EOS, CharLM, CharLMConfig, corpus_texts, resolve_char_model, untokenize
+from hwr_core.charlm import EOS, CharLM, CharLMConfig, corpus_texts, resolve_char_model
+from hwr_core.charset import untokenize
 from hwr_core.config import BUILTIN_LM, NO_LM
 from hwr_core.errors import HwrError
 

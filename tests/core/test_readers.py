@@ -230,6 +230,31 @@ def test_iam_lines(tmp_path: Path) -> None:
     assert report.source == "iam_lines"
 
 
+def test_untokenize_option_reads_transcriptions_as_people_write(tmp_path: Path) -> None:
+    # IAM spaces its punctuation; a network trained on that learns to write "here ." (session 32).
+    root = make_iam(tmp_path / "iam")
+    records, _ = load_records(parse_spec(f"iam:{root}?untokenize=1"))
+    assert [r.text for r in records] == [
+        "A MOVE to stop Mr. Gaitskell from",
+        "nominating any more Labour",
+        "it's here, \"",  # a lone quote opens (untokenize's rule)
+    ]
+    path = write_tsv(
+        tmp_path / "ds",
+        ["a.png\tit 's here , he said .\ttrain", "b.png\tsố 12 : đường\ttrain"],
+        ["a.png", "b.png"],
+    )
+    tokenized, _ = load_records(parse_spec(f"{path}?split=train"))
+    assert [r.text for r in tokenized] == ["it 's here , he said .", "số 12 : đường"]
+    records, _ = load_records(parse_spec(f"{path}?split=train&untokenize=yes&name=mine"))
+    assert [r.text for r in records] == ["it's here, he said.", "số 12: đường"]
+    assert [r.path for r in records] == [r.path for r in tokenized] and {r.source for r in records} == {
+        "mine"
+    }
+    with pytest.raises(DatasetError, match="untokenize"):
+        parse_spec(f"kaggle:{path}?untokenize=1")
+
+
 def test_iam_words_skip_err_and_flat_layout(tmp_path: Path) -> None:
     root = make_iam(tmp_path / "iam", with_ascii=False)
     records, report = read_iam(root, level="words")
