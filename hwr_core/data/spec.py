@@ -11,11 +11,10 @@ other keys are kind-specific options, checked so that a typo fails loudly instea
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -240,5 +239,5 @@ def load_records(spec: DataSpec, codec: CTCCodec | None = None) -> tuple[list[Re
         report.source = name
         records = [Record(r.text, r.path, r.image, r.split, name) for r in records]
     if spec.option_bool("untokenize"):
-        records = [dataclasses.replace(r, text=untokenize(r.text)) for r in records]
+        records = [replace(r, text=untokenize(r.text)) for r in records]
     return records, report
