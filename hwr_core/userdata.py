@@ -174,10 +174,10 @@ class UserSampleStore:
                 continue
             pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
             if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
-                self._render(sample_id, data)
+                self._draw(sample_id, clean_strokes(data["strokes"]))  # type: ignore[arg-type]
             elif stale:  # drawn as an older app drew strokes: training would not see what reading sees
                 try:
-                    self._render(sample_id, data)
+                    self._draw(sample_id, clean_strokes(data["strokes"]))  # type: ignore[arg-type]
                 except OSError as e:  # a read-only folder still reads, with its old images
                     log.warning("cannot draw sample %s again: %s", sample_id, e)
             self._samples[sample_id] = Sample(
@@ -205,8 +205,8 @@ class UserSampleStore:
         except (OSError, ValueError):
             return 1
 
-    def _render(self, sample_id: str, data: dict[str, object]) -> None:
-        strokes = clean_strokes(data["strokes"])  # type: ignore[arg-type]
+    def _draw(self, sample_id: str, strokes: list[list[Point]]) -> None:
+        """The sample's image: its strokes as the model reads them."""
         atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
 
     def __len__(self) -> int:
@@ -261,8 +261,7 @@ class UserSampleStore:
         self, sample_id: str, strokes: list[list[Point]], text: str, pen_width: float, created: str
     ) -> Sample:
         payload = {"text": text, "strokes": strokes, "pen_width": pen_width, "created": created}
-        # image first: a strokes file is what makes a sample exist
-        atomic_write_bytes(self._image_path(sample_id), _png_bytes(render_for_reading(strokes)))
+        self._draw(sample_id, strokes)  # image first: a strokes file is what makes a sample exist
         atomic_write_bytes(
             self._strokes_path(sample_id), json.dumps(payload, ensure_ascii=False).encode("utf-8")
         )
