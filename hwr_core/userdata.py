@@ -160,6 +160,7 @@ class UserSampleStore:
                 texts[stem] = _clean_text(cols[1])
         on_disk = sorted(p.stem for p in (self.folder / "strokes").glob("*.json") if _ID.match(p.stem))
         stale = self._rendered_version() != READING_RENDER_VERSION
+        undrawn = 0  # stale images that could not be drawn again: the folder stays marked stale
         order = [i for i in texts if self._strokes_path(i).is_file()]
         order += [i for i in on_disk if i not in texts]
         for sample_id in order:
@@ -180,6 +181,7 @@ class UserSampleStore:
                     self._draw(sample_id, clean_strokes(data["strokes"]))  # type: ignore[arg-type]
                 except OSError as e:  # a read-only folder still reads, with its old images
                     log.warning("cannot draw sample %s again: %s", sample_id, e)
+                    undrawn += 1
             self._samples[sample_id] = Sample(
                 sample_id,
                 text,
@@ -192,7 +194,7 @@ class UserSampleStore:
         self._resplit()
         if self._samples and not self.labels_path.is_file():
             self._write_labels()
-        if stale:
+        if stale and not undrawn:
             try:
                 atomic_write_bytes(self.folder / RENDERED_MARK, str(READING_RENDER_VERSION).encode())
             except OSError as e:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from hwr_core import userdata
 from hwr_core.canvas_ink import READING_RENDER_VERSION, render_strokes
 from hwr_core.charset import VIETNAMESE_LETTERS, normalize_text
 from hwr_core.data.prompts import PromptDeck, load_prompts
@@ -68,6 +69,34 @@ def test_images_drawn_by_an_older_app_are_drawn_again_once(tmp_path: Path) -> No
     again = UserSampleStore(tmp_path / "s")
     assert all(np.array_equal(cv2.imread(str(s.image_path), 0), current[s.id]) for s in again.samples())
     assert [s.id for s in again.samples()] == list(current)
+    assert mark.read_text("utf-8") == str(READING_RENDER_VERSION)
+
+
+def test_a_folder_stays_unmarked_until_every_old_image_is_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = UserSampleStore(tmp_path / "s")
+    _fill(store, 3)
+    mark = tmp_path / "s" / "images" / ".rendered"
+    current = {s.id: cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE) for s in store.samples()}
+    for s in store.samples():
+        assert cv2.imwrite(str(s.image_path), render_strokes(store.strokes(s.id), pen_width=12.0))
+    mark.unlink()
+    stuck = store.samples()[1].image_path
+    write = userdata.atomic_write_bytes
+
+    def failing_write(path: Path, data: bytes) -> None:
+        if Path(path) == stuck:
+            raise PermissionError(13, "Permission denied", str(path))
+        write(path, data)
+
+    monkeypatch.setattr(userdata, "atomic_write_bytes", failing_write)
+    opened = UserSampleStore(tmp_path / "s")  # opens, with that one image as it was
+    assert len(opened) == 3 and not mark.exists()
+    assert not np.array_equal(cv2.imread(str(stuck), 0), current[store.samples()[1].id])
+    monkeypatch.setattr(userdata, "atomic_write_bytes", write)
+    again = UserSampleStore(tmp_path / "s")  # the next opening draws it
+    assert all(np.array_equal(cv2.imread(str(s.image_path), 0), current[s.id]) for s in again.samples())
     assert mark.read_text("utf-8") == str(READING_RENDER_VERSION)
 
 
