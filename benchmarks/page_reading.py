@@ -21,8 +21,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from accuracy import split_records
 
-from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.metrics import cer
 from hwr_core.preprocess import load_image, split_lines, to_grayscale
 from hwr_core.recognizer import Recognizer
@@ -65,10 +65,9 @@ def pages(data: Path, split: str, n: int, seed: int = 0) -> list[tuple[np.ndarra
     rng = np.random.default_rng(seed)
     out = []
     for name in LINE_SETS:
-        tsv = data / name / "labels.tsv"
-        if not tsv.exists():
+        if not (data / name / "labels.tsv").exists():
             continue
-        records, _ = load_records(parse_spec(f"{tsv}?split={split}"))
+        records = split_records(data, name, split)
         picks = rng.permutation(len(records))
         used = 0
         for _ in range(n):

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from accuracy import split_records
 from page_reading import stack_page, tilt
 
-from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.metrics import cer
 from hwr_core.preprocess import load_image, to_grayscale
 from hwr_core.recognizer import Recognizer
@@ -127,11 +127,9 @@ def main() -> None:
     }
     print(f"{'set':14s}" + "".join(f"{c:>16s}" for c in [*conditions, *page_conditions]))
     for name in SETS:
-        tsv = Path(args.data) / name / "labels.tsv"
-        if not tsv.exists():
+        if not (Path(args.data) / name / "labels.tsv").exists():
             continue
-        records, _ = load_records(parse_spec(f"{tsv}?split={args.split}"))
-        records = records[: args.n]
+        records = split_records(Path(args.data), name, args.split)[: args.n]
         images = [to_grayscale(load_image(r.path)) for r in records]
         refs = [r.text for r in records]
         row = f"{name:14s}"

@@ -1,6 +1,7 @@
 """Session 19's shipping rule (training/README.md), applied to two models' readings of the val sets:
 
     python training/compare_candidates.py BASE.jsonl CANDIDATE.jsonl [--resamples 10000] [--seed 0]
+        [--untokenize iam_lines]
 
 Both files come from `benchmarks/accuracy.py --readings` on the same data. The candidate passes when
 (a) the mean of its CER changes over the five target sets is below zero, each set weighing the same;
@@ -9,6 +10,9 @@ and a one-sided 95 % bound on the wrong side vetoes (CER on every set; the share
 VNOnDB words and Kaggle names); (c) no set is worse by more than 1 point of CER. Exit status 0 when
 it passes, 1 when it does not, 2 when the files cannot be compared. The rule's (d), the gate and the
 confirmation, is ship_flow.sh's.
+
+`--untokenize SET` scores SET against its transcriptions as people write them (`charset.untokenize`:
+"it 's here ." -> "it's here."), on both sides: for a model trained on IAM's transcriptions so.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from accuracy import TARGETS, VAL_SETS  # noqa: E402
 
+from hwr_core.charset import untokenize  # noqa: E402
 from hwr_core.metrics import PairedChange, paired_bootstrap  # noqa: E402
 
 MAX_LOSS = 0.01  # (c): one point of CER
@@ -43,11 +48,13 @@ class Verdict:
         return self.mean_target_change < 0 and not self.vetoes
 
 
-def read(path: Path) -> dict[str, list[tuple[str, str]]]:
+def read(path: Path, untokenized: frozenset[str] = frozenset()) -> dict[str, list[tuple[str, str]]]:
+    """(reference, reading) pairs by set; the references of the sets in `untokenized` untokenized."""
     by_set: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        by_set[r["set"]].append((r["ref"], r["hyp"]))
+        ref = untokenize(r["ref"]) if r["set"] in untokenized else r["ref"]
+        by_set[r["set"]].append((ref, r["hyp"]))
     return by_set
 
 
@@ -89,9 +96,18 @@ def main() -> None:
     ap.add_argument("candidate", type=Path)
     ap.add_argument("--resamples", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--untokenize",
+        action="append",
+        default=[],
+        choices=SETS,
+        metavar="SET",
+        help="score SET against its transcriptions untokenized (repeatable)",
+    )
     args = ap.parse_args()
+    untokenized = frozenset(args.untokenize)
     try:
-        v = judge(read(args.base), read(args.candidate), args.resamples, args.seed)
+        v = judge(read(args.base, untokenized), read(args.candidate, untokenized), args.resamples, args.seed)
     except ValueError as e:
         print(f"cannot compare: {e}", file=sys.stderr)
         sys.exit(2)  # not 1: that is the verdict "does not ship"

@@ -8,6 +8,8 @@
 # run's own level), 2 epochs. The rule that decides whether it ships is in training/README.md.
 # Its start (HWR_INIT) is committed: the mean with BatchNorm recomputed, as `ship_flow.sh WORK
 # RUN/epochs/epoch-0{41..51}.safetensors` made it. The mean of its two epochs shipped as default-v3.
+# Later runs reuse this recipe with HWR_INIT and HWR_OUT (hairlines1, dots1) and HWR_IAM_OPTION='&untokenize=1'
+# (untok1: IAM's transcriptions as people write them, in training and validation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
@@ -15,10 +17,10 @@ F=${HWR_FONTS:-../shared/fonts}
 exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
   --init "${HWR_INIT:-training/kaggle3/start-mean41-51.safetensors}" \
   --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
-         "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=3" "$D/iam_lines/labels.tsv?weight=1" \
+         "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=3" "$D/iam_lines/labels.tsv?weight=1${HWR_IAM_OPTION:-}" \
          "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
   --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
-        "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val" \
+        "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val${HWR_IAM_OPTION:-}" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \
   --out "${HWR_OUT:-/work/runs/kaggle3}" --schedule constant --lr 1e-5 --epochs 2 --patience 0 \
   --batch-size 32 --val-max 1500 --bn-recalibrate 100 --keep-epoch-weights --checkpoint-every 200 --seed 1241 --amp --quiet "$@"

@@ -31,9 +31,9 @@ def readings(path: Path, miss_every: dict[str, int], sets: tuple[str, ...] = SET
     return path
 
 
-def compare(base: Path, cand: Path) -> subprocess.CompletedProcess[str]:
+def compare(base: Path, cand: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), str(base), str(cand), "--resamples", "500"],
+        [sys.executable, str(SCRIPT), str(base), str(cand), "--resamples", "500", *options],
         capture_output=True,
         text=True,
     )
@@ -75,3 +75,25 @@ def test_missing_target_set_or_different_samples_cannot_be_compared(tmp_path: Pa
     other.write_text(base.read_text(encoding="utf-8").replace('"ref": "a', '"ref": "b'), encoding="utf-8")
     run = compare(base, other)
     assert run.returncode == 2 and "different samples" in run.stderr
+
+
+def test_untokenize_scores_a_set_against_its_transcriptions_as_people_write_them(tmp_path: Path) -> None:
+    """IAM's transcriptions space their punctuation ("abcdefgh ."): a base that reads them so is right
+    against them, and one character off against the untokenized transcriptions ("abcdefgh.");
+    a candidate that reads "abcdefgh." the other way round."""
+    base = readings(tmp_path / "base.jsonl", {})
+    lines = []
+    for line in base.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r["set"] == "iam_lines":
+            r["ref"] = r["hyp"] = r["ref"] + " ."
+        lines.append(json.dumps(r, ensure_ascii=False))
+    base.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cand = tmp_path / "cand.jsonl"
+    cand.write_text(base.read_text(encoding="utf-8").replace(' ."}', '."}'), encoding="utf-8")
+    as_tokenized = compare(base, cand)
+    assert as_tokenized.returncode == 1 and "iam_lines: CER worse beyond chance" in as_tokenized.stdout
+    untokenized = compare(base, cand, "--untokenize", "iam_lines")
+    assert "veto" not in untokenized.stdout, untokenized.stdout + untokenized.stderr
+    iam_row = next(row for row in untokenized.stdout.splitlines() if row.startswith("iam_lines"))
+    assert iam_row.split()[1:3] == ["11.11%", "0.00%"]  # one space too many in 9 characters, then none
