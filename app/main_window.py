@@ -1,4 +1,4 @@
-"""Main window: tabs (Recognize, Train, Model), menus and shortcuts, status bar, remembered settings."""
+"""Main window: tabs (Recognize, Teach, Train, Model), menus and shortcuts, status bar, remembered settings."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._model_label)
         for tab in (self.recognize_tab, self.teach_tab, self.train_tab, self.model_tab):
             tab.status_message.connect(self.show_status)
+        self.recognize_tab.teach_requested.connect(self.teach_tab.keep_sample)
         self.active_model.changed.connect(self._on_model_changed)
         self._build_menus()
         self._restore_settings()
@@ -129,6 +130,14 @@ class MainWindow(QMainWindow):
 
         rec_menu = mb.addMenu("&Recognize")
         rec_menu.addAction(self._action("Recognize &now", rt.recognize_now, "Ctrl+R"))
+        rec_menu.addAction(
+            self._action(
+                "&Correct and teach…",
+                rt.teach_dialog,
+                "Ctrl+T",
+                "Keep the drawing, with what was written, as a sample to personalise the model on",
+            )
+        )
 
         view_menu = mb.addMenu("&View")
         for i, name in enumerate(("&Recognize", "T&each", "&Train", "&Model")):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMenu,
     QPushButton,
@@ -147,6 +148,8 @@ class RecognizeTab(QWidget):
     status_message = Signal(str)  # one line for the status bar (errors, loaded files)
     result_ready = Signal(object)  # the RecognitionResult now shown
     recent_files_changed = Signal(list)  # list[str], newest first
+    # The drawing to keep as a Teach sample: its strokes, what was written, the pen's width
+    teach_requested = Signal(object, str, float)
 
     def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -282,6 +285,13 @@ class RecognizeTab(QWidget):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        self.teach_button = QPushButton("Correct && teach…")
+        self.teach_button.setToolTip(
+            "Misread? Type what you wrote (the reading is filled in) and keep the drawing as a sample:\n"
+            "Personalise, in the Teach tab, learns your handwriting from such samples"
+        )
+        self.teach_button.clicked.connect(self.teach_dialog)
+        bar.addWidget(self.teach_button)
         self.recognize_button = QPushButton("Recognize now")
         self.recognize_button.setToolTip("Recognise the current input without waiting")
         self.recognize_button.clicked.connect(self.recognize_now)
@@ -566,6 +576,37 @@ class RecognizeTab(QWidget):
         self.undo_action.setEnabled(self.canvas.can_undo())
         self.redo_action.setEnabled(self.canvas.can_redo())
         self.clear_action.setEnabled(not self.canvas.is_empty())
+        self.teach_button.setEnabled(not self.canvas.is_empty())
+
+    def drawing_reading(self) -> str:
+        """The reading shown for the drawing, as one line ("" when none is shown)."""
+        if self.input_mode() != self.DRAW or self.last_result is None:
+            return ""
+        return " ".join(self.last_result.text.split())
+
+    def teach_dialog(self) -> None:
+        if self.input_mode() != self.DRAW:
+            self.status_message.emit("Only a drawing can be kept for teaching: write on the Draw tab")
+            return
+        if self.canvas.is_empty():
+            self.status_message.emit("Write something on the canvas first")
+            return
+        text, ok = QInputDialog.getText(
+            self, "Correct and teach", "What was written:", text=self.drawing_reading()
+        )
+        if ok:
+            self.teach(text)
+
+    def teach(self, text: str) -> bool:
+        """Ask for the drawing to be kept as a Teach sample of `text` (the main window stores it)."""
+        if self.canvas.is_empty():
+            self.status_message.emit("Write something on the canvas first")
+            return False
+        if not text.strip():
+            self.status_message.emit("Type what was written to keep the drawing")
+            return False
+        self.teach_requested.emit(self.canvas.strokes(), text, self.canvas.pen_width())
+        return True
 
     @Slot(float)
     def _on_pen_width(self, width: float) -> None:

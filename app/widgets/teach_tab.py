@@ -53,7 +53,7 @@ from hwr_core.personalize import (
     synth_replay_spec,
 )
 from hwr_core.training import BatchEnd, EpochEnd, TrainingFinished
-from hwr_core.userdata import UserSampleStore, default_models_dir, default_user_data_dir
+from hwr_core.userdata import Sample, UserSampleStore, default_models_dir, default_user_data_dir
 
 from ..active_model import ActiveModel
 from ..workers.training import FunctionRunner, TrainingController, TrainingRequest
@@ -400,16 +400,35 @@ class TeachTab(QWidget):
         if self.canvas.is_empty():
             self.status_message.emit("Write the prompt on the canvas first")
             return False
-        try:
-            sample = self.store.add(self.canvas.strokes(), self._prompt, self.canvas.pen_width())
-        except HwrError as e:
-            self.status_message.emit(str(e))
+        sample = self._add(self.canvas.strokes(), self._prompt, self.canvas.pen_width())
+        if sample is None:
             return False
-        self._deck.note_written(sample.text)
-        self._refresh_gallery()
-        self.status_message.emit(f"Saved “{sample.text}” ({len(self.store)} samples)")
+        self.status_message.emit(f"Saved “{sample.text}” ({self._count()})")
         self.next_prompt()
         return True
+
+    def keep_sample(self, strokes: list[list[tuple[float, float]]], text: str, pen_width: float) -> bool:
+        """Store a drawing made elsewhere (the Recognize tab's "Correct & teach…") as a sample of `text`."""
+        sample = self._add(strokes, text, pen_width)
+        if sample is None:
+            return False
+        self.status_message.emit(
+            f"Kept “{sample.text}” for teaching ({self._count()}): Personalise in the Teach tab"
+        )
+        return True
+
+    def _count(self) -> str:
+        return f"{len(self.store)} sample{'' if len(self.store) == 1 else 's'}"
+
+    def _add(self, strokes: list[list[tuple[float, float]]], text: str, pen_width: float) -> Sample | None:
+        try:
+            sample = self.store.add(strokes, text, pen_width)
+        except HwrError as e:
+            self.status_message.emit(str(e))
+            return None
+        self._deck.note_written(sample.text)
+        self._refresh_gallery()
+        return sample
 
     # ------------------------------------------------------------------ gallery
 

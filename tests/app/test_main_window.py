@@ -1,14 +1,20 @@
+import unicodedata
+
 import pytest
 from PySide6.QtCore import QSettings
 
 from app.main_window import MainWindow, load_startup_model
+from app.widgets.teach_tab import KEY_FOLDER
+from hwr_core.canvas_ink import clean_strokes
 from hwr_core.charset import CTCCodec
 from hwr_core.modelfile import new_bundle, save_model
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    s = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    s.setValue(KEY_FOLDER, str(tmp_path / "samples"))  # the Teach tab's store: not the user's own
+    return s
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ def _menu_actions(win):
 def test_menus_and_shortcuts(window):
     acts = _menu_actions(window)
     for name, key in [("Open image…", "Ctrl+O"), ("Paste image", "Ctrl+V"), ("Undo stroke", "Ctrl+Z"),
-                      ("Clear canvas", "Ctrl+Backspace"), ("Recognize now", "Ctrl+R"), ("Quit", "Ctrl+Q")]:  # fmt: skip
+                      ("Clear canvas", "Ctrl+Backspace"), ("Recognize now", "Ctrl+R"), ("Correct and teach…", "Ctrl+T"), ("Quit", "Ctrl+Q")]:  # fmt: skip
         assert name in acts, name
         assert acts[name].shortcut().toString() == key, (name, acts[name].shortcut().toString())
     assert "About HWR Studio" in acts
@@ -48,6 +54,40 @@ def test_menus_and_shortcuts(window):
 def test_status_bar_names_the_model_and_about_box(window):
     assert "tiny-test" in window._model_label.text()
     assert "tiny-test" in window.about_text()
+
+
+def test_teach_keeps_the_drawing_on_the_recognize_tab_with_what_was_written(qtbot, window, tmp_path):
+    rt, tt = window.recognize_tab, window.teach_tab
+    assert tt.store.folder == tmp_path / "samples" and len(tt.store) == 0
+    assert not rt.teach_button.isEnabled()
+    assert not rt.teach("Việt Nam")
+    assert "Write something" in window.statusBar().currentMessage()
+    rt.input_tabs.setCurrentIndex(rt.IMAGE)
+    rt.teach_dialog()  # an image has no strokes to keep: said at once, no dialog
+    assert "Only a drawing" in window.statusBar().currentMessage()
+    rt.input_tabs.setCurrentIndex(rt.DRAW)
+
+    rt.canvas.set_strokes([[(10, 40), (30, 80), (50, 40)], [(60, 40), (61, 80)], [(52, 30), (58, 26)]])
+    assert rt.teach_button.isEnabled()
+    with qtbot.waitSignal(rt.result_ready, timeout=30_000) as shown:
+        rt.recognize_now()
+    # the dialog is filled in with the reading on show, as one line
+    assert rt.drawing_reading() == " ".join(shown.args[0].text.split())
+    assert not rt.teach("  ")
+    assert "Type what was written" in window.statusBar().currentMessage()
+    assert len(tt.store) == 0
+
+    assert rt.teach(unicodedata.normalize("NFD", "Việt  Nam"))  # typed decomposed, two spaces
+    (sample,) = tt.store.samples()
+    assert sample.text == "Việt Nam"
+    assert tt.store.strokes(sample.id) == clean_strokes(rt.canvas.strokes())
+    assert sample.image_path.is_file()
+    assert tt.gallery.count() == 1
+    assert "Kept “Việt Nam” for teaching" in window.statusBar().currentMessage()
+
+    rt.teach("Việt Nam")  # the same drawing twice: the store refuses, and says why
+    assert len(tt.store) == 1
+    assert "already stored" in window.statusBar().currentMessage()
 
 
 def test_model_tab_reports_bad_file_and_keeps_model(window, tmp_path):
