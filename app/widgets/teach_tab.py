@@ -454,7 +454,7 @@ class TeachTab(QWidget):
         self.gallery.setUpdatesEnabled(True)
         n_val = len(self.store.records("val"))
         self.count_label.setText(
-            f"{len(self.store)} samples: {len(self.store) - n_val} to learn from, {n_val} held out"
+            f"{self._count()}: {len(self.store) - n_val} to learn from, {n_val} held out"
         )
         self._update_buttons()
 
