@@ -1,3 +1,4 @@
+import dataclasses
 import unicodedata
 
 import pytest
@@ -71,8 +72,10 @@ def test_teach_keeps_the_drawing_on_the_recognize_tab_with_what_was_written(qtbo
     assert rt.teach_button.isEnabled()
     with qtbot.waitSignal(rt.result_ready, timeout=30_000) as shown:
         rt.recognize_now()
-    # the dialog is filled in with the reading on show, as one line
+    # the dialog is filled in with the reading on show, a page's lines joined on one line
     assert rt.drawing_reading() == " ".join(shown.args[0].text.split())
+    rt.last_result = dataclasses.replace(shown.args[0], text="Việt\nNam")
+    assert rt.drawing_reading() == "Việt Nam"
     assert not rt.teach("  ")
     assert "Type what was written" in window.statusBar().currentMessage()
     assert len(tt.store) == 0
