@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from hwr_core.training import BatchEnd, EpochEnd
 
@@ -112,7 +112,11 @@ class MetricPlots(QWidget):
         # A legend in its own layout cell beside the plot: one row per validation source would
         # cover the curves it names if it sat inside the plot.
         self.cer_plot.legend = pg.LegendItem(labelTextColor=fg, labelTextSize="8pt", verSpacing=-10)
+        # At its own height, at the top of the cell: stretched to the plot's height, its rows
+        # spread and each label drifted away from its line sample.
+        self.cer_plot.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._view.addItem(self.cer_plot.legend, row=1, col=2)
+        self._view.ci.layout.setAlignment(self.cer_plot.legend, Qt.AlignmentFlag.AlignTop)
         self._cer = _epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
         self._cer_by_source: dict[str, tuple[_Series, pg.PlotDataItem]] = {}
 

@@ -266,3 +266,26 @@ def test_validation_cer_curve_per_source(qtbot) -> None:  # type: ignore[no-unty
     assert plots.source_names() == ["vnondb_word", "iam_lines"]  # one source adds no curve of its own
     plots.clear()
     assert plots.source_names() == [] and [label.text for _, label in plots.cer_plot.legend.items] == ["all"]
+
+
+@pytest.mark.parametrize("sources", [0, 6])
+def test_validation_legend_keeps_each_label_beside_its_line(qtbot, sources: int) -> None:  # type: ignore[no-untyped-def]
+    """The CER legend sits in a layout cell as tall as the plot; stretched to it, its rows spread
+    and a lone "all" stood 100 px above its line sample."""
+    from app.widgets.metric_plots import MetricPlots
+    from hwr_core.training import EpochEnd
+
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    by_source = {f"set{i}": 0.1 * (i + 1) for i in range(sources)}
+    plots.add_epoch(EpochEnd(0, 1, 1.0, 1e-3, 1.0, 2.0, 0.5, val_cer_by_source=by_source))
+    plots.refresh()
+    qtbot.wait(50)  # the layout settles
+    rows = plots.cer_plot.legend.items
+    assert len(rows) == 1 + sources
+    for sample, label in rows:
+        text = label.item.sceneBoundingRect()  # the text itself, not its stretched cell
+        gap = abs(sample.sceneBoundingRect().center().y() - text.center().y())
+        assert gap < 6, (label.text, gap)
