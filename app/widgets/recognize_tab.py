@@ -588,8 +588,7 @@ class RecognizeTab(QWidget):
         if self.input_mode() != self.DRAW:
             self.status_message.emit("Only a drawing can be kept for teaching: write on the Draw tab")
             return
-        if self.canvas.is_empty():
-            self.status_message.emit("Write something on the canvas first")
+        if not self._has_drawing():
             return
         text, ok = QInputDialog.getText(
             self, "Correct and teach", "What was written:", text=self.drawing_reading()
@@ -597,10 +596,16 @@ class RecognizeTab(QWidget):
         if ok:
             self.teach(text)
 
-    def teach(self, text: str) -> bool:
-        """Ask for the drawing to be kept as a Teach sample of `text` (the main window stores it)."""
+    def _has_drawing(self) -> bool:
+        """Whether the canvas holds writing to keep; says so in the status bar when it does not."""
         if self.canvas.is_empty():
             self.status_message.emit("Write something on the canvas first")
+            return False
+        return True
+
+    def teach(self, text: str) -> bool:
+        """Ask for the drawing to be kept as a Teach sample of `text` (the main window stores it)."""
+        if not self._has_drawing():
             return False
         if not text.strip():
             self.status_message.emit("Type what was written to keep the drawing")
