@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         for tab in (self.recognize_tab, self.teach_tab, self.train_tab, self.model_tab):
             tab.status_message.connect(self.show_status)
         self.recognize_tab.teach_requested.connect(self.teach_tab.keep_sample)
+        self.recognize_tab.teach_image_requested.connect(self.teach_tab.keep_images)
         self.active_model.changed.connect(self._on_model_changed)
         self._build_menus()
         self._restore_settings()
@@ -135,7 +136,8 @@ class MainWindow(QMainWindow):
                 "&Correct and teach…",
                 rt.teach_dialog,
                 "Ctrl+T",
-                "Keep the drawing, with what was written, as a sample to personalise the model on",
+                "Keep the drawing or the image's lines, with what was written, as samples to personalise "
+                "the model on",
             )
         )
 

@@ -385,6 +385,34 @@ def cmd_personalise(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teach(args: argparse.Namespace) -> int:
+    """The app's "Correct & teach" for an image: keep its lines, as read, as samples of the text's lines."""
+    from .preprocess import load_image
+    from .userdata import UserSampleStore, default_user_data_dir, line_samples
+
+    rec = _recognizer(args)
+    image = load_image(args.image, max_pixels=rec.preprocess_cfg.max_pixels)
+    result = rec.recognize_page(image)
+    assert result is not None  # None only when asked to stop
+    try:
+        pairs = line_samples(image, result, args.text.replace("\\n", "\n"))
+    except HwrError as e:
+        raise HwrError(f"{e}; it reads:\n{result.text}") from None
+    store = UserSampleStore(args.samples or default_user_data_dir())
+    kept = 0
+    for crop, text in pairs:
+        try:
+            sample = store.add_image(crop, text, source=Path(args.image).name)
+        except HwrError as e:
+            print(f"hwr: skipped {text!r}: {e}", file=sys.stderr)
+            continue
+        print(f"kept {sample.text!r} ({sample.split})")
+        kept += 1
+    total = f"{len(store)} sample{'' if len(store) == 1 else 's'}"
+    print(f"{kept} of {len(pairs)} kept in {store.folder} ({total})", file=sys.stderr)
+    return 0 if kept else EXIT_ERROR
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -725,6 +753,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pz.add_argument("--out-dir", help="where to save the model (default: the app's personalised models)")
     pz.set_defaults(func=cmd_personalise)
+
+    tc = sub.add_parser(
+        "teach",
+        help="keep an image's lines and what was written on them as Teach samples",
+        description="Read an image as the app does (a page is split into lines) and keep each line with "
+        "its line of TEXT as a sample in the Teach tab's folder, for 'hwr personalise'. TEXT has one line "
+        "per line read (newlines, or \\n); an empty line skips its line. A mismatch prints the reading.",
+    )
+    tc.add_argument("image", metavar="IMG")
+    tc.add_argument("text", metavar="TEXT", help="what was written, one line of text per line of writing")
+    tc.add_argument("--samples", metavar="DIR", help="samples folder (default: the Teach tab's)")
+    model_args(tc)
+    tc.set_defaults(func=cmd_teach)
 
     c = sub.add_parser(
         "charlm",

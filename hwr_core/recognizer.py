@@ -59,6 +59,9 @@ class RecognitionResult:
     # A page of several lines (see `combine_lines`): each line's own result, top to bottom. The
     # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
     lines: tuple[RecognitionResult, ...] = ()
+    # One of a page's lines: the part of the image it was read from (uint8 grey), which Teach keeps
+    # as a sample of the line's corrected text. None for a whole input.
+    crop: np.ndarray | None = None
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -108,6 +111,7 @@ def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
         empty=not read,
         timings_ms=timings,
         lines=tuple(results),
+        crop=None,
     )
 
 
@@ -362,7 +366,7 @@ class Recognizer:
         for crop in split.crops:
             if should_stop is not None and should_stop():
                 return None
-            lines.append(self.recognize(crop, keep_stages=keep_stages))
+            lines.append(dataclasses.replace(self.recognize(crop, keep_stages=keep_stages), crop=crop))
         page = combine_lines(lines)
         margin = ACCENTS_READING_MARGIN if split.maybe_accents else WHOLE_READING_MARGIN
         keep_whole = (

@@ -3,13 +3,17 @@
 Layout (a normal `labels.tsv` dataset, so `hwr train --data FOLDER` reads it too):
 
     FOLDER/labels.tsv           images/<id>.png <TAB> text <TAB> train|val, one line per sample
-    FOLDER/images/<id>.png      the strokes as the model reads them (`canvas_ink.render_for_reading`)
-    FOLDER/strokes/<id>.json    {"text", "strokes", "pen_width", "created"}: the source of truth
-    FOLDER/images/.rendered     the `canvas_ink.READING_RENDER_VERSION` the images were drawn with;
-                                an older one (or none) has every image drawn again on opening
+    FOLDER/images/<id>.png      what the model learns from: a drawing's strokes as the model reads
+                                them (`canvas_ink.render_for_reading`), or a kept image itself
+    FOLDER/strokes/<id>.json    a drawn sample: {"text", "strokes", "pen_width", "created"}; the
+                                strokes are the source of truth
+    FOLDER/scans/<id>.json      a sample kept from an image (a line of a photo or scan): {"text",
+                                "source", "created"}; its image is the source of truth
+    FOLDER/images/.rendered     the `canvas_ink.READING_RENDER_VERSION` the drawings' images were
+                                drawn with; an older one (or none) has each drawn again on opening
 
-A sample's id is a hash of its strokes, so the same drawing is never stored twice and an import
-recognises samples it already has. The split is a deterministic function of the ids: a sample is
+A sample's id is a hash of its strokes or its pixels, so the same drawing or image is never stored
+twice and an import recognises samples it already has. The split is a deterministic function of the ids: a sample is
 held out (`val`) when its id hashes below 0.25, topped up to at least 20% of the set (and one sample
 from two on), so a growing set keeps its held-out samples apart from training. `labels.tsv` is
 rewritten atomically after every change.
@@ -29,6 +33,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -39,14 +44,28 @@ from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
 from .fileio import atomic_write_bytes
+from .preprocess import decode_image_bytes, to_grayscale
+
+if TYPE_CHECKING:
+    from .recognizer import RecognitionResult
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Sample", "UserSampleStore", "default_user_data_dir", "default_models_dir", "split_ids"]
+__all__ = [
+    "Sample",
+    "UserSampleStore",
+    "default_user_data_dir",
+    "default_models_dir",
+    "line_samples",
+    "split_ids",
+]
 
 APP_NAME = "hwr-studio"
 LABELS = "labels.tsv"
 RENDERED_MARK = "images/.rendered"
+DRAWN, SCANNED = "strokes", "scans"  # a sample's kind is the folder its JSON file lives in
+MAX_IMAGE_PIXELS = 4_000_000  # a larger kept image is scaled down: preprocessing shrinks it anyway
+_MIN_CONTRAST = 16  # grey levels between an image's darkest and lightest pixel; less is blank
 VAL_FRACTION = 0.2  # the least share of samples held out for the before/after score
 _VAL_HASH = 0.25  # ids hashing below this are held out; the rest of the 20% comes from the lowest hashes
 _ID = re.compile(r"^[0-9a-f]{16}$")
@@ -70,9 +89,14 @@ class Sample:
     text: str
     split: str  # "train" | "val"
     image_path: Path
-    strokes_path: Path
+    meta_path: Path  # strokes/<id>.json (a drawing) or scans/<id>.json (kept from an image)
     pen_width: float = 3.0
     created: str = ""
+    source: str = ""  # the file an image sample was kept from, when it had a name
+
+    @property
+    def drawn(self) -> bool:
+        return self.meta_path.parent.name == DRAWN
 
 
 def _id_score(sample_id: str) -> float:
@@ -104,6 +128,56 @@ def _strokes_id(strokes: list[list[Point]], pen_width: float) -> str:
     return hashlib.sha1(canon.encode()).hexdigest()[:16]
 
 
+def _image_id(gray: np.ndarray) -> str:
+    digest = hashlib.sha1(f"image:{gray.shape[0]}x{gray.shape[1]}:".encode() + gray.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _sample_image(image: np.ndarray) -> np.ndarray:
+    """An image as kept: uint8 grey, at most `MAX_IMAGE_PIXELS`; HwrError when it holds no writing."""
+    gray = to_grayscale(image)
+    pixels = gray.shape[0] * gray.shape[1]
+    if pixels > MAX_IMAGE_PIXELS:
+        scale = math.sqrt(MAX_IMAGE_PIXELS / pixels)
+        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    if int(gray.max()) - int(gray.min()) < _MIN_CONTRAST:
+        raise HwrError("the image is blank: there is no writing in it to learn from")
+    return np.ascontiguousarray(gray)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
+def line_samples(image: np.ndarray, result: RecognitionResult, text: str) -> list[tuple[np.ndarray, str]]:
+    """(image, text) pairs to keep from an image read as `result` and what was written on it.
+
+    `text` has one line per line the image was read as: a page's lines (`result.lines`) pair with
+    their crops, and an image read whole pairs with the one line. An empty line of text skips its
+    line. HwrError when the counts differ or no line has text.
+    """
+    lines = text.split("\n")
+    crops = [line.crop for line in result.lines] if result.lines else [image]
+    while len(lines) > len(crops) and not lines[-1].strip():
+        lines.pop()
+    if len(lines) != len(crops) or any(c is None for c in crops):
+        raise HwrError(
+            f"the image was read as {_lines(len(crops))} but the text has {_lines(len(lines))}: "
+            "give one line of text per line read (an empty one skips that line)"
+        )
+    pairs = [
+        (crop, line) for crop, line in zip(crops, lines, strict=True) if crop is not None and line.strip()
+    ]
+    if not pairs:
+        raise HwrError("the sample has no text: type what was written")
+    return pairs
+
+
 def _png_bytes(image: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", image)
     if not ok:
@@ -133,20 +207,34 @@ class UserSampleStore:
     def _image_path(self, sample_id: str) -> Path:
         return self.folder / "images" / f"{sample_id}.png"
 
-    def _strokes_path(self, sample_id: str) -> Path:
-        return self.folder / "strokes" / f"{sample_id}.json"
+    def _meta_path(self, sample_id: str, kind: str) -> Path:
+        return self.folder / kind / f"{sample_id}.json"
 
     def _read_json(self, path: Path) -> dict[str, object]:
         try:
             data = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as e:
-            raise HwrError(f"cannot read sample strokes {path}: {e}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("strokes"), list):
+            raise HwrError(f"cannot read sample file {path}: {e}") from None
+        if not isinstance(data, dict):
+            raise HwrError(f"{path} is not a sample file (not a JSON object)")
+        if path.parent.name == DRAWN and not isinstance(data.get("strokes"), list):
             raise HwrError(f"{path} is not a sample strokes file (no 'strokes' list)")
         return data
 
+    def _sample(self, sample_id: str, kind: str, text: str, data: dict[str, object]) -> Sample:
+        return Sample(
+            sample_id,
+            text,
+            "train",
+            self._image_path(sample_id),
+            self._meta_path(sample_id, kind),
+            float(data.get("pen_width", 3.0)),  # type: ignore[arg-type]
+            str(data.get("created", "")),
+            str(data.get("source", "")),
+        )
+
     def _load(self) -> None:
-        """labels.tsv gives order and texts (it may have been edited by hand); strokes files fill the rest."""
+        """labels.tsv gives order and texts (it may have been edited by hand); the JSON files fill the rest."""
         texts: dict[str, str] = {}
         if self.labels_path.is_file():
             for lineno, line in enumerate(self.labels_path.read_text("utf-8-sig").splitlines(), 1):
@@ -158,14 +246,16 @@ class UserSampleStore:
                     log.warning("%s line %d: not a sample row, ignored", self.labels_path, lineno)
                     continue
                 texts[stem] = _clean_text(cols[1])
-        on_disk = sorted(p.stem for p in (self.folder / "strokes").glob("*.json") if _ID.match(p.stem))
+        on_disk: dict[str, str] = {}  # id -> kind
+        for kind in (SCANNED, DRAWN):  # a drawing wins an id that both hold
+            on_disk.update({p.stem: kind for p in (self.folder / kind).glob("*.json") if _ID.match(p.stem)})
         stale = self._rendered_version() != READING_RENDER_VERSION
         undrawn = 0  # stale images that could not be drawn again: the folder stays marked stale
-        order = [i for i in texts if self._strokes_path(i).is_file()]
-        order += [i for i in on_disk if i not in texts]
+        order = [i for i in texts if i in on_disk] + sorted(i for i in on_disk if i not in texts)
         for sample_id in order:
+            kind = on_disk[sample_id]
             try:
-                data = self._read_json(self._strokes_path(sample_id))
+                data = self._read_json(self._meta_path(sample_id, kind))
             except HwrError as e:
                 log.warning("skipping sample: %s", e)
                 continue
@@ -173,8 +263,11 @@ class UserSampleStore:
             if not text:
                 log.warning("sample %s has no text, skipped", sample_id)
                 continue
-            pen = float(data.get("pen_width", 3.0))  # type: ignore[arg-type]
-            if not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
+            if kind == SCANNED:
+                if not self._image_path(sample_id).is_file():  # its only copy: nothing to draw it from
+                    log.warning("sample %s: its image is missing, skipped", sample_id)
+                    continue
+            elif not self._image_path(sample_id).is_file():  # e.g. deleted by hand: render it again
                 self._draw(sample_id, clean_strokes(data["strokes"]))  # type: ignore[arg-type]
             elif stale:  # drawn as an older app drew strokes: training would not see what reading sees
                 try:
@@ -182,15 +275,7 @@ class UserSampleStore:
                 except OSError as e:  # a read-only folder still reads, with its old images
                     log.warning("cannot draw sample %s again: %s", sample_id, e)
                     undrawn += 1
-            self._samples[sample_id] = Sample(
-                sample_id,
-                text,
-                "train",
-                self._image_path(sample_id),
-                self._strokes_path(sample_id),
-                pen,
-                str(data.get("created", "")),
-            )
+            self._samples[sample_id] = self._sample(sample_id, kind, text, data)
         self._resplit()
         if self._samples and not self.labels_path.is_file():
             self._write_labels()
@@ -227,7 +312,10 @@ class UserSampleStore:
             raise HwrError(f"no sample {sample_id!r} in {self.folder}") from None
 
     def strokes(self, sample_id: str) -> list[list[Point]]:
-        data = self._read_json(self.get(sample_id).strokes_path)
+        sample = self.get(sample_id)
+        if not sample.drawn:
+            raise HwrError(f"sample {sample_id} was kept from an image: it has no strokes")
+        data = self._read_json(sample.meta_path)
         return clean_strokes(data["strokes"])  # type: ignore[arg-type]
 
     def filter(self, text_substring: str) -> list[Sample]:
@@ -259,25 +347,19 @@ class UserSampleStore:
         self._resplit()
         self._write_labels()
 
-    def _write_sample(
+    def _write_sample(self, sample_id: str, kind: str, payload: dict[str, object], image: np.ndarray) -> None:
+        # The image first: a JSON file is what makes a sample exist.
+        atomic_write_bytes(self._image_path(sample_id), _png_bytes(image))
+        meta = self._meta_path(sample_id, kind)
+        meta.parent.mkdir(exist_ok=True)
+        atomic_write_bytes(meta, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        self._samples[sample_id] = self._sample(sample_id, kind, str(payload["text"]), payload)
+
+    def _write_drawing(
         self, sample_id: str, strokes: list[list[Point]], text: str, pen_width: float, created: str
-    ) -> Sample:
+    ) -> None:
         payload = {"text": text, "strokes": strokes, "pen_width": pen_width, "created": created}
-        self._draw(sample_id, strokes)  # image first: a strokes file is what makes a sample exist
-        atomic_write_bytes(
-            self._strokes_path(sample_id), json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        )
-        sample = Sample(
-            sample_id,
-            text,
-            "train",
-            self._image_path(sample_id),
-            self._strokes_path(sample_id),
-            pen_width,
-            created,
-        )
-        self._samples[sample_id] = sample
-        return sample
+        self._write_sample(sample_id, DRAWN, payload, render_for_reading(strokes))
 
     def add(self, strokes: Sequence[Sequence[Sequence[float]]], text: str, pen_width: float = 3.0) -> Sample:
         """Store a written sample; empty text or no strokes, or a drawing already stored, raise HwrError."""
@@ -291,8 +373,22 @@ class UserSampleStore:
         sample_id = _strokes_id(clean, pen)
         if sample_id in self._samples:
             raise HwrError(f"this drawing is already stored (as {self._samples[sample_id].text!r})")
-        created = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        self._write_sample(sample_id, clean, clean_text, pen, created)
+        self._write_drawing(sample_id, clean, clean_text, pen, _now())
+        self._commit()
+        return self._samples[sample_id]
+
+    def add_image(self, image: np.ndarray, text: str, source: str = "") -> Sample:
+        """Keep an image of writing (a line of a photo or scan) as a sample of `text`; empty text,
+        a blank image or an image already stored raise HwrError. `source` names the file it came from."""
+        clean_text = _clean_text(text)
+        if not clean_text:
+            raise HwrError("the sample has no text: type what was written")
+        gray = _sample_image(image)
+        sample_id = _image_id(gray)
+        if sample_id in self._samples:
+            raise HwrError(f"this image is already stored (as {self._samples[sample_id].text!r})")
+        payload = {"text": clean_text, "source": source, "created": _now()}
+        self._write_sample(sample_id, SCANNED, payload, gray)
         self._commit()
         return self._samples[sample_id]
 
@@ -301,9 +397,9 @@ class UserSampleStore:
         if not clean_text:
             raise HwrError("a label cannot be empty; delete the sample instead")
         sample = self.get(sample_id)
-        data = self._read_json(sample.strokes_path)
+        data = self._read_json(sample.meta_path)
         data["text"] = clean_text
-        atomic_write_bytes(sample.strokes_path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        atomic_write_bytes(sample.meta_path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         self._samples[sample_id] = replace(sample, text=clean_text)
         self._write_labels()  # ids are unchanged, so the split is too
         return self._samples[sample_id]
@@ -312,13 +408,13 @@ class UserSampleStore:
         sample = self.get(sample_id)
         del self._samples[sample_id]
         self._commit()  # the index first: a crash leaves orphan files, never a row without files
-        sample.strokes_path.unlink(missing_ok=True)
+        sample.meta_path.unlink(missing_ok=True)
         sample.image_path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ zip exchange
 
     def export_zip(self, path: str | os.PathLike[str]) -> Path:
-        """All samples as a zip with the folder's layout (labels.tsv, images/, strokes/)."""
+        """All samples as a zip with the folder's layout (labels.tsv, images/, strokes/, scans/)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -331,7 +427,7 @@ class UserSampleStore:
                     zf.writestr(LABELS, "")
                 for s in self._samples.values():
                     zf.write(s.image_path, f"images/{s.id}.png")
-                    zf.write(s.strokes_path, f"strokes/{s.id}.json")
+                    zf.write(s.meta_path, f"{s.meta_path.parent.name}/{s.id}.json")
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -347,7 +443,7 @@ class UserSampleStore:
         if any(p in ("..", ".") for p in parts):
             raise HwrError(f"refusing the zip: member {name!r} points outside the sample folder")
         if name.endswith("/"):
-            if name in ("images/", "strokes/"):
+            if name in ("images/", f"{DRAWN}/", f"{SCANNED}/"):
                 return None
             raise HwrError(f"refusing the zip: unexpected folder {name!r} (not a sample set)")
         if name == LABELS:
@@ -355,18 +451,19 @@ class UserSampleStore:
         if len(parts) == 2 and _ID.match(PurePosixPath(parts[1]).stem):
             if parts[0] == "images" and parts[1].endswith(".png"):
                 return ("image", parts[1][:-4])
-            if parts[0] == "strokes" and parts[1].endswith(".json"):
-                return ("strokes", parts[1][:-5])
+            if parts[0] in (DRAWN, SCANNED) and parts[1].endswith(".json"):
+                return (parts[0], parts[1][:-5])
         raise HwrError(
             f"refusing the zip: {name!r} is not part of a sample set "
-            "(expected labels.tsv, images/<id>.png, strokes/<id>.json)"
+            "(expected labels.tsv, images/<id>.png, strokes/<id>.json, scans/<id>.json)"
         )
 
     def import_zip(self, path: str | os.PathLike[str]) -> int:
         """Merge a zip made by `export_zip`; returns how many new samples were added (duplicates skipped).
 
-        Every member is checked before anything is written: a zip with unsafe paths (zip-slip) or
-        files that are not samples is refused as a whole. Images are rendered again from the strokes.
+        Every member's name and size is checked before anything is written: a zip with unsafe paths
+        (zip-slip) or files that are not samples is refused as a whole. Drawings' images are rendered
+        again from their strokes; a kept image is read back and checked like a loaded one.
         """
         path = Path(path)
         try:
@@ -377,7 +474,8 @@ class UserSampleStore:
             infos = zf.infolist()
             if len(infos) > _MAX_IMPORT_MEMBERS:
                 raise HwrError(f"refusing the zip: {len(infos)} files is more than a sample set has")
-            members: dict[str, zipfile.ZipInfo] = {}
+            members: dict[str, tuple[str, zipfile.ZipInfo]] = {}  # id -> (kind, its JSON file)
+            images: dict[str, zipfile.ZipInfo] = {}
             labels_info: zipfile.ZipInfo | None = None
             for info in infos:
                 kind_id = self._check_member(info.filename)
@@ -388,10 +486,14 @@ class UserSampleStore:
                 kind, sample_id = kind_id
                 if kind == "labels":
                     labels_info = info
-                elif kind == "strokes":
-                    members[sample_id] = info
+                elif kind == "image":
+                    images[sample_id] = info
+                else:
+                    members[sample_id] = (kind, info)
             if not members:
-                raise HwrError(f"{path.name} holds no samples (no strokes/<id>.json files)")
+                raise HwrError(
+                    f"{path.name} holds no samples (no strokes/<id>.json or scans/<id>.json files)"
+                )
             texts: dict[str, str] = {}
             if labels_info is not None:
                 for line in zf.read(labels_info).decode("utf-8-sig", "replace").splitlines():
@@ -399,31 +501,51 @@ class UserSampleStore:
                     if len(cols) >= 2:
                         texts[PurePosixPath(cols[0].strip()).stem] = _clean_text(cols[1])
             added = 0
-            for sample_id, info in members.items():
+            for sample_id, (kind, info) in members.items():
                 try:
                     data = json.loads(zf.read(info).decode("utf-8"))
                     if not isinstance(data, dict):
                         raise ValueError("not an object")
-                    strokes = clean_strokes(data.get("strokes") or [])
-                    pen = float(data.get("pen_width", 3.0))
-                except (ValueError, TypeError, HwrError) as e:
+                except ValueError as e:
                     raise HwrError(
-                        f"refusing the zip: {info.filename} is not a valid strokes file ({e})"
+                        f"refusing the zip: {info.filename} is not a valid sample file ({e})"
                     ) from None
                 text = texts.get(sample_id) or _clean_text(str(data.get("text", "")))
-                if not strokes or not text:
-                    log.warning("import: %s has no strokes or no text, skipped", info.filename)
+                created = str(data.get("created", "")) or _now()
+                if kind == DRAWN:
+                    try:
+                        strokes = clean_strokes(data.get("strokes") or [])
+                        pen = float(data.get("pen_width", 3.0))
+                    except (ValueError, TypeError, HwrError) as e:
+                        raise HwrError(
+                            f"refusing the zip: {info.filename} is not a valid strokes file ({e})"
+                        ) from None
+                    if not strokes or not text:
+                        log.warning("import: %s has no strokes or no text, skipped", info.filename)
+                        continue
+                    if not (math.isfinite(pen) and pen > 0):
+                        pen = 3.0
+                    new_id = _strokes_id(
+                        strokes, pen
+                    )  # content, not the file name, decides what is a duplicate
+                    if new_id not in self._samples:
+                        self._write_drawing(new_id, strokes, text, pen, created)
+                        added += 1
                     continue
-                if not (math.isfinite(pen) and pen > 0):
-                    pen = 3.0
-                new_id = _strokes_id(strokes, pen)  # content, not the file name, decides what is a duplicate
-                if new_id in self._samples:
+                image_info = images.get(sample_id)
+                if image_info is None or not text:
+                    log.warning("import: %s has no image or no text, skipped", info.filename)
                     continue
-                created = str(data.get("created", "")) or _dt.datetime.now(_dt.UTC).isoformat(
-                    timespec="seconds"
-                )
-                self._write_sample(new_id, strokes, text, pen, created)
-                added += 1
+                try:
+                    blob = zf.read(image_info)
+                    gray = _sample_image(decode_image_bytes(blob, image_info.filename, MAX_IMAGE_PIXELS))
+                except HwrError as e:
+                    raise HwrError(f"refusing the zip: {e}") from None
+                new_id = _image_id(gray)
+                if new_id not in self._samples:
+                    payload = {"text": text, "source": str(data.get("source", "")), "created": created}
+                    self._write_sample(new_id, SCANNED, payload, gray)
+                    added += 1
         if added:
             self._commit()
         log.info("imported %d new samples from %s", added, path)

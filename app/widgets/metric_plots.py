@@ -61,6 +61,15 @@ def _epoch_curve(
     )
 
 
+def _coloured(text: str, colour: QColor) -> str:
+    return f"<span style='color: {colour.name()}; font-weight: bold;'>{text}</span>"
+
+
+def _titled(title: str, *keys: str) -> str:
+    """A plot's title over a smaller line naming its curves (a blank line when it has one curve)."""
+    return f"{title}<br><span style='font-size: 8pt;'>{' · '.join(keys) or '&nbsp;'}</span>"
+
+
 class MetricPlots(QWidget):
     """Four plots in a 2x2 grid; feed with `add_batch` / `add_epoch`, drawn by a 10 Hz timer."""
 
@@ -91,10 +100,24 @@ class MetricPlots(QWidget):
             plot.setMenuEnabled(False)
             return plot
 
-        self.loss_plot = make_plot(0, 0, "Training loss", "step")
-        self.lr_plot = make_plot(0, 1, "Learning rate", "step")
-        self.epoch_loss_plot = make_plot(1, 0, "Loss per epoch", "epoch")
-        self.cer_plot = make_plot(1, 1, "Validation CER (%)", "epoch")
+        # The loss plots name their curves under the title, in the curves' colours: a legend inside
+        # the plot covered the curves it named (a falling loss passes under its top right corner).
+        # Every title has that second line, so that the plots of a row stay level.
+        light = accent.lighter(150)
+        self.loss_plot = make_plot(
+            0,
+            0,
+            _titled("Training loss", _coloured("per batch", light), _coloured("smoothed", accent)),
+            "step",
+        )
+        self.lr_plot = make_plot(0, 1, _titled("Learning rate"), "step")
+        self.epoch_loss_plot = make_plot(
+            1,
+            0,
+            _titled("Loss per epoch", _coloured("train", accent), _coloured("validation", orange)),
+            "epoch",
+        )
+        self.cer_plot = make_plot(1, 1, _titled("Validation CER (%)"), "epoch")
 
         def step_curve(plot: pg.PlotItem, pen: pg.QtGui.QPen, name: str | None = None) -> pg.PlotDataItem:
             curve = plot.plot(pen=pen, name=name)
@@ -102,11 +125,9 @@ class MetricPlots(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             return curve
 
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._loss_raw = step_curve(self.loss_plot, pg.mkPen(faint, width=1), "per batch")
         self._loss_ema = step_curve(self.loss_plot, pg.mkPen(accent, width=2), "smoothed")
         self._lr = step_curve(self.lr_plot, pg.mkPen(orange, width=2))
-        self.epoch_loss_plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._train_epoch = _epoch_curve(self.epoch_loss_plot, accent, "train")
         self._val_epoch = _epoch_curve(self.epoch_loss_plot, orange, "validation")
         # A legend in its own layout cell beside the plot: one row per validation source would

@@ -61,6 +61,7 @@ from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.preprocess import load_image, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
+from hwr_core.userdata import line_samples
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,8 @@ class RecognizeTab(QWidget):
     recent_files_changed = Signal(list)  # list[str], newest first
     # The drawing to keep as a Teach sample: its strokes, what was written, the pen's width
     teach_requested = Signal(object, str, float)
+    # An image's lines to keep as Teach samples: [(line image, its text)], the image's name
+    teach_image_requested = Signal(object, str)
 
     def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,6 +161,8 @@ class RecognizeTab(QWidget):
         self.last_result: RecognitionResult | None = None
         self._image: np.ndarray | None = None
         self._image_name = ""
+        self._pending_input: np.ndarray | None = None  # the input of the newest request
+        self._result_input: np.ndarray | None = None  # the input `last_result` was read from
         # The word list beam search prefers: BUILTIN_LEXICON, NO_LEXICON or a file's path (whose
         # words are in _file_lexicon, read once when chosen).
         self._word_list = BUILTIN_LEXICON
@@ -327,6 +332,14 @@ class RecognizeTab(QWidget):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        self.image_teach_button = QPushButton("Correct && teach…")
+        self.image_teach_button.setToolTip(
+            "Misread? Correct the reading, one line of text per line read, and keep each line of the\n"
+            "image as a sample: Personalise, in the Teach tab, learns your handwriting from them"
+        )
+        self.image_teach_button.clicked.connect(self.teach_dialog)
+        self.image_teach_button.setEnabled(False)
+        bar.addWidget(self.image_teach_button)
         again = QPushButton("Recognize now")
         again.clicked.connect(self.recognize_now)
         bar.addWidget(again)
@@ -505,6 +518,7 @@ class RecognizeTab(QWidget):
             self.status_message.emit("No model loaded: open a model file or train one first")
             return None
         self._pending_codec = rec.codec
+        self._pending_input = image
         self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
         # Drawn or loaded, an image may hold several lines: read line by line where that reads
         # surer (a word with floating accents stays whole; Recognizer.recognize_page).
@@ -514,6 +528,7 @@ class RecognizeTab(QWidget):
         """Forget pending requests and empty the result views."""
         self._controller.cancel()
         self.last_result = None
+        self._result_input = None
         self.result_view.clear()
         self.stage_strip.clear()
         self.heatmap.clear()
@@ -546,6 +561,7 @@ class RecognizeTab(QWidget):
     @Slot(int, object)
     def _on_result(self, request_id: int, result: RecognitionResult) -> None:
         self.last_result = result
+        self._result_input = self._pending_input
         self._update_model_info()  # the engine may have changed: onnxruntime -> PyTorch fallback
         self._set_line_choices(result.lines)
         self._show_line(0)
@@ -585,16 +601,41 @@ class RecognizeTab(QWidget):
         return " ".join(self.last_result.text.split())
 
     def teach_dialog(self) -> None:
-        if self.input_mode() != self.DRAW:
-            self.status_message.emit("Only a drawing can be kept for teaching: write on the Draw tab")
-            return
-        if not self._has_drawing():
-            return
-        text, ok = QInputDialog.getText(
-            self, "Correct and teach", "What was written:", text=self.drawing_reading()
-        )
+        """Ask what was written, prefilled with the reading, and keep the drawing or image's lines."""
+        if self.input_mode() == self.DRAW:
+            if not self._has_drawing():
+                return
+            text, ok = QInputDialog.getText(
+                self, "Correct and teach", "What was written:", text=self.drawing_reading()
+            )
+        else:
+            result = self._image_reading()
+            if result is None:
+                return
+            if len(result.lines) > 1:
+                text, ok = QInputDialog.getMultiLineText(
+                    self,
+                    "Correct and teach",
+                    f"What was written: one line of text for each of the {len(result.lines)} lines read\n"
+                    "(an empty line leaves that line out):",
+                    text=result.text,
+                )
+            else:
+                text, ok = QInputDialog.getText(
+                    self, "Correct and teach", "What was written:", text=result.text
+                )
         if ok:
             self.teach(text)
+
+    def _image_reading(self) -> RecognitionResult | None:
+        """The reading shown for the loaded image; says why in the status bar when there is none."""
+        if self._image is None:
+            self.status_message.emit("Open an image first")
+            return None
+        if self.last_result is None or self._result_input is not self._image:
+            self.status_message.emit("Wait for the image's reading, then correct it")
+            return None
+        return self.last_result
 
     def _has_drawing(self) -> bool:
         """Whether the canvas holds writing to keep; says so in the status bar when it does not."""
@@ -604,7 +645,20 @@ class RecognizeTab(QWidget):
         return True
 
     def teach(self, text: str) -> bool:
-        """Ask for the drawing to be kept as a Teach sample of `text` (the main window stores it)."""
+        """Ask for the drawing, or the image's lines (one line of `text` each, `line_samples`), to be
+        kept as Teach samples of `text` (the main window stores them)."""
+        if self.input_mode() == self.IMAGE:
+            result = self._image_reading()
+            if result is None:
+                return False
+            assert self._image is not None  # (_image_reading checked it)
+            try:
+                pairs = line_samples(self._image, result, text)
+            except HwrError as exc:
+                self.status_message.emit(str(exc))
+                return False
+            self.teach_image_requested.emit(pairs, self._image_name)
+            return True
         if not self._has_drawing():
             return False
         if not text.strip():
@@ -813,6 +867,7 @@ class RecognizeTab(QWidget):
             return False
         self._image = gray
         self._image_name = name
+        self.image_teach_button.setEnabled(True)
         self.image_view.set_array(gray)
         h, w = gray.shape
         self.image_name_label.setText(f"{name}  ({w}×{h})")

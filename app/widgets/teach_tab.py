@@ -2,7 +2,8 @@
 
 Collecting: a prompt (built-in English/Vietnamese list, or the user's own text) is written on the
 canvas and accepted into a `UserSampleStore` folder. The gallery shows the samples (held-out ones
-in italics) with edit/delete/filter and zip export/import. Personalising fine-tunes the active
+in italics) with edit/delete/filter and zip export/import; the Recognize tab adds drawings and
+the lines of loaded images to it ("Correct & teach…"). Personalising fine-tunes the active
 model on them in the training worker, with live plots; then the base and the new model are scored
 on the held-out samples off the UI thread, and the new model can be made active or discarded.
 """
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -71,6 +73,7 @@ KEY_FREEZE = "teach/freeze_epochs"
 KEY_PEN_WIDTH = "canvas/pen_width"  # shared with the Recognize tab: one pen for the user
 
 THUMB = QSize(150, 54)
+THUMB_MIN_HEIGHT = 30  # a sample's thumbnail is at least this tall, a long line's end cut off
 GRID = QSize(THUMB.width() + 16, THUMB.height() + 42)  # room for a line of label under the thumbnail
 _LANG_CHOICES = (("English + Vietnamese", ("en", "vi")), ("English", ("en",)), ("Vietnamese", ("vi",)))
 
@@ -206,7 +209,7 @@ class TeachTab(QWidget):
         row = QHBoxLayout()
         self.folder_edit = QLineEdit(str(self.store.folder))
         self.folder_edit.setReadOnly(True)
-        self.folder_edit.setToolTip("The sample folder: images/, strokes/ and labels.tsv")
+        self.folder_edit.setToolTip("The sample folder: images/, strokes/, scans/ and labels.tsv")
         change = QPushButton("Folder…")
         change.setToolTip("Use another sample folder")
         change.clicked.connect(self._choose_folder)
@@ -234,6 +237,13 @@ class TeachTab(QWidget):
         self.gallery.itemDoubleClicked.connect(lambda item: self._edit_dialog(item))
         self.gallery.itemSelectionChanged.connect(self._update_buttons)
         v.addWidget(self.gallery, 1)
+        hint = QLabel(
+            "Photos and scans of your writing teach too: open one on the Recognize tab's Image page and "
+            "use Correct & teach… (Ctrl+T)."
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #666;")
+        v.addWidget(hint)
 
         row = QHBoxLayout()
         self.edit_button = QPushButton("Edit label…")
@@ -417,6 +427,29 @@ class TeachTab(QWidget):
         )
         return True
 
+    def keep_images(self, pairs: list[tuple[np.ndarray, str]], source: str) -> int:
+        """Store an image's lines (the Recognize tab's "Correct & teach…" on an image) as samples of
+        their texts; returns how many were new. A line already stored is skipped, and said so."""
+        kept: list[Sample] = []
+        refused: list[str] = []
+        for image, text in pairs:
+            try:
+                kept.append(self.store.add_image(image, text, source))
+            except HwrError as e:
+                refused.append(str(e))
+                continue
+            self._deck.note_written(kept[-1].text)
+        if kept:
+            self._refresh_gallery()
+        what = f"“{kept[0].text}”" if len(kept) == 1 else f"{len(kept)} lines"
+        message = f"Kept {what} for teaching ({self._count()}): Personalise in the Teach tab" if kept else ""
+        if refused:
+            message += ("; " if message else "") + (
+                refused[0] if len(refused) == 1 else f"{len(refused)} lines not kept ({refused[0]})"
+            )
+        self.status_message.emit(message)
+        return len(kept)
+
     def _count(self) -> str:
         return f"{len(self.store)} sample{'' if len(self.store) == 1 else 's'}"
 
@@ -442,6 +475,7 @@ class TeachTab(QWidget):
             held = s.split == "val"
             item.setToolTip(
                 f"{s.text}\n"
+                + (f"a line of {s.source}\n" if s.source else "")
                 + ("held out: only scores the personalised model" if held else "used for training")
             )
             if held:
@@ -467,12 +501,17 @@ class TeachTab(QWidget):
             thumb.fill(Qt.GlobalColor.transparent)
             pix = QPixmap(str(path))
             if not pix.isNull():
+                # A long line (a kept line of a page) fitted whole would be a strip too thin to
+                # read: it is shown at a legible height from its start instead, its end cut off.
+                fit = min(THUMB.width() / pix.width(), THUMB.height() / pix.height())
+                scale = max(fit, THUMB_MIN_HEIGHT / pix.height())
+                size = QSize(max(1, round(pix.width() * scale)), max(1, round(pix.height() * scale)))
                 pix = pix.scaled(
-                    THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                    size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
                 )
                 painter = QPainter(thumb)
                 painter.drawPixmap(
-                    (THUMB.width() - pix.width()) // 2, (THUMB.height() - pix.height()) // 2, pix
+                    max(0, (THUMB.width() - pix.width()) // 2), (THUMB.height() - pix.height()) // 2, pix
                 )
                 painter.end()
             icon = self._icons[sample_id] = QIcon(thumb)

@@ -1,8 +1,12 @@
 import dataclasses
+import math
 import unicodedata
 
+import cv2
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from testdata import word_image
 
 from app.main_window import MainWindow, load_startup_model
 from app.widgets.teach_tab import KEY_FOLDER
@@ -64,8 +68,8 @@ def test_teach_keeps_the_drawing_on_the_recognize_tab_with_what_was_written(qtbo
     assert not rt.teach("Việt Nam")
     assert "Write something" in window.statusBar().currentMessage()
     rt.input_tabs.setCurrentIndex(rt.IMAGE)
-    rt.teach_dialog()  # an image has no strokes to keep: said at once, no dialog
-    assert "Only a drawing" in window.statusBar().currentMessage()
+    rt.teach_dialog()  # no image loaded: said at once, no dialog
+    assert "Open an image first" in window.statusBar().currentMessage()
     rt.input_tabs.setCurrentIndex(rt.DRAW)
 
     rt.canvas.set_strokes([[(10, 40), (30, 80), (50, 40)], [(60, 40), (61, 80)], [(52, 30), (58, 26)]])
@@ -91,6 +95,30 @@ def test_teach_keeps_the_drawing_on_the_recognize_tab_with_what_was_written(qtbo
     rt.teach("Việt Nam")  # the same drawing twice: the store refuses, and says why
     assert len(tt.store) == 1
     assert "already stored" in window.statusBar().currentMessage()
+
+
+def test_teach_keeps_each_line_of_a_loaded_image_with_its_line_of_text(qtbot, window, monkeypatch):
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # untrained: read by lines
+    rt, tt = window.recognize_tab, window.teach_tab
+    words = [word_image(w) for w in ("cat", "sun", "dog")]
+    width = max(w.shape[1] for w in words)
+    page = np.vstack([np.pad(w, ((8, 8), (0, width - w.shape[1])), constant_values=255) for w in words])
+    assert not rt.image_teach_button.isEnabled()
+    with qtbot.waitSignal(rt.result_ready, timeout=30_000) as shown:
+        assert rt.set_image(page, "page.png")
+        assert not rt.teach("cat\nsun\ndog")  # the reading is not in yet: nothing to pair lines with
+        assert "Wait for the image's reading" in window.statusBar().currentMessage()
+    assert rt.image_teach_button.isEnabled() and len(shown.args[0].lines) == 3
+    assert not rt.teach("cat\nsun")
+    assert "read as 3 lines but the text has 2" in window.statusBar().currentMessage() and len(tt.store) == 0
+    assert rt.teach("cat\n\ndog\n")  # an empty line leaves "sun" out; a trailing newline is no line
+    assert [(s.text, s.source, s.drawn) for s in tt.store.samples()] == [("cat", "page.png", False), ("dog", "page.png", False)]  # fmt: skip
+    kept = [cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE) for s in tt.store.samples()]
+    assert all(k.shape[0] < page.shape[0] / 2 for k in kept)  # each line's own crop, not the page
+    assert tt.gallery.count() == 2 and "Kept 2 lines for teaching" in window.statusBar().currentMessage()
+    assert rt.teach("cat\nsun\ndog") and len(tt.store) == 3  # "cat" and "dog" are stored: only "sun" is new
+    assert "Kept “sun”" in window.statusBar().currentMessage()
+    assert "2 lines not kept (this image is already stored" in window.statusBar().currentMessage()
 
 
 def test_model_tab_reports_bad_file_and_keeps_model(window, tmp_path):

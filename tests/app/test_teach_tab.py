@@ -27,9 +27,10 @@ from core.test_personalize import (  # shared helpers and session fixtures (the 
     written_records,
 )
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
 
 from app.active_model import ActiveModel
-from app.widgets.teach_tab import KEY_FOLDER, KEY_MODELS_DIR, TeachTab
+from app.widgets.teach_tab import KEY_FOLDER, KEY_MODELS_DIR, THUMB, THUMB_MIN_HEIGHT, TeachTab
 from hwr_core.charset import CTCCodec
 from hwr_core.config import PreprocessConfig
 from hwr_core.modelfile import load_model, new_bundle
@@ -134,6 +135,29 @@ def test_gallery_edit_delete_filter_and_zip(tab: TeachTab, tmp_path: Path) -> No
     assert tab.import_zip(zip_path) == 5 and tab.gallery.count() == 5
     assert tab.import_zip(zip_path) == 0
     assert "goodbye" in {s.text for s in tab.store.samples()}
+
+
+def test_kept_image_lines_join_the_gallery_with_legible_thumbnails(tab: TeachTab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    line = np.full((80, 1600), 235, np.uint8)  # a long line of a page, as "Correct & teach" keeps it
+    for x in range(10, 1590, 40):
+        line[20:60, x : x + 8] = 30
+    word = line[:, :200].copy()
+    with qtbot.waitSignal(tab.status_message) as said:
+        assert tab.keep_images([(line, "a long line"), (word, "word"), (word, "again")], "page.jpg") == 2
+    assert said.args[0].startswith("Kept 2 lines") and "this image is already stored" in said.args[0]
+    assert [tab.gallery.item(i).text() for i in range(tab.gallery.count())] == ["a long line", "word"]
+    assert "a line of page.jpg" in tab.gallery.item(0).toolTip()
+
+    def inked_rows(i: int) -> int:
+        image = (
+            tab.gallery.item(i).icon().pixmap(THUMB).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+        )
+        bgra = np.array(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+        ink = (bgra[:, : image.width(), 3] > 128) & (bgra[:, : image.width(), 1] < 128)
+        return int(ink.any(axis=1).sum())
+
+    # fitted whole, the line's strokes would be 4 px tall (`inked_rows` 4); it is shown at a legible height, its end cut off
+    assert inked_rows(0) >= THUMB_MIN_HEIGHT / 3 and inked_rows(1) >= THUMB_MIN_HEIGHT / 3  # half its 80 px
 
 
 def test_personalise_shows_before_and_after(tab: TeachTab, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]

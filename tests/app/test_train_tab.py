@@ -268,6 +268,17 @@ def test_validation_cer_curve_per_source(qtbot) -> None:  # type: ignore[no-unty
     assert plots.source_names() == [] and [label.text for _, label in plots.cer_plot.legend.items] == ["all"]
 
 
+def test_loss_plots_name_their_curves_above_them_not_over_them(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.widgets.metric_plots import MetricPlots
+
+    plots = MetricPlots()
+    qtbot.addWidget(plots)
+    for plot in (plots.loss_plot, plots.epoch_loss_plot):
+        names = [item.name() for item in plot.listDataItems()]
+        assert len(names) == 2 and plot.legend is None  # a legend inside the plot covered its curves
+        assert all(name in plot.titleLabel.text for name in names)
+
+
 @pytest.mark.parametrize("sources", [0, 6])
 def test_validation_legend_keeps_each_label_beside_its_line(qtbot, sources: int) -> None:  # type: ignore[no-untyped-def]
     """The CER legend sits in a layout cell as tall as the plot; stretched to it, its rows spread

@@ -16,6 +16,7 @@ from hwr_core.config import DEFAULT_LM_CHAR_BONUS, DEFAULT_LM_WEIGHT, DecodeConf
 from hwr_core.metrics import word_changes
 from hwr_core.modelfile import load_model, new_bundle, save_model
 from hwr_core.quantization import stored_ranges
+from hwr_core.userdata import UserSampleStore
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def _run(capsys, *argv):
 
 
 def test_help_for_every_command(capsys):
-    for cmd in ("recognize", "eval", "train", "personalise", "export", "average", "charlm", "info"):
+    for cmd in ("recognize", "eval", "train", "personalise", "teach", "export", "average", "charlm", "info"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0
@@ -158,6 +159,26 @@ def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file, monkey
     assert all({"text", "chars", "n_best", "timesteps"} <= line.keys() for line in obj["lines"])
     code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines")
     assert code == 0 and out == obj["text"] + "\n"
+
+
+def test_teach_keeps_each_line_read_with_its_line_of_text(capsys, tmp_path, model_file, monkeypatch):
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # as above: read by lines
+    words = [word_image(w) for w in ("cat", "sun", "dog")]
+    width = max(w.shape[1] for w in words)
+    page = np.vstack([np.pad(w, ((8, 8), (0, width - w.shape[1])), constant_values=255) for w in words])
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), page)
+    folder = tmp_path / "samples"
+    code, _, err = _run(capsys, "teach", path, "cat\\nsun", "--model", model_file, "--samples", folder)
+    assert code == 2 and "read as 3 lines but the text has 2" in err and not (folder / "labels.tsv").exists()
+    code, out, _ = _run(capsys, "teach", path, "cat\n\ndog", "--model", model_file, "--samples", folder)
+    assert code == 0 and out.count("kept") == 2  # the empty line skips "sun"
+    store = UserSampleStore(folder)
+    assert [s.text for s in store.samples()] == ["cat", "dog"] and not any(s.drawn for s in store.samples())
+    kept = [cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE) for s in store.samples()]
+    assert [k.shape[0] < page.shape[0] / 2 for k in kept] == [True, True]  # lines, not the page
+    code, _, err = _run(capsys, "teach", path, "cat\n\ndog", "--model", model_file, "--samples", folder)
+    assert code == 2 and err.count("already stored") == 2 and len(UserSampleStore(folder)) == 2
 
 
 def test_eval_json_keys(capsys, tmp_path, model_file):

@@ -8,6 +8,7 @@ from hwr_core.config import PreprocessConfig
 from hwr_core.decoding import CharSpan, Hypothesis
 from hwr_core.errors import HwrError
 from hwr_core.modelfile import new_bundle
+from hwr_core.preprocess import split_page
 from hwr_core.recognizer import (
     WHOLE_READING_MARGIN,
     WIDTH_BUCKET,
@@ -89,6 +90,12 @@ def test_recognize_page_keeps_the_split_when_the_whole_image_reads_less_sure(mon
     assert calls == ["page", "line", "line"]
     assert result.text == "cd\ncd" and len(result.lines) == 2
     assert result.timings_ms["model"] == 3.0  # both reads' cost
+    # each line keeps the crop it was read from (what Teach keeps as its sample); the page none
+    crops = split_page(page).crops
+    assert result.crop is None and all(
+        line.crop is not None and np.array_equal(line.crop, c)
+        for line, c in zip(result.lines, crops, strict=True)
+    )
 
 
 def test_recognize_page_reads_whole_when_that_is_about_as_sure(monkeypatch):

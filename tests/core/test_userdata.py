@@ -40,7 +40,7 @@ def test_add_writes_the_folder_layout(tmp_path: Path) -> None:
     assert s.image_path == tmp_path / "s" / "images" / f"{s.id}.png"
     img = cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE)
     assert img is not None and img.min() < 100 and img.max() == 255  # dark ink on white
-    data = json.loads(s.strokes_path.read_text("utf-8"))
+    data = json.loads(s.meta_path.read_text("utf-8"))
     assert set(data) == {"text", "strokes", "pen_width", "created"}
     assert data["text"] == s.text and data["pen_width"] == 3.5 and len(data["strokes"]) == 3
     assert (tmp_path / "s" / "labels.tsv").read_text("utf-8") == f"images/{s.id}.png\t{s.text}\ttrain\n"
@@ -120,14 +120,14 @@ def test_edit_delete_filter(tmp_path: Path) -> None:
     ids = [s.id for s in store.samples()]
     store.update_label(ids[1], "Xin chào")
     assert store.get(ids[1]).text == "Xin chào"
-    assert json.loads(store.get(ids[1]).strokes_path.read_text("utf-8"))["text"] == "Xin chào"
+    assert json.loads(store.get(ids[1]).meta_path.read_text("utf-8"))["text"] == "Xin chào"
     with pytest.raises(HwrError):
         store.update_label(ids[1], " ")
     assert [s.id for s in store.filter("CHÀO")] == [ids[1]]
     assert len(store.filter("word")) == 5 and len(store.filter("")) == 6
     deleted = store.get(ids[2])
     store.delete(ids[2])
-    assert ids[2] not in store and not deleted.image_path.exists() and not deleted.strokes_path.exists()
+    assert ids[2] not in store and not deleted.image_path.exists() and not deleted.meta_path.exists()
     with pytest.raises(HwrError):
         store.delete(ids[2])
     reopened = UserSampleStore(tmp_path)
@@ -199,14 +199,111 @@ def test_import_refuses_zip_slip_and_foreign_files(tmp_path: Path) -> None:
         with pytest.raises(HwrError, match="refusing the zip"):
             store.import_zip(z)
     assert len(store) == 0 and not (tmp_path / "strokes").exists()
-    with pytest.raises(HwrError, match="not a valid strokes file"):
+    with pytest.raises(HwrError, match="not a valid sample file"):
         store.import_zip(_zip(tmp_path / "junk.zip", {f"strokes/{sid}.json": "{not json"}))
+    with pytest.raises(HwrError, match="not a valid strokes file"):
+        store.import_zip(_zip(tmp_path / "junk.zip", {f"strokes/{sid}.json": '{"strokes": [[["x", 1]]]}'}))
     with pytest.raises(HwrError, match="holds no samples"):
         store.import_zip(_zip(tmp_path / "empty.zip", {"labels.tsv": ""}))
     (tmp_path / "nozip.zip").write_bytes(b"hello")
     with pytest.raises(HwrError, match="cannot open"):
         store.import_zip(tmp_path / "nozip.zip")
     assert store.import_zip(_zip(tmp_path / "ok.zip", {f"strokes/{sid}.json": good})) == 1
+
+
+def _scan(k: int, size: tuple[int, int] = (60, 240)) -> np.ndarray:
+    """A distinct photo-like line per k: grey paper, dark writing."""
+    image = np.full(size, 200, np.uint8)
+    cv2.putText(image, f"line {k}", (8, size[0] - 15), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.2, 40, 2)
+    return image
+
+
+def test_kept_images_are_samples_beside_drawings(tmp_path: Path) -> None:
+    store = UserSampleStore(tmp_path)
+    _fill(store, 3)
+    s = store.add_image(np.dstack([_scan(0)] * 3), " Số 12  đường ", source="page.jpg")
+    assert not s.drawn and all(x.drawn for x in store.samples()[:3])
+    assert s.meta_path == tmp_path / "scans" / f"{s.id}.json" and s.source == "page.jpg"
+    assert np.array_equal(cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE), _scan(0))  # kept as it was
+    assert json.loads(s.meta_path.read_text("utf-8"))["text"] == normalize_text("Số 12 đường")
+    with pytest.raises(HwrError, match="already stored"):
+        store.add_image(_scan(0), "again")
+    with pytest.raises(HwrError, match="blank"):
+        store.add_image(np.full((50, 200), 180, np.uint8), "nothing")
+    with pytest.raises(HwrError, match="no text"):
+        store.add_image(_scan(1), "  ")
+    with pytest.raises(HwrError, match="no strokes"):
+        store.strokes(s.id)
+    # a huge photo is kept scaled down to the pixel cap, its writing intact
+    big = store.add_image(cv2.resize(_scan(2), None, fx=12, fy=12), "line 2")
+    kept = cv2.imread(str(big.image_path), cv2.IMREAD_GRAYSCALE)
+    assert kept.shape[0] * kept.shape[1] <= userdata.MAX_IMAGE_PIXELS and kept.min() < 100
+    # edits, reopening (an image is never drawn again) and deletion work as for drawings
+    store.update_label(s.id, "Số 13")
+    reopened = UserSampleStore(tmp_path)
+    assert [x.id for x in reopened.samples()] == [x.id for x in store.samples()]
+    assert reopened.get(s.id).text == "Số 13" and reopened.get(s.id).source == "page.jpg"
+    assert {r.path for r in reopened.records()} == {x.image_path for x in store.samples()}
+    big.image_path.unlink()  # the only copy of a kept image: its sample goes, with a warning
+    assert big.id not in UserSampleStore(tmp_path)
+    store.delete(s.id)
+    assert not s.image_path.exists() and not s.meta_path.exists() and s.id not in UserSampleStore(tmp_path)
+
+
+def test_zip_round_trip_carries_kept_images(tmp_path: Path) -> None:
+    a = UserSampleStore(tmp_path / "a")
+    _fill(a, 2)
+    kept = [a.add_image(_scan(k), f"line {k}", source=f"p{k}.png") for k in range(3)]
+    z = a.export_zip(tmp_path / "a.zip")
+    b = UserSampleStore(tmp_path / "b")
+    b.add_image(_scan(0), "line 0")  # already here: skipped
+    assert b.import_zip(z) == 4 and len(b) == 5 and b.import_zip(z) == 0
+    for s in kept:
+        assert np.array_equal(
+            cv2.imread(str(b.get(s.id).image_path), cv2.IMREAD_GRAYSCALE), _scan(int(s.text[-1]))
+        )
+    assert b.get(kept[2].id).source == "p2.png"
+    # a kept image's file is checked like a loaded one: not an image, or a pixel bomb, refuses the zip
+    sid = "0123456789abcdef"
+    meta = json.dumps({"text": "hi", "source": "", "created": ""})
+    with pytest.raises(HwrError, match="refusing the zip"):
+        b.import_zip(
+            _zip(tmp_path / "bad.zip", {f"scans/{sid}.json": meta, f"images/{sid}.png": "not a png"})
+        )
+    ok, bomb = cv2.imencode(".png", np.full((3000, 3000), 255, np.uint8))
+    with zipfile.ZipFile(tmp_path / "bomb.zip", "w") as zf:
+        zf.writestr(f"scans/{sid}.json", meta)
+        zf.writestr(f"images/{sid}.png", bomb.tobytes())
+    with pytest.raises(HwrError, match="refusing the zip"):
+        b.import_zip(tmp_path / "bomb.zip")
+    # a kept image's JSON without its image is skipped, not imported as nothing
+    assert b.import_zip(_zip(tmp_path / "half.zip", {f"scans/{sid}.json": meta})) == 0
+    assert len(b) == 5
+
+
+def test_line_samples_pair_a_pages_lines_with_the_texts_lines() -> None:
+    from hwr_core.recognizer import RecognitionResult
+
+    def read(crop: np.ndarray | None = None, lines: tuple[RecognitionResult, ...] = ()) -> RecognitionResult:
+        return RecognitionResult(
+            "", 0.5, (), np.zeros((1, 2), np.float32), np.zeros((2, 2)), lines=lines, crop=crop
+        )
+
+    page, crops = _scan(9), [_scan(k) for k in range(3)]
+    whole = read()
+    assert [(c is page, t) for c, t in userdata.line_samples(page, whole, "a b\n")] == [(True, "a b")]
+    with pytest.raises(HwrError, match="read as 1 line but the text has 2 lines"):
+        userdata.line_samples(page, whole, "a\nb")
+    split = read(lines=tuple(read(c) for c in crops))
+    pairs = userdata.line_samples(page, split, "one\n\nthree\n\n")  # an empty line skips its line
+    assert [(c is crops[k], t) for (c, t), k in zip(pairs, (0, 2), strict=True)] == [
+        (True, "one"),
+        (True, "three"),
+    ]
+    with pytest.raises(HwrError, match="read as 3 lines but the text has 2"):
+        userdata.line_samples(page, split, "one\ntwo")
+    with pytest.raises(HwrError, match="no text"):
+        userdata.line_samples(page, split, "\n \n")
 
 
 def test_default_folder_is_under_the_user_data_dir() -> None:
