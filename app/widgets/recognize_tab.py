@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -613,13 +614,20 @@ class RecognizeTab(QWidget):
             if result is None:
                 return
             if len(result.lines) > 1:
-                text, ok = QInputDialog.getMultiLineText(
-                    self,
-                    "Correct and teach",
+                dialog = QInputDialog(self)
+                dialog.setWindowTitle("Correct and teach")
+                dialog.setLabelText(
                     f"What was written: one line of text for each of the {len(result.lines)} lines read\n"
-                    "(an empty line leaves that line out):",
-                    text=result.text,
+                    "(an empty line leaves that line out):"
                 )
+                dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+                dialog.setTextValue(result.text)
+                # Wide enough for a line of a page: the lines do not wrap, so each stays one line.
+                dialog.resize(
+                    max(dialog.sizeHint().width(), min(900, self.width())), dialog.sizeHint().height()
+                )
+                ok = dialog.exec() == QDialog.DialogCode.Accepted
+                text = dialog.textValue()
             else:
                 text, ok = QInputDialog.getText(
                     self, "Correct and teach", "What was written:", text=result.text

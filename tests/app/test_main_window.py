@@ -5,7 +5,8 @@ import unicodedata
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
 from testdata import word_image
 
 from app.main_window import MainWindow, load_startup_model
@@ -111,7 +112,17 @@ def test_teach_keeps_each_line_of_a_loaded_image_with_its_line_of_text(qtbot, wi
     assert rt.image_teach_button.isEnabled() and len(shown.args[0].lines) == 3
     assert not rt.teach("cat\nsun")
     assert "read as 3 lines but the text has 2" in window.statusBar().currentMessage() and len(tt.store) == 0
-    assert rt.teach("cat\n\ndog\n")  # an empty line leaves "sun" out; a trailing newline is no line
+    seen = {}
+
+    def answer() -> None:  # the dialog, filled in with the page's reading, one line per line read
+        dialog = QApplication.activeModalWidget()
+        seen["text"] = dialog.textValue()
+        dialog.setTextValue("cat\n\ndog\n")  # an empty line leaves "sun" out; a trailing newline is no line
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    rt.teach_dialog()
+    assert seen["text"] == shown.args[0].text and seen["text"].count("\n") == 2
     assert [(s.text, s.source, s.drawn) for s in tt.store.samples()] == [("cat", "page.png", False), ("dog", "page.png", False)]  # fmt: skip
     kept = [cv2.imread(str(s.image_path), cv2.IMREAD_GRAYSCALE) for s in tt.store.samples()]
     assert all(k.shape[0] < page.shape[0] / 2 for k in kept)  # each line's own crop, not the page
