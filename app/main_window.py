@@ -112,6 +112,14 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         rt.recent_files_changed.connect(self._fill_recent)
         self._fill_recent()
+        file_menu.addAction(
+            self._action(
+                "&Save text…",
+                rt.save_text_dialog,
+                QKeySequence.StandardKey.Save,
+                "Save the transcription as a text file",
+            )
+        )
         file_menu.addSeparator()
         file_menu.addAction(
             self._action("Open &model…", self.model_tab.open_model_dialog, "Ctrl+M", "Load a model file")

@@ -462,8 +462,9 @@ class UserSampleStore:
         """Merge a zip made by `export_zip`; returns how many new samples were added (duplicates skipped).
 
         Every member's name and size is checked before anything is written: a zip with unsafe paths
-        (zip-slip) or files that are not samples is refused as a whole. Drawings' images are rendered
-        again from their strokes; a kept image is read back and checked like a loaded one.
+        (zip-slip) or files that are not samples is refused as a whole, and one whose sample file
+        turns out not to be what it claims leaves none of its samples behind. Drawings' images are
+        rendered again from their strokes; a kept image is read back and checked like a loaded one.
         """
         path = Path(path)
         try:
@@ -500,53 +501,71 @@ class UserSampleStore:
                     cols = line.split("\t")
                     if len(cols) >= 2:
                         texts[PurePosixPath(cols[0].strip()).stem] = _clean_text(cols[1])
-            added = 0
-            for sample_id, (kind, info) in members.items():
-                try:
-                    data = json.loads(zf.read(info).decode("utf-8"))
-                    if not isinstance(data, dict):
-                        raise ValueError("not an object")
-                except ValueError as e:
-                    raise HwrError(
-                        f"refusing the zip: {info.filename} is not a valid sample file ({e})"
-                    ) from None
-                text = texts.get(sample_id) or _clean_text(str(data.get("text", "")))
-                created = str(data.get("created", "")) or _now()
-                if kind == DRAWN:
-                    try:
-                        strokes = clean_strokes(data.get("strokes") or [])
-                        pen = float(data.get("pen_width", 3.0))
-                    except (ValueError, TypeError, HwrError) as e:
-                        raise HwrError(
-                            f"refusing the zip: {info.filename} is not a valid strokes file ({e})"
-                        ) from None
-                    if not strokes or not text:
-                        log.warning("import: %s has no strokes or no text, skipped", info.filename)
-                        continue
-                    if not (math.isfinite(pen) and pen > 0):
-                        pen = 3.0
-                    new_id = _strokes_id(
-                        strokes, pen
-                    )  # content, not the file name, decides what is a duplicate
-                    if new_id not in self._samples:
-                        self._write_drawing(new_id, strokes, text, pen, created)
-                        added += 1
-                    continue
-                image_info = images.get(sample_id)
-                if image_info is None or not text:
-                    log.warning("import: %s has no image or no text, skipped", info.filename)
-                    continue
-                try:
-                    blob = zf.read(image_info)
-                    gray = _sample_image(decode_image_bytes(blob, image_info.filename, MAX_IMAGE_PIXELS))
-                except HwrError as e:
-                    raise HwrError(f"refusing the zip: {e}") from None
-                new_id = _image_id(gray)
-                if new_id not in self._samples:
-                    payload = {"text": text, "source": str(data.get("source", "")), "created": created}
-                    self._write_sample(new_id, SCANNED, payload, gray)
-                    added += 1
+            written: list[str] = []
+            try:
+                for sample_id, (kind, info) in members.items():
+                    new_id = self._import_member(zf, kind, info, texts.get(sample_id), images.get(sample_id))
+                    if new_id is not None:
+                        written.append(new_id)
+            except BaseException:  # all or nothing: a refused zip leaves none of its samples behind
+                for sample_id in written:
+                    sample = self._samples.pop(sample_id)
+                    sample.meta_path.unlink(missing_ok=True)
+                    sample.image_path.unlink(missing_ok=True)
+                raise
+        added = len(written)
         if added:
             self._commit()
         log.info("imported %d new samples from %s", added, path)
         return added
+
+    def _import_member(
+        self,
+        zf: zipfile.ZipFile,
+        kind: str,
+        info: zipfile.ZipInfo,
+        text: str | None,
+        image: zipfile.ZipInfo | None,
+    ) -> str | None:
+        """Store one sample of an import; its new id, or None for a duplicate or a sample without
+        text (or image). HwrError ("refusing the zip: ...") for a file that is not what it claims."""
+        try:
+            data = json.loads(zf.read(info).decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            raise HwrError(f"refusing the zip: {info.filename} is not a valid sample file ({e})") from None
+        text = text or _clean_text(str(data.get("text", "")))
+        created = str(data.get("created", "")) or _now()
+        if kind == DRAWN:
+            try:
+                strokes = clean_strokes(data.get("strokes") or [])
+                pen = float(data.get("pen_width", 3.0))
+            except (ValueError, TypeError, HwrError) as e:
+                raise HwrError(
+                    f"refusing the zip: {info.filename} is not a valid strokes file ({e})"
+                ) from None
+            if not strokes or not text:
+                log.warning("import: %s has no strokes or no text, skipped", info.filename)
+                return None
+            if not (math.isfinite(pen) and pen > 0):
+                pen = 3.0
+            new_id = _strokes_id(strokes, pen)  # content, not the file name, decides what is a duplicate
+            if new_id in self._samples:
+                return None
+            self._write_drawing(new_id, strokes, text, pen, created)
+            return new_id
+        if image is None or not text:
+            log.warning("import: %s has no image or no text, skipped", info.filename)
+            return None
+        try:
+            gray = _sample_image(decode_image_bytes(zf.read(image), image.filename, MAX_IMAGE_PIXELS))
+        except HwrError as e:
+            raise HwrError(f"refusing the zip: {e}") from None
+        new_id = _image_id(gray)
+        if new_id in self._samples:
+            return None
+        self._write_sample(
+            new_id, SCANNED, {"text": text, "source": str(data.get("source", "")), "created": created}, gray
+        )
+        return new_id

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QSettings, QSignalBlocker, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QMimeData, QSettings, QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -21,8 +21,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
-    QPixmap,
-    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -49,9 +47,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.active_model import ActiveModel
-from app.qt_image import gray_to_pixmap, qimage_to_gray
+from app.qt_image import qimage_to_gray
 from app.widgets.canvas import HandwritingCanvas
 from app.widgets.heatmap import HeatmapView
+from app.widgets.image_view import ImageView, Region
 from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
@@ -60,6 +59,7 @@ from hwr_core.charset import CTCCodec
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
+from hwr_core.fileio import atomic_write_bytes
 from hwr_core.preprocess import load_image, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
@@ -68,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
+KEY_LAST_TEXT_DIR = "paths/last_text_dir"
 KEY_RECENT_IMAGES = "paths/recent_images"
 KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
 KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
@@ -91,48 +92,6 @@ WARMUP_DELAY_MS = 500
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
-
-
-class _ImageView(QLabel):
-    """The loaded image, scaled to fit (never drives the layout's size)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._pixmap: QPixmap | None = None
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(200, 120)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setStyleSheet("background: white; border: 1px solid #ccc; color: #888;")
-        self.show_placeholder()
-
-    def show_placeholder(self) -> None:
-        self._pixmap = None
-        self.setPixmap(QPixmap())
-        self.setText("Open, paste (Paste button) or drop an image of handwriting here")
-
-    def set_array(self, gray: np.ndarray) -> None:
-        self._pixmap = gray_to_pixmap(gray)
-        self._rescale()
-
-    def has_image(self) -> bool:
-        return self._pixmap is not None
-
-    def _rescale(self) -> None:
-        if self._pixmap is None:
-            return
-        box = self.contentsRect().size() - QSize(4, 4)
-        if self._pixmap.width() <= box.width() and self._pixmap.height() <= box.height():
-            self.setPixmap(self._pixmap)  # never magnify a small image: show it as it is
-        else:
-            self.setPixmap(
-                self._pixmap.scaled(
-                    box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._rescale()
 
 
 def _local_files(mime: QMimeData | None) -> list[str]:
@@ -162,6 +121,7 @@ class RecognizeTab(QWidget):
         self.last_result: RecognitionResult | None = None
         self._image: np.ndarray | None = None
         self._image_name = ""
+        self._input: np.ndarray | None = None  # what the Image page reads: the image or a region of it
         self._pending_input: np.ndarray | None = None  # the input of the newest request
         self._result_input: np.ndarray | None = None  # the input `last_result` was read from
         # The word list beam search prefers: BUILTIN_LEXICON, NO_LEXICON or a file's path (whose
@@ -327,6 +287,17 @@ class RecognizeTab(QWidget):
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bar.addWidget(self.recent_button)
         bar.addSeparator()
+        self.rotate_left_action = bar.addAction("⟲")
+        self.rotate_left_action.setToolTip(
+            "Rotate the image a quarter turn to the left (a photo taken sideways)"
+        )
+        self.rotate_left_action.triggered.connect(lambda: self.rotate_image(1))
+        self.rotate_right_action = bar.addAction("⟳")
+        self.rotate_right_action.setToolTip("Rotate the image a quarter turn to the right")
+        self.rotate_right_action.triggered.connect(lambda: self.rotate_image(-1))
+        for action in (self.rotate_left_action, self.rotate_right_action):
+            action.setEnabled(False)
+        bar.addSeparator()
         self.image_name_label = QLabel()
         self.image_name_label.setStyleSheet("color: #555;")
         bar.addWidget(self.image_name_label)
@@ -345,7 +316,8 @@ class RecognizeTab(QWidget):
         again.clicked.connect(self.recognize_now)
         bar.addWidget(again)
 
-        self.image_view = _ImageView()
+        self.image_view = ImageView()
+        self.image_view.region_changed.connect(self._on_region)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -506,10 +478,10 @@ class RecognizeTab(QWidget):
                 return None
             image = self.canvas.render_image()
         else:
-            if self._image is None:
+            if self._input is None:
                 self.clear_result()
                 return None
-            image = self._image
+            image = self._input
         try:
             rec = self._make_recognizer()
         except HwrError as exc:
@@ -640,7 +612,7 @@ class RecognizeTab(QWidget):
         if self._image is None:
             self.status_message.emit("Open an image first")
             return None
-        if self.last_result is None or self._result_input is not self._image:
+        if self.last_result is None or self._result_input is not self._input:
             self.status_message.emit("Wait for the image's reading, then correct it")
             return None
         return self.last_result
@@ -659,9 +631,9 @@ class RecognizeTab(QWidget):
             result = self._image_reading()
             if result is None:
                 return False
-            assert self._image is not None  # (_image_reading checked it)
+            assert self._input is not None  # (_image_reading checked it)
             try:
-                pairs = line_samples(self._image, result, text)
+                pairs = line_samples(self._input, result, text)
             except HwrError as exc:
                 self.status_message.emit(str(exc))
                 return False
@@ -836,6 +808,35 @@ class RecognizeTab(QWidget):
 
     # ------------------------------------------------------------------ image input
 
+    def save_text_dialog(self) -> bool:
+        """Ask where to save the reading shown (a text file named after the image) and save it."""
+        if not self.result_view.text():
+            self.status_message.emit("Nothing read yet: draw or open an image first")
+            return False
+        stem = (
+            Path(self._image_name).stem if self.input_mode() == self.IMAGE and self._image_name else "drawing"
+        )
+        start = Path(str(self._settings.value(KEY_LAST_TEXT_DIR, "") or "")) / f"{stem}.txt"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save text", str(start), "Text files (*.txt);;All files (*)"
+        )
+        return self.save_text(path) if path else False
+
+    def save_text(self, path: str | os.PathLike[str]) -> bool:
+        """Write the reading shown to `path` as UTF-8 text (a page's lines as lines), atomically."""
+        text = self.result_view.text()
+        if not text:
+            self.status_message.emit("Nothing read yet: draw or open an image first")
+            return False
+        try:
+            atomic_write_bytes(Path(path), (text + "\n").encode("utf-8"))
+        except OSError as exc:
+            self.status_message.emit(f"Cannot save {path}: {exc.strerror or exc}")
+            return False
+        self._settings.setValue(KEY_LAST_TEXT_DIR, str(Path(path).resolve().parent))
+        self.status_message.emit(f"Saved the text to {path}")
+        return True
+
     def open_image_dialog(self) -> bool:
         start = str(self._settings.value(KEY_LAST_IMAGE_DIR, "") or "")
         path, _ = QFileDialog.getOpenFileName(self, "Open handwriting image", start, IMAGE_FILTER)
@@ -873,17 +874,54 @@ class RecognizeTab(QWidget):
         except HwrError as exc:
             self.status_message.emit(f"{name}: {exc}")
             return False
-        self._image = gray
-        self._image_name = name
-        self.image_teach_button.setEnabled(True)
-        self.image_view.set_array(gray)
         h, w = gray.shape
-        self.image_name_label.setText(f"{name}  ({w}×{h})")
+        self._show_image(gray, name, f"Loaded {name} ({w}×{h})")
+        return True
+
+    def _show_image(self, gray: np.ndarray, name: str, message: str) -> None:
+        self._image = self._input = gray
+        self._image_name = name
+        for widget in (self.image_teach_button, self.rotate_left_action, self.rotate_right_action):
+            widget.setEnabled(True)
+        self.image_view.set_array(gray)
+        self._update_image_label()
         with QSignalBlocker(self.input_tabs):  # recognise once below, not again on the switch
             self.input_tabs.setCurrentIndex(self.IMAGE)
-        self.status_message.emit(f"Loaded {name} ({w}×{h})")
+        self.status_message.emit(message)
         self.recognize_now()
-        return True
+
+    def rotate_image(self, quarter_turns: int) -> None:
+        """Turn the image by quarter turns (positive: to the left) and read it again."""
+        if self._image is None:
+            return
+        turned = np.ascontiguousarray(np.rot90(self._image, quarter_turns))
+        self._show_image(turned, self._image_name, f"Rotated {self._image_name}")
+
+    def _update_image_label(self) -> None:
+        if self._image is None:
+            return
+        h, w = self._image.shape
+        text = f"{self._image_name}  ({w}×{h})"
+        if self._input is not self._image and self._input is not None:
+            text += f", reading a region of {self._input.shape[1]}×{self._input.shape[0]}"
+        self.image_name_label.setText(text)
+
+    @Slot(object)
+    def _on_region(self, region: Region | None) -> None:
+        """Read the region dragged on the image, or all of it again (a click)."""
+        if self._image is None:
+            return
+        if region is None:
+            self._input = self._image
+            self.status_message.emit("Reading the whole image")
+        else:
+            x0, y0, x1, y1 = region
+            self._input = np.ascontiguousarray(self._image[y0:y1, x0:x1])
+            self.status_message.emit(
+                f"Reading the region {x1 - x0}×{y1 - y0} at ({x0}, {y0}); click the image to read all of it"
+            )
+        self._update_image_label()
+        self.recognize_now()
 
     def current_image(self) -> np.ndarray | None:
         return self._image

@@ -250,6 +250,84 @@ def test_multi_line_image_joins_lines_and_explains_each(
     assert not tab.line_picker.isVisibleTo(tab)
 
 
+def test_a_dragged_box_reads_that_region_alone_and_a_click_reads_all_again(
+    tab: RecognizeTab, qtbot, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # as above: read by lines
+    path = _word_png(tmp_path / "three.png", "hello", lines=3)  # 220 x 320, lines at y 15-70, 85-140, 155-210
+    tab.resize(900, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as whole:
+        assert tab.load_image_file(path)
+    assert len(whole.args[0].lines) == 3
+    view, image = tab.image_view, tab.current_image()
+    box = view._to_widget((5, 75, 300, 148))  # around the middle line, dragged with the mouse
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as part:
+        QTest.mousePress(view, Qt.MouseButton.LeftButton, pos=box.topLeft().toPoint())
+        QTest.mouseMove(view, box.center().toPoint())
+        QTest.mouseMove(view, box.bottomRight().toPoint())
+        QTest.mouseRelease(view, Qt.MouseButton.LeftButton, pos=box.bottomRight().toPoint())
+    x0, y0, x1, y1 = view.region()
+    assert max(abs(x0 - 5), abs(y0 - 75), abs(x1 - 300), abs(y1 - 148)) <= 2  # widget pixels -> image pixels
+    assert part.args[0].lines == () and "\n" not in part.args[0].text  # the one line in the box
+    assert (
+        np.array_equal(tab._input, image[y0:y1, x0:x1]) and "reading a region" in tab.image_name_label.text()
+    )
+    kept: list[object] = []
+    tab.teach_image_requested.connect(lambda pairs, name: kept.append(pairs))
+    assert tab.teach("hello")  # Correct & teach keeps the region, not the page
+    ((crop, text),) = kept[0]  # type: ignore[misc]
+    assert text == "hello" and np.array_equal(crop, image[y0:y1, x0:x1])
+
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as again:
+        QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
+    assert view.region() is None and len(again.args[0].lines) == 3 and tab._input is image
+    with qtbot.assertNotEmitted(view.region_changed):
+        view.set_region((10, 10, 14, 200))  # thinner than MIN_REGION: no region, as before
+    assert view.region() is None
+
+
+def test_rotating_the_image_reads_it_turned(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert not tab.rotate_left_action.isEnabled()
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.load_image_file(_word_png(tmp_path / "word.png"))
+    original = tab.current_image().copy()
+    tab.image_view.set_region((0, 0, 100, 60))
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as turned:
+        tab.rotate_left_action.trigger()
+    assert np.array_equal(tab.current_image(), np.rot90(original)) and tab.image_view.region() is None
+    assert turned.args[0].model_input.shape[1] < 40  # a column read as a line: the writing now runs upwards
+    assert "(80×320)" in tab.image_name_label.text()
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        tab.rotate_right_action.trigger()
+    assert np.array_equal(tab.current_image(), original)
+
+
+def test_save_text_writes_the_reading_shown(tab: RecognizeTab, qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(tab.status_message) as said:
+        assert not tab.save_text(tmp_path / "none.txt")  # nothing read yet: nothing written
+    assert "Nothing read yet" in said.args[0] and not (tmp_path / "none.txt").exists()
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as shown:
+        assert tab.load_image_file(_word_png(tmp_path / "note.png"))
+    page = dataclasses.replace(shown.args[0], text="Xin chào\nViệt Nam")  # a page's lines stay lines
+    tab.result_view.set_result(page, 0)
+    out = tmp_path / "out" / "note.txt"
+    assert tab.save_text(out) and out.read_text("utf-8") == "Xin chào\nViệt Nam\n"
+    suggested: list[str] = []
+
+    def fake_dialog(parent, title, start, filters):  # type: ignore[no-untyped-def]
+        suggested.append(start)
+        return str(tmp_path / "chosen.txt"), filters
+
+    monkeypatch.setattr("app.widgets.recognize_tab.QFileDialog.getSaveFileName", fake_dialog)
+    assert tab.save_text_dialog() and (tmp_path / "chosen.txt").read_text("utf-8").startswith("Xin chào")
+    assert suggested == [str(out.parent / "note.txt")]  # named after the image, in the last folder used
+    with qtbot.waitSignal(tab.status_message) as said:  # a folder that is a file: said, not raised
+        assert not tab.save_text(out / "x.txt")
+    assert said.args[0].startswith("Cannot save") and out.read_text("utf-8") == "Xin chào\nViệt Nam\n"
+
+
 def test_corrupt_file_reports_and_tab_stays_usable(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "x.png"
     bad.write_bytes(b"not an image")

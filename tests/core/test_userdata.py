@@ -266,10 +266,14 @@ def test_zip_round_trip_carries_kept_images(tmp_path: Path) -> None:
     # a kept image's file is checked like a loaded one: not an image, or a pixel bomb, refuses the zip
     sid = "0123456789abcdef"
     meta = json.dumps({"text": "hi", "source": "", "created": ""})
+    files = sorted(p.name for p in (tmp_path / "b").rglob("*"))
+    good = json.dumps({"text": "new", "strokes": _strokes(50), "pen_width": 3.0, "created": ""})
+    bad = {f"strokes/{'a' * 16}.json": good, f"scans/{sid}.json": meta, f"images/{sid}.png": "not a png"}
     with pytest.raises(HwrError, match="refusing the zip"):
-        b.import_zip(
-            _zip(tmp_path / "bad.zip", {f"scans/{sid}.json": meta, f"images/{sid}.png": "not a png"})
-        )
+        b.import_zip(_zip(tmp_path / "bad.zip", bad))
+    # all or nothing: the good drawing written before the bad image was found is gone again
+    assert len(b) == 5 and sorted(p.name for p in (tmp_path / "b").rglob("*")) == files
+    assert len(UserSampleStore(tmp_path / "b")) == 5
     ok, bomb = cv2.imencode(".png", np.full((3000, 3000), 255, np.uint8))
     with zipfile.ZipFile(tmp_path / "bomb.zip", "w") as zf:
         zf.writestr(f"scans/{sid}.json", meta)
