@@ -79,9 +79,26 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------- commands
 
 
+def _load_input(args: argparse.Namespace, path: str, max_pixels: int):  # type: ignore[no-untyped-def]
+    """An image file as `--rotate` turns it and `--region` crops it (the Image tab's buttons and box)."""
+    from .preprocess import crop_region, load_image, rotate_clockwise
+
+    image = load_image(path, max_pixels=max_pixels)
+    if args.rotate:
+        image = rotate_clockwise(image, args.rotate)
+    return crop_region(image, args.region) if args.region else image
+
+
+def _region(value: str) -> tuple[int, int, int, int]:
+    try:
+        x0, y0, x1, y1 = (int(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1 in pixels, got {value!r}") from None
+    return x0, y0, x1, y1
+
+
 def cmd_recognize(args: argparse.Namespace) -> int:
     from .canvas_ink import load_strokes
-    from .preprocess import load_image
 
     rec = _recognizer(args)
     failures = 0
@@ -90,7 +107,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             if Path(path).suffix.lower() == ".json":  # canvas strokes, read as the app reads its canvas
                 result = rec.recognize_strokes(load_strokes(path))
             else:
-                image = load_image(path, max_pixels=rec.preprocess_cfg.max_pixels)
+                image = _load_input(args, path, rec.preprocess_cfg.max_pixels)
                 result = rec.recognize_page(image) if args.lines else rec.recognize(image)
         except HwrError as e:
             print(f"hwr: error: {e}", file=sys.stderr)
@@ -387,11 +404,10 @@ def cmd_personalise(args: argparse.Namespace) -> int:
 
 def cmd_teach(args: argparse.Namespace) -> int:
     """The app's "Correct & teach" for an image: keep its lines, as read, as samples of the text's lines."""
-    from .preprocess import load_image
     from .userdata import UserSampleStore, default_user_data_dir, line_samples
 
     rec = _recognizer(args)
-    image = load_image(args.image, max_pixels=rec.preprocess_cfg.max_pixels)
+    image = _load_input(args, args.image, rec.preprocess_cfg.max_pixels)
     result = rec.recognize_page(image)
     assert result is not None  # None only when asked to stop
     try:
@@ -514,6 +530,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def image_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--rotate",
+            type=int,
+            choices=(0, 90, 180, 270),
+            default=0,
+            help="turn each image clockwise first (a photo taken sideways)",
+        )
+        sp.add_argument(
+            "--region",
+            type=_region,
+            metavar="X0,Y0,X1,Y1",
+            help="read only this box of each image (pixels, after --rotate), as a box dragged in the app",
+        )
+
     def model_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument(
             "--model", "-m", help="model file (.safetensors); default: the shipped model or $HWR_MODEL"
@@ -585,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"
     )
+    image_args(r)
     r.set_defaults(func=cmd_recognize)
 
     e = sub.add_parser(
@@ -764,6 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("image", metavar="IMG")
     tc.add_argument("text", metavar="TEXT", help="what was written, one line of text per line of writing")
     tc.add_argument("--samples", metavar="DIR", help="samples folder (default: the Teach tab's)")
+    image_args(tc)
     model_args(tc)
     tc.set_defaults(func=cmd_teach)
 

@@ -36,17 +36,20 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .config import PreprocessConfig
-from .errors import ImageLoadError, ImageTooLargeError
+from .errors import HwrError, ImageLoadError, ImageTooLargeError
 from .line_choice import written_line
 
 __all__ = [
     "PreprocessResult",
     "PageSplit",
     "Stage",
+    "clamp_region",
+    "crop_region",
     "decode_image_bytes",
     "load_image",
     "preprocess",
     "render_strokes",
+    "rotate_clockwise",
     "split_lines",
     "to_grayscale",
 ]
@@ -281,6 +284,29 @@ def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_
 
     im = _open_checked(open_fn, name, max_pixels)
     return _pil_to_gray(im, name)
+
+
+def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
+    """The image turned clockwise by a multiple of 90 degrees (a photo taken sideways)."""
+    if degrees % 90:
+        raise HwrError(f"an image turns by quarter turns: 90, 180 or 270 degrees, not {degrees}")
+    return np.ascontiguousarray(np.rot90(image, -(degrees // 90) % 4))
+
+
+def clamp_region(region: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1, any corner order) as x0 <= x1, y0 <= y1 inside a width x height image."""
+    x0, x1 = sorted(min(max(int(v), 0), width) for v in region[0::2])
+    y0, y1 = sorted(min(max(int(v), 0), height) for v in region[1::2])
+    return x0, y0, x1, y1
+
+
+def crop_region(image: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
+    """The part x0 <= x < x1, y0 <= y < y1 of an image (`clamp_region`); HwrError when nothing is left."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = clamp_region(region, w, h)
+    if x1 <= x0 or y1 <= y0:
+        raise HwrError(f"the region {tuple(region)} holds nothing of the {w}×{h} image")
+    return np.ascontiguousarray(image[y0:y1, x0:x1])
 
 
 # --------------------------------------------------------------------------------------------

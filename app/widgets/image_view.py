@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPix
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.qt_image import gray_to_pixmap
+from hwr_core.preprocess import clamp_region
 
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels, the ends exclusive
 
@@ -64,10 +65,7 @@ class ImageView(QLabel):
     def set_region(self, region: Region | None) -> None:
         """Choose a region (clamped to the image; too small: none), as a drag would."""
         if region is not None:
-            w, h = self._image_size.width(), self._image_size.height()
-            x0, y0, x1, y1 = region
-            x0, x1 = sorted((min(max(x0, 0), w), min(max(x1, 0), w)))
-            y0, y1 = sorted((min(max(y0, 0), h), min(max(y1, 0), h)))
+            x0, y0, x1, y1 = clamp_region(region, self._image_size.width(), self._image_size.height())
             region = (x0, y0, x1, y1) if x1 - x0 >= MIN_REGION and y1 - y0 >= MIN_REGION else None
         if region != self._region:
             self._region = region

@@ -60,7 +60,7 @@ from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, Deco
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
-from hwr_core.preprocess import load_image, to_grayscale
+from hwr_core.preprocess import crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
 
@@ -291,10 +291,10 @@ class RecognizeTab(QWidget):
         self.rotate_left_action.setToolTip(
             "Rotate the image a quarter turn to the left (a photo taken sideways)"
         )
-        self.rotate_left_action.triggered.connect(lambda: self.rotate_image(1))
+        self.rotate_left_action.triggered.connect(lambda: self.rotate_image(270))
         self.rotate_right_action = bar.addAction("⟳")
         self.rotate_right_action.setToolTip("Rotate the image a quarter turn to the right")
-        self.rotate_right_action.triggered.connect(lambda: self.rotate_image(-1))
+        self.rotate_right_action.triggered.connect(lambda: self.rotate_image(90))
         for action in (self.rotate_left_action, self.rotate_right_action):
             action.setEnabled(False)
         bar.addSeparator()
@@ -890,12 +890,13 @@ class RecognizeTab(QWidget):
         self.status_message.emit(message)
         self.recognize_now()
 
-    def rotate_image(self, quarter_turns: int) -> None:
-        """Turn the image by quarter turns (positive: to the left) and read it again."""
+    def rotate_image(self, degrees: int) -> None:
+        """Turn the image clockwise by 90, 180 or 270 degrees and read it again."""
         if self._image is None:
             return
-        turned = np.ascontiguousarray(np.rot90(self._image, quarter_turns))
-        self._show_image(turned, self._image_name, f"Rotated {self._image_name}")
+        self._show_image(
+            rotate_clockwise(self._image, degrees), self._image_name, f"Rotated {self._image_name}"
+        )
 
     def _update_image_label(self) -> None:
         if self._image is None:
@@ -916,7 +917,7 @@ class RecognizeTab(QWidget):
             self.status_message.emit("Reading the whole image")
         else:
             x0, y0, x1, y1 = region
-            self._input = np.ascontiguousarray(self._image[y0:y1, x0:x1])
+            self._input = crop_region(self._image, region)
             self.status_message.emit(
                 f"Reading the region {x1 - x0}×{y1 - y0} at ({x0}, {y0}); click the image to read all of it"
             )

@@ -181,6 +181,40 @@ def test_teach_keeps_each_line_read_with_its_line_of_text(capsys, tmp_path, mode
     assert code == 2 and err.count("already stored") == 2 and len(UserSampleStore(folder)) == 2
 
 
+def test_recognize_rotate_and_region_read_what_the_app_would(capsys, tmp_path, model_file, image_file):
+    upright = cv2.imread(str(image_file), cv2.IMREAD_GRAYSCALE)
+    sideways = tmp_path / "sideways.png"
+    cv2.imwrite(str(sideways), cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE))
+    _, expected, _ = _run(capsys, "recognize", image_file, "--model", model_file, "--json")
+    _, turned, _ = _run(capsys, "recognize", sideways, "--model", model_file, "--json", "--rotate", "90")
+    _, unturned, _ = _run(capsys, "recognize", sideways, "--model", model_file, "--json")
+    assert (
+        json.loads(turned)["timesteps"]
+        == json.loads(expected)["timesteps"]
+        != json.loads(unturned)["timesteps"]
+    )
+    page = np.vstack([upright, np.full((40, upright.shape[1]), 255, np.uint8), upright[:, ::-1]])
+    cv2.imwrite(str(tmp_path / "page.png"), page)
+    h, w = upright.shape
+    _, boxed, _ = _run(
+        capsys,
+        "recognize",
+        tmp_path / "page.png",
+        "--model",
+        model_file,
+        "--json",
+        "--region",
+        f"0,0,{w},{h}",
+    )
+    assert (
+        json.loads(boxed)["timesteps"] == json.loads(expected)["timesteps"]
+    )  # the box holds the upright word
+    code, _, err = _run(
+        capsys, "recognize", tmp_path / "page.png", "--model", model_file, "--region", f"{w},0,{w + 9},5"
+    )
+    assert code == 2 and "holds nothing" in err
+
+
 def test_eval_json_keys(capsys, tmp_path, model_file):
     tsv = write_word_set(tmp_path / "d", n=8)
     code, out, _ = _run(capsys, "eval", "--data", tsv, "--split", "val", "--model", model_file, "--json")

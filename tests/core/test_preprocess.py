@@ -17,14 +17,16 @@ from PIL import Image, ImageDraw
 from testdata import data_rows
 
 from hwr_core.config import PreprocessConfig
-from hwr_core.errors import ImageLoadError, ImageTooLargeError
+from hwr_core.errors import HwrError, ImageLoadError, ImageTooLargeError
 from hwr_core.preprocess import (
     PreprocessResult,
     _fine_pen_radius,
+    crop_region,
     decode_image_bytes,
     load_image,
     preprocess,
     render_strokes,
+    rotate_clockwise,
     split_lines,
     split_page,
     to_grayscale,
@@ -101,6 +103,20 @@ def stage(result: PreprocessResult, name: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # preprocess: output contract
 # ---------------------------------------------------------------------------------------------
+
+
+def test_rotate_clockwise_and_crop_region() -> None:
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    assert np.array_equal(rotate_clockwise(image, 90), [[8, 4, 0], [9, 5, 1], [10, 6, 2], [11, 7, 3]])
+    assert np.array_equal(rotate_clockwise(rotate_clockwise(image, 90), 270), image)
+    assert np.array_equal(rotate_clockwise(image, 180), image[::-1, ::-1])
+    with pytest.raises(HwrError, match="quarter turns"):
+        rotate_clockwise(image, 45)
+    assert np.array_equal(crop_region(image, (1, 0, 3, 2)), [[1, 2], [5, 6]])
+    assert np.array_equal(crop_region(image, (3, 2, 1, 0)), [[1, 2], [5, 6]])  # any corner order
+    assert np.array_equal(crop_region(image, (-5, 1, 99, 99)), image[1:])  # clamped to the image
+    with pytest.raises(HwrError, match="holds nothing"):
+        crop_region(image, (4, 0, 9, 3))
 
 
 def test_output_shape_dtype_range_and_polarity() -> None:
