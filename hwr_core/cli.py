@@ -415,17 +415,13 @@ def cmd_teach(args: argparse.Namespace) -> int:
     except HwrError as e:
         raise HwrError(f"{e}; it reads:\n{result.text}") from None
     store = UserSampleStore(args.samples or default_user_data_dir())
-    kept = 0
-    for crop, text in pairs:
-        try:
-            sample = store.add_image(crop, text, source=Path(args.image).name)
-        except HwrError as e:
-            print(f"hwr: skipped {text!r}: {e}", file=sys.stderr)
-            continue
+    kept, refused = store.add_images(pairs, source=Path(args.image).name)
+    for sample in kept:
         print(f"kept {sample.text!r} ({sample.split})")
-        kept += 1
+    for reason in refused:
+        print(f"hwr: not kept: {reason}", file=sys.stderr)
     total = f"{len(store)} sample{'' if len(store) == 1 else 's'}"
-    print(f"{kept} of {len(pairs)} kept in {store.folder} ({total})", file=sys.stderr)
+    print(f"{len(kept)} of {len(pairs)} kept in {store.folder} ({total})", file=sys.stderr)
     return 0 if kept else EXIT_ERROR
 
 

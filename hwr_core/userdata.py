@@ -392,6 +392,20 @@ class UserSampleStore:
         self._commit()
         return self._samples[sample_id]
 
+    def add_images(
+        self, pairs: Sequence[tuple[np.ndarray, str]], source: str = ""
+    ) -> tuple[list[Sample], list[str]]:
+        """Keep several images (a page's lines, `line_samples`) as samples: those kept, and why
+        each of the others was not (already stored, blank)."""
+        kept: list[Sample] = []
+        refused: list[str] = []
+        for image, text in pairs:
+            try:
+                kept.append(self.add_image(image, text, source))
+            except HwrError as e:
+                refused.append(str(e))
+        return kept, refused
+
     def update_label(self, sample_id: str, text: str) -> Sample:
         clean_text = _clean_text(text)
         if not clean_text:

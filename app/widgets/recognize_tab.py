@@ -586,26 +586,28 @@ class RecognizeTab(QWidget):
             if result is None:
                 return
             if len(result.lines) > 1:
-                dialog = QInputDialog(self)
-                dialog.setWindowTitle("Correct and teach")
-                dialog.setLabelText(
-                    f"What was written: one line of text for each of the {len(result.lines)} lines read\n"
-                    "(an empty line leaves that line out):"
-                )
-                dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
-                dialog.setTextValue(result.text)
-                # Wide enough for a line of a page: the lines do not wrap, so each stays one line.
-                dialog.resize(
-                    max(dialog.sizeHint().width(), min(900, self.width())), dialog.sizeHint().height()
-                )
-                ok = dialog.exec() == QDialog.DialogCode.Accepted
-                text = dialog.textValue()
+                text, ok = self._ask_page_text(result)
             else:
                 text, ok = QInputDialog.getText(
                     self, "Correct and teach", "What was written:", text=result.text
                 )
         if ok:
             self.teach(text)
+
+    def _ask_page_text(self, page: RecognitionResult) -> tuple[str, bool]:
+        """What was written on a page read as lines, one line of text each, its reading filled in."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Correct and teach")
+        dialog.setLabelText(
+            f"What was written: one line of text for each of the {len(page.lines)} lines read\n"
+            "(an empty line leaves that line out):"
+        )
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setTextValue(page.text)
+        # Wide enough for a line of a page: the lines do not wrap, so each stays one line.
+        dialog.resize(max(dialog.sizeHint().width(), min(900, self.width())), dialog.sizeHint().height())
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        return dialog.textValue(), ok
 
     def _image_reading(self) -> RecognitionResult | None:
         """The reading shown for the loaded image; says why in the status bar when there is none."""
@@ -808,10 +810,16 @@ class RecognizeTab(QWidget):
 
     # ------------------------------------------------------------------ image input
 
-    def save_text_dialog(self) -> bool:
-        """Ask where to save the reading shown (a text file named after the image) and save it."""
+    def _has_reading(self) -> bool:
+        """Whether a reading is shown; says so in the status bar when none is."""
         if not self.result_view.text():
             self.status_message.emit("Nothing read yet: draw or open an image first")
+            return False
+        return True
+
+    def save_text_dialog(self) -> bool:
+        """Ask where to save the reading shown (a text file named after the image) and save it."""
+        if not self._has_reading():
             return False
         stem = (
             Path(self._image_name).stem if self.input_mode() == self.IMAGE and self._image_name else "drawing"
@@ -824,10 +832,9 @@ class RecognizeTab(QWidget):
 
     def save_text(self, path: str | os.PathLike[str]) -> bool:
         """Write the reading shown to `path` as UTF-8 text (a page's lines as lines), atomically."""
-        text = self.result_view.text()
-        if not text:
-            self.status_message.emit("Nothing read yet: draw or open an image first")
+        if not self._has_reading():
             return False
+        text = self.result_view.text()
         try:
             atomic_write_bytes(Path(path), (text + "\n").encode("utf-8"))
         except OSError as exc:

@@ -430,15 +430,9 @@ class TeachTab(QWidget):
     def keep_images(self, pairs: list[tuple[np.ndarray, str]], source: str) -> int:
         """Store an image's lines (the Recognize tab's "Correct & teach…" on an image) as samples of
         their texts; returns how many were new. A line already stored is skipped, and said so."""
-        kept: list[Sample] = []
-        refused: list[str] = []
-        for image, text in pairs:
-            try:
-                kept.append(self.store.add_image(image, text, source))
-            except HwrError as e:
-                refused.append(str(e))
-                continue
-            self._deck.note_written(kept[-1].text)
+        kept, refused = self.store.add_images(pairs, source)
+        for sample in kept:
+            self._deck.note_written(sample.text)
         if kept:
             self._refresh_gallery()
         what = f"“{kept[0].text}”" if len(kept) == 1 else f"{len(kept)} lines"
