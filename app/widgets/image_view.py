@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.qt_image import gray_to_pixmap
@@ -36,6 +36,7 @@ class ImageView(QLabel):
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setStyleSheet("background: white; border: 1px solid #ccc; color: #888;")
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Escape, after a drag, reads all of it again
         self.show_placeholder()
 
     def show_placeholder(self) -> None:
@@ -53,7 +54,9 @@ class ImageView(QLabel):
         self._region = None
         self._drag = None
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Drag a box to read only that part of the image; click to read all of it")
+        self.setToolTip(
+            "Drag a box to read only that part of the image; click or press Escape to read all of it"
+        )
         self._rescale()
 
     def has_image(self) -> bool:
@@ -118,6 +121,14 @@ class ImageView(QLabel):
             self.set_region((*self._to_image(start), *self._to_image(end)))
             self.update()
         super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape and (self._region is not None or self._drag is not None):
+            self._drag = None
+            self.set_region(None)
+            self.update()
+            return
+        super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         super().paintEvent(event)

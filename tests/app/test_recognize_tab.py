@@ -283,6 +283,10 @@ def test_a_dragged_box_reads_that_region_alone_and_a_click_reads_all_again(
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as again:
         QTest.mouseClick(view, Qt.MouseButton.LeftButton, pos=box.center().toPoint())
     assert view.region() is None and len(again.args[0].lines) == 3 and tab._input is image
+    view.set_region((5, 75, 300, 148))
+    with qtbot.waitSignal(view.region_changed) as cleared:
+        QTest.keyClick(view, Qt.Key.Key_Escape)  # Escape reads all of it again, as a click does
+    assert cleared.args[0] is None and tab._input is image
     with qtbot.assertNotEmitted(view.region_changed):
         view.set_region((10, 10, 14, 200))  # thinner than MIN_REGION: no region, as before
     assert view.region() is None
