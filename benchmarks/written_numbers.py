@@ -1,9 +1,10 @@
 """Numbers written by hand: decimal points, commas, colons, slashes, $ and %. Prints figures.
 
-    python benchmarks/written_numbers.py [--model M] [--fonts ../shared/fonts]
+    python benchmarks/written_numbers.py [--model M] [--fonts ../shared/fonts] [--split val|train]
 
 Ten numbers ("3.14", "12.50", "$4.99", "10:30", "15/08/2024" ...) are written in each held-out
-font (`split_fonts`) two ways: as canvas strokes (`text_to_strokes` with jitter, read as the app
+font (`split_fonts`; `--split train`: the first ten training fonts, which the network has seen
+writing such numbers) two ways: as canvas strokes (`text_to_strokes` with jitter, read as the app
 reads its canvas) and as images rendered with the font (read as pages). Each is read with the
 model's own decoding, greedy decoding, and beam search without the word list and the character
 model, so that a miss can be told apart as the network's or the decoding's. Reported: numbers read
@@ -41,13 +42,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
     ap.add_argument("--fonts", default=str(REPO.parent / "shared" / "fonts"))
+    ap.add_argument("--split", choices=("val", "train"), default="val")
     args = ap.parse_args()
 
     base = Recognizer.from_file(args.model or default_model_path())
-    _, held_out = split_fonts(load_fonts(args.fonts))
+    train_fonts, held_out = split_fonts(load_fonts(args.fonts))
+    fonts = held_out if args.split == "val" else train_fonts[: len(held_out)]
     rng = np.random.default_rng(0)
     samples = []  # (text, strokes, image)
-    for font in held_out:
+    for font in fonts:
         for text in NUMBERS:
             try:
                 strokes = text_to_strokes(text, font.path, size=56, rng=rng, jitter=1.0)
@@ -60,7 +63,8 @@ def main() -> None:
         "greedy": dataclasses.replace(shipped, decoder="greedy"),
         "beam, no word list or character model": shipped.with_char_model("none").with_word_list("none"),
     }
-    print(f"{len(samples)} numbers in {len(held_out)} held-out fonts; right of those written:")
+    which = "held-out" if args.split == "val" else "training"
+    print(f"{len(samples)} numbers in {len(fonts)} {which} fonts; right of those written:")
     misses = []
     for name, cfg in decodings.items():
         rec = base.with_options(decode_cfg=cfg)

@@ -9,7 +9,8 @@
 # Its start (HWR_INIT) is committed: the mean with BatchNorm recomputed, as `ship_flow.sh WORK
 # RUN/epochs/epoch-0{41..51}.safetensors` made it. The mean of its two epochs shipped as default-v3.
 # Later runs reuse this recipe with HWR_INIT and HWR_OUT (hairlines1, dots1) and HWR_IAM_OPTION='&untokenize=1'
-# (untok1: IAM's transcriptions as people write them, in training and validation).
+# (untok1: IAM's transcriptions as people write them, in training and validation), and HWR_EXTRA_DATA
+# adds training sources (numbers1: `synth:...&kind=number`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
@@ -19,6 +20,7 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
   --data "$D/vnondb_word/labels.tsv?weight=0.25" "$D/vnondb_line/labels.tsv?weight=0.5" \
          "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=3" "$D/iam_lines/labels.tsv?weight=1${HWR_IAM_OPTION:-}" \
          "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
+         ${HWR_EXTRA_DATA:-} \
   --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val${HWR_IAM_OPTION:-}" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \

@@ -383,7 +383,7 @@ class SyntheticRenderer:
 class SyntheticSource:
     """An epoch of `n` synthetic samples from a `synth:` spec, each a pure function of (seed, epoch, index).
 
-    Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed), strokes (share of samples
+    Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed | number), strokes (share of samples
     written as canvas pen strokes rather than typeset, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
     heldout, train -> train, none or an explicit `fonts` list -> all), holdout (fraction of families held out, 0.15), seed.
@@ -397,8 +397,8 @@ class SyntheticSource:
         self.n = spec.option_int("n", 10000, minimum=1)
         self.seed = spec.option_int("seed", seed)
         self.kind = opts.get("kind", "mixed")
-        if self.kind not in ("word", "line", "mixed"):
-            raise DatasetError(f"kind must be word, line or mixed in '{spec}', got {self.kind!r}")
+        if self.kind not in ("word", "line", "mixed", "number"):
+            raise DatasetError(f"kind must be word, line, mixed or number in '{spec}', got {self.kind!r}")
         langs = tuple(x.strip() for x in opts.get("lang", "en,vi").split(",") if x.strip())
         bad = [x for x in langs if x not in LANGS]
         if bad or not langs:

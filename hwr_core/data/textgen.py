@@ -143,7 +143,8 @@ class TextGenerator:
 
     # ------------------------------------------------------------------ public API
     def sample(self, rng: np.random.Generator, kind: str = "mixed", lang: str | None = None) -> str:
-        """One text: "word", "line", or "mixed" (words and lines of varied length, about half each)."""
+        """One text: "word", "line", "mixed" (words and lines of varied length, about half each), or
+        "number" (`number`: a network that rarely saw a decimal point read it as a colon or not at all)."""
         if kind == "word":
             return self.word(rng, lang)
         if kind == "line":
@@ -152,7 +153,9 @@ class TextGenerator:
             if rng.random() < 0.5:
                 return self.word(rng, lang)
             return self.line(rng, max_chars=int(rng.integers(8, 81)), lang=lang)
-        raise DatasetError(f"unknown text kind {kind!r} (known: word, line, mixed)")
+        if kind == "number":
+            return self.number(rng, self._pick_lang(rng, lang))
+        raise DatasetError(f"unknown text kind {kind!r} (known: word, line, mixed, number)")
 
     def word(self, rng: np.random.Generator, lang: str | None = None) -> str:
         """One token: a word in some casing, a number, a word with punctuation, or a symbol token."""

@@ -72,6 +72,8 @@ def test_textgen_kinds_and_lengths() -> None:
         TextGenerator(langs=("fr",))
     with pytest.raises(DatasetError):
         gen.sample(rng, "page")
+    numbers = [gen.sample(rng, "number") for _ in range(200)]  # every one holds a digit
+    assert all(any(c.isdigit() for c in n) for n in numbers) and any("." in n for n in numbers)
 
 
 def test_generated_decimals_are_mostly_small_as_written() -> None:
