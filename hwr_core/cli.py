@@ -403,9 +403,15 @@ def cmd_personalise(args: argparse.Namespace) -> int:
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
-    """The app's "Correct & teach" for an image: keep its lines, as read, as samples of the text's lines."""
+    """The app's "Correct & teach" for an image: keep its lines, as read, as samples of the text's lines;
+    or, with `--from`, keep every image of a labels.tsv (one line of writing each) with its text."""
     from .userdata import UserSampleStore, default_user_data_dir, line_samples
 
+    if (args.image is None) != (args.text is None) or (args.image is None) == (args.source is None):
+        raise HwrError("give an image and its text, or --from LABELS.tsv (not both)")
+    store = UserSampleStore(args.samples or default_user_data_dir())
+    if args.source is not None:
+        return _teach_from(args, store)
     rec = _recognizer(args)
     image = _load_input(args, args.image, rec.preprocess_cfg.max_pixels)
     result = rec.recognize_page(image)
@@ -414,14 +420,43 @@ def cmd_teach(args: argparse.Namespace) -> int:
         pairs = line_samples(image, result, args.text.replace("\\n", "\n"))
     except HwrError as e:
         raise HwrError(f"{e}; it reads:\n{result.text}") from None
-    store = UserSampleStore(args.samples or default_user_data_dir())
     kept, refused = store.add_images(pairs, source=Path(args.image).name)
+    return _report_kept(store, kept, refused, len(pairs))
+
+
+def _teach_from(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-def]
+    """Keep each image of a labels.tsv as a sample of its text (its split column is not used: the
+    folder holds out its own share)."""
+    from .config import PreprocessConfig
+    from .data.readers import read_labels_tsv
+
+    records, report = read_labels_tsv(args.source)
+    kept, refused = [], []
+    for r in records:
+        assert r.path is not None
+        try:
+            image = _load_input(args, str(r.path), PreprocessConfig().max_pixels)
+        except HwrError as e:
+            refused.append(str(e))
+            continue
+        k, why = store.add_images([(image, r.text)], source=r.path.name)
+        kept += k
+        refused += why
+    unusable = report.rows - report.usable
+    if unusable:
+        example = f" (e.g. {report.examples[0]})" if report.examples else ""
+        rows = "1 row" if unusable == 1 else f"{unusable} rows"
+        print(f"hwr: {rows} of {args.source} not usable{example}", file=sys.stderr)
+    return _report_kept(store, kept, refused, len(records))
+
+
+def _report_kept(store, kept: list, refused: list[str], asked: int) -> int:  # type: ignore[no-untyped-def]
     for sample in kept:
         print(f"kept {sample.text!r} ({sample.split})")
     for reason in refused:
         print(f"hwr: not kept: {reason}", file=sys.stderr)
     total = f"{len(store)} sample{'' if len(store) == 1 else 's'}"
-    print(f"{len(kept)} of {len(pairs)} kept in {store.folder} ({total})", file=sys.stderr)
+    print(f"{len(kept)} of {asked} kept in {store.folder} ({total})", file=sys.stderr)
     return 0 if kept else EXIT_ERROR
 
 
@@ -789,8 +824,16 @@ def build_parser() -> argparse.ArgumentParser:
         "its line of TEXT as a sample in the Teach tab's folder, for 'hwr personalise'. TEXT has one line "
         "per line read (newlines, or \\n); an empty line skips its line. A mismatch prints the reading.",
     )
-    tc.add_argument("image", metavar="IMG")
-    tc.add_argument("text", metavar="TEXT", help="what was written, one line of text per line of writing")
+    tc.add_argument("image", metavar="IMG", nargs="?")
+    tc.add_argument(
+        "text", metavar="TEXT", nargs="?", help="what was written, one line of text per line of writing"
+    )
+    tc.add_argument(
+        "--from",
+        dest="source",
+        metavar="LABELS.tsv",
+        help="keep every image of a labels.tsv (path <TAB> text, one line of writing each) instead",
+    )
     tc.add_argument("--samples", metavar="DIR", help="samples folder (default: the Teach tab's)")
     image_args(tc)
     model_args(tc)

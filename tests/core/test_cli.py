@@ -181,6 +181,24 @@ def test_teach_keeps_each_line_read_with_its_line_of_text(capsys, tmp_path, mode
     assert code == 2 and err.count("already stored") == 2 and len(UserSampleStore(folder)) == 2
 
 
+def test_teach_from_a_labels_file_keeps_each_image_with_its_text(capsys, tmp_path):
+    tsv = write_word_set(tmp_path / "mine", n=6)
+    with tsv.open("a", encoding="utf-8") as f:
+        f.write("images/missing.png\tgone\ttrain\n")  # said, not fatal
+    folder = tmp_path / "samples"
+    code, out, err = _run(capsys, "teach", "--from", tsv, "--samples", folder)
+    assert code == 0 and out.count("kept") == 6 and "1 row of" in err and "missing.png" in err
+    store = UserSampleStore(folder)
+    rows = [line.split("\t")[:2] for line in tsv.read_text("utf-8").splitlines()[:6]]
+    assert sorted(s.text for s in store.samples()) == sorted(text for _, text in rows)
+    assert {s.source for s in store.samples()} == {path.split("/")[1] for path, _ in rows}
+    code, _, err = _run(capsys, "teach", "--from", tsv, "--samples", folder)
+    assert code == 2 and err.count("already stored") == 6 and len(UserSampleStore(folder)) == 6
+    for argv in (("teach", "--samples", folder), ("teach", tsv, "word", "--from", tsv)):
+        code, _, err = _run(capsys, *argv)
+        assert code == 2 and "an image and its text, or --from" in err
+
+
 def test_recognize_rotate_and_region_read_what_the_app_would(capsys, tmp_path, model_file, image_file):
     upright = cv2.imread(str(image_file), cv2.IMREAD_GRAYSCALE)
     sideways = tmp_path / "sideways.png"
