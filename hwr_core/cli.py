@@ -409,9 +409,8 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
     if (args.image is None) != (args.text is None) or (args.image is None) == (args.source is None):
         raise HwrError("give an image and its text, or --from LABELS.tsv (not both)")
-    store = UserSampleStore(args.samples or default_user_data_dir())
     if args.source is not None:
-        return _teach_from(args, store)
+        return _teach_from(args)
     rec = _recognizer(args)
     image = _load_input(args, args.image, rec.preprocess_cfg.max_pixels)
     result = rec.recognize_page(image)
@@ -420,17 +419,20 @@ def cmd_teach(args: argparse.Namespace) -> int:
         pairs = line_samples(image, result, args.text.replace("\\n", "\n"))
     except HwrError as e:
         raise HwrError(f"{e}; it reads:\n{result.text}") from None
+    store = UserSampleStore(args.samples or default_user_data_dir())  # made only for what is kept
     kept, refused = store.add_images(pairs, source=Path(args.image).name)
     return _report_kept(store, kept, refused, len(pairs))
 
 
-def _teach_from(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-def]
+def _teach_from(args: argparse.Namespace) -> int:
     """Keep each image of a labels.tsv as a sample of its text (its split column is not used: the
     folder holds out its own share)."""
     from .config import PreprocessConfig
     from .data.readers import read_labels_tsv
+    from .userdata import UserSampleStore, default_user_data_dir
 
     records, report = read_labels_tsv(args.source)
+    store = UserSampleStore(args.samples or default_user_data_dir())
     kept, refused = [], []
     for r in records:
         assert r.path is not None

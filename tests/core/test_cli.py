@@ -194,6 +194,8 @@ def test_teach_from_a_labels_file_keeps_each_image_with_its_text(capsys, tmp_pat
     assert {s.source for s in store.samples()} == {path.split("/")[1] for path, _ in rows}
     code, _, err = _run(capsys, "teach", "--from", tsv, "--samples", folder)
     assert code == 2 and err.count("already stored") == 6 and len(UserSampleStore(folder)) == 6
+    code, _, err = _run(capsys, "teach", "--from", tmp_path / "none.tsv", "--samples", tmp_path / "s2")
+    assert code == 2 and "no such file" in err and not (tmp_path / "s2").exists()  # no folder for nothing
     for argv in (("teach", "--samples", folder), ("teach", tsv, "word", "--from", tsv)):
         code, _, err = _run(capsys, *argv)
         assert code == 2 and "an image and its text, or --from" in err
