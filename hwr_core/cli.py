@@ -420,7 +420,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
     except HwrError as e:
         raise HwrError(f"{e}; it reads:\n{result.text}") from None
     store = UserSampleStore(args.samples or default_user_data_dir())  # made only for what is kept
-    kept, refused = store.add_images(pairs, source=Path(args.image).name)
+    kept, refused = store.add_images((crop, text, Path(args.image).name) for crop, text in pairs)
     return _report_kept(store, kept, refused, len(pairs))
 
 
@@ -433,17 +433,19 @@ def _teach_from(args: argparse.Namespace) -> int:
 
     records, report = read_labels_tsv(args.source)
     store = UserSampleStore(args.samples or default_user_data_dir())
-    kept, refused = [], []
-    for r in records:
-        assert r.path is not None
-        try:
-            image = _load_input(args, str(r.path), PreprocessConfig().max_pixels)
-        except HwrError as e:
-            refused.append(str(e))
-            continue
-        k, why = store.add_images([(image, r.text)], source=r.path.name)
-        kept += k
-        refused += why
+    unreadable: list[str] = []
+    max_pixels = PreprocessConfig().max_pixels
+
+    def loaded():  # type: ignore[no-untyped-def]  # one image at a time, not all of them in memory
+        for r in records:
+            assert r.path is not None
+            try:
+                yield _load_input(args, str(r.path), max_pixels), r.text, r.path.name
+            except HwrError as e:
+                unreadable.append(str(e))
+
+    kept, refused = store.add_images(loaded())
+    refused = unreadable + refused
     unusable = report.rows - report.usable
     if unusable:
         example = f" (e.g. {report.examples[0]})" if report.examples else ""
@@ -824,7 +826,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep an image's lines and what was written on them as Teach samples",
         description="Read an image as the app does (a page is split into lines) and keep each line with "
         "its line of TEXT as a sample in the Teach tab's folder, for 'hwr personalise'. TEXT has one line "
-        "per line read (newlines, or \\n); an empty line skips its line. A mismatch prints the reading.",
+        "per line read (newlines, or \\n); an empty line skips its line. A mismatch prints the reading. "
+        "--from keeps every image of a labels file instead, with its text.",
     )
     tc.add_argument("image", metavar="IMG", nargs="?")
     tc.add_argument(

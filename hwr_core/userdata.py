@@ -30,7 +30,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -380,6 +380,12 @@ class UserSampleStore:
     def add_image(self, image: np.ndarray, text: str, source: str = "") -> Sample:
         """Keep an image of writing (a line of a photo or scan) as a sample of `text`; empty text,
         a blank image or an image already stored raise HwrError. `source` names the file it came from."""
+        sample = self._keep_image(image, text, source)
+        self._commit()
+        return sample
+
+    def _keep_image(self, image: np.ndarray, text: str, source: str) -> Sample:
+        """`add_image` without rewriting labels.tsv (`add_images` does that once for them all)."""
         clean_text = _clean_text(text)
         if not clean_text:
             raise HwrError("the sample has no text: type what was written")
@@ -389,21 +395,23 @@ class UserSampleStore:
             raise HwrError(f"this image is already stored (as {self._samples[sample_id].text!r})")
         payload = {"text": clean_text, "source": source, "created": _now()}
         self._write_sample(sample_id, SCANNED, payload, gray)
-        self._commit()
         return self._samples[sample_id]
 
-    def add_images(
-        self, pairs: Sequence[tuple[np.ndarray, str]], source: str = ""
-    ) -> tuple[list[Sample], list[str]]:
-        """Keep several images (a page's lines, `line_samples`) as samples: those kept, and why
-        each of the others was not (already stored, blank)."""
+    def add_images(self, items: Iterable[tuple[np.ndarray, str, str]]) -> tuple[list[Sample], list[str]]:
+        """Keep several (image, text, source) as samples, e.g. a page's lines (`line_samples`) or a
+        labels file's images, rewriting labels.tsv once: those kept, and why each of the others was
+        not (already stored, blank). `items` may be a generator, so images need not all be in memory."""
         kept: list[Sample] = []
         refused: list[str] = []
-        for image, text in pairs:
-            try:
-                kept.append(self.add_image(image, text, source))
-            except HwrError as e:
-                refused.append(str(e))
+        try:
+            for image, text, source in items:
+                try:
+                    kept.append(self._keep_image(image, text, source))
+                except HwrError as e:
+                    refused.append(str(e))
+        finally:
+            if kept:
+                self._commit()
         return kept, refused
 
     def update_label(self, sample_id: str, text: str) -> Sample:

@@ -430,7 +430,7 @@ class TeachTab(QWidget):
     def keep_images(self, pairs: list[tuple[np.ndarray, str]], source: str) -> int:
         """Store an image's lines (the Recognize tab's "Correct & teach…" on an image) as samples of
         their texts; returns how many were new. A line already stored is skipped, and said so."""
-        kept, refused = self.store.add_images(pairs, source)
+        kept, refused = self.store.add_images((image, text, source) for image, text in pairs)
         for sample in kept:
             self._deck.note_written(sample.text)
         if kept:

@@ -250,6 +250,18 @@ def test_kept_images_are_samples_beside_drawings(tmp_path: Path) -> None:
     assert not s.image_path.exists() and not s.meta_path.exists() and s.id not in UserSampleStore(tmp_path)
 
 
+def test_add_images_keeps_what_it_can_and_rewrites_the_labels_once(tmp_path: Path, monkeypatch) -> None:
+    store = UserSampleStore(tmp_path)
+    writes: list[int] = []
+    real = store._write_labels
+    monkeypatch.setattr(store, "_write_labels", lambda: writes.append(1) or real())
+    items = [(_scan(k), f"line {k}", f"p{k}.png") for k in range(3)] + [(_scan(0), "again", "p.png")]
+    kept, refused = store.add_images(iter(items))  # a generator will do
+    assert [s.source for s in kept] == ["p0.png", "p1.png", "p2.png"] and len(writes) == 1
+    assert len(refused) == 1 and "already stored" in refused[0]
+    assert [s.text for s in UserSampleStore(tmp_path).samples()] == ["line 0", "line 1", "line 2"]
+
+
 def test_zip_round_trip_carries_kept_images(tmp_path: Path) -> None:
     a = UserSampleStore(tmp_path / "a")
     _fill(a, 2)
