@@ -30,9 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file to open with (default: the last used, else the shipped model)")
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window offscreen to a PNG and exit")
     p.add_argument(
-        "--tab", choices=["recognize", "teach", "train", "model"], default="recognize", help="tab to show"
+        "--tab",
+        choices=["recognize", "batch", "teach", "train", "model"],
+        default="recognize",
+        help="tab to show",
     )
-    p.add_argument("--image", metavar="IMG", help="open this image in the Recognize tab")
+    p.add_argument(
+        "--image",
+        metavar="IMG",
+        help="open this image in the Recognize tab (a folder: read its images in the Batch tab)",
+    )
     p.add_argument("--text", help="draw this text on the canvas (with the bundled handwriting font)")
     p.add_argument("--size", default="1280x900", help="window size for --screenshot, WxH")
     p.add_argument("--settings", metavar="INI", help="settings file (default: the user's QSettings)")
@@ -76,6 +83,14 @@ def _wait_for_result(app, tab, timeout_s: float = 20.0) -> None:  # type: ignore
     tab.result_ready.connect(lambda _r: done.append(True))
     end = time.monotonic() + timeout_s
     while not done and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _wait_for_batch(app, tab, timeout_s: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    """Pump events until the Batch tab has read every file."""
+    end = time.monotonic() + timeout_s
+    while tab.reader.is_busy() and time.monotonic() < end:
         app.processEvents()
         time.sleep(0.01)
 
@@ -132,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.show_status(problem)
         log.warning("%s", problem)
     window.select_tab(args.tab)
-    if args.image:
+    if args.image and os.path.isdir(args.image):
+        window.read_many([args.image])
+    elif args.image:
         window.recognize_tab.load_image_file(args.image)
     if args.text:
         draw_text_on_canvas(window, args.text)
@@ -141,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         w, h = (int(v) for v in args.size.lower().split("x"))
         window.resize(w, h)
         window.show()
-        if (args.image or args.text) and bundle is not None:
+        if window.batch_tab.reader.is_busy():
+            _wait_for_batch(app, window.batch_tab)
+        elif (args.image or args.text) and bundle is not None:
             if args.text:
                 window.recognize_tab.recognize_now()
             _wait_for_result(app, window.recognize_tab)

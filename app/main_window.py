@@ -1,4 +1,4 @@
-"""Main window: tabs (Recognize, Teach, Train, Model), menus and shortcuts, status bar, remembered settings."""
+"""Main window: tabs (Recognize, Batch, Teach, Train, Model), menus and shortcuts, status bar, remembered settings."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hwr_core.modelfile import ModelBundle
 from hwr_core.resources import default_model_path
 
 from .active_model import ActiveModel
+from .widgets.batch_tab import BatchTab
 from .widgets.model_tab import ModelTab
 from .widgets.recognize_tab import RecognizeTab
 from .widgets.teach_tab import TeachTab
@@ -23,7 +24,7 @@ from .widgets.train_tab import TrainTab
 
 log = logging.getLogger(__name__)
 
-TABS = ("recognize", "teach", "train", "model")
+TABS = ("recognize", "batch", "teach", "train", "model")
 
 
 def load_startup_model(
@@ -60,20 +61,26 @@ class MainWindow(QMainWindow):
         self.active_model = ActiveModel(bundle, self, engine_cache=EngineCache.default())
         self.recognize_tab = RecognizeTab(self.active_model, settings, self)
         self.teach_tab = TeachTab(self.active_model, settings, self)
+        self.batch_tab = BatchTab(
+            self.recognize_tab.make_recognizer, settings, self, keep_samples=self.teach_tab.keep_images
+        )
         self.train_tab = TrainTab(self.active_model, settings, self)
         self.model_tab = ModelTab(self.active_model, settings, self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.recognize_tab, "Recognize")
+        self.tabs.addTab(self.batch_tab, "Batch")
         self.tabs.addTab(self.teach_tab, "Teach")
         self.tabs.addTab(self.train_tab, "Train")
         self.tabs.addTab(self.model_tab, "Model")
         self.setCentralWidget(self.tabs)
         self._model_label = QLabel()
         self.statusBar().addPermanentWidget(self._model_label)
-        for tab in (self.recognize_tab, self.teach_tab, self.train_tab, self.model_tab):
+        for tab in (self.recognize_tab, self.batch_tab, self.teach_tab, self.train_tab, self.model_tab):
             tab.status_message.connect(self.show_status)
         self.recognize_tab.teach_requested.connect(self.teach_tab.keep_sample)
         self.recognize_tab.teach_image_requested.connect(self.teach_tab.keep_images)
+        self.recognize_tab.many_files_dropped.connect(self.read_many)
+        self.batch_tab.open_requested.connect(self.open_image)
         self.active_model.changed.connect(self._on_model_changed)
         self._build_menus()
         self._restore_settings()
@@ -107,6 +114,14 @@ class MainWindow(QMainWindow):
                 rt.paste_from_clipboard,
                 QKeySequence.StandardKey.Paste,
                 "Recognise the image on the clipboard",
+            )
+        )
+        file_menu.addAction(
+            self._action(
+                "Read &many images…",
+                self._read_many_dialog,
+                "Ctrl+Shift+O",
+                "Read several images or a folder in the Batch tab, correct and export their texts",
             )
         )
         self.recent_menu = file_menu.addMenu("Open &recent")
@@ -150,7 +165,7 @@ class MainWindow(QMainWindow):
         )
 
         view_menu = mb.addMenu("&View")
-        for i, name in enumerate(("&Recognize", "T&each", "&Train", "&Model")):
+        for i, name in enumerate(("&Recognize", "&Batch", "T&each", "&Train", "&Model")):
             view_menu.addAction(
                 self._action(
                     f"{name} tab", lambda _=False, i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}"
@@ -174,6 +189,15 @@ class MainWindow(QMainWindow):
     def open_image(self, path: str) -> bool:
         self.tabs.setCurrentWidget(self.recognize_tab)
         return self.recognize_tab.load_image_file(path)
+
+    def read_many(self, paths: list[str]) -> int:
+        """Read files and folders' images in the Batch tab."""
+        self.tabs.setCurrentWidget(self.batch_tab)
+        return self.batch_tab.add_paths(paths)
+
+    def _read_many_dialog(self) -> None:
+        self.tabs.setCurrentWidget(self.batch_tab)
+        self.batch_tab.add_files_dialog()
 
     def show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
@@ -217,6 +241,17 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TABS.index(name))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.batch_tab.has_unsaved_corrections() and self.confirm_quit:
+            answer = QMessageBox.question(
+                self,
+                "Corrections not exported",
+                f"The Batch tab holds {self.batch_tab.corrected_count()} corrected texts that have not "
+                "been exported. Quit anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         if self.train_tab.is_training() or self.teach_tab.is_running():
             if self.confirm_quit:
                 answer = QMessageBox.question(
@@ -234,6 +269,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
         self.teach_tab.shutdown()
+        self.batch_tab.shutdown()
         self.recognize_tab.shutdown()
         self.settings.sync()
         event.accept()

@@ -3,13 +3,16 @@
     python docs/make_screenshots.py [--model M]
 
 recognize.png: the word "Việt Nam" drawn on the canvas as pen strokes; train.png: the Train tab
-after a short live run on words rendered here (no ../shared data needed).
+after a short live run on words rendered here (no ../shared data needed); batch.png: the Batch tab
+after reading the first three val images of four ../shared/data sets (skipped without them), sorted
+with the most unsure first, the second one corrected to its transcription.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,8 @@ import time
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
+SHARED_DATA = DOCS.parents[1] / "shared" / "data"
+BATCH_SETS = ("cinnamon_vi", "vnondb_line", "iam_lines", "kaggle_names")
 
 
 def recognize(model: str | None) -> None:
@@ -70,6 +75,46 @@ def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
     app.processEvents()
 
 
+def batch(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QSettings, Qt
+
+    from app.main_window import MainWindow, load_startup_model
+    from app.widgets.batch_tab import FILE, TEXT, UNSURE
+
+    tmp = Path(tempfile.mkdtemp())
+    truth = {}
+    for name in BATCH_SETS:
+        labels = SHARED_DATA / name / "labels.tsv"
+        if not labels.is_file():
+            print(f"batch.png not made: {labels} is absent")
+            return False
+        rows = [line.split("\t") for line in labels.read_text("utf-8").splitlines()]
+        for rel, text, *_ in [r for r in rows if r[-1] == "val"][:3]:
+            shutil.copy(labels.parent / rel, tmp / f"{name}_{Path(rel).name}")
+            truth[f"{name}_{Path(rel).name}"] = text
+    settings = QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings, load_startup_model(settings, model)[0], confirm_quit=False)
+    win.resize(1280, 700)
+    win.show()
+    tab = win.batch_tab
+    win.read_many([str(tmp)])
+    end = time.monotonic() + 300
+    while tab.reader.is_busy() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
+    # the second most unsure file corrected to its transcription, as a user would
+    tab.table.item(1, TEXT).setText(truth[tab.table.item(1, FILE).text()])
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+    win.grab().save(str(DOCS / "batch.png"))
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    return True
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
@@ -80,7 +125,11 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     train(app, args.model)
-    print(f"saved {DOCS / 'recognize.png'} and {DOCS / 'train.png'}")
+    made = batch(app, args.model)
+    print(
+        f"saved {DOCS / 'recognize.png'}, {DOCS / 'train.png'}"
+        + (f" and {DOCS / 'batch.png'}" if made else "")
+    )
 
 
 if __name__ == "__main__":

@@ -81,12 +81,9 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def _load_input(args: argparse.Namespace, path: str, max_pixels: int):  # type: ignore[no-untyped-def]
     """An image file as `--rotate` turns it and `--region` crops it (the Image tab's buttons and box)."""
-    from .preprocess import crop_region, load_image, rotate_clockwise
+    from .preprocess import load_view
 
-    image = load_image(path, max_pixels=max_pixels)
-    if args.rotate:
-        image = rotate_clockwise(image, args.rotate)
-    return crop_region(image, args.region) if args.region else image
+    return load_view(path, max_pixels=max_pixels, rotate=args.rotate, region=args.region)
 
 
 def _region(value: str) -> tuple[int, int, int, int]:
@@ -98,30 +95,47 @@ def _region(value: str) -> tuple[int, int, int, int]:
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
-    from .canvas_ink import load_strokes
+    from .batch import (
+        IMAGE_SUFFIXES,
+        find_images,
+        read_files,
+        write_joined_text,
+        write_labels_tsv,
+        write_text_files,
+    )
 
+    files = find_images(args.images)
+    if not files:
+        kinds = " ".join(sorted(IMAGE_SUFFIXES))
+        raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds})")
     rec = _recognizer(args)
-    failures = 0
-    for path in args.images:
-        try:
-            if Path(path).suffix.lower() == ".json":  # canvas strokes, read as the app reads its canvas
-                result = rec.recognize_strokes(load_strokes(path))
-            else:
-                image = _load_input(args, path, rec.preprocess_cfg.max_pixels)
-                result = rec.recognize_page(image) if args.lines else rec.recognize(image)
-        except HwrError as e:
-            print(f"hwr: error: {e}", file=sys.stderr)
-            failures += 1
+    read: list[tuple[Path, str]] = []
+    options = {"lines": args.lines, "rotate": args.rotate, "region": args.region}
+    for reading in read_files(rec, files, **options):  # type: ignore[arg-type]
+        if reading.error:
+            print(f"hwr: error: {reading.error}", file=sys.stderr)
             continue
-        text = result.text if result else ""  # (None only when asked to stop, which no one does here)
+        read.append((reading.path, reading.text))
         if args.json:
-            out: dict[str, object] = {"file": str(path), "text": text}
-            if result:
-                out.update(result.to_json())
+            out: dict[str, object] = {"file": str(reading.path), "text": reading.text}
+            assert reading.result is not None
+            out.update(reading.result.to_json())
             print(json.dumps(out, ensure_ascii=False))
         else:
-            print(text if len(args.images) == 1 else f"{path}\t{text}")
+            print(reading.text if len(files) == 1 else f"{reading.path}\t{reading.text}")
         sys.stdout.flush()
+    written = []
+    if args.txt_dir and read:
+        written.append(f"{len(write_text_files(read, args.txt_dir))} text files in {args.txt_dir}")
+    if args.tsv and read:
+        written.append(str(write_labels_tsv(read, args.tsv)))
+    if args.joined and read:
+        written.append(str(write_joined_text(read, args.joined)))
+    if written:
+        print(f"hwr: wrote {'; '.join(written)}", file=sys.stderr)
+    failures = len(files) - len(read)
+    if failures and len(files) > 1:
+        print(f"hwr: {failures} of {len(files)} files not read", file=sys.stderr)
     return EXIT_ERROR if failures else 0
 
 
@@ -405,22 +419,17 @@ def cmd_personalise(args: argparse.Namespace) -> int:
 def cmd_teach(args: argparse.Namespace) -> int:
     """The app's "Correct & teach" for an image: keep its lines, as read, as samples of the text's lines;
     or, with `--from`, keep every image of a labels.tsv (one line of writing each) with its text."""
-    from .userdata import UserSampleStore, default_user_data_dir, line_samples
+    from .batch import file_line_samples
+    from .userdata import UserSampleStore, default_user_data_dir
 
     if (args.image is None) != (args.text is None) or (args.image is None) == (args.source is None):
         raise HwrError("give an image and its text, or --from LABELS.tsv (not both)")
     if args.source is not None:
         return _teach_from(args)
-    rec = _recognizer(args)
-    image = _load_input(args, args.image, rec.preprocess_cfg.max_pixels)
-    result = rec.recognize_page(image)
-    assert result is not None  # None only when asked to stop
-    try:
-        pairs = line_samples(image, result, args.text.replace("\\n", "\n"))
-    except HwrError as e:
-        raise HwrError(f"{e}; it reads:\n{result.text}") from None
+    text = args.text.replace("\\n", "\n")
+    pairs = file_line_samples(_recognizer(args), args.image, text, rotate=args.rotate, region=args.region)
     store = UserSampleStore(args.samples or default_user_data_dir())  # made only for what is kept
-    kept, refused = store.add_images((crop, text, Path(args.image).name) for crop, text in pairs)
+    kept, refused = store.add_images((crop, line, Path(args.image).name) for crop, line in pairs)
     return _report_kept(store, kept, refused, len(pairs))
 
 
@@ -636,10 +645,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "recognize",
         help="print the text of handwriting images",
-        description="Recognise handwriting images; one line of text per image. A .json file is canvas "
-        "strokes (a Teach sample's strokes file, or a list of [x, y] polylines), read as the app reads its canvas.",
+        description="Recognise handwriting images; one line of text per image. A folder means its images. "
+        "A .json file is canvas strokes (a Teach sample's strokes file, or a list of [x, y] polylines), read as "
+        "the app reads its canvas.",
     )
-    r.add_argument("images", nargs="+", metavar="IMG")
+    r.add_argument(
+        "images", nargs="+", metavar="IMG", help="image files, or folders: their images, subfolders' too"
+    )
     model_args(r)
     r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")
     r.add_argument(
@@ -650,6 +662,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"
+    )
+    r.add_argument(
+        "--txt-dir",
+        metavar="DIR",
+        help="also write each image's text to DIR/<image name>.txt (subfolders kept; DIR may be the "
+        "images' own folder)",
+    )
+    r.add_argument(
+        "--tsv",
+        metavar="FILE",
+        help="also write a labels.tsv (image path, text) that 'hwr eval', 'hwr train' and 'hwr teach "
+        "--from' read; a page's lines are joined by spaces",
+    )
+    r.add_argument(
+        "--joined",
+        metavar="FILE",
+        help="also write every image's text to one file, in order, a blank line between images",
     )
     image_args(r)
     r.set_defaults(func=cmd_recognize)

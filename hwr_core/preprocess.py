@@ -309,6 +309,19 @@ def crop_region(image: np.ndarray, region: tuple[int, int, int, int]) -> np.ndar
     return np.ascontiguousarray(image[y0:y1, x0:x1])
 
 
+def load_view(
+    path: str | os.PathLike[str],
+    max_pixels: int = 80_000_000,
+    rotate: int = 0,
+    region: tuple[int, int, int, int] | None = None,
+) -> np.ndarray:
+    """An image file as the Image tab shows it: turned clockwise by `rotate`, then cropped to `region`."""
+    image = load_image(path, max_pixels=max_pixels)
+    if rotate:
+        image = rotate_clockwise(image, rotate)
+    return crop_region(image, region) if region else image
+
+
 # --------------------------------------------------------------------------------------------
 # Grayscale conversion
 # --------------------------------------------------------------------------------------------

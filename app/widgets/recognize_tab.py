@@ -113,6 +113,7 @@ class RecognizeTab(QWidget):
     teach_requested = Signal(object, str, float)
     # An image's lines to keep as Teach samples: [(line image, its text)], the image's name
     teach_image_requested = Signal(object, str)
+    many_files_dropped = Signal(list)  # list[str]: several files or a folder, for the Batch tab
 
     def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -438,7 +439,7 @@ class RecognizeTab(QWidget):
 
     # ------------------------------------------------------------------ recognition
 
-    def _make_recognizer(self) -> Recognizer | None:
+    def make_recognizer(self) -> Recognizer | None:
         """The active recognizer with the panel's options (shares the network; cheap)."""
         base = self._active.recognizer
         if base is None:
@@ -483,7 +484,7 @@ class RecognizeTab(QWidget):
                 return None
             image = self._input
         try:
-            rec = self._make_recognizer()
+            rec = self.make_recognizer()
         except HwrError as exc:
             self.status_message.emit(str(exc))
             return None
@@ -710,7 +711,7 @@ class RecognizeTab(QWidget):
         if not self.canvas.is_empty() or self.canvas.is_drawing() or self._controller.is_busy():
             return
         try:
-            rec = self._make_recognizer()
+            rec = self.make_recognizer()
         except HwrError:
             return  # the first read reports it
         if rec is not None:
@@ -926,7 +927,7 @@ class RecognizeTab(QWidget):
             x0, y0, x1, y1 = region
             self._input = crop_region(self._image, region)
             self.status_message.emit(
-                f"Reading the region {x1 - x0}×{y1 - y0} at ({x0}, {y0}); click the image to read all of it"
+                f"Reading the region {x1 - x0}×{y1 - y0} at ({x0}, {y0}); a click or Escape reads all of it"
             )
         self._update_image_label()
         self.recognize_now()
@@ -965,9 +966,10 @@ class RecognizeTab(QWidget):
         files = _local_files(mime)
         if files:
             event.acceptProposedAction()
-            if len(files) > 1:
-                self.status_message.emit(f"{len(files)} files dropped; showing the first")
-            self.load_image_file(files[0])
+            if len(files) > 1 or os.path.isdir(files[0]):
+                self.many_files_dropped.emit(files)  # the Batch tab reads them all
+            else:
+                self.load_image_file(files[0])
         elif mime.hasImage():
             event.acceptProposedAction()
             self.set_image(qimage_to_gray(mime.imageData()), "dropped image")

@@ -425,20 +425,20 @@ def test_word_list_choice_reaches_the_recognizer_and_is_remembered(  # type: ign
     tab: RecognizeTab, qtbot, tmp_path, bundle, settings, monkeypatch
 ) -> None:
     assert tab.word_list() == "builtin" and "built-in" in tab.wordlist_combo.currentText()
-    rec = tab._make_recognizer()
+    rec = tab.make_recognizer()
     assert rec.lexicon is builtin_lexicon() and rec.decode_cfg.lexicon_weight > 0
     tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("none"))  # as a click on "none"
-    assert tab._make_recognizer().lexicon is None and tab.wordlist_combo.currentText() == "none"
+    assert tab.make_recognizer().lexicon is None and tab.wordlist_combo.currentText() == "none"
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
     assert tab.load_word_list(words)
-    own = tab._make_recognizer().lexicon
+    own = tab.make_recognizer().lexicon
     assert own is not None and len(own) == 2 and "world" in own
 
     # A new tab (the next start) picks the file up again; once it is gone, the built-in list.
     again = RecognizeTab(ActiveModel(bundle), settings)
     qtbot.addWidget(again)
-    assert again.word_list() == str(words) and len(again._make_recognizer().lexicon) == 2
+    assert again.word_list() == str(words) and len(again.make_recognizer().lexicon) == 2
     again.shutdown()
     words.unlink()
     with qtbot.waitSignal(tab.status_message, timeout=1000):
@@ -462,14 +462,14 @@ def test_character_model_choice_reaches_the_recognizer_and_is_remembered(  # typ
 ) -> None:
     assert tab.charlm_check.isChecked()  # on by default
     tab.decoder_combo.setCurrentText("beam")
-    rec = tab._make_recognizer()
+    rec = tab.make_recognizer()
     assert rec.decode_cfg.uses_lm and rec.lm is resolve_char_model("builtin")
     result = _draw(tab, qtbot)
     assert any(h.lm_bonus != 0.0 for h in result.hypotheses)  # the worker fused it
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
         tab.charlm_check.setChecked(False)
     assert all(h.lm_bonus == 0.0 for h in blocker.args[0].hypotheses)
-    assert tab._make_recognizer().lm is None and not tab._make_recognizer().decode_cfg.uses_lm
+    assert tab.make_recognizer().lm is None and not tab.make_recognizer().decode_cfg.uses_lm
     again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers "off"
     qtbot.addWidget(again)
     assert not again.charlm_check.isChecked()
@@ -486,7 +486,7 @@ def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ig
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
         tab.allowed_combo.setCurrentText("xyz")  # typed: read again after the pause
     result = blocker.args[0]
-    assert set(result.text) <= set("xyz") and tab._make_recognizer().decode_cfg.allowed == "xyz"
+    assert set(result.text) <= set("xyz") and tab.make_recognizer().decode_cfg.allowed == "xyz"
     assert np.allclose(result.probs.sum(axis=1), 1.0, atol=1e-5)
     again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers it
     qtbot.addWidget(again)
@@ -496,7 +496,7 @@ def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ig
         tab.allowed_combo.setCurrentText("x€")  # a character the model cannot write
     assert "'€'" in blocker.args[0]
     tab.allowed_combo.setCurrentIndex(tab.allowed_combo.findText("0123456789"))  # a preset
-    assert tab._make_recognizer().decode_cfg.allowed == "0123456789"
+    assert tab.make_recognizer().decode_cfg.allowed == "0123456789"
 
 
 def test_an_idle_tab_loads_what_the_first_read_needs(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -540,7 +540,7 @@ def test_beam_width_is_the_models_until_the_user_picks_one(  # type: ignore[no-u
     wide = dataclasses.replace(bundle, decode=dataclasses.replace(bundle.decode, beam_width=12))
     tab.deskew_check.setChecked(False)  # another option chosen: the width is still the model's
     tab._test_active.set_bundle(wide)
-    assert tab.beam_spin.value() == 12 and tab._make_recognizer().decode_cfg.beam_width == 12
+    assert tab.beam_spin.value() == 12 and tab.make_recognizer().decode_cfg.beam_width == 12
     fresh = RecognizeTab(ActiveModel(wide), settings)
     qtbot.addWidget(fresh)
     assert fresh.beam_spin.value() == 12

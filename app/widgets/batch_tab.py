@@ -1,0 +1,628 @@
+"""Batch tab: read many images or a folder at once, correct the texts in a table, export them.
+
+Each file is read as the Image tab reads one (its lines split, the Recognize tab's settings) in a
+worker thread, and its row fills in as it comes. The rows with the most unsure characters sort first;
+a double-click on a text edits it (a correction is kept through "Read again"), one elsewhere opens
+the image in the Recognize tab with all its evidence. Export writes one .txt per image, one text of
+them all, or a labels.tsv that `hwr eval`, `hwr train` and `hwr teach --from` read. "Teach corrections"
+keeps the corrected files' lines as Teach samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSettings, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hwr_core.batch import find_images, text_file_names, write_joined_text, write_labels_tsv, write_text_files
+from hwr_core.recognizer import Recognizer
+
+from ..workers.batch import UNSURE_BELOW, BatchReader, FileSummary
+
+log = logging.getLogger(__name__)
+
+KEY_LAST_DIR = "batch/last_dir"
+FILE, UNSURE, TEXT = range(3)
+KEY_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ERROR_COLOR = QColor("#b00020")
+CORRECTED_COLOR = QColor("#e3f4e1")  # a row whose text the user corrected
+IMAGE_DIALOG_FILTER = (
+    "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
+)
+
+
+@dataclass
+class _Row:
+    path: Path
+    reading: FileSummary | None = None  # None: not read yet
+    corrected: str | None = None  # the user's text, which export prefers to the reading
+
+    @property
+    def text(self) -> str:
+        if self.corrected is not None:
+            return self.corrected
+        return self.reading.text if self.reading is not None else ""
+
+
+@dataclass
+class _TeachReport:
+    files: int
+    lines: int = 0  # lines paired with their text
+    kept: int = 0  # of those, new samples
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self, stopped: bool) -> str:
+        text = f"Kept {self.kept} new lines of {self.files - len(self.problems)} corrected files for teaching"
+        if self.lines > self.kept:
+            text += f" ({self.lines - self.kept} not kept: stored already, or blank)"
+        if self.problems:
+            text += f"; {len(self.problems)} not kept: {self.problems[0].splitlines()[0]}"
+        if stopped:
+            text += "; stopped before the rest"
+        return text + (": Personalise in the Teach tab" if self.kept else "")
+
+
+class _SortItem(QTableWidgetItem):
+    """Sorts by SORT_ROLE (a number or a natural-order key), not by the text shown."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return super().__lt__(other)
+        return bool(mine < theirs)
+
+
+class _MultiLineDelegate(QStyledItemDelegate):
+    """Edits a page's text with its lines (a table cell's line editor would join them)."""
+
+    def createEditor(  # noqa: N802 - Qt override
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QWidget:
+        editor = QPlainTextEdit(parent)
+        editor.setTabChangesFocus(True)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
+        assert isinstance(editor, QPlainTextEdit)
+        editor.setPlainText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+
+    def setModelData(  # noqa: N802 - Qt override
+        self, editor: QWidget, model: QAbstractItemModel, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        assert isinstance(editor, QPlainTextEdit)
+        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(  # noqa: N802 - Qt override
+        self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        rect = option.rect  # type: ignore[attr-defined]
+        editor.setGeometry(rect.x(), rect.y(), rect.width(), max(rect.height(), 90))
+
+
+class BatchTab(QWidget):
+    """Many files in, a table of their texts out; see the module docstring."""
+
+    status_message = Signal(str)
+    open_requested = Signal(str)  # a file to show in the Recognize tab's Image page
+
+    def __init__(
+        self,
+        make_recognizer: Callable[[], Recognizer | None],
+        settings: QSettings,
+        parent: QWidget | None = None,
+        keep_samples: Callable[[list[tuple[np.ndarray, str]], str], int] | None = None,
+    ) -> None:
+        """`keep_samples(pairs, source)` stores (line image, text) pairs as Teach samples and says how
+        many were new (the Teach tab's `keep_images`); None: no teaching from here."""
+        super().__init__(parent)
+        self._make_recognizer = make_recognizer
+        self._keep_samples = keep_samples
+        self._teaching: _TeachReport | None = None  # the corrections being turned into samples
+        self._settings = settings
+        self._rows: dict[int, _Row] = {}  # by key, in the order added (the order exported)
+        self._items: dict[int, QTableWidgetItem] = {}  # key -> its File item (whose row() follows sorting)
+        self._next_key = 0
+        self._waiting: set[int] = set()  # queued for reading, not read yet
+        self._unsaved = False  # corrections made since the last export
+        self._filling = 0  # > 0 while code, not the user, changes the table's items
+        self.reader = BatchReader(self)
+        self.reader.file_read.connect(self._on_read)
+        self.reader.samples_ready.connect(self._on_samples)
+        self.reader.idle.connect(self._on_idle)
+        self._build_ui()
+        self.setAcceptDrops(True)
+        self._update_state()
+
+    # ------------------------------------------------------------------ UI
+
+    def _build_ui(self) -> None:
+        add_files = QPushButton("Add images…")
+        add_files.clicked.connect(self.add_files_dialog)
+        add_folder = QPushButton("Add folder…")
+        add_folder.setToolTip("Every image in a folder and its subfolders")
+        add_folder.clicked.connect(self.add_folder_dialog)
+        self.read_button = QPushButton("Read again")
+        self.read_button.setToolTip(
+            "Read every file again with the Recognize tab's current settings and model\n"
+            "(texts you corrected are kept)"
+        )
+        self.read_button.clicked.connect(self._on_read_button)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Take the selected files off the list (Delete)")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        self.export_menu = QMenu(self)
+        self.export_menu.addAction("One .txt file per image…", self.export_text_files_dialog)
+        self.export_menu.addAction("All texts in one file…", self.export_joined_dialog)
+        self.export_menu.addAction("labels.tsv (image, text)…", self.export_labels_dialog)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setMenu(self.export_menu)
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        bar = QHBoxLayout()
+        for widget in (add_files, add_folder, self.read_button, self.remove_button, self.clear_button):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        self.teach_button = QPushButton("Teach corrections")
+        self.teach_button.setToolTip(
+            "Keep the lines of every file whose text you corrected, with your text, as samples:\n"
+            "Personalise, in the Teach tab, learns your handwriting from them"
+        )
+        self.teach_button.clicked.connect(self.teach_corrections)
+        self.teach_button.setVisible(self._keep_samples is not None)
+        bar.addWidget(self.teach_button)
+        bar.addWidget(self.export_button)
+
+        self.hint = QLabel(
+            "Add images or a folder, or drop them here: each is read with the Recognize tab's settings. "
+            "Click <b>Unsure</b> twice to put the files with the most unsure characters first, double-click "
+            "a text to correct it, "
+            "double-click a file name to see its evidence, then <b>Export</b>."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555;")
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["File", "Unsure", "Text"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.table.setItemDelegateForColumn(TEXT, _MultiLineDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(UNSURE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(FILE, 220)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(FILE, Qt.SortOrder.AscendingOrder)  # the order added
+        self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemDoubleClicked.connect(self._on_double_click)
+        self.table.itemSelectionChanged.connect(self._update_state)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        QShortcut(QKeySequence.StandardKey.Delete, self.table, self.remove_selected)
+
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.summary = QLabel()
+        foot = QHBoxLayout()
+        foot.addWidget(self.summary, 1)
+        foot.addWidget(self.progress)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(foot)
+
+    # ------------------------------------------------------------------ adding and reading
+
+    def add_files_dialog(self) -> int:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add images", self._last_dir(), IMAGE_DIALOG_FILTER)
+        return self.add_paths(files)
+
+    def add_folder_dialog(self) -> int:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of images", self._last_dir())
+        return self.add_paths([folder]) if folder else 0
+
+    def add_paths(self, paths: Sequence[str | os.PathLike[str]]) -> int:
+        """Add files and folders' images (those already listed once) and read them; how many were added."""
+        if not paths:
+            return 0
+        found = find_images(paths)
+        listed = {row.path.resolve() for row in self._rows.values()}
+        new = [p for p in found if p.resolve() not in listed]
+        if not new:
+            self.status_message.emit(
+                "No images found there" if not found else "Those images are already in the list"
+            )
+            return 0
+        self._settings.setValue(KEY_LAST_DIR, str(Path(paths[0]).resolve().parent))
+        keys = []
+        with self._quiet_table():
+            for path in new:
+                key = self._next_key
+                self._next_key += 1
+                self._rows[key] = _Row(path)
+                keys.append(key)
+                row = self.table.rowCount()
+                self.table.insertRow(row)
+                name = _SortItem(path.name)
+                name.setData(KEY_ROLE, key)
+                name.setData(SORT_ROLE, key)  # sorting by file puts them back in the order added
+                name.setToolTip(str(path))
+                name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self._items[key] = name
+                self.table.setItem(row, FILE, name)
+                self.table.setItem(row, UNSURE, _SortItem())
+                self.table.setItem(row, TEXT, QTableWidgetItem())
+                self._show_row(key)
+        self._read(keys)
+        return len(new)
+
+    def _read(self, keys: Sequence[int]) -> None:
+        recognizer = self._make_recognizer()
+        if recognizer is None:
+            self.status_message.emit("No model to read with: open one in the Model tab")
+            self._update_state()
+            return
+        self._waiting.update(keys)
+        self.reader.read([(k, str(self._rows[k].path)) for k in keys], recognizer)
+        with self._quiet_table():  # sorted once after, not once a row
+            for key in keys:
+                self._show_row(key)
+        self._update_state()
+
+    def read_again(self) -> None:
+        """Read every file again (a new model or new settings); corrections stay."""
+        self._read(list(self._rows))
+
+    def _on_read_button(self) -> None:
+        if self.reader.is_busy():
+            self.reader.stop()
+            self.read_button.setEnabled(False)  # until the file being read is done
+        else:
+            self.read_again()
+
+    def _on_read(self, key: int, summary: FileSummary) -> None:
+        self._waiting.discard(key)
+        row = self._rows.get(key)
+        if row is None:  # removed while it was being read
+            return
+        row.reading = summary
+        self._show_row(key)
+        self._update_state()
+
+    def _on_idle(self, stopped: bool) -> None:
+        self._waiting.clear()
+        with self._quiet_table():
+            for key in self._rows:
+                self._show_row(key)
+        self._update_state()
+        if self._teaching is not None:
+            self.status_message.emit(self._teaching.summary(stopped))
+            self._teaching = None
+        else:
+            self.status_message.emit("Stopped reading" if stopped else f"Read {len(self._rows)} files")
+
+    # ------------------------------------------------------------------ teaching
+
+    def teach_corrections(self) -> bool:
+        """Keep the lines of each corrected file, paired with the corrected text's lines, as Teach
+        samples (the files are read again, in the worker, for their lines)."""
+        recognizer = self._make_recognizer()
+        items = [(k, str(r.path), r.corrected) for k, r in self._rows.items() if r.corrected is not None]
+        if self._keep_samples is None or recognizer is None or not items or self.reader.is_busy():
+            return False
+        self._teaching = _TeachReport(files=len(items))
+        self.reader.line_samples(items, recognizer)
+        self.status_message.emit(f"Keeping the lines of {len(items)} corrected files for teaching…")
+        self._update_state()
+        return True
+
+    def _on_samples(self, key: int, pairs: list[tuple[np.ndarray, str]] | str) -> None:
+        report = self._teaching
+        if report is None or self._keep_samples is None:
+            return
+        if isinstance(pairs, str):
+            report.problems.append(pairs)
+            return
+        row = self._rows.get(key)
+        report.lines += len(pairs)
+        report.kept += self._keep_samples(pairs, row.path.name if row else "batch")
+
+    # ------------------------------------------------------------------ the table
+
+    @contextlib.contextmanager
+    def _quiet_table(self) -> Iterator[None]:
+        """Code, not the user, changes items inside (so no correction is taken), with sorting off:
+        a row added or an item changed while sorted moves under one's hands. It sorts again after."""
+        self._filling += 1
+        sorting = self.table.isSortingEnabled()
+        self.table.setSortingEnabled(False)
+        try:
+            yield
+        finally:
+            self.table.setSortingEnabled(sorting)
+            self._filling -= 1
+
+    def _show_row(self, key: int) -> None:
+        row = self._rows[key]
+        table_row = self._items[key].row()
+        with self._quiet_table():
+            self._fill_cells(
+                row,
+                key in self._waiting,
+                self.table.item(table_row, UNSURE),
+                self.table.item(table_row, TEXT),
+            )
+
+    @staticmethod
+    def _fill_cells(
+        row: _Row, waiting: bool, conf_item: QTableWidgetItem, text_item: QTableWidgetItem
+    ) -> None:
+        reading = row.reading
+        editable = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        if reading is not None and reading.error and row.corrected is None:
+            conf_item.setText("—")
+            conf_item.setData(SORT_ROLE, (-1, 0.0))
+            text_item.setText(reading.error)
+            text_item.setForeground(ERROR_COLOR)
+            text_item.setFlags(editable)
+        elif reading is None and row.corrected is None:
+            conf_item.setText("")
+            conf_item.setData(SORT_ROLE, (-2, 0.0))
+            text_item.setText("reading…" if waiting else "not read")
+            text_item.setForeground(QColor("#777777"))
+            text_item.setFlags(editable)
+        else:
+            unsure = reading.unsure if reading is not None else 0
+            weakest = reading.confidence if reading is not None else math.nan
+            conf_item.setText(str(unsure))
+            # most unsure characters last (first, sorted descending); the weaker of a tie after
+            conf_item.setData(SORT_ROLE, (unsure, -weakest if math.isfinite(weakest) else 0.0))
+            conf_item.setForeground(ERROR_COLOR if unsure else QColor("black"))
+            conf_item.setToolTip(
+                f"{unsure} characters read with under {UNSURE_BELOW:.0%} confidence (red on the Recognize "
+                f"tab); the weakest: {weakest:.0%}"
+                if math.isfinite(weakest)
+                else ""
+            )
+            text_item.setText(row.text)
+            text_item.setForeground(QColor("black"))
+            text_item.setFlags(editable | Qt.ItemFlag.ItemIsEditable)
+        corrected = row.corrected is not None
+        text_item.setBackground(CORRECTED_COLOR if corrected else QColor(0, 0, 0, 0))
+        was = reading.text if reading is not None else ""
+        text_item.setToolTip(f"Your correction; it was read as:\n{was}" if corrected else "")
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() != TEXT:
+            return
+        key = self.table.item(item.row(), FILE).data(KEY_ROLE)
+        row = self._rows[key]
+        text = unicodedata.normalize("NFC", item.text())
+        read = row.reading.text if row.reading is not None else None
+        row.corrected = None if text == read else text
+        self._unsaved = self._unsaved or row.corrected is not None
+        self._show_row(key)
+        self._update_state()
+
+    def _on_double_click(self, item: QTableWidgetItem) -> None:
+        if item.column() != TEXT:
+            self.open_requested.emit(str(self._rows[self._key_of(item.row())].path))
+
+    def _key_of(self, table_row: int) -> int:
+        return int(self.table.item(table_row, FILE).data(KEY_ROLE))
+
+    def _selected_keys(self) -> list[int]:
+        return sorted({self._key_of(index.row()) for index in self.table.selectionModel().selectedRows()})
+
+    def _context_menu(self, pos) -> None:  # type: ignore[no-untyped-def]
+        keys = self._selected_keys()
+        if not keys:
+            return
+        menu = QMenu(self)
+        menu.addAction(
+            "Open in the Recognize tab", lambda: self.open_requested.emit(str(self._rows[keys[0]].path))
+        )
+        undo = menu.addAction("Undo my correction", lambda: self.revert(keys))
+        undo.setEnabled(any(self._rows[k].corrected is not None for k in keys))
+        menu.addAction("Remove from the list", self.remove_selected)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def revert(self, keys: Sequence[int]) -> None:
+        """Drop the corrections of these rows: their readings show again."""
+        for key in keys:
+            self._rows[key].corrected = None
+            self._show_row(key)
+        self._update_state()
+
+    def remove_selected(self) -> None:
+        keys = self._selected_keys()
+        for key in keys:
+            self.table.removeRow(self._items.pop(key).row())
+            del self._rows[key]
+            self._waiting.discard(key)
+        self._update_state()
+
+    def clear(self) -> None:
+        """Empty the list, after asking when it holds corrections not exported."""
+        if not self._rows or not self._confirm_discard("Clear the list"):
+            return
+        self.reader.stop()
+        self.table.setRowCount(0)
+        self._rows.clear()
+        self._items.clear()
+        self._waiting.clear()
+        self._unsaved = False
+        self._update_state()
+
+    def _confirm_discard(self, what: str) -> bool:
+        if not self._unsaved:
+            return True
+        answer = QMessageBox.question(
+            self,
+            what,
+            f"{self.corrected_count()} corrected texts have not been exported. {what} anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _update_state(self) -> None:
+        total = len(self._rows)
+        done = sum(1 for k, r in self._rows.items() if r.reading is not None and k not in self._waiting)
+        failed = sum(1 for r in self._rows.values() if r.reading is not None and r.reading.error)
+        busy = self.reader.is_busy()
+        self.hint.setVisible(total == 0)
+        self.read_button.setText("Stop" if busy else "Read again")
+        self.read_button.setEnabled(total > 0 and (busy or not self._waiting))
+        self.remove_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        self.clear_button.setEnabled(total > 0)
+        self.export_button.setEnabled(any(r.text for r in self._rows.values()))
+        self.teach_button.setEnabled(bool(self.corrected_count()) and not busy)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done} of {total} read")
+        self.progress.setVisible(total > 0)
+        parts = []
+        if failed:
+            parts.append(f"{failed} could not be read")
+        unsure = sum(
+            1
+            for r in self._rows.values()
+            if r.corrected is None and r.reading is not None and r.reading.unsure
+        )
+        if unsure:
+            parts.append(f"{unsure} with unsure characters")
+        if self.corrected_count():
+            parts.append(f"{self.corrected_count()} corrected")
+        self.summary.setText(" · ".join(parts))
+
+    # ------------------------------------------------------------------ state for others
+
+    def corrected_count(self) -> int:
+        return sum(1 for r in self._rows.values() if r.corrected is not None)
+
+    def has_unsaved_corrections(self) -> bool:
+        return self._unsaved
+
+    def texts(self) -> list[tuple[Path, str]]:
+        """(file, text) of every file with a text, in the order added: corrections where made."""
+        return [(r.path, r.text) for r in self._rows.values() if r.text]
+
+    # ------------------------------------------------------------------ export
+
+    def _last_dir(self) -> str:
+        return str(self._settings.value(KEY_LAST_DIR, "") or "")
+
+    def _images_dir(self) -> str:
+        paths = [str(r.path.resolve().parent) for r in self._rows.values()]
+        return os.path.commonpath(paths) if paths else self._last_dir()
+
+    def _exported(self, rows: Sequence[tuple[Path, str]], where: str) -> None:
+        self._unsaved = False
+        left = len(self._rows) - len(rows)
+        note = f"; {left} without a text left out" if left else ""
+        self.status_message.emit(f"Exported {len(rows)} texts to {where}{note}")
+
+    def _write(self, write: Callable[[], object], where: str) -> bool:
+        rows = self.texts()
+        try:
+            write()
+        except OSError as exc:
+            self.status_message.emit(f"Cannot write {where}: {exc.strerror or exc}")
+            return False
+        self._exported(rows, where)
+        return True
+
+    def export_text_files_dialog(self) -> bool:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the text files", self._images_dir())
+        if not folder:
+            return False
+        existing = [p for p in text_file_names([p for p, _ in self.texts()], folder) if p.exists()]
+        if existing:
+            answer = QMessageBox.question(
+                self,
+                "Replace text files",
+                f"{len(existing)} of these text files already exist in {folder} (e.g. {existing[0].name}). "
+                "Replace them?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return self.export_text_files(folder)
+
+    def export_text_files(self, folder: str | os.PathLike[str]) -> bool:
+        return self._write(lambda: write_text_files(self.texts(), folder), str(folder))
+
+    def export_joined_dialog(self) -> bool:
+        start = str(Path(self._images_dir()) / "texts.txt")
+        path, _ = QFileDialog.getSaveFileName(self, "Save all texts", start, "Text (*.txt);;All files (*)")
+        return self.export_joined(path) if path else False
+
+    def export_joined(self, path: str | os.PathLike[str]) -> bool:
+        return self._write(lambda: write_joined_text(self.texts(), path), str(path))
+
+    def export_labels_dialog(self) -> bool:
+        start = str(Path(self._images_dir()) / "labels.tsv")
+        path, _ = QFileDialog.getSaveFileName(self, "Save labels.tsv", start, "Labels (*.tsv);;All files (*)")
+        return self.export_labels(path) if path else False
+
+    def export_labels(self, path: str | os.PathLike[str]) -> bool:
+        return self._write(lambda: write_labels_tsv(self.texts(), path), str(path))
+
+    # ------------------------------------------------------------------ drops and lifetime
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile() and u.toLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.add_paths(files)
+        else:
+            event.ignore()
+
+    def shutdown(self) -> None:
+        self.reader.shutdown()

@@ -1,0 +1,205 @@
+"""The Batch tab's reading off the UI thread: files are read one by one in a QThread, in the order
+queued; each reading is sent back as it comes, and Stop ends every queued job before its next file.
+
+Only a small summary of each reading crosses back (`FileSummary`): a page's stages and per-timestep
+probabilities would cost megabytes a file, and a batch can hold hundreds.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
+
+from hwr_core.batch import FileReading, file_line_samples, read_files
+from hwr_core.errors import HwrError
+from hwr_core.recognizer import Recognizer
+
+logger = logging.getLogger(__name__)
+
+UNSURE_BELOW = 0.6  # a character less sure than this is red on the Recognize tab
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What the Batch tab keeps of one file's reading."""
+
+    text: str = ""
+    confidence: float = math.nan  # the weakest character's; nan when not read
+    lines: int = 0
+    unsure: int = 0  # characters read with a confidence under UNSURE_BELOW
+    error: str = ""
+
+    @classmethod
+    def of(cls, reading: FileReading) -> FileSummary:
+        if reading.error:
+            return cls(error=reading.error)
+        confidence = reading.confidence
+        return cls(
+            text=reading.text,
+            confidence=math.nan if confidence is None else confidence,
+            lines=reading.line_count,
+            unsure=reading.chars_below(UNSURE_BELOW),
+        )
+
+
+class _StopMark:
+    """Jobs up to this id are stopped; set from the UI thread, read by the worker between files."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._upto = 0
+
+    def stop_upto(self, job: int) -> None:
+        with self._lock:
+            self._upto = max(self._upto, job)
+
+    def stopped(self, job: int) -> bool:
+        with self._lock:
+            return job <= self._upto
+
+
+class BatchWorker(QObject):
+    """Lives in a QThread; reads a job's files in order."""
+
+    sig_read = Signal(int, object)  # row key, FileSummary
+    sig_samples = Signal(int, object)  # row key, [(line image, text)] or the reason there are none (str)
+    sig_job_done = Signal(int)  # job id (ran to the end or was stopped)
+
+    def __init__(self, stop: _StopMark) -> None:
+        super().__init__()
+        self._stop = stop
+
+    @Slot(int, object, object)
+    def run(self, job: int, items: Sequence[tuple[int, str]], recognizer: Recognizer) -> None:
+        try:
+            paths = [path for _, path in items]
+            readings = read_files(recognizer, paths, should_stop=lambda: self._stop.stopped(job))
+            for (key, _), reading in zip(items, readings, strict=False):
+                self.sig_read.emit(key, FileSummary.of(reading))
+        finally:
+            self.sig_job_done.emit(job)
+
+    @Slot(int, object, object)
+    def line_samples(self, job: int, items: Sequence[tuple[int, str, str]], recognizer: Recognizer) -> None:
+        """Each (key, path, text): the file's lines paired with the text's (`file_line_samples`)."""
+        try:
+            for key, path, text in items:
+                if self._stop.stopped(job):
+                    return
+                try:
+                    self.sig_samples.emit(key, file_line_samples(recognizer, path, text))
+                except HwrError as exc:
+                    self.sig_samples.emit(key, f"{path}: {exc}" if path not in str(exc) else str(exc))
+                except Exception as exc:  # noqa: BLE001 - one odd file must not end the others
+                    logger.exception("pairing the lines of %s failed", path)
+                    self.sig_samples.emit(key, f"{path}: {type(exc).__name__}: {exc}")
+        finally:
+            self.sig_job_done.emit(job)
+
+
+def _stop_thread(thread: QThread, stop: _StopMark, job: int) -> None:
+    """Last resort when the reader is destroyed without `shutdown()`: a running QThread must not be
+    deleted (Qt aborts the process)."""
+    try:
+        if thread.isRunning():
+            stop.stop_upto(job)
+            thread.quit()
+            thread.wait()
+    except RuntimeError:  # the C++ thread is already gone
+        pass
+
+
+class BatchReader(QObject):
+    """Owns the worker thread. `read()` queues files; `file_read` brings each reading back and
+    `idle` says when the queue has run out (or was stopped)."""
+
+    file_read = Signal(int, object)  # row key, FileSummary
+    samples_ready = Signal(int, object)  # row key, [(line image, text)] or why there are none (str)
+    idle = Signal(bool)  # True when the last job was stopped
+
+    _run = Signal(int, object, object)
+    _line_samples = Signal(int, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stop = _StopMark()
+        self._last_job = 0
+        self._open_jobs: set[int] = set()
+        self._stopped = False
+        self._thread = QThread(self)
+        self._thread.setObjectName("batch-reading")
+        self._worker = BatchWorker(self._stop)
+        self._worker.moveToThread(self._thread)
+        self._run.connect(self._worker.run)
+        self._line_samples.connect(self._worker.line_samples)
+        self._worker.sig_samples.connect(self.samples_ready)
+        self._worker.sig_read.connect(self._on_read)
+        self._worker.sig_job_done.connect(self._on_job_done)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self._running = True
+        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._stop, 1 << 62))
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def is_busy(self) -> bool:
+        return bool(self._open_jobs)
+
+    def read(self, items: Sequence[tuple[int, str]], recognizer: Recognizer) -> None:
+        """Queue (row key, file path) pairs, read after any already queued."""
+        self._queue(self._run, items, recognizer)
+
+    def line_samples(self, items: Sequence[tuple[int, str, str]], recognizer: Recognizer) -> None:
+        """Queue (row key, file path, its text) for Teach samples: `samples_ready` brings each back."""
+        self._queue(self._line_samples, items, recognizer)
+
+    def _queue(
+        self, job_signal: SignalInstance, items: Sequence[tuple[object, ...]], recognizer: Recognizer
+    ) -> None:
+        if not self._running:
+            raise RuntimeError("batch reader is shut down")
+        if not items:
+            return
+        self._last_job += 1
+        self._open_jobs.add(self._last_job)
+        self._stopped = False
+        job_signal.emit(self._last_job, list(items), recognizer)
+
+    def stop(self) -> None:
+        """Stop every queued job before its next file (the file being read finishes first)."""
+        if self._open_jobs:
+            self._stopped = True
+            self._stop.stop_upto(self._last_job)
+
+    @Slot(int, object)
+    def _on_read(self, key: int, summary: FileSummary) -> None:
+        self.file_read.emit(key, summary)
+
+    @Slot(int)
+    def _on_job_done(self, job: int) -> None:
+        self._open_jobs.discard(job)
+        if not self._open_jobs:
+            self.idle.emit(self._stopped)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop and wait for the thread (the file being read finishes first). Idempotent."""
+        if not self._running:
+            return
+        self._running = False
+        self._stop.stop_upto(self._last_job)
+        self._thread.quit()
+        self._thread.wait()
+        app = QCoreApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(self.shutdown)
+            except (RuntimeError, TypeError):
+                pass

@@ -1,0 +1,220 @@
+"""Reading many files at once: find the images in folders, read each, write what was read.
+
+The app's Batch tab and `hwr recognize DIR… --txt-dir/--tsv/--joined` share it. One file that cannot
+be read is reported with its reason and the rest go on; what is written is written atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import HwrError
+from .fileio import atomic_write_bytes
+from .preprocess import load_view
+from .recognizer import RecognitionResult, Recognizer
+from .userdata import line_samples
+
+log = logging.getLogger(__name__)
+
+# What `load_image` reads (Pillow), by suffix: a folder's other files (labels, notes) are left alone.
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pbm", ".pgm", ".ppm"}
+)
+STROKES_SUFFIX = ".json"  # canvas strokes (a Teach sample's strokes file), read as the canvas is
+
+
+def natural_key(path: Path) -> list[list[tuple[int, int | str]]]:
+    """Sort key under which page2 comes before page10 (digits compare as numbers), folder by folder."""
+    return [
+        [(0, int(piece)) if piece.isdigit() else (1, piece.casefold()) for piece in re.split(r"(\d+)", part)]
+        for part in path.parts
+    ]
+
+
+def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:
+    """The files to read: a file as given (reading it says if it is missing or no image), a folder's
+    images by suffix, in natural order, its subfolders' too when `recursive` (hidden ones skipped).
+    Each file once, in the order given."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            inside = [
+                p
+                for p in path.glob(pattern)
+                if p.suffix.lower() in IMAGE_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            ]
+            for p in sorted(inside, key=natural_key):
+                add(p)
+        else:
+            add(path)
+    return found
+
+
+@dataclass(frozen=True)
+class FileReading:
+    """One file's reading, or why it has none (`error`)."""
+
+    path: Path
+    result: RecognitionResult | None = None
+    error: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.result.text if self.result is not None else ""
+
+    @property
+    def confidence(self) -> float | None:
+        """The weakest character's (the weakest line's, for a page); None when not read."""
+        return self.result.confidence if self.result is not None else None
+
+    def chars_below(self, confidence: float) -> int:
+        """How many characters read (every line's) are less sure than `confidence`."""
+        if self.result is None:
+            return 0
+        lines = self.result.lines or (self.result,)
+        return sum(1 for line in lines for span in line.spans if span.confidence < confidence)
+
+    @property
+    def line_count(self) -> int:
+        if self.result is None or self.result.empty:
+            return 0
+        return len(self.result.lines) or 1
+
+
+def read_file(
+    recognizer: Recognizer,
+    path: str | os.PathLike[str],
+    *,
+    lines: bool = True,
+    rotate: int = 0,
+    region: tuple[int, int, int, int] | None = None,
+) -> RecognitionResult:
+    """Read an image file (split into lines when `lines`; turned and cropped first as the Image tab's
+    buttons and box do) or a canvas strokes file. Raises HwrError when the file cannot be read."""
+    from .canvas_ink import load_strokes
+
+    if Path(path).suffix.lower() == STROKES_SUFFIX:
+        return recognizer.recognize_strokes(load_strokes(path))
+    image = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
+    if not lines:
+        return recognizer.recognize(image)
+    result = recognizer.recognize_page(image)
+    assert result is not None  # None only when asked to stop, which is not asked here
+    return result
+
+
+def file_line_samples(
+    recognizer: Recognizer,
+    path: str | os.PathLike[str],
+    text: str,
+    *,
+    rotate: int = 0,
+    region: tuple[int, int, int, int] | None = None,
+) -> list[tuple[np.ndarray, str]]:
+    """An image file's lines, read as the app reads them (a page split where that reads surer), each
+    with its line of `text`, what was written (`line_samples`): Teach samples. HwrError, with how the
+    image reads, when the line counts differ."""
+    image = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
+    result = recognizer.recognize_page(image)
+    assert result is not None  # None only when asked to stop, which is not asked here
+    try:
+        return line_samples(image, result, text)
+    except HwrError as e:
+        raise HwrError(f"{e}; it reads:\n{result.text}") from None
+
+
+def read_files(
+    recognizer: Recognizer,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    **options: object,
+) -> Iterator[FileReading]:
+    """Each file's reading in turn (`read_file`'s options). A file that cannot be read gives its
+    reason instead, and the rest are read; `should_stop`, asked before each file, ends the run early."""
+    for path in paths:
+        if should_stop is not None and should_stop():
+            return
+        try:
+            yield FileReading(Path(path), read_file(recognizer, path, **options))  # type: ignore[arg-type]
+        except HwrError as exc:
+            message = str(exc)  # the loader's errors name the file; others (a region) are named here
+            yield FileReading(Path(path), error=message if str(path) in message else f"{path}: {message}")
+        except Exception as exc:  # noqa: BLE001 - one odd file must not end a run of hundreds
+            log.exception("reading %s failed", path)
+            yield FileReading(Path(path), error=f"{path}: reading failed ({type(exc).__name__}: {exc})")
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+def one_line(text: str) -> str:
+    """A page's lines joined by spaces: a labels.tsv row holds one line of text, no tabs."""
+    return " ".join(part.strip() for part in re.split(r"[\t\r\n]+", text) if part.strip())
+
+
+def write_labels_tsv(rows: Sequence[tuple[Path, str]], out: str | os.PathLike[str]) -> Path:
+    """`path \\t text` per image, UTF-8: the labels.tsv that `hwr eval`, `hwr train` and `hwr teach
+    --from` read. Paths are relative to the file's folder where they lie under it, else absolute."""
+    out = Path(out)
+    base = out.resolve().parent
+    lines = []
+    for path, text in rows:
+        full = Path(path).resolve()
+        shown = full.relative_to(base) if full.is_relative_to(base) else full
+        lines.append(f"{shown.as_posix()}\t{one_line(text)}\n")
+    atomic_write_bytes(out, "".join(lines).encode("utf-8"))
+    return out
+
+
+def text_file_names(paths: Sequence[Path], folder: str | os.PathLike[str]) -> list[Path]:
+    """Where each image's text goes in `folder`: its name with `.txt`, under the subfolders it has
+    below the images' common folder; `page.png.txt` where two images share a stem (page.png, page.jpg)."""
+    folder = Path(folder)
+    if not paths:
+        return []
+    full = [Path(p).resolve() for p in paths]
+    root = Path(os.path.commonpath([p.parent for p in full]))
+    plain = [folder / p.relative_to(root).with_suffix(".txt") for p in full]
+    taken: dict[Path, int] = {}
+    for name in plain:
+        taken[name] = taken.get(name, 0) + 1
+    return [
+        name if taken[name] == 1 else folder / p.relative_to(root).parent / f"{p.name}.txt"
+        for name, p in zip(plain, full, strict=True)
+    ]
+
+
+def write_text_files(rows: Sequence[tuple[Path, str]], folder: str | os.PathLike[str]) -> list[Path]:
+    """One UTF-8 text file per image (`text_file_names`), each line read on a line of its own."""
+    names = text_file_names([path for path, _ in rows], folder)
+    for name, (_, text) in zip(names, rows, strict=True):
+        atomic_write_bytes(name, (text.rstrip("\n") + "\n").encode("utf-8"))
+    return names
+
+
+def write_joined_text(rows: Sequence[tuple[Path, str]], out: str | os.PathLike[str]) -> Path:
+    """Every image's text in one UTF-8 file, in order, a blank line between images (the pages of a
+    letter scanned one by one become one document)."""
+    out = Path(out)
+    atomic_write_bytes(out, "\n\n".join(text.strip("\n") for _, text in rows).encode("utf-8") + b"\n")
+    return out

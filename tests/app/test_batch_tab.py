@@ -1,0 +1,179 @@
+"""Batch tab: many files read off the UI thread, corrected in the table, exported; nothing lost."""
+
+import cv2
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+from testdata import WORDS, word_image
+
+from app.main_window import MainWindow, load_startup_model
+from app.widgets.batch_tab import FILE, TEXT, UNSURE
+from app.widgets.teach_tab import KEY_FOLDER
+from hwr_core.batch import find_images, read_files
+from hwr_core.charset import CTCCodec
+from hwr_core.data.readers import read_labels_tsv
+from hwr_core.modelfile import new_bundle, save_model
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue(KEY_FOLDER, str(tmp_path / "samples"))
+    model = save_model(new_bundle("tiny", CTCCodec()), tmp_path / "tiny.safetensors")
+    bundle, problem = load_startup_model(settings, str(model))
+    assert problem is None
+    win = MainWindow(settings, bundle, confirm_quit=False)
+    qtbot.addWidget(win)
+    yield win
+    win.batch_tab.shutdown()
+    win.recognize_tab.shutdown()
+
+
+@pytest.fixture
+def scans(tmp_path):
+    folder = tmp_path / "scans"
+    (folder / "sub").mkdir(parents=True)
+    for i, word in enumerate(WORDS[:5]):
+        cv2.imwrite(str(folder / ("sub" if i == 4 else "") / f"w{i}.png"), word_image(word))
+    (folder / "w9.png").write_bytes(b"\x89PNG but not really")
+    return folder
+
+
+def _texts_in_table(tab):
+    return {
+        tab.table.item(r, FILE).toolTip(): tab.table.item(r, TEXT).text() for r in range(tab.table.rowCount())
+    }
+
+
+def _read_all(qtbot, tab, paths):
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT) as idle:
+        added = tab.add_paths(paths)
+    return added, idle.args[0]
+
+
+def test_a_folder_is_read_file_by_file_as_the_core_reads_it(qtbot, window, scans):
+    tab = window.batch_tab
+    assert tab.hint.isVisible() or not window.isVisible()
+    added, stopped = _read_all(qtbot, tab, [scans])
+    assert added == 6 and not stopped
+    files = [tab.table.item(r, FILE).text() for r in range(tab.table.rowCount())]
+    assert files == ["w4.png", "w0.png", "w1.png", "w2.png", "w3.png", "w9.png"]  # sub/ first, then w2 < w9
+    expected = {
+        str(r.path): r.text for r in read_files(window.recognize_tab.make_recognizer(), find_images([scans]))
+    }
+    shown = _texts_in_table(tab)
+    assert {k: v for k, v in shown.items() if not k.endswith("w9.png")} == {
+        k: v for k, v in expected.items() if not k.endswith("w9.png")
+    }
+    assert "w9.png: not an image" in shown[str(scans / "w9.png")]
+    assert "1 could not be read" in tab.summary.text() and tab.progress.format() == "6 of 6 read"
+    assert not tab.table.item(5, TEXT).flags() & Qt.ItemFlag.ItemIsEditable  # an error is not a text
+    assert tab.add_paths([scans / "w0.png"]) == 0  # already listed: not twice
+
+
+def test_corrections_survive_sorting_and_reading_again_and_are_exported(qtbot, window, scans, tmp_path):
+    tab = window.batch_tab
+    _read_all(qtbot, tab, [scans])
+    tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
+    row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "w2.png")
+    tab.table.item(row, TEXT).setText("sửa lại")  # as the editor commits it; NFD typing is made NFC
+    assert tab.corrected_count() == 1 and tab.has_unsaved_corrections()
+    assert dict(tab.texts())[scans / "w2.png"] == "sửa lại"
+    assert tab.add_paths([]) == 0
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        tab.read_again()
+    assert dict(tab.texts())[scans / "w2.png"] == "sửa lại" and tab.corrected_count() == 1
+
+    labels = tmp_path / "out" / "labels.tsv"
+    assert tab.export_labels(labels) and not tab.has_unsaved_corrections()
+    records, _ = read_labels_tsv(labels)
+    assert len(records) == sum(1 for _, text in tab.texts())
+    assert {r.path.name: r.text for r in records}["w2.png"] == "sửa lại"
+    assert "without a text left out" in window.statusBar().currentMessage()  # w9.png
+    assert (
+        tab.export_text_files(tmp_path / "txt")
+        and (tmp_path / "txt" / "w2.txt").read_text("utf-8") == "sửa lại\n"
+    )
+    assert (tmp_path / "txt" / "sub" / "w4.txt").exists()
+    assert tab.export_joined(tmp_path / "all.txt") and "sửa lại" in (tmp_path / "all.txt").read_text("utf-8")
+
+    key = next(k for k, r in tab._rows.items() if r.path.name == "w2.png")
+    tab.revert([key])
+    assert tab.corrected_count() == 0 and dict(tab.texts()).get(scans / "w2.png", "") != "sửa lại"
+
+
+def test_stop_leaves_the_rest_unread_and_read_again_reads_them(qtbot, window, scans):
+    tab = window.batch_tab
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT) as idle:
+        tab.add_paths([scans])
+        assert tab.read_button.text() == "Stop"
+        tab._on_read_button()  # Stop: the file being read finishes, the rest wait
+    assert idle.args == [True] and tab.read_button.text() == "Read again"
+    unread = [tab.table.item(r, TEXT).text() for r in range(tab.table.rowCount())].count("not read")
+    assert unread >= 4
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        tab._on_read_button()
+    assert "not read" not in _texts_in_table(tab).values()
+
+
+def test_remove_and_clear_ask_before_losing_corrections(qtbot, window, scans, monkeypatch):
+    tab = window.batch_tab
+    _read_all(qtbot, tab, [scans])
+    tab.table.selectRow(0)
+    tab.remove_selected()
+    assert tab.table.rowCount() == 5 and scans / "sub" / "w4.png" not in dict(tab.texts())
+    tab.table.item(0, TEXT).setText("mine")
+    answers = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a: answers.append(a[2]) or QMessageBox.StandardButton.No
+    )
+    tab.clear()
+    assert tab.table.rowCount() == 5 and "have not been exported" in answers[0]
+    window.confirm_quit = True
+    assert not window.close()  # kept open
+    assert "Quit anyway" in answers[1]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    tab.clear()
+    assert tab.table.rowCount() == 0 and tab.texts() == [] and not tab.has_unsaved_corrections()
+
+
+def test_several_files_dropped_on_the_recognize_tab_go_to_the_batch_tab(qtbot, window, scans):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(scans / n)) for n in ("w0.png", "w1.png")])
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.batch_tab.reader.idle, timeout=TIMEOUT):
+        window.recognize_tab.dropEvent(event)
+    assert window.tabs.currentWidget() is window.batch_tab and window.batch_tab.table.rowCount() == 2
+    with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):  # a double-click on a name
+        window.batch_tab._on_double_click(window.batch_tab.table.item(1, FILE))
+    assert window.tabs.currentWidget() is window.recognize_tab
+    assert window.recognize_tab.image_name_label.text().startswith("w1.png")
+
+
+def test_teach_corrections_keeps_each_corrected_files_lines_with_the_text(qtbot, window, scans):
+    tab, store = window.batch_tab, window.teach_tab.store
+    _read_all(qtbot, tab, [scans])
+    assert not tab.teach_button.isEnabled()  # nothing corrected yet
+    by_name = {tab.table.item(r, FILE).text(): r for r in range(tab.table.rowCount())}
+    tab.table.item(by_name["w0.png"], TEXT).setText("cat")
+    tab.table.item(by_name["w1.png"], TEXT).setText("dog")
+    tab.table.item(by_name["w2.png"], TEXT).setText("two\nlines")  # the image reads as one line
+    assert tab.teach_button.isEnabled()
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        assert tab.teach_corrections()
+    assert sorted((s.text, s.source) for s in store.samples()) == [("cat", "w0.png"), ("dog", "w1.png")]
+    message = window.statusBar().currentMessage()
+    assert "Kept 2 new lines of 2 corrected files" in message and "1 not kept" in message
+    assert "w2.png" in message and "read as 1 line but the text has 2" in message
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):  # again: nothing new
+        assert tab.teach_corrections()
+    assert len(store) == 2 and "Kept 0 new lines" in window.statusBar().currentMessage()
