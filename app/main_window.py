@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import platformdirs
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
@@ -50,6 +51,15 @@ def load_startup_model(
     return None, "; ".join(problems) or "no model found"
 
 
+def batch_session_file(settings: QSettings) -> Path:
+    """Where the Batch tab keeps its list: beside the settings file (so a test's or `--settings`'s
+    session is its own), else in the user's data folder."""
+    name = settings.fileName()
+    if name and Path(name).is_absolute():
+        return Path(name).with_name("batch-session.json")
+    return Path(platformdirs.user_data_dir("hwr-studio")) / "batch-session.json"
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self, settings: QSettings, bundle: ModelBundle | None = None, confirm_quit: bool = True
@@ -62,7 +72,11 @@ class MainWindow(QMainWindow):
         self.recognize_tab = RecognizeTab(self.active_model, settings, self)
         self.teach_tab = TeachTab(self.active_model, settings, self)
         self.batch_tab = BatchTab(
-            self.recognize_tab.make_recognizer, settings, self, keep_samples=self.teach_tab.keep_images
+            self.recognize_tab.make_recognizer,
+            settings,
+            self,
+            keep_samples=self.teach_tab.keep_images,
+            session_file=batch_session_file(settings),
         )
         self.train_tab = TrainTab(self.active_model, settings, self)
         self.model_tab = ModelTab(self.active_model, settings, self)
@@ -85,6 +99,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
         self._on_model_changed(bundle)
+        self.batch_tab.restore_session()
 
     # ------------------------------------------------------------------ menus
 
@@ -245,8 +260,8 @@ class MainWindow(QMainWindow):
             answer = QMessageBox.question(
                 self,
                 "Corrections not exported",
-                f"The Batch tab holds {self.batch_tab.corrected_count()} corrected texts that have not "
-                "been exported. Quit anyway?",
+                f"The Batch tab's {self.batch_tab.corrected_count()} corrected texts could not be saved "
+                "for the next session, and have not been exported. Quit anyway?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             )
             if answer != QMessageBox.StandardButton.Yes:

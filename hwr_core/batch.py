@@ -6,7 +6,10 @@ be read is reported with its reason and the rest go on; what is written is writt
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -122,6 +125,32 @@ def read_file(
     return result
 
 
+UNSURE_BELOW = 0.6  # a character less sure than this is red on the app's Recognize tab
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What a batch keeps of one file's reading (not its evidence: megabytes a page)."""
+
+    text: str = ""
+    confidence: float = math.nan  # the weakest character's; nan when not read
+    lines: int = 0
+    unsure: int = 0  # characters read with a confidence under UNSURE_BELOW
+    error: str = ""
+
+    @classmethod
+    def of(cls, reading: FileReading) -> FileSummary:
+        if reading.error:
+            return cls(error=reading.error)
+        confidence = reading.confidence
+        return cls(
+            text=reading.text,
+            confidence=math.nan if confidence is None else confidence,
+            lines=reading.line_count,
+            unsure=reading.chars_below(UNSURE_BELOW),
+        )
+
+
 def file_line_samples(
     recognizer: Recognizer,
     path: str | os.PathLike[str],
@@ -218,3 +247,71 @@ def write_joined_text(rows: Sequence[tuple[Path, str]], out: str | os.PathLike[s
     out = Path(out)
     atomic_write_bytes(out, "\n\n".join(text.strip("\n") for _, text in rows).encode("utf-8") + b"\n")
     return out
+
+
+# ------------------------------------------------------------------------------------ a session
+
+
+@dataclass
+class BatchRow:
+    """One file of a batch: its reading (None: not read yet) and the user's correction."""
+
+    path: Path
+    reading: FileSummary | None = None
+    corrected: str | None = None  # what was written, where the user corrected the reading
+
+    @property
+    def text(self) -> str:
+        """The correction where there is one, else the reading ("" for none)."""
+        if self.corrected is not None:
+            return self.corrected
+        return self.reading.text if self.reading is not None else ""
+
+
+SESSION_VERSION = 1
+
+
+def save_session(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None:
+    """Write a batch (files, readings, corrections) as JSON, atomically: a crash keeps the last one."""
+    files = []
+    for row in rows:
+        entry: dict[str, object] = {"path": str(row.path)}
+        if row.reading is not None:
+            reading = dataclasses.asdict(row.reading)
+            if math.isnan(row.reading.confidence):
+                reading["confidence"] = None  # JSON has no nan
+            entry["reading"] = reading
+        if row.corrected is not None:
+            entry["corrected"] = row.corrected
+        files.append(entry)
+    payload = {"version": SESSION_VERSION, "files": files}
+    atomic_write_bytes(Path(path), json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
+    """A batch saved by `save_session`; [] when there is none. HwrError when the file is not one."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    try:
+        payload = json.loads(path.read_text("utf-8"))
+        if payload.get("version") != SESSION_VERSION:
+            raise ValueError(f"version {payload.get('version')!r}, not {SESSION_VERSION}")
+        rows = []
+        for entry in payload["files"]:
+            reading = entry.get("reading")
+            summary = None
+            if reading is not None:
+                confidence = reading.get("confidence")
+                summary = FileSummary(
+                    text=str(reading.get("text", "")),
+                    confidence=math.nan if confidence is None else float(confidence),
+                    lines=int(reading.get("lines", 0)),
+                    unsure=int(reading.get("unsure", 0)),
+                    error=str(reading.get("error", "")),
+                )
+            corrected = entry.get("corrected")
+            rows.append(BatchRow(Path(entry["path"]), summary, None if corrected is None else str(corrected)))
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise HwrError(f"{path}: not a saved batch ({type(exc).__name__}: {exc})") from None
+    return rows

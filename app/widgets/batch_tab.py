@@ -5,7 +5,8 @@ worker thread, and its row fills in as it comes. The rows with the most unsure c
 a double-click on a text edits it (a correction is kept through "Read again"), one elsewhere opens
 the image in the Recognize tab with all its evidence. Export writes one .txt per image, one text of
 them all, or a labels.tsv that `hwr eval`, `hwr train` and `hwr teach --from` read. "Teach corrections"
-keeps the corrected files' lines as Teach samples.
+keeps the corrected files' lines as Teach samples. The list is saved as it changes and comes back in
+the next session (`hwr_core.batch.save_session`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,14 +51,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hwr_core.batch import find_images, text_file_names, write_joined_text, write_labels_tsv, write_text_files
+from hwr_core.batch import (
+    UNSURE_BELOW,
+    BatchRow,
+    FileSummary,
+    find_images,
+    load_session,
+    save_session,
+    text_file_names,
+    write_joined_text,
+    write_labels_tsv,
+    write_text_files,
+)
+from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
-from ..workers.batch import UNSURE_BELOW, BatchReader, FileSummary
+from ..workers.batch import BatchReader
 
 log = logging.getLogger(__name__)
 
 KEY_LAST_DIR = "batch/last_dir"
+SAVE_DELAY_MS = 1000  # readings are saved at most once a second while a batch is read
 FILE, UNSURE, TEXT = range(3)
 KEY_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -58,19 +80,6 @@ CORRECTED_COLOR = QColor("#e3f4e1")  # a row whose text the user corrected
 IMAGE_DIALOG_FILTER = (
     "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
 )
-
-
-@dataclass
-class _Row:
-    path: Path
-    reading: FileSummary | None = None  # None: not read yet
-    corrected: str | None = None  # the user's text, which export prefers to the reading
-
-    @property
-    def text(self) -> str:
-        if self.corrected is not None:
-            return self.corrected
-        return self.reading.text if self.reading is not None else ""
 
 
 @dataclass
@@ -140,19 +149,28 @@ class BatchTab(QWidget):
         settings: QSettings,
         parent: QWidget | None = None,
         keep_samples: Callable[[list[tuple[np.ndarray, str]], str], int] | None = None,
+        session_file: str | os.PathLike[str] | None = None,
     ) -> None:
         """`keep_samples(pairs, source)` stores (line image, text) pairs as Teach samples and says how
-        many were new (the Teach tab's `keep_images`); None: no teaching from here."""
+        many were new (the Teach tab's `keep_images`); None: no teaching from here. The list, its
+        readings and corrections are saved to `session_file` as they change (None: not saved) and
+        brought back by `restore_session`."""
         super().__init__(parent)
         self._make_recognizer = make_recognizer
         self._keep_samples = keep_samples
         self._teaching: _TeachReport | None = None  # the corrections being turned into samples
+        self._session_file = Path(session_file) if session_file is not None else None
+        self._session_saved = True  # the session file holds the list as it is
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._save_session)
         self._settings = settings
-        self._rows: dict[int, _Row] = {}  # by key, in the order added (the order exported)
+        self._rows: dict[int, BatchRow] = {}  # by key, in the order added (the order exported)
         self._items: dict[int, QTableWidgetItem] = {}  # key -> its File item (whose row() follows sorting)
         self._next_key = 0
         self._waiting: set[int] = set()  # queued for reading, not read yet
-        self._unsaved = False  # corrections made since the last export
+        self._unexported = False  # corrections made since the last export
         self._filling = 0  # > 0 while code, not the user, changes the table's items
         self.reader = BatchReader(self)
         self.reader.file_read.connect(self._on_read)
@@ -274,13 +292,19 @@ class BatchTab(QWidget):
             )
             return 0
         self._settings.setValue(KEY_LAST_DIR, str(Path(paths[0]).resolve().parent))
+        self._read(self._append([BatchRow(path) for path in new]))
+        return len(new)
+
+    def _append(self, rows: Sequence[BatchRow]) -> list[int]:
+        """Put rows in the list and the table; their keys."""
         keys = []
         with self._quiet_table():
-            for path in new:
+            for batch_row in rows:
                 key = self._next_key
                 self._next_key += 1
-                self._rows[key] = _Row(path)
+                self._rows[key] = batch_row
                 keys.append(key)
+                path = batch_row.path
                 row = self.table.rowCount()
                 self.table.insertRow(row)
                 name = _SortItem(path.name)
@@ -293,8 +317,8 @@ class BatchTab(QWidget):
                 self.table.setItem(row, UNSURE, _SortItem())
                 self.table.setItem(row, TEXT, QTableWidgetItem())
                 self._show_row(key)
-        self._read(keys)
-        return len(new)
+        self._schedule_save()
+        return keys
 
     def _read(self, keys: Sequence[int]) -> None:
         recognizer = self._make_recognizer()
@@ -328,6 +352,7 @@ class BatchTab(QWidget):
         row.reading = summary
         self._show_row(key)
         self._update_state()
+        self._schedule_save()
 
     def _on_idle(self, stopped: bool) -> None:
         self._waiting.clear()
@@ -395,7 +420,7 @@ class BatchTab(QWidget):
 
     @staticmethod
     def _fill_cells(
-        row: _Row, waiting: bool, conf_item: QTableWidgetItem, text_item: QTableWidgetItem
+        row: BatchRow, waiting: bool, conf_item: QTableWidgetItem, text_item: QTableWidgetItem
     ) -> None:
         reading = row.reading
         editable = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -440,9 +465,10 @@ class BatchTab(QWidget):
         text = unicodedata.normalize("NFC", item.text())
         read = row.reading.text if row.reading is not None else None
         row.corrected = None if text == read else text
-        self._unsaved = self._unsaved or row.corrected is not None
+        self._unexported = self._unexported or row.corrected is not None
         self._show_row(key)
         self._update_state()
+        self._save_session()  # a correction is the user's work: on disk at once
 
     def _on_double_click(self, item: QTableWidgetItem) -> None:
         if item.column() != TEXT:
@@ -473,6 +499,7 @@ class BatchTab(QWidget):
             self._rows[key].corrected = None
             self._show_row(key)
         self._update_state()
+        self._save_session()
 
     def remove_selected(self) -> None:
         keys = self._selected_keys()
@@ -481,6 +508,7 @@ class BatchTab(QWidget):
             del self._rows[key]
             self._waiting.discard(key)
         self._update_state()
+        self._save_session()
 
     def clear(self) -> None:
         """Empty the list, after asking when it holds corrections not exported."""
@@ -491,11 +519,12 @@ class BatchTab(QWidget):
         self._rows.clear()
         self._items.clear()
         self._waiting.clear()
-        self._unsaved = False
+        self._unexported = False
         self._update_state()
+        self._save_session()
 
     def _confirm_discard(self, what: str) -> bool:
-        if not self._unsaved:
+        if not self._unexported:
             return True
         answer = QMessageBox.question(
             self,
@@ -540,8 +569,12 @@ class BatchTab(QWidget):
     def corrected_count(self) -> int:
         return sum(1 for r in self._rows.values() if r.corrected is not None)
 
+    def has_unexported_corrections(self) -> bool:
+        return self._unexported
+
     def has_unsaved_corrections(self) -> bool:
-        return self._unsaved
+        """Corrections that would be lost on quitting: not exported, and not in the saved session."""
+        return self._unexported and not self._session_saved
 
     def texts(self) -> list[tuple[Path, str]]:
         """(file, text) of every file with a text, in the order added: corrections where made."""
@@ -557,7 +590,7 @@ class BatchTab(QWidget):
         return os.path.commonpath(paths) if paths else self._last_dir()
 
     def _exported(self, rows: Sequence[tuple[Path, str]], where: str) -> None:
-        self._unsaved = False
+        self._unexported = False
         left = len(self._rows) - len(rows)
         note = f"; {left} without a text left out" if left else ""
         self.status_message.emit(f"Exported {len(rows)} texts to {where}{note}")
@@ -626,3 +659,48 @@ class BatchTab(QWidget):
 
     def shutdown(self) -> None:
         self.reader.shutdown()
+        if self._save_timer.isActive():
+            self._save_session()
+
+    # ------------------------------------------------------------------ the saved session
+
+    def restore_session(self) -> int:
+        """Bring back the list of the last session (readings and corrections) and read what it had
+        not read yet; how many files. A file that is not a saved batch is set aside, not overwritten."""
+        if self._session_file is None:
+            return 0
+        try:
+            rows = load_session(self._session_file)
+        except HwrError as exc:
+            aside = self._session_file.with_name(self._session_file.name + ".bad")
+            try:
+                self._session_file.replace(aside)
+            except OSError:
+                self._session_file = None  # keep it as it is: do not write over it
+            self.status_message.emit(f"The last batch could not be restored: {exc} (kept as {aside.name})")
+            return 0
+        keys = self._append(rows)
+        self._unexported = any(r.corrected is not None for r in rows)
+        self._read([k for k in keys if self._rows[k].reading is None])
+        self._update_state()
+        return len(rows)
+
+    def _schedule_save(self) -> None:
+        if self._session_file is not None:
+            self._session_saved = False
+            self._save_timer.start()
+
+    def _save_session(self) -> None:
+        self._save_timer.stop()
+        if self._session_file is None:
+            return
+        try:
+            save_session(list(self._rows.values()), self._session_file)
+        except OSError as exc:
+            if self._session_saved:  # said once, not on every file read
+                self.status_message.emit(
+                    f"Cannot save the batch to {self._session_file}: {exc.strerror or exc}"
+                )
+            self._session_saved = False
+            return
+        self._session_saved = True

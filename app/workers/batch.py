@@ -1,51 +1,24 @@
 """The Batch tab's reading off the UI thread: files are read one by one in a QThread, in the order
 queued; each reading is sent back as it comes, and Stop ends every queued job before its next file.
 
-Only a small summary of each reading crosses back (`FileSummary`): a page's stages and per-timestep
-probabilities would cost megabytes a file, and a batch can hold hundreds.
+Only a small summary of each reading crosses back (`hwr_core.batch.FileSummary`): a page's stages
+and per-timestep probabilities would cost megabytes a file, and a batch can hold hundreds.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
-from hwr_core.batch import FileReading, file_line_samples, read_files
+from hwr_core.batch import FileSummary, file_line_samples, read_files
 from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
 logger = logging.getLogger(__name__)
-
-UNSURE_BELOW = 0.6  # a character less sure than this is red on the Recognize tab
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    """What the Batch tab keeps of one file's reading."""
-
-    text: str = ""
-    confidence: float = math.nan  # the weakest character's; nan when not read
-    lines: int = 0
-    unsure: int = 0  # characters read with a confidence under UNSURE_BELOW
-    error: str = ""
-
-    @classmethod
-    def of(cls, reading: FileReading) -> FileSummary:
-        if reading.error:
-            return cls(error=reading.error)
-        confidence = reading.confidence
-        return cls(
-            text=reading.text,
-            confidence=math.nan if confidence is None else confidence,
-            lines=reading.line_count,
-            unsure=reading.chars_below(UNSURE_BELOW),
-        )
 
 
 class _StopMark:

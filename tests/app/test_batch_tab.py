@@ -80,7 +80,7 @@ def test_corrections_survive_sorting_and_reading_again_and_are_exported(qtbot, w
     tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
     row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "w2.png")
     tab.table.item(row, TEXT).setText("sửa lại")  # as the editor commits it; NFD typing is made NFC
-    assert tab.corrected_count() == 1 and tab.has_unsaved_corrections()
+    assert tab.corrected_count() == 1 and tab.has_unexported_corrections()
     assert dict(tab.texts())[scans / "w2.png"] == "sửa lại"
     assert tab.add_paths([]) == 0
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
@@ -88,7 +88,7 @@ def test_corrections_survive_sorting_and_reading_again_and_are_exported(qtbot, w
     assert dict(tab.texts())[scans / "w2.png"] == "sửa lại" and tab.corrected_count() == 1
 
     labels = tmp_path / "out" / "labels.tsv"
-    assert tab.export_labels(labels) and not tab.has_unsaved_corrections()
+    assert tab.export_labels(labels) and not tab.has_unexported_corrections()
     records, _ = read_labels_tsv(labels)
     assert len(records) == sum(1 for _, text in tab.texts())
     assert {r.path.name: r.text for r in records}["w2.png"] == "sửa lại"
@@ -125,7 +125,11 @@ def test_remove_and_clear_ask_before_losing_corrections(qtbot, window, scans, mo
     tab.table.selectRow(0)
     tab.remove_selected()
     assert tab.table.rowCount() == 5 and scans / "sub" / "w4.png" not in dict(tab.texts())
+    session = window.batch_tab._session_file
+    session.unlink()
+    session.mkdir()  # the session cannot be saved: quitting would lose the correction
     tab.table.item(0, TEXT).setText("mine")
+    assert tab.has_unsaved_corrections() and "Cannot save the batch" in window.statusBar().currentMessage()
     answers = []
     monkeypatch.setattr(
         QMessageBox, "question", lambda *a: answers.append(a[2]) or QMessageBox.StandardButton.No
@@ -137,7 +141,7 @@ def test_remove_and_clear_ask_before_losing_corrections(qtbot, window, scans, mo
     assert "Quit anyway" in answers[1]
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     tab.clear()
-    assert tab.table.rowCount() == 0 and tab.texts() == [] and not tab.has_unsaved_corrections()
+    assert tab.table.rowCount() == 0 and tab.texts() == [] and not tab.has_unexported_corrections()
 
 
 def test_several_files_dropped_on_the_recognize_tab_go_to_the_batch_tab(qtbot, window, scans):
@@ -177,3 +181,37 @@ def test_teach_corrections_keeps_each_corrected_files_lines_with_the_text(qtbot,
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):  # again: nothing new
         assert tab.teach_corrections()
     assert len(store) == 2 and "Kept 0 new lines" in window.statusBar().currentMessage()
+
+
+def test_the_list_and_its_corrections_come_back_in_the_next_session(qtbot, window, scans, tmp_path):
+    tab = window.batch_tab
+    _read_all(qtbot, tab, [scans])
+    row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "w1.png")
+    tab.table.item(row, TEXT).setText("mine")  # saved at once: nothing to lose on quitting
+    assert not tab.has_unsaved_corrections() and tab.corrected_count() == 1
+    texts = tab.texts()
+    window.close()
+    saved = tmp_path / "batch-session.json"
+    assert saved.is_file()
+
+    again = MainWindow(window.settings, window.active_model.bundle, confirm_quit=False)
+    qtbot.addWidget(again)
+    try:
+        assert again.batch_tab.texts() == texts and again.batch_tab.corrected_count() == 1
+        assert not again.batch_tab.reader.is_busy()  # read already: not read again
+        assert "could not be read" in again.batch_tab.summary.text()  # w9.png's reason came back too
+        again.close()
+    finally:
+        again.batch_tab.shutdown()
+        again.recognize_tab.shutdown()
+
+    saved.write_text("{not json", encoding="utf-8")
+    third = MainWindow(window.settings, window.active_model.bundle, confirm_quit=False)
+    qtbot.addWidget(third)
+    try:
+        assert third.batch_tab.table.rowCount() == 0
+        assert "could not be restored" in third.statusBar().currentMessage()
+        assert (tmp_path / "batch-session.json.bad").read_text("utf-8") == "{not json"  # set aside, not lost
+    finally:
+        third.batch_tab.shutdown()
+        third.recognize_tab.shutdown()
