@@ -71,6 +71,7 @@ from ..workers.batch import BatchReader
 log = logging.getLogger(__name__)
 
 KEY_LAST_DIR = "batch/last_dir"
+SORT_DELAY_MS = 300  # rows are sorted again once the readings pause this long
 SAVE_DELAY_MS = 1000  # readings are saved at most once a second while a batch is read
 FILE, UNSURE, TEXT = range(3)
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -244,10 +245,17 @@ class BatchTab(QWidget):
         header.setSectionResizeMode(UNSURE, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(FILE, 220)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setWordWrap(True)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(FILE, Qt.SortOrder.AscendingOrder)  # the order added
+        # Sorted by hand, not by QTableWidget's sorting: that re-sorts all rows on every change, and
+        # a batch of hundreds changes a row per file read. The rows are sorted once the changes stop.
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(FILE, Qt.SortOrder.AscendingOrder)  # the order added
+        header.sortIndicatorChanged.connect(self._sort)
+        self._sort_timer = QTimer(self)
+        self._sort_timer.setSingleShot(True)
+        self._sort_timer.setInterval(SORT_DELAY_MS)
+        self._sort_timer.timeout.connect(self._sort)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemDoubleClicked.connect(self._on_double_click)
         self.table.itemSelectionChanged.connect(self._update_state)
@@ -396,16 +404,19 @@ class BatchTab(QWidget):
 
     @contextlib.contextmanager
     def _quiet_table(self) -> Iterator[None]:
-        """Code, not the user, changes items inside (so no correction is taken), with sorting off:
-        a row added or an item changed while sorted moves under one's hands. It sorts again after."""
+        """Code, not the user, changes items inside (so no correction is taken); the rows are sorted
+        again a moment after."""
         self._filling += 1
-        sorting = self.table.isSortingEnabled()
-        self.table.setSortingEnabled(False)
         try:
             yield
         finally:
-            self.table.setSortingEnabled(sorting)
             self._filling -= 1
+            self._sort_timer.start()
+
+    def _sort(self) -> None:
+        header = self.table.horizontalHeader()
+        self._sort_timer.stop()
+        self.table.sortItems(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
     def _show_row(self, key: int) -> None:
         row = self._rows[key]
@@ -417,6 +428,7 @@ class BatchTab(QWidget):
                 self.table.item(table_row, UNSURE),
                 self.table.item(table_row, TEXT),
             )
+        self.table.resizeRowToContents(table_row)  # a page's lines show (this row only: hundreds are slow)
 
     @staticmethod
     def _fill_cells(
