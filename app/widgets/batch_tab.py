@@ -454,7 +454,11 @@ class BatchTab(QWidget):
             conf_item.setText(str(unsure))
             # most unsure characters last (first, sorted descending); the weaker of a tie after
             conf_item.setData(SORT_ROLE, (unsure, -weakest if math.isfinite(weakest) else 0.0))
-            conf_item.setForeground(ERROR_COLOR if unsure else QColor("black"))
+            # red: to check; grey once corrected (its count is the reading's, not the text's)
+            checked = row.corrected is not None
+            conf_item.setForeground(
+                QColor("#999999") if checked else ERROR_COLOR if unsure else QColor("black")
+            )
             conf_item.setToolTip(
                 f"{unsure} characters read with under {UNSURE_BELOW:.0%} confidence (red on the Recognize "
                 f"tab); the weakest: {weakest:.0%}"
