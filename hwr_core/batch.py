@@ -41,6 +41,16 @@ def natural_key(path: Path) -> list[list[tuple[int, int | str]]]:
     ]
 
 
+def _images_in(folder: Path, recursive: bool) -> Iterator[Path]:
+    """A folder's image files; hidden folders (.git, .thumbnails) are not entered, links to folders
+    not followed (a link loop would never end)."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")] if recursive else []
+        for name in files:
+            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                yield Path(root) / name
+
+
 def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:
     """The files to read: a file as given (reading it says if it is missing or no image), a folder's
     images by suffix, in natural order, its subfolders' too when `recursive` (hidden ones skipped).
@@ -57,15 +67,7 @@ def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True)
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            inside = [
-                p
-                for p in path.glob(pattern)
-                if p.suffix.lower() in IMAGE_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            ]
-            for p in sorted(inside, key=natural_key):
+            for p in sorted(_images_in(path, recursive), key=natural_key):
                 add(p)
         else:
             add(path)

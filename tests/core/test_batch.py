@@ -46,6 +46,7 @@ def test_find_images_takes_a_folders_images_in_natural_order(tmp_path):
     ):
         _image(tmp_path / name)
     (tmp_path / "notes.txt").write_text("not an image", encoding="utf-8")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)  # a link back up: not followed, so it ends
     found = find_images([tmp_path])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
         "a b/z.png",
