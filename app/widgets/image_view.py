@@ -1,14 +1,27 @@
-"""The Recognize tab's image: the loaded image scaled to fit, and a region of it chosen by dragging.
+"""The Recognize tab's image: the loaded image scaled to fit, zoomed and panned, and a region of it
+chosen by dragging.
 
 A photo often holds more than the writing to read (print, a table's edge, a second note): dragging
-a box over the image reads only what is inside it, and a click reads all of it again.
+a box over the image reads only what is inside it, and a click reads all of it again. A page scan
+fitted to the view is too small to read or to box a line on: the wheel zooms in where the pointer is,
+a middle-button drag pans, and a double-click (or `fit()`) shows all of it again.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.qt_image import gray_to_pixmap
@@ -18,20 +31,28 @@ Region = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels, the 
 
 #: A drag smaller than this many image pixels a side is a click: it reads the whole image again.
 MIN_REGION = 8
+ZOOM_STEP = 1.25  # per wheel notch
+MAX_ZOOM = 8.0  # shown pixels per image pixel
 _BOX = QColor(31, 119, 180)
 
 
 class ImageView(QLabel):
-    """The loaded image, scaled to fit (never drives the layout's size); drag a box to read a region."""
+    """The loaded image, scaled to fit (never drives the layout's size) or zoomed; drag a box to read
+    a region. The QLabel shows the placeholder text; the image is painted here."""
 
     region_changed = Signal(object)  # Region, or None for the whole image
+    zoom_changed = Signal(float)  # shown pixels per image pixel, 0.0 when fitted to the view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
+        self._fitted: QPixmap | None = None  # the pixmap scaled to fit, made once per size
         self._image_size = QSize()
         self._region: Region | None = None
         self._drag: tuple[QPointF, QPointF] | None = None  # widget positions while dragging
+        self._zoom: float | None = None  # shown pixels per image pixel; None: fitted to the view
+        self._center = QPointF()  # the image point at the view's centre while zoomed
+        self._pan_from: QPointF | None = None  # the pointer while a middle-button drag pans
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -40,24 +61,28 @@ class ImageView(QLabel):
         self.show_placeholder()
 
     def show_placeholder(self) -> None:
-        self._pixmap = None
+        self._pixmap = self._fitted = None
         self._region = None
-        self.setPixmap(QPixmap())
         self.setText("Open, paste (Paste button) or drop an image of handwriting here")
         self.unsetCursor()
         self.setToolTip("")
+        self.update()
 
     def set_array(self, gray: np.ndarray) -> None:
-        """Show a new image; any region chosen on the one before is gone."""
+        """Show a new image, fitted; any region chosen on the one before is gone."""
         self._pixmap = gray_to_pixmap(gray)
+        self._fitted = None
         self._image_size = QSize(gray.shape[1], gray.shape[0])
         self._region = None
         self._drag = None
+        self.fit()
+        self.setText("")
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip(
-            "Drag a box to read only that part of the image; click or press Escape to read all of it"
+            "Drag a box to read only that part of the image; click or press Escape to read all of it.\n"
+            "Wheel: zoom where the pointer is · middle button: pan · double-click: fit"
         )
-        self._rescale()
+        self.update()
 
     def has_image(self) -> bool:
         return self._pixmap is not None
@@ -75,23 +100,76 @@ class ImageView(QLabel):
             self.update()
             self.region_changed.emit(region)
 
+    # ------------------------------------------------------------------ zoom
+
+    def zoom(self) -> float:
+        """Shown pixels per image pixel now."""
+        return self._zoom if self._zoom is not None else self._fit_zoom()
+
+    def is_fitted(self) -> bool:
+        return self._zoom is None
+
+    def fit(self) -> None:
+        """Show all of the image again."""
+        if self._zoom is not None:
+            self._zoom = None
+            self.zoom_changed.emit(0.0)
+        self.update()
+
+    def zoom_at(self, factor: float, pos: QPointF | None = None) -> None:
+        """Zoom by `factor`, keeping the image point under `pos` (default: the centre) where it is.
+        Zooming out to the fitted size or below fits the image again."""
+        if self._pixmap is None:
+            return
+        box = self._view_box()
+        pos = box.center() if pos is None else pos
+        anchor = self._image_point(pos)
+        zoom = min(self.zoom() * factor, MAX_ZOOM)
+        if zoom <= self._fit_zoom():
+            self.fit()
+            return
+        # the anchor stays under the pointer: centre = anchor - (pointer - box centre) / zoom
+        self._zoom = zoom
+        self._set_center(anchor - (pos - box.center()) / zoom)
+        self.zoom_changed.emit(zoom)
+
+    def _set_center(self, center: QPointF) -> None:
+        """Centre the view on an image point, kept inside the image (a pan never loses the page)."""
+        w, h = self._image_size.width(), self._image_size.height()
+        self._center = QPointF(min(max(center.x(), 0.0), w), min(max(center.y(), 0.0), h))
+        self.update()
+
+    def _fit_zoom(self) -> float:
+        box = self._view_box()
+        w, h = max(self._image_size.width(), 1), max(self._image_size.height(), 1)
+        return min(box.width() / w, box.height() / h, 1.0)  # never magnify a small image to fit
+
     # ------------------------------------------------------------------ geometry
 
+    def _view_box(self) -> QRectF:
+        return QRectF(self.contentsRect()).adjusted(2, 2, -2, -2)
+
     def _shown_rect(self) -> QRectF:
-        """Where the (scaled) image is drawn: centred in the contents, as QLabel draws it."""
-        shown = self.pixmap().size()
-        box = self.contentsRect()
-        left = box.x() + (box.width() - shown.width()) // 2
-        top = box.y() + (box.height() - shown.height()) // 2
-        return QRectF(left, top, shown.width(), shown.height())
+        """Where the image is drawn, in widget coordinates (beyond the view where zoomed)."""
+        box, zoom = self._view_box(), self.zoom()
+        w, h = self._image_size.width() * zoom, self._image_size.height() * zoom
+        if self._zoom is None:
+            return QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h)
+        return QRectF(
+            box.center().x() - self._center.x() * zoom, box.center().y() - self._center.y() * zoom, w, h
+        )
 
     def _scale(self) -> float:
         """Image pixels per shown pixel."""
-        return self._image_size.width() / max(1.0, self._shown_rect().width())
+        return 1.0 / max(self.zoom(), 1e-9)
+
+    def _image_point(self, pos: QPointF) -> QPointF:
+        shown, scale = self._shown_rect(), self._scale()
+        return QPointF((pos.x() - shown.left()) * scale, (pos.y() - shown.top()) * scale)
 
     def _to_image(self, pos: QPointF) -> tuple[int, int]:
-        shown, scale = self._shown_rect(), self._scale()
-        return round((pos.x() - shown.left()) * scale), round((pos.y() - shown.top()) * scale)
+        point = self._image_point(pos)
+        return round(point.x()), round(point.y())
 
     def _to_widget(self, region: Region) -> QRectF:
         shown, scale = self._shown_rect(), self._scale()
@@ -106,12 +184,18 @@ class ImageView(QLabel):
         if self._pixmap is not None and event.button() == Qt.MouseButton.LeftButton:
             self._drag = (event.position(), event.position())
             self.update()
+        elif self._pixmap is not None and event.button() == Qt.MouseButton.MiddleButton and self._zoom:
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         if self._drag is not None:
             self._drag = (self._drag[0], event.position())
             self.update()
+        elif self._pan_from is not None and self._zoom:
+            self._set_center(self._center - (event.position() - self._pan_from) / self._zoom)
+            self._pan_from = event.position()
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
@@ -120,7 +204,23 @@ class ImageView(QLabel):
             self._drag = None
             self.set_region((*self._to_image(start), *self._to_image(end)))
             self.update()
+        elif self._pan_from is not None and event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+            self.setCursor(Qt.CursorShape.CrossCursor)
         super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self._pixmap is not None and not self.is_fitted():
+            self.fit()
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
+        notches = event.angleDelta().y() / 120
+        if self._pixmap is None or not notches:
+            super().wheelEvent(event)
+            return
+        self.zoom_at(ZOOM_STEP**notches, event.position())
+        event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if event.key() == Qt.Key.Key_Escape and (self._region is not None or self._drag is not None):
@@ -131,16 +231,38 @@ class ImageView(QLabel):
         super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        super().paintEvent(event)
+        super().paintEvent(event)  # the frame, and the placeholder text when there is no image
         if self._pixmap is None:
             return
+        painter = QPainter(self)
+        painter.setClipRect(self._view_box())
+        shown = self._shown_rect()
+        if self._zoom is None:
+            if self._fitted is None or self._fitted.size() != shown.size().toSize():
+                self._fitted = self._pixmap.scaled(
+                    shown.size().toSize(),
+                    Qt.AspectRatioMode.IgnoreAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            painter.drawPixmap(shown.topLeft(), self._fitted)
+        else:  # only the part in view is scaled: a page zoomed in is mostly outside it
+            visible = shown.intersected(self._view_box())
+            scale = self._scale()
+            source = QRectF(
+                (visible.left() - shown.left()) * scale,
+                (visible.top() - shown.top()) * scale,
+                visible.width() * scale,
+                visible.height() * scale,
+            )
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1)
+            painter.drawPixmap(visible, self._pixmap, source)
         if self._drag is not None:
             box = QRectF(self._drag[0], self._drag[1]).normalized()
         elif self._region is not None:
             box = self._to_widget(self._region)
         else:
+            painter.end()
             return
-        painter = QPainter(self)
         fill = QColor(_BOX)
         fill.setAlpha(40)
         painter.setPen(QPen(_BOX, 2))
@@ -148,19 +270,7 @@ class ImageView(QLabel):
         painter.drawRect(box)
         painter.end()
 
-    def _rescale(self) -> None:
-        if self._pixmap is None:
-            return
-        box = self.contentsRect().size() - QSize(4, 4)
-        if self._pixmap.width() <= box.width() and self._pixmap.height() <= box.height():
-            self.setPixmap(self._pixmap)  # never magnify a small image: show it as it is
-        else:
-            self.setPixmap(
-                self._pixmap.scaled(
-                    box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
-
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
-        self._rescale()
+        self._fitted = None
+        self.update()

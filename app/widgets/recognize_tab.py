@@ -296,7 +296,10 @@ class RecognizeTab(QWidget):
         self.rotate_right_action = bar.addAction("⟳")
         self.rotate_right_action.setToolTip("Rotate the image a quarter turn to the right")
         self.rotate_right_action.triggered.connect(lambda: self.rotate_image(90))
-        for action in (self.rotate_left_action, self.rotate_right_action):
+        self.fit_action = bar.addAction("Fit")
+        self.fit_action.setToolTip("Show all of the image (the wheel zooms in where the pointer is)")
+        self.fit_action.triggered.connect(lambda: self.image_view.fit())
+        for action in (self.rotate_left_action, self.rotate_right_action, self.fit_action):
             action.setEnabled(False)
         bar.addSeparator()
         self.image_name_label = QLabel()
@@ -319,6 +322,7 @@ class RecognizeTab(QWidget):
 
         self.image_view = ImageView()
         self.image_view.region_changed.connect(self._on_region)
+        self.image_view.zoom_changed.connect(lambda _zoom: self._update_image_label())
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -911,6 +915,10 @@ class RecognizeTab(QWidget):
             return
         h, w = self._image.shape
         text = f"{self._image_name}  ({w}×{h})"
+        zoomed = not self.image_view.is_fitted()
+        self.fit_action.setEnabled(zoomed)
+        if zoomed:
+            text += f" at {self.image_view.zoom():.0%}"
         if self._input is not self._image and self._input is not None:
             text += f", reading a region of {self._input.shape[1]}×{self._input.shape[0]}"
         self.image_name_label.setText(text)
