@@ -12,13 +12,17 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
+from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
 from hwr_core.batch import FileSummary, file_line_samples, read_files
 from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
+from .worker_thread import WorkerThreadOwner
+
 logger = logging.getLogger(__name__)
+
+EVERY_JOB = 1 << 62  # stop_upto(EVERY_JOB) stops every job queued, ever
 
 
 class _StopMark:
@@ -76,19 +80,7 @@ class BatchWorker(QObject):
             self.sig_job_done.emit(job)
 
 
-def _stop_thread(thread: QThread, stop: _StopMark, job: int) -> None:
-    """Last resort when the reader is destroyed without `shutdown()`: a running QThread must not be
-    deleted (Qt aborts the process)."""
-    try:
-        if thread.isRunning():
-            stop.stop_upto(job)
-            thread.quit()
-            thread.wait()
-    except RuntimeError:  # the C++ thread is already gone
-        pass
-
-
-class BatchReader(QObject):
+class BatchReader(WorkerThreadOwner):
     """Owns the worker thread. `read()` queues files; `file_read` brings each reading back and
     `idle` says when the queue has run out (or was stopped)."""
 
@@ -100,27 +92,18 @@ class BatchReader(QObject):
     _line_samples = Signal(int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._stop = _StopMark()
+        stop = _StopMark()
+        worker = BatchWorker(stop)
+        super().__init__(worker, "batch-reading", functools.partial(stop.stop_upto, EVERY_JOB), parent)
+        self._stop = stop
         self._last_job = 0
         self._open_jobs: set[int] = set()
         self._stopped = False
-        self._thread = QThread(self)
-        self._thread.setObjectName("batch-reading")
-        self._worker = BatchWorker(self._stop)
-        self._worker.moveToThread(self._thread)
-        self._run.connect(self._worker.run)
-        self._line_samples.connect(self._worker.line_samples)
-        self._worker.sig_samples.connect(self.samples_ready)
-        self._worker.sig_read.connect(self._on_read)
-        self._worker.sig_job_done.connect(self._on_job_done)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        self._running = True
-        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._stop, 1 << 62))
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        self._run.connect(worker.run)
+        self._line_samples.connect(worker.line_samples)
+        worker.sig_samples.connect(self.samples_ready)
+        worker.sig_read.connect(self._on_read)
+        worker.sig_job_done.connect(self._on_job_done)
 
     def is_busy(self) -> bool:
         return bool(self._open_jobs)
@@ -160,19 +143,3 @@ class BatchReader(QObject):
         self._open_jobs.discard(job)
         if not self._open_jobs:
             self.idle.emit(self._stopped)
-
-    @Slot()
-    def shutdown(self) -> None:
-        """Stop and wait for the thread (the file being read finishes first). Idempotent."""
-        if not self._running:
-            return
-        self._running = False
-        self._stop.stop_upto(self._last_job)
-        self._thread.quit()
-        self._thread.wait()
-        app = QCoreApplication.instance()
-        if app is not None:
-            try:
-                app.aboutToQuit.disconnect(self.shutdown)
-            except (RuntimeError, TypeError):
-                pass

@@ -7,15 +7,16 @@ submit are dropped by the controller. So the screen only ever shows the newest i
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
+
+from .worker_thread import WorkerThreadOwner
 
 logger = logging.getLogger(__name__)
 
@@ -39,18 +40,6 @@ class LatestRequest:
     def is_current(self, request_id: int) -> bool:
         with self._lock:
             return request_id == self._id
-
-
-def _stop_thread(thread: QThread, latest: LatestRequest) -> None:
-    """Last resort when the controller is destroyed without `shutdown()`: a running QThread must
-    not be deleted (Qt aborts the process), so skip the queue, quit and wait."""
-    try:
-        if thread.isRunning():
-            latest.next()
-            thread.quit()
-            thread.wait()
-    except RuntimeError:  # the C++ thread is already gone
-        pass
 
 
 class RecognitionWorker(QObject):
@@ -104,7 +93,7 @@ class RecognitionWorker(QObject):
         self.sig_error.emit(request_id, message)
 
 
-class RecognitionController(QObject):
+class RecognitionController(WorkerThreadOwner):
     """Owns the worker thread; `submit()` returns a request id; only the newest result is emitted."""
 
     result_ready = Signal(int, object)  # request id, RecognitionResult (only the latest request's)
@@ -116,26 +105,16 @@ class RecognitionController(QObject):
     _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._latest = LatestRequest()
+        latest = LatestRequest()
+        worker = RecognitionWorker(latest)
+        super().__init__(worker, "recognition", latest.next, parent)  # a new id: the queue is stale
+        self._latest = latest
         self._answered = 0
-        self._thread = QThread(self)
-        self._thread.setObjectName("recognition")
-        self._worker = RecognitionWorker(self._latest)
-        self._worker.moveToThread(self._thread)
-        # Cross-thread connections are queued: the slots run in the worker thread.
-        self._request.connect(self._worker.recognize)
-        self._prepare.connect(self._worker.prepare)
-        self._worker.sig_prepared.connect(self.prepared)
-        self._worker.sig_result.connect(self._on_result)
-        self._worker.sig_error.connect(self._on_error)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        self._running = True
-        self.destroyed.connect(functools.partial(_stop_thread, self._thread, self._latest))
-        app = QCoreApplication.instance()
-        if app is not None:  # safety net: a running QThread must not be destroyed at exit
-            app.aboutToQuit.connect(self.shutdown)
+        self._request.connect(worker.recognize)
+        self._prepare.connect(worker.prepare)
+        worker.sig_prepared.connect(self.prepared)
+        worker.sig_result.connect(self._on_result)
+        worker.sig_error.connect(self._on_error)
 
     @property
     def latest_id(self) -> int:
@@ -143,9 +122,6 @@ class RecognitionController(QObject):
 
     def is_busy(self) -> bool:
         return self._running and self._answered < self._latest.get()
-
-    def is_running(self) -> bool:
-        return self._running and self._thread.isRunning()
 
     def submit(self, image: np.ndarray, recognizer: Recognizer) -> int:
         """Queue an image of one or more lines (split in the worker, not on the UI thread);
@@ -184,19 +160,3 @@ class RecognitionController(QObject):
         self._answered = request_id
         self.busy_changed.emit(False)
         self.failed.emit(request_id, message)
-
-    @Slot()
-    def shutdown(self) -> None:
-        """Stop the thread and wait for it (a running recognition finishes first). Idempotent."""
-        if not self._running:
-            return
-        self._running = False
-        self._latest.next()  # anything still queued is skipped
-        self._thread.quit()
-        self._thread.wait()
-        app = QCoreApplication.instance()
-        if app is not None:
-            try:
-                app.aboutToQuit.disconnect(self.shutdown)
-            except (RuntimeError, TypeError):
-                pass
