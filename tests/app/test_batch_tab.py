@@ -144,9 +144,11 @@ def test_remove_and_clear_ask_before_losing_corrections(qtbot, window, scans, mo
     assert tab.table.rowCount() == 0 and tab.texts() == [] and not tab.has_unexported_corrections()
 
 
-def test_several_files_dropped_on_the_recognize_tab_go_to_the_batch_tab(qtbot, window, scans):
+def _drop(paths):
+    """A drop of these files, and its mime data: the event holds a bare pointer to it, so the caller
+    keeps both alive."""
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(scans / n)) for n in ("w0.png", "w1.png")])
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     event = QDropEvent(
         QPointF(5, 5),
         Qt.DropAction.CopyAction,
@@ -154,13 +156,22 @@ def test_several_files_dropped_on_the_recognize_tab_go_to_the_batch_tab(qtbot, w
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
+    return event, mime
+
+
+def test_several_files_dropped_on_the_recognize_tab_go_to_the_batch_tab(qtbot, window, scans):
     with qtbot.waitSignal(window.batch_tab.reader.idle, timeout=TIMEOUT):
+        event, _mime = _drop([scans / "w0.png", scans / "w1.png"])
         window.recognize_tab.dropEvent(event)
     assert window.tabs.currentWidget() is window.batch_tab and window.batch_tab.table.rowCount() == 2
     with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):  # a double-click on a name
         window.batch_tab._on_double_click(window.batch_tab.table.item(1, FILE))
     assert window.tabs.currentWidget() is window.recognize_tab
     assert window.recognize_tab.image_name_label.text().startswith("w1.png")
+    with qtbot.waitSignal(window.batch_tab.reader.idle, timeout=TIMEOUT):  # a folder dropped on the tab
+        event, _mime = _drop([scans])
+        window.batch_tab.dropEvent(event)
+    assert window.batch_tab.table.rowCount() == 6  # the two listed already are not added twice
 
 
 def test_teach_corrections_keeps_each_corrected_files_lines_with_the_text(qtbot, window, scans):
