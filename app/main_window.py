@@ -201,9 +201,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ actions
 
-    def open_image(self, path: str) -> bool:
+    def open_image(self, path: str, rotate: int = 0) -> bool:
+        """Show an image file on the Recognize tab, turned clockwise by `rotate` degrees."""
         self.tabs.setCurrentWidget(self.recognize_tab)
-        return self.recognize_tab.load_image_file(path)
+        loaded = self.recognize_tab.load_image_file(path)
+        if loaded and rotate:
+            self.recognize_tab.rotate_image(rotate)
+        return loaded
 
     def read_many(self, paths: list[str]) -> int:
         """Read files and folders' images in the Batch tab."""

@@ -261,6 +261,7 @@ class BatchRow:
     path: Path
     reading: FileSummary | None = None
     corrected: str | None = None  # what was written, where the user corrected the reading
+    rotate: int = 0  # degrees clockwise the image is turned before it is read (a sideways photo)
 
     @property
     def text(self) -> str:
@@ -285,6 +286,8 @@ def save_session(rows: Sequence[BatchRow], path: str | os.PathLike[str]) -> None
             entry["reading"] = reading
         if row.corrected is not None:
             entry["corrected"] = row.corrected
+        if row.rotate:
+            entry["rotate"] = row.rotate
         files.append(entry)
     payload = {"version": SESSION_VERSION, "files": files}
     atomic_write_bytes(Path(path), json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -313,7 +316,12 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     error=str(reading.get("error", "")),
                 )
             corrected = entry.get("corrected")
-            rows.append(BatchRow(Path(entry["path"]), summary, None if corrected is None else str(corrected)))
+            rotate = int(entry.get("rotate", 0))
+            if rotate not in (0, 90, 180, 270):
+                raise ValueError(f"a turn of {rotate} degrees")
+            rows.append(
+                BatchRow(Path(entry["path"]), summary, None if corrected is None else str(corrected), rotate)
+            )
     except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise HwrError(f"{path}: not a saved batch ({type(exc).__name__}: {exc})") from None
     return rows

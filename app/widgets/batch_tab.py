@@ -142,7 +142,7 @@ class BatchTab(QWidget):
     """Many files in, a table of their texts out; see the module docstring."""
 
     status_message = Signal(str)
-    open_requested = Signal(str)  # a file to show in the Recognize tab's Image page
+    open_requested = Signal(str, int)  # a file to show in the Recognize tab's Image page, its turn
 
     def __init__(
         self,
@@ -312,18 +312,17 @@ class BatchTab(QWidget):
                 self._next_key += 1
                 self._rows[key] = batch_row
                 keys.append(key)
-                path = batch_row.path
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                name = _SortItem(path.name)
+                name = _SortItem()
                 name.setData(KEY_ROLE, key)
                 name.setData(SORT_ROLE, key)  # sorting by file puts them back in the order added
-                name.setToolTip(str(path))
                 name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self._items[key] = name
                 self.table.setItem(row, FILE, name)
                 self.table.setItem(row, UNSURE, _SortItem())
                 self.table.setItem(row, TEXT, QTableWidgetItem())
+                self._show_name(key)
                 self._show_row(key)
         self._schedule_save()
         return keys
@@ -335,7 +334,7 @@ class BatchTab(QWidget):
             self._update_state()
             return
         self._waiting.update(keys)
-        self.reader.read([(k, str(self._rows[k].path)) for k in keys], recognizer)
+        self.reader.read([(k, str(self._rows[k].path), self._rows[k].rotate) for k in keys], recognizer)
         with self._quiet_table():  # sorted once after, not once a row
             for key in keys:
                 self._show_row(key)
@@ -380,7 +379,9 @@ class BatchTab(QWidget):
         """Keep the lines of each corrected file, paired with the corrected text's lines, as Teach
         samples (the files are read again, in the worker, for their lines)."""
         recognizer = self._make_recognizer()
-        items = [(k, str(r.path), r.corrected) for k, r in self._rows.items() if r.corrected is not None]
+        items = [
+            (k, str(r.path), r.corrected, r.rotate) for k, r in self._rows.items() if r.corrected is not None
+        ]
         if self._keep_samples is None or recognizer is None or not items or self.reader.is_busy():
             return False
         self._teaching = _TeachReport(files=len(items))
@@ -417,6 +418,14 @@ class BatchTab(QWidget):
         header = self.table.horizontalHeader()
         self._sort_timer.stop()
         self.table.sortItems(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def _show_name(self, key: int) -> None:
+        row, item = self._rows[key], self._items[key]
+        with self._quiet_table():
+            item.setText(row.path.name + (f"  ⟳ {row.rotate}°" if row.rotate else ""))
+            item.setToolTip(
+                str(row.path) + (f"\nturned {row.rotate}° clockwise before reading" if row.rotate else "")
+            )
 
     def _show_row(self, key: int) -> None:
         row = self._rows[key]
@@ -488,7 +497,7 @@ class BatchTab(QWidget):
 
     def _on_double_click(self, item: QTableWidgetItem) -> None:
         if item.column() != TEXT:
-            self.open_requested.emit(str(self._rows[self._key_of(item.row())].path))
+            self._open(self._key_of(item.row()))
 
     def _key_of(self, table_row: int) -> int:
         return int(self.table.item(table_row, FILE).data(KEY_ROLE))
@@ -501,13 +510,27 @@ class BatchTab(QWidget):
         if not keys:
             return
         menu = QMenu(self)
-        menu.addAction(
-            "Open in the Recognize tab", lambda: self.open_requested.emit(str(self._rows[keys[0]].path))
-        )
+        menu.addAction("Open in the Recognize tab", lambda: self._open(keys[0]))
+        menu.addAction("Turn right ⟳ and read again", lambda: self.turn(keys, 90))
+        menu.addAction("Turn left ⟲ and read again", lambda: self.turn(keys, 270))
         undo = menu.addAction("Undo my correction", lambda: self.revert(keys))
         undo.setEnabled(any(self._rows[k].corrected is not None for k in keys))
         menu.addAction("Remove from the list", self.remove_selected)
         menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def _open(self, key: int) -> None:
+        row = self._rows[key]
+        self.open_requested.emit(str(row.path), row.rotate)
+
+    def turn(self, keys: Sequence[int], degrees: int) -> None:
+        """Turn these files clockwise by `degrees` (a photo taken sideways) and read them again;
+        a correction stays (the text is the same, however the image lies)."""
+        for key in keys:
+            row = self._rows[key]
+            row.rotate = (row.rotate + degrees) % 360
+            self._show_name(key)
+        self._read(keys)
+        self._save_session()
 
     def revert(self, keys: Sequence[int]) -> None:
         """Drop the corrections of these rows: their readings show again."""

@@ -53,24 +53,28 @@ class BatchWorker(QObject):
         self._stop = stop
 
     @Slot(int, object, object)
-    def run(self, job: int, items: Sequence[tuple[int, str]], recognizer: Recognizer) -> None:
+    def run(self, job: int, items: Sequence[tuple[int, str, int]], recognizer: Recognizer) -> None:
+        """Each (key, path, degrees to turn it clockwise): the file's reading."""
         try:
-            paths = [path for _, path in items]
-            readings = read_files(recognizer, paths, should_stop=lambda: self._stop.stopped(job))
-            for (key, _), reading in zip(items, readings, strict=False):
+            for key, path, rotate in items:
+                if self._stop.stopped(job):
+                    return
+                (reading,) = read_files(recognizer, [path], rotate=rotate)
                 self.sig_read.emit(key, FileSummary.of(reading))
         finally:
             self.sig_job_done.emit(job)
 
     @Slot(int, object, object)
-    def line_samples(self, job: int, items: Sequence[tuple[int, str, str]], recognizer: Recognizer) -> None:
-        """Each (key, path, text): the file's lines paired with the text's (`file_line_samples`)."""
+    def line_samples(
+        self, job: int, items: Sequence[tuple[int, str, str, int]], recognizer: Recognizer
+    ) -> None:
+        """Each (key, path, text, turn): the file's lines paired with the text's (`file_line_samples`)."""
         try:
-            for key, path, text in items:
+            for key, path, text, rotate in items:
                 if self._stop.stopped(job):
                     return
                 try:
-                    self.sig_samples.emit(key, file_line_samples(recognizer, path, text))
+                    self.sig_samples.emit(key, file_line_samples(recognizer, path, text, rotate=rotate))
                 except HwrError as exc:
                     self.sig_samples.emit(key, f"{path}: {exc}" if path not in str(exc) else str(exc))
                 except Exception as exc:  # noqa: BLE001 - one odd file must not end the others
@@ -108,12 +112,13 @@ class BatchReader(WorkerThreadOwner):
     def is_busy(self) -> bool:
         return bool(self._open_jobs)
 
-    def read(self, items: Sequence[tuple[int, str]], recognizer: Recognizer) -> None:
-        """Queue (row key, file path) pairs, read after any already queued."""
+    def read(self, items: Sequence[tuple[int, str, int]], recognizer: Recognizer) -> None:
+        """Queue (row key, file path, degrees to turn it), read after any already queued."""
         self._queue(self._run, items, recognizer)
 
-    def line_samples(self, items: Sequence[tuple[int, str, str]], recognizer: Recognizer) -> None:
-        """Queue (row key, file path, its text) for Teach samples: `samples_ready` brings each back."""
+    def line_samples(self, items: Sequence[tuple[int, str, str, int]], recognizer: Recognizer) -> None:
+        """Queue (row key, file path, its text, degrees to turn it) for Teach samples: `samples_ready`
+        brings each back."""
         self._queue(self._line_samples, items, recognizer)
 
     def _queue(

@@ -226,3 +226,22 @@ def test_the_list_and_its_corrections_come_back_in_the_next_session(qtbot, windo
     finally:
         third.batch_tab.shutdown()
         third.recognize_tab.shutdown()
+
+
+def test_a_sideways_file_is_turned_read_again_and_opened_turned(qtbot, window, scans):
+    tab = window.batch_tab
+    _read_all(qtbot, tab, [scans / "w0.png", scans / "w1.png"])
+    key = next(k for k, r in tab._rows.items() if r.path.name == "w1.png")
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        tab.turn([key], 90)
+    (expected,) = read_files(window.recognize_tab.make_recognizer(), [scans / "w1.png"], rotate=90)
+    assert tab._rows[key].reading.text == expected.text and tab._rows[key].rotate == 90
+    assert tab._items[key].text() == "w1.png  ⟳ 90°"
+    tab._save_session()
+    from hwr_core.batch import load_session
+
+    assert [r.rotate for r in load_session(tab._session_file)] == [0, 90]
+    with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):
+        tab._open(key)
+    upright = cv2.imread(str(scans / "w1.png"), cv2.IMREAD_GRAYSCALE)
+    assert window.recognize_tab.current_image().shape == upright.shape[::-1]  # shown turned too

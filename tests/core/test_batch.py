@@ -179,14 +179,15 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
     rows = [
         BatchRow(tmp_path / "a.png", FileSummary("Xin chào\nbạn", 0.41, 2, 3), corrected="Xin chào\nbạn ơi"),
         BatchRow(tmp_path / "b.png", FileSummary(error="b.png: not an image")),
-        BatchRow(tmp_path / "c.png"),  # not read yet
+        BatchRow(tmp_path / "c.png", rotate=270),  # not read yet, turned
     ]
     save_session(rows, tmp_path / "s.json")
     loaded = load_session(tmp_path / "s.json")
     assert loaded[0] == rows[0] and loaded[2] == rows[2] and loaded[0].text == "Xin chào\nbạn ơi"
     assert loaded[1].reading.error == "b.png: not an image" and math.isnan(loaded[1].reading.confidence)
     assert load_session(tmp_path / "none.json") == []
-    for bad in ("{", '{"version": 9, "files": []}', '{"version": 1, "files": [{"reading": {}}]}'):
+    bad_files = ("{", '{"version": 9, "files": []}', '{"version": 1, "files": [{"reading": {}}]}')
+    for bad in (*bad_files, '{"version": 1, "files": [{"path": "a.png", "rotate": 45}]}'):
         (tmp_path / "bad.json").write_text(bad, encoding="utf-8")
         with pytest.raises(HwrError, match="not a saved batch"):
             load_session(tmp_path / "bad.json")
