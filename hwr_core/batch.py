@@ -91,12 +91,23 @@ class FileReading:
         """The weakest character's (the weakest line's, for a page); None when not read."""
         return self.result.confidence if self.result is not None else None
 
-    def chars_below(self, confidence: float) -> int:
-        """How many characters read (every line's) are less sure than `confidence`."""
+    def positions_below(self, confidence: float) -> tuple[int, ...]:
+        """Where in `text` the characters read less sure than `confidence` are (a page's lines
+        joined by newlines, as its text is); a character is matched to its span in order."""
         if self.result is None:
-            return 0
-        lines = self.result.lines or (self.result,)
-        return sum(1 for line in lines for span in line.spans if span.confidence < confidence)
+            return ()
+        out: list[int] = []
+        offset = 0
+        for line in self.result.lines or (self.result,):
+            spans = line.spans
+            i = 0
+            for j, ch in enumerate(line.text):
+                if i < len(spans) and spans[i].char == ch:
+                    if spans[i].confidence < confidence:
+                        out.append(offset + j)
+                    i += 1
+            offset += len(line.text) + 1
+        return tuple(out)
 
     @property
     def line_count(self) -> int:
@@ -139,17 +150,20 @@ class FileSummary:
     lines: int = 0
     unsure: int = 0  # characters read with a confidence under UNSURE_BELOW
     error: str = ""
+    unsure_at: tuple[int, ...] = ()  # where those characters are in `text`
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
         if reading.error:
             return cls(error=reading.error)
         confidence = reading.confidence
+        unsure_at = reading.positions_below(UNSURE_BELOW)
         return cls(
             text=reading.text,
             confidence=math.nan if confidence is None else confidence,
             lines=reading.line_count,
-            unsure=reading.chars_below(UNSURE_BELOW),
+            unsure=len(unsure_at),
+            unsure_at=unsure_at,
         )
 
 
@@ -314,6 +328,7 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     lines=int(reading.get("lines", 0)),
                     unsure=int(reading.get("unsure", 0)),
                     error=str(reading.get("error", "")),
+                    unsure_at=tuple(int(i) for i in reading.get("unsure_at", ())),
                 )
             corrected = entry.get("corrected")
             rotate = int(entry.get("rotate", 0))

@@ -12,6 +12,7 @@ the next session (`hwr_core.batch.save_session`).
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import math
 import os
@@ -26,13 +27,23 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPainter,
+    QShortcut,
+    QTextDocument,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -42,6 +53,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidget,
@@ -67,6 +79,7 @@ from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
+from .result_view import COLOR_LOW
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +89,7 @@ SAVE_DELAY_MS = 1000  # readings are saved at most once a second while a batch i
 FILE, UNSURE, TEXT = range(3)
 KEY_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+UNSURE_AT_ROLE = Qt.ItemDataRole.UserRole + 2  # a text cell's unsure characters, as positions
 ERROR_COLOR = QColor("#b00020")
 CORRECTED_COLOR = QColor("#e3f4e1")  # a row whose text the user corrected
 IMAGE_DIALOG_FILTER = (
@@ -111,8 +125,65 @@ class _SortItem(QTableWidgetItem):
         return bool(mine < theirs)
 
 
-class _MultiLineDelegate(QStyledItemDelegate):
-    """Edits a page's text with its lines (a table cell's line editor would join them)."""
+def unsure_html(text: str, unsure_at: Sequence[int], color: str) -> str:
+    """Escaped HTML of a reading, its unsure characters in the Recognize tab's red, lines kept."""
+    marked = set(unsure_at)
+    parts = [f'<span style="color: {color};">']
+    for i, ch in enumerate(text):
+        shown = "<br>" if ch == "\n" else html.escape(ch)
+        parts.append(
+            f'<span style="color: {COLOR_LOW};">{shown}</span>' if i in marked and ch != " " else shown
+        )
+    return "".join(parts) + "</span>"
+
+
+class _TextDelegate(QStyledItemDelegate):
+    """Shows a reading with its unsure characters red (where to look, in a long line), and edits a
+    page's text with its lines (a table cell's line editor would join them)."""
+
+    def _document(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QTextDocument | None:
+        marks = index.data(UNSURE_AT_ROLE)
+        if not marks:
+            return None
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        palette = option.palette  # type: ignore[attr-defined]
+        color = palette.highlightedText().color() if selected else palette.text().color()
+        doc = QTextDocument()
+        doc.setDefaultFont(option.font)  # type: ignore[attr-defined]
+        doc.setDocumentMargin(3)
+        doc.setHtml(unsure_html(str(index.data(Qt.ItemDataRole.DisplayRole) or ""), marks, color.name()))
+        doc.setTextWidth(max(option.rect.width(), 50))  # type: ignore[attr-defined]
+        return doc
+
+    def paint(  # noqa: D102 - Qt override
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._document(opt, index)
+        if doc is None:
+            super().paint(painter, option, index)
+            return
+        opt.text = ""  # type: ignore[attr-defined]  # the background and selection only; the text below
+        widget = opt.widget  # type: ignore[attr-defined]
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        painter.save()
+        painter.translate(opt.rect.topLeft())  # type: ignore[attr-defined]
+        doc.drawContents(painter)
+        painter.restore()
+
+    def sizeHint(  # noqa: N802 - Qt override
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        doc = self._document(opt, index)
+        if doc is None:
+            return super().sizeHint(option, index)
+        return QSize(int(doc.idealWidth()), int(doc.size().height()))
 
     def createEditor(  # noqa: N802 - Qt override
         self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -239,7 +310,7 @@ class BatchTab(QWidget):
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.table.setItemDelegateForColumn(TEXT, _MultiLineDelegate(self.table))
+        self.table.setItemDelegateForColumn(TEXT, _TextDelegate(self.table))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(UNSURE, QHeaderView.ResizeMode.ResizeToContents)
@@ -477,6 +548,8 @@ class BatchTab(QWidget):
             text_item.setText(row.text)
             text_item.setForeground(QColor("black"))
             text_item.setFlags(editable | Qt.ItemFlag.ItemIsEditable)
+        shown_reading = reading is not None and row.corrected is None and not reading.error
+        text_item.setData(UNSURE_AT_ROLE, list(reading.unsure_at) if shown_reading else None)
         corrected = row.corrected is not None
         text_item.setBackground(CORRECTED_COLOR if corrected else QColor(0, 0, 0, 0))
         was = reading.text if reading is not None else ""

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from testdata import WORDS, word_image
 
 from app.main_window import MainWindow, load_startup_model
-from app.widgets.batch_tab import FILE, TEXT, UNSURE
+from app.widgets.batch_tab import FILE, TEXT, UNSURE, UNSURE_AT_ROLE
 from app.widgets.teach_tab import KEY_FOLDER
 from hwr_core.batch import find_images, read_files
 from hwr_core.charset import CTCCodec
@@ -48,6 +48,14 @@ def _texts_in_table(tab):
     }
 
 
+def _red_pixels(tab, row):
+    """Pixels of the Recognize tab's red in a row's text cell, as the table paints it."""
+    cell = tab.table.visualRect(tab.table.model().index(row, TEXT))
+    image = tab.table.viewport().grab(cell).toImage()
+    pixels = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+    return sum(1 for c in pixels if c.red() > 150 and c.green() < 90 and c.blue() < 90)
+
+
 def _read_all(qtbot, tab, paths):
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT) as idle:
         added = tab.add_paths(paths)
@@ -79,7 +87,17 @@ def test_corrections_survive_sorting_and_reading_again_and_are_exported(qtbot, w
     _read_all(qtbot, tab, [scans])
     tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
     row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "w2.png")
+    reading = tab._rows[tab._key_of(row)].reading
+    assert reading.unsure  # an untrained model is unsure of everything: its unsure characters are marked
+    assert tab.table.item(row, TEXT).data(UNSURE_AT_ROLE) == list(reading.unsure_at)
+    window.resize(1200, 600)
+    window.show()
+    window.tabs.setCurrentWidget(tab)
+    assert _red_pixels(tab, row) > 20  # painted in red where unsure
     tab.table.item(row, TEXT).setText("sửa lại")  # as the editor commits it; NFD typing is made NFC
+    assert tab.table.item(row, TEXT).data(UNSURE_AT_ROLE) is None  # the user's text: nothing marked
+    row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "w2.png")
+    assert _red_pixels(tab, row) == 0
     assert tab.corrected_count() == 1 and tab.has_unexported_corrections()
     assert dict(tab.texts())[scans / "w2.png"] == "sửa lại"
     assert tab.add_paths([]) == 0

@@ -177,7 +177,11 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
     from hwr_core.errors import HwrError
 
     rows = [
-        BatchRow(tmp_path / "a.png", FileSummary("Xin chào\nbạn", 0.41, 2, 3), corrected="Xin chào\nbạn ơi"),
+        BatchRow(
+            tmp_path / "a.png",
+            FileSummary("Xin chào\nbạn", 0.41, 2, 3, unsure_at=(1, 4, 9)),
+            "Xin chào\nbạn ơi",
+        ),
         BatchRow(tmp_path / "b.png", FileSummary(error="b.png: not an image")),
         BatchRow(tmp_path / "c.png", rotate=270),  # not read yet, turned
     ]
@@ -191,3 +195,20 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
         (tmp_path / "bad.json").write_text(bad, encoding="utf-8")
         with pytest.raises(HwrError, match="not a saved batch"):
             load_session(tmp_path / "bad.json")
+
+
+def test_unsure_characters_are_found_where_they_are_in_a_pages_text(tmp_path):
+    from types import SimpleNamespace as NS
+
+    from hwr_core.batch import FileReading, FileSummary
+
+    def line(text, confidences):  # a space read between words has a span too; "?" none (unmatched)
+        spans = [NS(char=c, confidence=p) for c, p in zip(text.replace("?", ""), confidences, strict=True)]
+        return NS(text=text.replace("?", "x"), spans=tuple(spans), lines=(), empty=False, confidence=0.2)
+
+    first, second = line("ab c", [0.9, 0.3, 0.95, 0.5]), line("d?e", [0.2, 0.99])
+    page = NS(text="ab c\ndxe", lines=(first, second), confidence=0.2, empty=False, spans=first.spans)
+    summary = FileSummary.of(FileReading(tmp_path / "p.png", page))
+    assert summary.unsure_at == (1, 3, 5) and summary.unsure == 3  # b, c, d: "x" has no span
+    assert [summary.text[i] for i in summary.unsure_at] == ["b", "c", "d"]
+    assert FileSummary.of(FileReading(tmp_path / "q.png", first)).unsure_at == (1, 3)
