@@ -15,6 +15,7 @@ from hwr_core.engine_cache import EngineCache
 from hwr_core.errors import HwrError
 from hwr_core.modelfile import ModelBundle
 from hwr_core.resources import default_model_path
+from hwr_core.userdata import APP_NAME
 
 from .active_model import ActiveModel
 from .widgets.batch_tab import BatchTab
@@ -57,7 +58,7 @@ def batch_session_file(settings: QSettings) -> Path:
     name = settings.fileName()
     if name and Path(name).is_absolute():
         return Path(name).with_name("batch-session.json")
-    return Path(platformdirs.user_data_dir("hwr-studio")) / "batch-session.json"
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "batch-session.json"
 
 
 class MainWindow(QMainWindow):

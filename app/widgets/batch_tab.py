@@ -79,6 +79,7 @@ from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
+from .recognize_tab import IMAGE_FILTER
 from .result_view import COLOR_LOW
 
 log = logging.getLogger(__name__)
@@ -92,9 +93,6 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNSURE_AT_ROLE = Qt.ItemDataRole.UserRole + 2  # a text cell's unsure characters, as positions
 ERROR_COLOR = QColor("#b00020")
 CORRECTED_COLOR = QColor("#e3f4e1")  # a row whose text the user corrected
-IMAGE_DIALOG_FILTER = (
-    "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
-)
 
 
 @dataclass
@@ -351,7 +349,7 @@ class BatchTab(QWidget):
     # ------------------------------------------------------------------ adding and reading
 
     def add_files_dialog(self) -> int:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add images", self._last_dir(), IMAGE_DIALOG_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, "Add images", self._last_dir(), IMAGE_FILTER)
         return self.add_paths(files)
 
     def add_folder_dialog(self) -> int:

@@ -55,6 +55,7 @@ from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.allowed_chars import parse_allowed
+from hwr_core.batch import IMAGE_SUFFIXES
 from hwr_core.charset import CTCCodec
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.decoding import Lexicon
@@ -89,7 +90,8 @@ DEBOUNCE_MS = 400
 # read by then: loading them while a stroke is drawn stalls the UI (they hold the GIL; up to 0.33 s
 # measured), so a writer who starts at once has them load with the first read, as before.
 WARMUP_DELAY_MS = 500
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.gif *.webp *.pbm *.pgm *.ppm);;All files (*)"
+# the file dialogs offer what the loader reads (a folder given to the Batch tab: the same suffixes)
+IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))});;All files (*)"
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
 
