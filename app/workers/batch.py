@@ -106,7 +106,7 @@ class BatchReader(WorkerThreadOwner):
         self._run.connect(worker.run)
         self._line_samples.connect(worker.line_samples)
         worker.sig_samples.connect(self.samples_ready)
-        worker.sig_read.connect(self._on_read)
+        worker.sig_read.connect(self.file_read)
         worker.sig_job_done.connect(self._on_job_done)
 
     def is_busy(self) -> bool:
@@ -138,10 +138,6 @@ class BatchReader(WorkerThreadOwner):
         if self._open_jobs:
             self._stopped = True
             self._stop.stop_upto(self._last_job)
-
-    @Slot(int, object)
-    def _on_read(self, key: int, summary: FileSummary) -> None:
-        self.file_read.emit(key, summary)
 
     @Slot(int)
     def _on_job_done(self, job: int) -> None:
