@@ -655,7 +655,8 @@ class BatchTab(QWidget):
         self.remove_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
         self.clear_button.setEnabled(total > 0)
         self.export_button.setEnabled(any(r.text for r in self._rows.values()))
-        self.teach_button.setEnabled(bool(self.corrected_count()) and not busy)
+        corrected = self.corrected_count()
+        self.teach_button.setEnabled(bool(corrected) and not busy)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(f"{done} of {total} read")
@@ -670,8 +671,8 @@ class BatchTab(QWidget):
         )
         if unsure:
             parts.append(f"{unsure} with unsure characters")
-        if self.corrected_count():
-            parts.append(f"{self.corrected_count()} corrected")
+        if corrected:
+            parts.append(f"{corrected} corrected")
         self.summary.setText(" · ".join(parts))
 
     # ------------------------------------------------------------------ state for others
@@ -699,20 +700,23 @@ class BatchTab(QWidget):
         paths = [str(r.path.resolve().parent) for r in self._rows.values()]
         return os.path.commonpath(paths) if paths else self._last_dir()
 
-    def _exported(self, rows: Sequence[tuple[Path, str]], where: str) -> None:
+    def _write(
+        self,
+        write: Callable[[Sequence[tuple[Path, str]], str | os.PathLike[str]], object],
+        where: str | os.PathLike[str],
+    ) -> bool:
+        """Export the texts with `write(rows, where)`; the rows are taken once, so what is said is
+        what was written."""
+        rows = self.texts()
+        try:
+            write(rows, where)
+        except OSError as exc:
+            self.status_message.emit(f"Cannot write {where}: {exc.strerror or exc}")
+            return False
         self._unexported = False
         left = len(self._rows) - len(rows)
         note = f"; {left} without a text left out" if left else ""
         self.status_message.emit(f"Exported {len(rows)} texts to {where}{note}")
-
-    def _write(self, write: Callable[[], object], where: str) -> bool:
-        rows = self.texts()
-        try:
-            write()
-        except OSError as exc:
-            self.status_message.emit(f"Cannot write {where}: {exc.strerror or exc}")
-            return False
-        self._exported(rows, where)
         return True
 
     def export_text_files_dialog(self) -> bool:
@@ -733,7 +737,7 @@ class BatchTab(QWidget):
         return self.export_text_files(folder)
 
     def export_text_files(self, folder: str | os.PathLike[str]) -> bool:
-        return self._write(lambda: write_text_files(self.texts(), folder), str(folder))
+        return self._write(write_text_files, folder)
 
     def export_joined_dialog(self) -> bool:
         start = str(Path(self._images_dir()) / "texts.txt")
@@ -741,7 +745,7 @@ class BatchTab(QWidget):
         return self.export_joined(path) if path else False
 
     def export_joined(self, path: str | os.PathLike[str]) -> bool:
-        return self._write(lambda: write_joined_text(self.texts(), path), str(path))
+        return self._write(write_joined_text, path)
 
     def export_labels_dialog(self) -> bool:
         start = str(Path(self._images_dir()) / "labels.tsv")
@@ -749,7 +753,7 @@ class BatchTab(QWidget):
         return self.export_labels(path) if path else False
 
     def export_labels(self, path: str | os.PathLike[str]) -> bool:
-        return self._write(lambda: write_labels_tsv(self.texts(), path), str(path))
+        return self._write(write_labels_tsv, path)
 
     # ------------------------------------------------------------------ drops and lifetime
 
