@@ -79,13 +79,6 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------------- commands
 
 
-def _load_input(args: argparse.Namespace, path: str, max_pixels: int):  # type: ignore[no-untyped-def]
-    """An image file as `--rotate` turns it and `--region` crops it (the Image tab's buttons and box)."""
-    from .preprocess import load_view
-
-    return load_view(path, max_pixels=max_pixels, rotate=args.rotate, region=args.region)
-
-
 def _region(value: str) -> tuple[int, int, int, int]:
     try:
         x0, y0, x1, y1 = (int(v) for v in value.split(","))
@@ -438,6 +431,7 @@ def _teach_from(args: argparse.Namespace) -> int:
     folder holds out its own share)."""
     from .config import PreprocessConfig
     from .data.readers import read_labels_tsv
+    from .preprocess import load_view
     from .userdata import UserSampleStore, default_user_data_dir
 
     records, report = read_labels_tsv(args.source)
@@ -449,7 +443,7 @@ def _teach_from(args: argparse.Namespace) -> int:
         for r in records:
             assert r.path is not None
             try:
-                yield _load_input(args, str(r.path), max_pixels), r.text, r.path.name
+                yield load_view(r.path, max_pixels, args.rotate, args.region), r.text, r.path.name
             except HwrError as e:
                 unreadable.append(str(e))
 
