@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from .errors import HwrError
 from .fileio import atomic_write_bytes
+from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
 from .preprocess import load_view
 from .recognizer import RecognitionResult, Recognizer
 from .userdata import line_samples
@@ -54,15 +56,17 @@ def _images_in(folder: Path, recursive: bool) -> Iterator[Path]:
 def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:
     """The files to read: a file as given (reading it says if it is missing or no image), a folder's
     images by suffix, in natural order, its subfolders' too when `recursive` (hidden ones skipped).
-    Each file once, in the order given."""
+    A multi-page TIFF is its pages (`image_pages.page_path`). Each file or page once, in the order given."""
     found: list[Path] = []
     seen: set[Path] = set()
 
     def add(path: Path) -> None:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            found.append(path)
+        pages = page_count(path) if path.suffix.lower() in PAGED_SUFFIXES else 1
+        for p in [path] if pages == 1 else [page_path(path, n) for n in range(1, pages + 1)]:
+            key = p.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(p)
 
     for given in paths:
         path = Path(given)
@@ -233,28 +237,35 @@ def write_labels_tsv(rows: Sequence[tuple[Path, str]], out: str | os.PathLike[st
 
 def text_file_names(paths: Sequence[Path], folder: str | os.PathLike[str]) -> list[Path]:
     """Where each image's text goes in `folder`: its name with `.txt`, under the subfolders it has
-    below the images' common folder; `page.png.txt` where two images share a stem (page.png, page.jpg)."""
+    below the images' common folder; `page.png.txt` where two images share a stem (page.png, page.jpg).
+    The pages of a multi-page file go to their file's."""
     folder = Path(folder)
     if not paths:
         return []
-    full = [Path(p).resolve() for p in paths]
-    root = Path(os.path.commonpath([p.parent for p in full]))
-    plain = [folder / p.relative_to(root).with_suffix(".txt") for p in full]
-    taken: dict[Path, int] = {}
-    for name in plain:
-        taken[name] = taken.get(name, 0) + 1
+    files = [Path(split_page_path(p)[0]).resolve() for p in paths]
+    root = Path(os.path.commonpath([f.parent for f in files]))
+    plain = {f: folder / f.relative_to(root).with_suffix(".txt") for f in files}
+    taken = Counter(plain.values())
     return [
-        name if taken[name] == 1 else folder / p.relative_to(root).parent / f"{p.name}.txt"
-        for name, p in zip(plain, full, strict=True)
+        plain[f] if taken[plain[f]] == 1 else folder / f.relative_to(root).parent / f"{f.name}.txt"
+        for f in files
     ]
 
 
+PAGE_BREAK = "\f"  # between a multi-page file's pages in its text file, as Tesseract and pdftotext write
+
+
 def write_text_files(rows: Sequence[tuple[Path, str]], folder: str | os.PathLike[str]) -> list[Path]:
-    """One UTF-8 text file per image (`text_file_names`), each line read on a line of its own."""
+    """One UTF-8 text file per image (`text_file_names`), each line read on a line of its own; a
+    multi-page file's pages in page order, a form feed between them. The files written, in order."""
     names = text_file_names([path for path, _ in rows], folder)
-    for name, (_, text) in zip(names, rows, strict=True):
-        atomic_write_bytes(name, (text.rstrip("\n") + "\n").encode("utf-8"))
-    return names
+    pages: dict[Path, list[tuple[int, str]]] = {}
+    for name, (path, text) in zip(names, rows, strict=True):
+        pages.setdefault(name, []).append((split_page_path(path)[1] or 0, text))
+    for name, texts in pages.items():
+        texts.sort(key=lambda page: page[0])
+        atomic_write_bytes(name, PAGE_BREAK.join(t.rstrip("\n") + "\n" for _, t in texts).encode("utf-8"))
+    return list(pages)
 
 
 def write_joined_text(rows: Sequence[tuple[Path, str]], out: str | os.PathLike[str]) -> Path:

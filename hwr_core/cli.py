@@ -119,7 +119,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     written = []
     if args.txt_dir and read:
-        written.append(f"{len(write_text_files(read, args.txt_dir))} text files in {args.txt_dir}")
+        count = len(write_text_files(read, args.txt_dir))
+        written.append(f"{count} text file{'s' if count != 1 else ''} in {args.txt_dir}")
     if args.tsv and read:
         written.append(str(write_labels_tsv(read, args.tsv)))
     if args.joined and read:
@@ -644,7 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the app reads its canvas.",
     )
     r.add_argument(
-        "images", nargs="+", metavar="IMG", help="image files, or folders: their images, subfolders' too"
+        "images",
+        nargs="+",
+        metavar="IMG",
+        help="image files (a multi-page TIFF's pages, or one page as scan.tif#page=2), or folders: "
+        "their images, subfolders' too",
     )
     model_args(r)
     r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")

@@ -37,6 +37,7 @@ from PIL import Image, ImageOps
 
 from .config import PreprocessConfig
 from .errors import HwrError, ImageLoadError, ImageTooLargeError
+from .image_pages import split_page_path
 from .line_choice import written_line
 
 __all__ = [
@@ -215,13 +216,27 @@ def _open_checked(open_fn: Callable[[], Image.Image], name: str, max_pixels: int
     return im
 
 
-def _pil_to_gray(opened: Image.Image, name: str) -> np.ndarray:
-    """Decode the first frame, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
+def _seek_page(im: Image.Image, name: str, page: int, max_pixels: int) -> None:
+    """Go to frame `page` (0: the first of a GIF/WebP/TIFF stack) and check its size: a TIFF's
+    pages each have their own, and only the first was checked on opening."""
+    count = getattr(im, "n_frames", 1) if page else 1  # counted before a failed seek can upset it
+    if page >= count:
+        raise ImageLoadError(
+            f"{name}: the file has {count} page{'s' if count != 1 else ''}, no page {page + 1}"
+        )
+    im.seek(page)
+    width, height = im.size
+    if width * height > max_pixels:
+        raise _too_large(name, width, height, max_pixels)
+
+
+def _pil_to_gray(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
+    """Decode frame `page`, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
     im = opened
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PIL warns about odd palettes/EXIF; errors still raise
-            im.seek(0)  # first frame of GIF/WebP/TIFF stacks
+            _seek_page(im, name, page, max_pixels)
             im.load()
             try:
                 im = ImageOps.exif_transpose(im)
@@ -237,6 +252,8 @@ def _pil_to_gray(opened: Image.Image, name: str) -> np.ndarray:
                 arr = np.asarray(im.convert("RGBA"))
             else:  # P, CMYK, YCbCr, LAB, HSV, RGBX, ...
                 arr = np.asarray(im.convert("RGB"))
+    except HwrError:
+        raise
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name}: image is too large ({_one_line(exc)})") from None
     except MemoryError:
@@ -251,25 +268,25 @@ def _pil_to_gray(opened: Image.Image, name: str) -> np.ndarray:
 
 
 def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
-    """Read an image file as uint8 grayscale HxW, dark ink on light paper.
+    """Read an image file as uint8 grayscale HxW, dark ink on light paper; a page of a multi-page
+    file by its page's path (`image_pages.page_path`: `scan.tif#page=2`), else the first page.
 
     Raises ImageLoadError / ImageTooLargeError with one line naming the file and the problem.
     """
-    name = os.fspath(path)
-    if not isinstance(name, str):
-        name = os.fsdecode(name)
-    if not os.path.exists(name):
+    name = os.fsdecode(os.fspath(path))
+    file, page = split_page_path(name)
+    if not os.path.exists(file):
         raise ImageLoadError(f"{name}: no such file")
-    if os.path.isdir(name):
+    if os.path.isdir(file):
         raise ImageLoadError(f"{name}: is a directory, not an image file")
     try:
-        size = os.path.getsize(name)
+        size = os.path.getsize(file)
     except OSError as exc:
         raise ImageLoadError(f"{name}: cannot read the file ({_one_line(exc)})") from None
     if size == 0:
         raise ImageLoadError(f"{name}: empty file (0 bytes)")
-    im = _open_checked(lambda: Image.open(name), name, max_pixels)
-    return _pil_to_gray(im, name)
+    im = _open_checked(lambda: Image.open(file), name, max_pixels)
+    return _pil_to_gray(im, name, 0 if page is None else page - 1, max_pixels)
 
 
 def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_000_000) -> np.ndarray:
@@ -283,7 +300,7 @@ def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_
         return Image.open(buf)
 
     im = _open_checked(open_fn, name, max_pixels)
-    return _pil_to_gray(im, name)
+    return _pil_to_gray(im, name, max_pixels=max_pixels)
 
 
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:

@@ -76,6 +76,7 @@ from hwr_core.batch import (
     write_text_files,
 )
 from hwr_core.errors import HwrError
+from hwr_core.image_pages import shown_name
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
@@ -468,7 +469,7 @@ class BatchTab(QWidget):
             return
         row = self._rows.get(key)
         report.lines += len(pairs)
-        report.kept += self._keep_samples(pairs, row.path.name if row else "batch")
+        report.kept += self._keep_samples(pairs, shown_name(row.path) if row else "batch")
 
     # ------------------------------------------------------------------ the table
 
@@ -491,7 +492,7 @@ class BatchTab(QWidget):
     def _show_name(self, key: int) -> None:
         row, item = self._rows[key], self._items[key]
         with self._quiet_table():
-            item.setText(row.path.name + (f"  ⟳ {row.rotate}°" if row.rotate else ""))
+            item.setText(shown_name(row.path) + (f"  ⟳ {row.rotate}°" if row.rotate else ""))
             item.setToolTip(
                 str(row.path) + (f"\nturned {row.rotate}° clockwise before reading" if row.rotate else "")
             )
@@ -723,7 +724,8 @@ class BatchTab(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Folder for the text files", self._images_dir())
         if not folder:
             return False
-        existing = [p for p in text_file_names([p for p, _ in self.texts()], folder) if p.exists()]
+        names = dict.fromkeys(text_file_names([p for p, _ in self.texts()], folder))  # pages share one
+        existing = [p for p in names if p.exists()]
         if existing:
             answer = QMessageBox.question(
                 self,

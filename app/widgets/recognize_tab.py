@@ -61,6 +61,7 @@ from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, Deco
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
+from hwr_core.image_pages import image_exists, page_count, page_path, shown_name, split_page_path
 from hwr_core.preprocess import crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
@@ -124,6 +125,7 @@ class RecognizeTab(QWidget):
         self.last_result: RecognitionResult | None = None
         self._image: np.ndarray | None = None
         self._image_name = ""
+        self._paged_file = ""  # the multi-page file whose page is shown, "" for any other image
         self._input: np.ndarray | None = None  # what the Image page reads: the image or a region of it
         self._pending_input: np.ndarray | None = None  # the input of the newest request
         self._result_input: np.ndarray | None = None  # the input `last_result` was read from
@@ -304,6 +306,13 @@ class RecognizeTab(QWidget):
         for action in (self.rotate_left_action, self.rotate_right_action, self.fit_action):
             action.setEnabled(False)
         bar.addSeparator()
+        # a multi-page file's (a scanner's TIFF) page shown; hidden for any other image
+        self.page_spin = QSpinBox()
+        self.page_spin.setPrefix("page ")
+        self.page_spin.setToolTip("The page of the file to read (a multi-page TIFF)")
+        self.page_spin.valueChanged.connect(self._on_page_chosen)
+        self.page_action = bar.addWidget(self.page_spin)
+        self.page_action.setVisible(False)
         self.image_name_label = QLabel()
         self.image_name_label.setStyleSheet("color: #555;")
         bar.addWidget(self.image_name_label)
@@ -828,9 +837,11 @@ class RecognizeTab(QWidget):
         """Ask where to save the reading shown (a text file named after the image) and save it."""
         if not self._has_reading():
             return False
-        stem = (
-            Path(self._image_name).stem if self.input_mode() == self.IMAGE and self._image_name else "drawing"
-        )
+        stem = "drawing"
+        if self.input_mode() == self.IMAGE and self._image_name:
+            stem = Path(self._image_name).stem  # "scan" of "scan.tif, page 2"
+            if self._paged_file:
+                stem += f"-page{self.page_spin.value()}"
         start = Path(str(self._settings.value(KEY_LAST_TEXT_DIR, "") or "")) / f"{stem}.txt"
         path, _ = QFileDialog.getSaveFileName(
             self, "Save text", str(start), "Text files (*.txt);;All files (*)"
@@ -870,16 +881,36 @@ class RecognizeTab(QWidget):
             image = load_image(name, max_pixels=max_pixels)
         except HwrError as exc:
             self.status_message.emit(str(exc))
-            if not os.path.exists(name):
+            if not image_exists(name):
                 self._remove_recent(name)
             return False
         except Exception as exc:  # noqa: BLE001 - never let a file take the UI down
             logger.exception("loading %s failed", name)
             self.status_message.emit(f"{name}: cannot open ({type(exc).__name__}: {exc})")
             return False
-        self._settings.setValue(KEY_LAST_IMAGE_DIR, str(Path(name).resolve().parent))
-        self._add_recent(name)
-        return self.set_image(image, Path(name).name)
+        file, page = split_page_path(name)
+        self._settings.setValue(KEY_LAST_IMAGE_DIR, str(Path(file).resolve().parent))
+        self._add_recent(file)  # the file, not each page turned to
+        pages = page_count(file)
+        if not self.set_image(image, shown_name(name)):
+            return False
+        self._show_pages(file if pages > 1 else "", page or 1, pages)
+        return True
+
+    def _show_pages(self, file: str, page: int, pages: int) -> None:
+        """Offer the other pages of a multi-page `file` ("": none)."""
+        self._paged_file = file
+        self.page_action.setVisible(bool(file))
+        if file:
+            with QSignalBlocker(self.page_spin):
+                self.page_spin.setRange(1, pages)
+                self.page_spin.setSuffix(f" of {pages}")
+                self.page_spin.setValue(page)
+
+    @Slot(int)
+    def _on_page_chosen(self, page: int) -> None:
+        if self._paged_file:
+            self.load_image_file(page_path(self._paged_file, page))
 
     def set_image(self, array: np.ndarray, name: str) -> bool:
         """Show `array` (any gray/RGB/RGBA image) in the image view and recognise it."""
@@ -889,6 +920,7 @@ class RecognizeTab(QWidget):
             self.status_message.emit(f"{name}: {exc}")
             return False
         h, w = gray.shape
+        self._show_pages("", 1, 1)  # a file's pages are offered again by `load_image_file`
         self._show_image(gray, name, f"Loaded {name} ({w}×{h})")
         return True
 

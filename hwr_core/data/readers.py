@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..charset import CTCCodec, normalize_text
 from ..errors import DatasetError
+from ..image_pages import image_exists, split_page_path
 from .records import ReadReport, Record
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ class _RowChecker:
                     f"{where}: characters outside the alphabet {shown} in {_short(text)!r}",
                 )
                 return None
-        # os.path.exists is a cheap stat; opening every image is only done on request.
-        if not os.path.exists(image):
+        # a cheap stat (a page's: its file's); opening every image is only done on request.
+        if not image_exists(image):
             report.skip("missing image", f"{where}: missing image {raw_path}")
             return None
         if self.check_images and not _image_ok(image):
@@ -79,7 +80,7 @@ def _image_ok(path: Path) -> bool:
     from PIL import Image  # local: only needed with check_images
 
     try:
-        with Image.open(path) as im:
+        with Image.open(split_page_path(path)[0]) as im:  # a page's file: verify checks all of it
             im.verify()
     except Exception:  # noqa: BLE001 - any decoder failure means "unreadable"
         return False

@@ -1,7 +1,9 @@
 """Batch tab: many files read off the UI thread, corrected in the table, exported; nothing lost."""
 
 import cv2
+import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
@@ -263,3 +265,23 @@ def test_a_sideways_file_is_turned_read_again_and_opened_turned(qtbot, window, s
         tab._open(key)
     upright = cv2.imread(str(scans / "w1.png"), cv2.IMREAD_GRAYSCALE)
     assert window.recognize_tab.current_image().shape == upright.shape[::-1]  # shown turned too
+
+
+def test_a_multi_page_tiffs_pages_are_rows_exported_to_one_text_file(qtbot, window, tmp_path):
+    tab = window.batch_tab
+    pages = [Image.fromarray(word_image(w)) for w in WORDS[:2]]
+    scan = tmp_path / "scan.tif"
+    pages[0].save(scan, save_all=True, append_images=pages[1:])
+    added, _ = _read_all(qtbot, tab, [scan])
+    assert added == 2
+    assert [tab.table.item(r, FILE).text() for r in range(2)] == ["scan.tif, page 1", "scan.tif, page 2"]
+    expected = list(read_files(window.recognize_tab.make_recognizer(), find_images([scan])))
+    assert [tab.table.item(r, TEXT).text() for r in range(2)] == [r.text for r in expected]
+    assert tab.export_text_files(tmp_path / "out")
+    assert (tmp_path / "out" / "scan.txt").read_text("utf-8") == "\f".join(r.text + "\n" for r in expected)
+    with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):
+        tab._open(next(k for k, r in tab._rows.items() if str(r.path).endswith("#page=2")))
+    recognize = window.recognize_tab
+    assert (
+        np.array_equal(recognize.current_image(), word_image(WORDS[1])) and recognize.page_spin.value() == 2
+    )

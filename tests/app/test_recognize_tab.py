@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
 from PySide6.QtTest import QTest
@@ -306,6 +307,36 @@ def test_rotating_the_image_reads_it_turned(tab: RecognizeTab, qtbot, tmp_path) 
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
         tab.rotate_right_action.trigger()
     assert np.array_equal(tab.current_image(), original)
+
+
+def test_a_multi_page_tiff_offers_its_pages(tab: RecognizeTab, qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pages = [
+        cv2.imread(str(_word_png(tmp_path / f"{w}.png", w)), cv2.IMREAD_GRAYSCALE) for w in ("one", "two")
+    ]
+    frames = [Image.fromarray(p) for p in pages]
+    scan = tmp_path / "scan.tif"
+    frames[0].save(scan, save_all=True, append_images=frames[1:])
+    assert not tab.page_action.isVisible()
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.load_image_file(scan)
+    assert tab.page_action.isVisible() and tab.page_spin.maximum() == 2 and tab.page_spin.value() == 1
+    assert np.array_equal(tab.current_image(), pages[0])
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        tab.page_spin.setValue(2)
+    assert np.array_equal(tab.current_image(), pages[1])
+    assert tab.image_name_label.text().startswith("scan.tif, page 2")
+    assert tab.recent_files() == [str(scan.resolve())]  # the file, not each page turned to
+    suggested: list[str] = []
+
+    def cancelled_dialog(parent, title, start, filters):  # type: ignore[no-untyped-def]
+        suggested.append(Path(start).name)
+        return "", filters
+
+    monkeypatch.setattr("app.widgets.recognize_tab.QFileDialog.getSaveFileName", cancelled_dialog)
+    assert not tab.save_text_dialog() and suggested == ["scan-page2.txt"]
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.load_image_file(tmp_path / "one.png")
+    assert not tab.page_action.isVisible()
 
 
 def test_save_text_writes_the_reading_shown(tab: RecognizeTab, qtbot, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
