@@ -28,7 +28,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import IO
 
 import cv2
@@ -156,6 +156,9 @@ class PageSplit:
     # Two lines, the upper light and close above the lower (`_ACCENT_BAND_INK`): a word's floating
     # accents look so, and so does a short line over a longer one. Geometry cannot tell them apart.
     maybe_accents: bool = False
+    # Where each crop's line lies in the image: 4 corners (x, y), clockwise from the top left, around
+    # its ink (a tilted page's lines are tilted boxes). For showing the lines and exporting them.
+    outlines: list[np.ndarray] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -734,8 +737,7 @@ def _warp_fit(
         px, py = xs, ys
         m = margin
     else:
-        px = np.array([0, w - 1, 0, w - 1], np.float64)
-        py = np.array([0, 0, h - 1, h - 1], np.float64)
+        px, py = _corners(w, h)
         m = 0
     tx = lin[0, 0] * px + lin[0, 1] * py
     ty = lin[1, 0] * px + lin[1, 1] * py
@@ -750,6 +752,28 @@ def _warp_fit(
     return cv2.warpAffine(
         content, mat, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+
+
+def _corners(w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """A w x h image's corner pixels (xs, ys)."""
+    return np.array([0, w - 1, 0, w - 1], np.float64), np.array([0, 0, h - 1, h - 1], np.float64)
+
+
+def _frame_origin(lin: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Where `_warp_fit(..., fit_ink=False)` puts the top left of its output, in the mapped frame:
+    the w x h image's corners mapped by `lin` start there."""
+    px, py = _corners(w, h)
+    return np.array([(lin[0, 0] * px + lin[0, 1] * py).min(), (lin[1, 0] * px + lin[1, 1] * py).min()])
+
+
+def _unwarp(points: np.ndarray, lin: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Points (x, y) of `_warp_fit(image, lin, ..., fit_ink=False)`'s output, back in the w x h image."""
+    return (np.linalg.inv(lin) @ (points + _frame_origin(lin, w, h)).T).T
+
+
+def _box_outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """A box's corners clockwise from the top left, as `PageSplit.outlines` holds them."""
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
 
 
 def _fine_pen_radius(mask: np.ndarray, stroke_width: float) -> int:
@@ -1400,25 +1424,29 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         painted, lined = _paper_lines(*levelled)
         # one line left: not all of its lines were found (a grid's, in pieces, below)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
-            return lines
+            return _turned_back(lines, upright, g.shape)
+    band_xs: np.ndarray = xs
+    page_turn: np.ndarray | None = None  # the rotation from g to `page`, where they differ
     if rot is not None:  # a tilted page's lines share rows: count them levelled
-        h, w = g.shape
-        frame_top = min(rot[1, 0] * cx + rot[1, 1] * cy for cx in (0, w - 1) for cy in (0, h - 1))
+        frame_left, frame_top = _frame_origin(rot, g.shape[1], g.shape[0])
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
         level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)  # rules: their edges blur here
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
-            bands, band_ys = level_bands, level_y
+            bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
+            page_turn = rot
     if len(bands) <= 1 and levelled is not None:
         # Still one band: a light grid's thin lines, blurred by the turn and the levelling, may
         # have come in pieces too short to count; looked for again, pieced together.
         painted, lined = _paper_lines(*levelled, pieces=True)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
-            return lines
-    if len(bands) <= 1:
-        return PageSplit([g])  # one line, as it came: preprocessing levels a line itself
+            return _turned_back(lines, upright, g.shape)
+    if len(bands) <= 1:  # one line, as it came: preprocessing levels a line itself
+        x, y, w, h = box
+        return PageSplit([g], outlines=[_box_outline(x, y, x + w, y + h)])
     crops: list[np.ndarray] = []
+    outlines: list[np.ndarray] = []
     for k, (s, e) in enumerate(bands):
         pad = max(2, (e - s) // 4)
         top = max(0, s - pad)
@@ -1428,7 +1456,18 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         if k + 1 < len(bands):
             bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
         crops.append(page[top:bottom].copy())
-    return PageSplit(crops, _maybe_accents(bands, band_ys))
+        along = band_xs[(band_ys >= s) & (band_ys < e)]
+        left, right = (float(along.min()), float(along.max()) + 1) if along.size else (0.0, page.shape[1])
+        outline = _box_outline(left, top, right, bottom)
+        outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
+    return PageSplit(crops, _maybe_accents(bands, band_ys), outlines)
+
+
+def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> PageSplit:
+    """A split of the image turned by `turn` (`_warp_fit`, whole frame) with its outlines in the
+    image before the turn, of `shape`."""
+    h, w = shape[:2]
+    return replace(split, outlines=[_unwarp(o, turn, w, h) for o in split.outlines])
 
 
 def _maybe_accents(bands: list[list[int]], ys: np.ndarray) -> bool:

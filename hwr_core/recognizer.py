@@ -60,8 +60,10 @@ class RecognitionResult:
     # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
     lines: tuple[RecognitionResult, ...] = ()
     # One of a page's lines: the part of the image it was read from (uint8 grey), which Teach keeps
-    # as a sample of the line's corrected text. None for a whole input.
+    # as a sample of the line's corrected text, and where the line lies in the image (4 corners x, y
+    # clockwise from the top left, `PageSplit.outlines`). None for a whole input.
     crop: np.ndarray | None = None
+    outline: np.ndarray | None = None
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -112,6 +114,7 @@ def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
         timings_ms=timings,
         lines=tuple(results),
         crop=None,
+        outline=None,
     )
 
 
@@ -363,10 +366,11 @@ class Recognizer:
         if len(split.crops) <= 1:
             return whole
         lines = []
-        for crop in split.crops:
+        for crop, outline in zip(split.crops, split.outlines, strict=True):
             if should_stop is not None and should_stop():
                 return None
-            lines.append(dataclasses.replace(self.recognize(crop, keep_stages=keep_stages), crop=crop))
+            line = self.recognize(crop, keep_stages=keep_stages)
+            lines.append(dataclasses.replace(line, crop=crop, outline=outline))
         page = combine_lines(lines)
         margin = ACCENTS_READING_MARGIN if split.maybe_accents else WHOLE_READING_MARGIN
         keep_whole = (

@@ -4,21 +4,26 @@ chosen by dragging.
 A photo often holds more than the writing to read (print, a table's edge, a second note): dragging
 a box over the image reads only what is inside it, and a click reads all of it again. A page scan
 fitted to the view is too small to read or to box a line on: the wheel zooms in where the pointer is,
-a middle-button drag pans, and a double-click (or `fit()`) shows all of it again.
+a middle-button drag pans, and a double-click (or `fit()`) shows all of it again. A page read line by
+line shows where each line was found, numbered, the line the evidence below explains in bold.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QPixmap,
+    QPolygonF,
     QResizeEvent,
     QWheelEvent,
 )
@@ -34,6 +39,7 @@ MIN_REGION = 8
 ZOOM_STEP = 1.25  # per wheel notch
 MAX_ZOOM = 8.0  # shown pixels per image pixel
 _BOX = QColor(31, 119, 180)
+_LINE = QColor(230, 110, 0)
 
 
 class ImageView(QLabel):
@@ -53,6 +59,8 @@ class ImageView(QLabel):
         self._zoom: float | None = None  # shown pixels per image pixel; None: fitted to the view
         self._center = QPointF()  # the image point at the view's centre while zoomed
         self._pan_from: QPointF | None = None  # the pointer while a middle-button drag pans
+        self._lines: list[np.ndarray] = []  # where a page's lines were found: (4, 2) x, y corners
+        self._current_line = -1
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -75,6 +83,7 @@ class ImageView(QLabel):
         self._image_size = QSize(gray.shape[1], gray.shape[0])
         self._region = None
         self._drag = None
+        self._lines = []
         self.fit()
         self.setText("")
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -99,6 +108,21 @@ class ImageView(QLabel):
             self._region = region
             self.update()
             self.region_changed.emit(region)
+
+    def set_lines(self, outlines: Sequence[np.ndarray], current: int = 0) -> None:
+        """Outline where a page's lines were found (corners in image pixels); [] for none."""
+        self._lines = [np.asarray(o, np.float64).reshape(-1, 2) for o in outlines]
+        self._current_line = current
+        self.update()
+
+    def lines(self) -> list[np.ndarray]:
+        return list(self._lines)
+
+    def set_current_line(self, index: int) -> None:
+        """Draw line `index` (the one the evidence below explains) in bold."""
+        if index != self._current_line:
+            self._current_line = index
+            self.update()
 
     # ------------------------------------------------------------------ zoom
 
@@ -256,6 +280,7 @@ class ImageView(QLabel):
             )
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._zoom < 1)
             painter.drawPixmap(visible, self._pixmap, source)
+        self._paint_lines(painter, shown)
         if self._drag is not None:
             box = QRectF(self._drag[0], self._drag[1]).normalized()
         elif self._region is not None:
@@ -269,6 +294,21 @@ class ImageView(QLabel):
         painter.setBrush(fill)
         painter.drawRect(box)
         painter.end()
+
+    def _paint_lines(self, painter: QPainter, shown: QRectF) -> None:
+        if not self._lines:
+            return
+        scale = self._scale()
+        font = QFont(painter.font())
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for i, outline in enumerate(self._lines):
+            corners = [QPointF(shown.left() + x / scale, shown.top() + y / scale) for x, y in outline]
+            painter.setPen(QPen(_LINE, 2.5 if i == self._current_line else 1.0))
+            painter.drawPolygon(QPolygonF(corners))
+            left = max(corners[0].x() - 14, self._view_box().left() + 1)  # left of the line, in view
+            painter.drawText(QPointF(left, corners[0].y() + 12), str(i + 1))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

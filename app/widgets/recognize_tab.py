@@ -539,6 +539,7 @@ class RecognizeTab(QWidget):
             return
         index = max(0, min(index, len(result.lines) - 1)) if result.lines else 0
         line = result.lines[index] if result.lines else result
+        self.image_view.set_current_line(index)
         self.stage_strip.set_stages(line.stages, line.model_input)
         self.result_view.set_result(result, index)
         codec = self._pending_codec or (self._active.bundle.codec if self._active.bundle else None)
@@ -553,8 +554,20 @@ class RecognizeTab(QWidget):
         self._result_input = self._pending_input
         self._update_model_info()  # the engine may have changed: onnxruntime -> PyTorch fallback
         self._set_line_choices(result.lines)
+        self._outline_lines(result)
         self._show_line(0)
         self.result_ready.emit(result)
+
+    def _outline_lines(self, result: RecognitionResult) -> None:
+        """Show on the image where a page's lines were found, when the image (or a region of it) is
+        what was read."""
+        if self._input is None or self._result_input is not self._input:
+            return  # the drawing was read, or the image changed since
+        region = self.image_view.region() if self._input is not self._image else None
+        offset = np.array(region[:2], np.float64) if region else np.zeros(2)
+        self.image_view.set_lines(
+            [line.outline + offset for line in result.lines if line.outline is not None]
+        )
 
     @Slot(int, str)
     def _on_error(self, request_id: int, message: str) -> None:

@@ -129,6 +129,7 @@ class StageStrip(QWidget):
     def clear(self) -> None:
         for t in self._thumbs:
             self._row_layout.removeWidget(t)
+            t.hide()  # at once: it is deleted only when the event loop next runs
             t.deleteLater()
         self._thumbs = []
         self._placeholder.show()

@@ -251,6 +251,37 @@ def test_multi_line_image_joins_lines_and_explains_each(
     assert not tab.line_picker.isVisibleTo(tab)
 
 
+def test_the_image_outlines_where_each_line_was_found(
+    tab: RecognizeTab, qtbot, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # read by lines
+    path = _word_png(tmp_path / "three.png", "hello", lines=3)  # lines at y 15-70, 85-140, 155-210
+
+    def rows_outlined() -> list[tuple[float, float]]:
+        return [(float(o[:, 1].min()), float(o[:, 1].max())) for o in tab.image_view.lines()]
+
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.load_image_file(path)
+    for (top, bottom), (ink_top, ink_bottom) in zip(
+        rows_outlined(), [(15, 70), (85, 140), (155, 210)], strict=True
+    ):
+        assert (
+            top <= ink_top + 10
+            and bottom >= ink_bottom - 10
+            and top >= ink_top - 20
+            and bottom <= ink_bottom + 20
+        )
+    tab.line_picker.setCurrentIndex(2)
+    assert tab.image_view._current_line == 2
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):  # the lower two lines: in the image's pixels
+        tab.image_view.set_region((0, 78, 320, 220))
+    assert len(rows_outlined()) == 2 and all(t >= 78 for t, _ in rows_outlined())
+    assert rows_outlined()[1][0] >= 140  # the third line's, not the region's second from the top
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        tab.image_view.set_region((0, 78, 320, 148))  # one line: nothing outlined
+    assert rows_outlined() == []
+
+
 def test_a_dragged_box_reads_that_region_alone_and_a_click_reads_all_again(
     tab: RecognizeTab, qtbot, tmp_path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]

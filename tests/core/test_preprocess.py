@@ -1024,12 +1024,7 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
     # A margin as dark as the ink joins the lines in every row (or splits them wrongly), levelled
     # or not; it is found by the angle at which it stands upright, and taken out there.
     texts = ("the first line of this page here", "and then a second line below it", "with the third one")
-    page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)
-    h, w = page.shape
-    canvas = cv2.copyMakeBorder(page, 80, 80, 0, 0, cv2.BORDER_CONSTANT, value=245)
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2 + 80), degrees, 1.0)
-    tilted = cv2.warpAffine(canvas, turn, (w, h + 160), borderValue=245)
-    lines = split_lines(tilted)
+    lines = split_lines(_notebook(texts, degrees))
     assert len(lines) == 3
     # each crop level (its ink's rows span a line, not a tilted line's 40-60 px drift more), and
     # without the margin
@@ -1037,6 +1032,51 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
         rows = np.flatnonzero((line < 128).any(axis=1))
         assert np.ptp(rows) < 60
         assert not (line[:, :60] < 128).any()
+
+
+def _notebook(texts: tuple[str, ...], degrees: float) -> np.ndarray:
+    """`_lines_page(texts)` on ruled paper with a dark margin, turned `degrees` about its middle."""
+    page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)
+    return _turned(cv2.copyMakeBorder(page, 80, 80, 0, 0, cv2.BORDER_CONSTANT, value=245), degrees)
+
+
+@pytest.mark.parametrize(
+    ("pitch", "degrees", "notebook"),
+    [(70, 0.0, False), (54, 3.0, False), (54, -4.0, False), (70, -3.0, True), (70, 2.0, True)],
+)
+def test_each_lines_outline_holds_its_ink_and_not_its_neighbours(
+    pitch: int, degrees: float, notebook: bool
+) -> None:
+    # Levelled (a tilted page's lines share rows), and levelled by a margin stood upright and then
+    # split again: the outlines come back in the image's own pixels, tilted with the lines.
+    texts = ("the first line of this page here", "and then a second line below it", "with the third one")
+
+    def page_of(shown: tuple[str, ...]) -> np.ndarray:
+        return _notebook(shown, degrees) if notebook else _turned(_lines_page(shown, pitch), degrees)
+
+    def ink_of(shown: tuple[str, ...]) -> np.ndarray:  # the writing, not the paper's lines
+        return page_of(shown).astype(np.int16) < page_of(("",) * len(shown)).astype(np.int16) - 60
+
+    split = split_page(page_of(texts))
+    assert len(split.outlines) == len(split.crops) == 3
+    for i, outline in enumerate(split.outlines):
+        inside = np.zeros(page_of(texts).shape, np.uint8)
+        cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 1)
+        for j in range(3):
+            ink = ink_of(tuple(t if k == j else "" for k, t in enumerate(texts)))
+            held = np.count_nonzero(ink & (inside > 0)) / np.count_nonzero(ink)
+            assert held > 0.97 if i == j else held < 0.03, (i, j, held)
+    if notebook:  # one line on a tilted notebook page is not levelled: its margin and rules stay
+        return
+    whole = split_page(page_of(texts[:1]))  # one line: the box around its ink
+    ys, xs = np.nonzero(ink_of(texts[:1]))
+    (x0, y0), (x1, y1) = whole.outlines[0][0], whole.outlines[0][2]
+    assert (
+        abs(x0 - xs.min()) <= 2
+        and abs(y0 - ys.min()) <= 2
+        and abs(x1 - xs.max()) <= 3
+        and abs(y1 - ys.max()) <= 3
+    )
 
 
 def test_a_rule_reaches_past_the_writing_give_or_take_a_pixel_or_two() -> None:
