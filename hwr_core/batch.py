@@ -22,7 +22,7 @@ import numpy as np
 from .errors import HwrError
 from .fileio import atomic_write_bytes
 from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
-from .preprocess import load_view
+from .preprocess import ViewPlacement, load_view
 from .recognizer import RecognitionResult, Recognizer
 from .userdata import line_samples
 
@@ -85,6 +85,17 @@ class FileReading:
     path: Path
     result: RecognitionResult | None = None
     error: str = ""
+    placement: ViewPlacement | None = None  # where what was read lies in the file (None: strokes)
+
+    def line_outlines(self) -> list[np.ndarray]:
+        """Where each line read lies in the file's image (4 corners x, y, clockwise, the first the
+        nearest the top left): a page's lines where it was read line by line, else all that was read."""
+        if self.result is None or self.placement is None:
+            return []
+        found = [line.outline for line in self.result.lines] or [self.result.outline]
+        if any(o is None for o in found):  # an image read whole: all of it
+            found = [self.placement.outline()]
+        return [_from_top_left(self.placement.to_file(o)) for o in found]  # type: ignore[arg-type]
 
     @property
     def text(self) -> str:
@@ -120,6 +131,11 @@ class FileReading:
         return len(self.result.lines) or 1
 
 
+def _from_top_left(outline: np.ndarray) -> np.ndarray:
+    """The same corners in the same turn, starting from the one nearest the top left."""
+    return np.roll(outline, -int(np.argmin(outline.sum(axis=1))), axis=0)
+
+
 def read_file(
     recognizer: Recognizer,
     path: str | os.PathLike[str],
@@ -127,19 +143,19 @@ def read_file(
     lines: bool = True,
     rotate: int = 0,
     region: tuple[int, int, int, int] | None = None,
-) -> RecognitionResult:
+) -> FileReading:
     """Read an image file (split into lines when `lines`; turned and cropped first as the Image tab's
     buttons and box do) or a canvas strokes file. Raises HwrError when the file cannot be read."""
     from .canvas_ink import load_strokes
 
     if Path(path).suffix.lower() == STROKES_SUFFIX:
-        return recognizer.recognize_strokes(load_strokes(path))
-    image = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
-    if not lines:
-        return recognizer.recognize(image)
-    result = recognizer.recognize_page(image)
+        return FileReading(Path(path), recognizer.recognize_strokes(load_strokes(path)))
+    image, placement = load_view(
+        path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region
+    )
+    result = recognizer.recognize_page(image) if lines else recognizer.recognize(image)
     assert result is not None  # None only when asked to stop, which is not asked here
-    return result
+    return FileReading(Path(path), result, placement=placement)
 
 
 UNSURE_BELOW = 0.6  # a character less sure than this is red on the app's Recognize tab
@@ -155,6 +171,8 @@ class FileSummary:
     unsure: int = 0  # characters read with a confidence under UNSURE_BELOW
     error: str = ""
     unsure_at: tuple[int, ...] = ()  # where those characters are in `text`
+    size: tuple[int, int] | None = None  # the image's width and height; None: strokes, or not read
+    outlines: tuple[Outline, ...] = ()  # where each line of `text` lies in the image (`line_outlines`)
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -162,13 +180,27 @@ class FileSummary:
             return cls(error=reading.error)
         confidence = reading.confidence
         unsure_at = reading.positions_below(UNSURE_BELOW)
+        placement = reading.placement
+        size = None if placement is None else (placement.width, placement.height)
         return cls(
             text=reading.text,
             confidence=math.nan if confidence is None else confidence,
             lines=reading.line_count,
             unsure=len(unsure_at),
             unsure_at=unsure_at,
+            size=size,
+            outlines=tuple(_pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
         )
+
+
+Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from the top left
+
+
+def _pixel_outline(outline: np.ndarray, width: int, height: int) -> Outline:
+    """Corners in whole pixels inside a width x height image (a tilted line's may reach past it)."""
+    xs = np.clip(np.rint(outline[:, 0]), 0, width).astype(int)
+    ys = np.clip(np.rint(outline[:, 1]), 0, height).astype(int)
+    return tuple((int(x), int(y)) for x, y in zip(xs, ys, strict=True))
 
 
 def file_line_samples(
@@ -182,7 +214,7 @@ def file_line_samples(
     """An image file's lines, read as the app reads them (a page split where that reads surer), each
     with its line of `text`, what was written (`line_samples`): Teach samples. HwrError, with how the
     image reads, when the line counts differ."""
-    image = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
+    image, _ = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
     result = recognizer.recognize_page(image)
     assert result is not None  # None only when asked to stop, which is not asked here
     try:
@@ -204,7 +236,7 @@ def read_files(
         if should_stop is not None and should_stop():
             return
         try:
-            yield FileReading(Path(path), read_file(recognizer, path, **options))  # type: ignore[arg-type]
+            yield read_file(recognizer, path, **options)  # type: ignore[arg-type]
         except HwrError as exc:
             message = str(exc)  # the loader's errors name the file; others (a region) are named here
             yield FileReading(Path(path), error=message if str(path) in message else f"{path}: {message}")
@@ -333,6 +365,7 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
             summary = None
             if reading is not None:
                 confidence = reading.get("confidence")
+                size = reading.get("size")
                 summary = FileSummary(
                     text=str(reading.get("text", "")),
                     confidence=math.nan if confidence is None else float(confidence),
@@ -340,6 +373,10 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     unsure=int(reading.get("unsure", 0)),
                     error=str(reading.get("error", "")),
                     unsure_at=tuple(int(i) for i in reading.get("unsure_at", ())),
+                    size=None if size is None else (int(size[0]), int(size[1])),
+                    outlines=tuple(
+                        tuple((int(x), int(y)) for x, y in outline) for outline in reading.get("outlines", ())
+                    ),
                 )
             corrected = entry.get("corrected")
             rotate = int(entry.get("rotate", 0))

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -90,12 +91,14 @@ def _region(value: str) -> tuple[int, int, int, int]:
 def cmd_recognize(args: argparse.Namespace) -> int:
     from .batch import (
         IMAGE_SUFFIXES,
+        FileSummary,
         find_images,
         read_files,
         write_joined_text,
         write_labels_tsv,
         write_text_files,
     )
+    from .layout_export import page_lines, write_hocr, write_page_xml
 
     files = find_images(args.images)
     if not files:
@@ -103,12 +106,16 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds})")
     rec = _recognizer(args)
     read: list[tuple[Path, str]] = []
+    placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
     options = {"lines": args.lines, "rotate": args.rotate, "region": args.region}
     for reading in read_files(rec, files, **options):  # type: ignore[arg-type]
         if reading.error:
             print(f"hwr: error: {reading.error}", file=sys.stderr)
             continue
         read.append((reading.path, reading.text))
+        if args.page_xml or args.hocr:
+            lines = page_lines(reading.path, reading.text, FileSummary.of(reading))
+            placed += [lines] if lines is not None else []
         if args.json:
             out: dict[str, object] = {"file": str(reading.path), "text": reading.text}
             assert reading.result is not None
@@ -125,6 +132,11 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         written.append(str(write_labels_tsv(read, args.tsv)))
     if args.joined and read:
         written.append(str(write_joined_text(read, args.joined)))
+    if args.page_xml and placed:
+        count = len(write_page_xml(placed, args.page_xml, datetime.now(UTC)))
+        written.append(f"{count} PAGE XML file{'s' if count != 1 else ''} in {args.page_xml}")
+    if args.hocr and placed:
+        written.append(str(write_hocr(placed, args.hocr)))
     if written:
         print(f"hwr: wrote {'; '.join(written)}", file=sys.stderr)
     failures = len(files) - len(read)
@@ -444,7 +456,7 @@ def _teach_from(args: argparse.Namespace) -> int:
         for r in records:
             assert r.path is not None
             try:
-                yield load_view(r.path, max_pixels, args.rotate, args.region), r.text, r.path.name
+                yield load_view(r.path, max_pixels, args.rotate, args.region)[0], r.text, r.path.name
             except HwrError as e:
                 unreadable.append(str(e))
 
@@ -678,6 +690,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--joined",
         metavar="FILE",
         help="also write every image's text to one file, in order, a blank line between images",
+    )
+    r.add_argument(
+        "--page-xml",
+        metavar="DIR",
+        help="also write each image's lines, with where they lie in it, as PAGE XML (Transkribus, "
+        "eScriptorium): DIR/<image name>.xml",
+    )
+    r.add_argument(
+        "--hocr",
+        metavar="FILE",
+        help="also write every image's lines, with where they lie in it, to one hOCR file (a page each)",
     )
     image_args(r)
     r.set_defaults(func=cmd_recognize)

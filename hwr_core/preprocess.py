@@ -329,17 +329,60 @@ def crop_region(image: np.ndarray, region: tuple[int, int, int, int]) -> np.ndar
     return np.ascontiguousarray(image[y0:y1, x0:x1])
 
 
+def turn_points(points: np.ndarray, degrees: int, width: int, height: int) -> np.ndarray:
+    """Where points (x, y) of a width x height image lie once it is turned clockwise by `degrees`
+    (`rotate_clockwise`). Pixel edges: the image spans 0..width, so a box's corners stay its corners."""
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    for _ in range(degrees // 90 % 4):
+        p = np.stack([height - p[:, 1], p[:, 0]], axis=1)
+        width, height = height, width
+    return p
+
+
+@dataclass(frozen=True)
+class ViewPlacement:
+    """Where a view of an image file (`load_view`: turned, then cropped) lies in the file's image
+    as stored: to put what was found in the view back on the file (an export's line coordinates)."""
+
+    width: int  # the file's image
+    height: int
+    rotate: int = 0
+    region: tuple[int, int, int, int] | None = None  # clamped, in the turned image
+
+    def outline(self) -> np.ndarray:
+        """The view's own corners, in the view (`PageSplit.outlines`' form)."""
+        if self.region is not None:
+            x0, y0, x1, y1 = self.region
+            w, h = x1 - x0, y1 - y0
+        else:
+            w, h = (self.height, self.width) if self.rotate % 180 else (self.width, self.height)
+        return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+
+    def to_file(self, points: np.ndarray) -> np.ndarray:
+        """Points (x, y) in the view, in the file's image."""
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        if self.region is not None:
+            p = p + np.array(self.region[:2], np.float64)
+        turned = (self.height, self.width) if self.rotate % 180 else (self.width, self.height)
+        return turn_points(p, -self.rotate % 360, *turned)
+
+
 def load_view(
     path: str | os.PathLike[str],
     max_pixels: int = 80_000_000,
     rotate: int = 0,
     region: tuple[int, int, int, int] | None = None,
-) -> np.ndarray:
-    """An image file as the Image tab shows it: turned clockwise by `rotate`, then cropped to `region`."""
+) -> tuple[np.ndarray, ViewPlacement]:
+    """An image file as the Image tab shows it: turned clockwise by `rotate`, then cropped to
+    `region`; and where that lies in the file's image."""
     image = load_image(path, max_pixels=max_pixels)
+    h, w = image.shape[:2]
     if rotate:
         image = rotate_clockwise(image, rotate)
-    return crop_region(image, region) if region else image
+    if not region:
+        return image, ViewPlacement(w, h, rotate % 360)
+    clamped = clamp_region(region, image.shape[1], image.shape[0])
+    return crop_region(image, region), ViewPlacement(w, h, rotate % 360, clamped)
 
 
 # --------------------------------------------------------------------------------------------

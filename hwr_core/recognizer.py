@@ -61,7 +61,8 @@ class RecognitionResult:
     lines: tuple[RecognitionResult, ...] = ()
     # One of a page's lines: the part of the image it was read from (uint8 grey), which Teach keeps
     # as a sample of the line's corrected text, and where the line lies in the image (4 corners x, y
-    # clockwise from the top left, `PageSplit.outlines`). None for a whole input.
+    # clockwise from the top left, `PageSplit.outlines`; also an image read by `recognize_page` as its
+    # one line). None for a whole input.
     crop: np.ndarray | None = None
     outline: np.ndarray | None = None
 
@@ -363,8 +364,8 @@ class Recognizer:
         if whole.written_line:  # its other lines are print or cut off: no second split
             return whole
         split = split_page(image)
-        if len(split.crops) <= 1:
-            return whole
+        if len(split.crops) <= 1:  # where its one line's ink lies, when it has one
+            return dataclasses.replace(whole, outline=split.outlines[0]) if split.outlines else whole
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):
             if should_stop is not None and should_stop():

@@ -4,7 +4,8 @@ Each file is read as the Image tab reads one (its lines split, the Recognize tab
 worker thread, and its row fills in as it comes. The rows with the most unsure characters sort first;
 a double-click on a text edits it (a correction is kept through "Read again"), one elsewhere opens
 the image in the Recognize tab with all its evidence. Export writes one .txt per image, one text of
-them all, or a labels.tsv that `hwr eval`, `hwr train` and `hwr teach --from` read. "Teach corrections"
+them all, a labels.tsv that `hwr eval`, `hwr train` and `hwr teach --from` read, or the lines with
+where they lie in each image (PAGE XML, hOCR: `hwr_core.layout_export`). "Teach corrections"
 keeps the corrected files' lines as Teach samples. The list is saved as it changes and comes back in
 the next session (`hwr_core.batch.save_session`).
 """
@@ -12,6 +13,7 @@ the next session (`hwr_core.batch.save_session`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import logging
 import math
@@ -19,7 +21,9 @@ import os
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -77,6 +81,7 @@ from hwr_core.batch import (
 )
 from hwr_core.errors import HwrError
 from hwr_core.image_pages import shown_name
+from hwr_core.layout_export import PageLines, page_lines, page_xml_names, write_hocr, write_page_xml
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
@@ -112,6 +117,9 @@ class _TeachReport:
         if stopped:
             text += "; stopped before the rest"
         return text + (": Personalise in the Teach tab" if self.kept else "")
+
+
+_PLACED = "a text read from an image in this version"  # what a file needs for PAGE XML and hOCR
 
 
 class _SortItem(QTableWidgetItem):
@@ -274,6 +282,11 @@ class BatchTab(QWidget):
         self.export_menu.addAction("One .txt file per image…", self.export_text_files_dialog)
         self.export_menu.addAction("All texts in one file…", self.export_joined_dialog)
         self.export_menu.addAction("labels.tsv (image, text)…", self.export_labels_dialog)
+        self.export_menu.addSeparator()  # with where each line lies in its image
+        self.export_menu.addAction(
+            "PAGE XML per image (Transkribus, eScriptorium)…", self.export_page_xml_dialog
+        )
+        self.export_menu.addAction("hOCR, all in one file…", self.export_hocr_dialog)
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setMenu(self.export_menu)
@@ -701,14 +714,22 @@ class BatchTab(QWidget):
         paths = [str(r.path.resolve().parent) for r in self._rows.values()]
         return os.path.commonpath(paths) if paths else self._last_dir()
 
+    def placed_lines(self) -> list[PageLines]:
+        """Each file's text on the lines found in its image (`page_lines`), in the order added: the
+        files with a text that were read from an image in this version of the app."""
+        placed = (page_lines(r.path, r.text, r.reading) for r in self._rows.values() if r.text)
+        return [lines for lines in placed if lines is not None]
+
     def _write(
         self,
-        write: Callable[[Sequence[tuple[Path, str]], str | os.PathLike[str]], object],
+        write: Callable[[Any, str | os.PathLike[str]], object],
         where: str | os.PathLike[str],
+        rows: Sequence[object] | None = None,
+        lacking: str = "a text",
     ) -> bool:
-        """Export the texts with `write(rows, where)`; the rows are taken once, so what is said is
-        what was written."""
-        rows = self.texts()
+        """Export `rows` (by default `texts()`) with `write(rows, where)`; the rows are taken once,
+        so what is said is what was written. The files left out are those without `lacking`."""
+        rows = self.texts() if rows is None else rows
         try:
             write(rows, where)
         except OSError as exc:
@@ -716,26 +737,29 @@ class BatchTab(QWidget):
             return False
         self._unexported = False
         left = len(self._rows) - len(rows)
-        note = f"; {left} without a text left out" if left else ""
+        note = f"; {left} without {lacking} left out" if left else ""
         self.status_message.emit(f"Exported {len(rows)} texts to {where}{note}")
         return True
 
+    def _replace_ok(self, names: Sequence[Path], folder: str, what: str) -> bool:
+        """Whether to write `names` in `folder`: yes where none exists yet, else as the user says."""
+        existing = [p for p in dict.fromkeys(names) if p.exists()]  # a file's pages share a text file
+        if not existing:
+            return True
+        answer = QMessageBox.question(
+            self,
+            f"Replace {what}",
+            f"{len(existing)} of these {what} already exist in {folder} (e.g. {existing[0].name}). Replace them?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def export_text_files_dialog(self) -> bool:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the text files", self._images_dir())
-        if not folder:
+        if not folder or not self._replace_ok(
+            text_file_names([p for p, _ in self.texts()], folder), folder, "text files"
+        ):
             return False
-        names = dict.fromkeys(text_file_names([p for p, _ in self.texts()], folder))  # pages share one
-        existing = [p for p in names if p.exists()]
-        if existing:
-            answer = QMessageBox.question(
-                self,
-                "Replace text files",
-                f"{len(existing)} of these text files already exist in {folder} (e.g. {existing[0].name}). "
-                "Replace them?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
         return self.export_text_files(folder)
 
     def export_text_files(self, folder: str | os.PathLike[str]) -> bool:
@@ -756,6 +780,27 @@ class BatchTab(QWidget):
 
     def export_labels(self, path: str | os.PathLike[str]) -> bool:
         return self._write(write_labels_tsv, path)
+
+    def export_page_xml_dialog(self) -> bool:
+        start = str(Path(self._images_dir()) / "page")  # where Transkribus keeps a folder's PAGE files
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the PAGE XML files", start)
+        if not folder or not self._replace_ok(
+            page_xml_names(self.placed_lines(), folder), folder, "PAGE XML files"
+        ):
+            return False
+        return self.export_page_xml(folder)
+
+    def export_page_xml(self, folder: str | os.PathLike[str]) -> bool:
+        write = functools.partial(write_page_xml, created=datetime.now(UTC))
+        return self._write(write, folder, self.placed_lines(), _PLACED)
+
+    def export_hocr_dialog(self) -> bool:
+        start = str(Path(self._images_dir()) / "reading.hocr")
+        path, _ = QFileDialog.getSaveFileName(self, "Save hOCR", start, "hOCR (*.hocr *.html);;All files (*)")
+        return self.export_hocr(path) if path else False
+
+    def export_hocr(self, path: str | os.PathLike[str]) -> bool:
+        return self._write(write_hocr, path, self.placed_lines(), _PLACED)
 
     # ------------------------------------------------------------------ drops and lifetime
 

@@ -285,3 +285,35 @@ def test_a_multi_page_tiffs_pages_are_rows_exported_to_one_text_file(qtbot, wind
     assert (
         np.array_equal(recognize.current_image(), word_image(WORDS[1])) and recognize.page_spin.value() == 2
     )
+
+
+def test_page_xml_and_hocr_exports_put_each_corrected_line_where_it_was_found(
+    qtbot, window, tmp_path, monkeypatch
+):
+    import math
+    import xml.etree.ElementTree as ET
+
+    from hwr_core.layout_export import PAGE_NS
+
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # read by lines
+    tab = window.batch_tab
+    page = np.full((180, 420), 255, np.uint8)
+    for i, word in enumerate(WORDS[:2]):
+        cv2.putText(page, word, (20, 60 + 80 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+    cv2.imwrite(str(tmp_path / "page.png"), page)
+    cv2.imwrite(str(tmp_path / "word.png"), word_image(WORDS[2]))
+    _read_all(qtbot, tab, [tmp_path / "page.png", tmp_path / "word.png"])
+    key = next(k for k, r in tab._rows.items() if r.path.name == "page.png")
+    assert len(tab._rows[key].reading.outlines) == 2
+    row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, FILE).text() == "page.png")
+    tab.table.item(row, TEXT).setText(f"{WORDS[0]}\n{WORDS[1]}")  # corrected in the table
+    assert tab.export_page_xml(tmp_path / "xml") and tab.export_hocr(tmp_path / "all.hocr")
+    ns = {"p": PAGE_NS}
+    lines = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", ns)
+    assert [line.find("p:TextEquiv/p:Unicode", ns).text for line in lines] == list(WORDS[:2])
+    tops = [
+        min(int(p.split(",")[1]) for p in line.find("p:Coords", ns).get("points").split()) for line in lines
+    ]
+    assert tops[0] < 60 < tops[1] < 140  # the first line's outline above the second's
+    assert (tmp_path / "xml" / "word.xml").exists()
+    assert (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_page"') == 2

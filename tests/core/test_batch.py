@@ -179,7 +179,18 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
     rows = [
         BatchRow(
             tmp_path / "a.png",
-            FileSummary("Xin chào\nbạn", 0.41, 2, 3, unsure_at=(1, 4, 9)),
+            FileSummary(
+                "Xin chào\nbạn",
+                0.41,
+                2,
+                3,
+                unsure_at=(1, 4, 9),
+                size=(300, 200),
+                outlines=(
+                    ((5, 10), (290, 8), (291, 60), (6, 62)),
+                    ((5, 70), (200, 70), (200, 130), (5, 130)),
+                ),
+            ),
             "Xin chào\nbạn ơi",
         ),
         BatchRow(tmp_path / "b.png", FileSummary(error="b.png: not an image")),

@@ -1,0 +1,173 @@
+"""What was read with where its lines lie in the image: PAGE XML and hOCR.
+
+PAGE XML (one file per image) is what Transkribus, eScriptorium and OCR-D import; hOCR (one HTML
+file for many images, a page each) is what Tesseract writes and gImageReader and hocr-tools read.
+Both carry each line's text and outline in the image's pixels (`batch.FileSummary.outlines`), so a
+correction made here lands on the right line there. Words are not placed: the model reads lines.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .batch import FileSummary, Outline, text_file_names
+from .fileio import atomic_write_bytes
+from .image_pages import split_page_path
+
+PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+CREATOR = f"HWR Studio {__version__}"
+
+
+@dataclass(frozen=True)
+class PageLines:
+    """One image's lines: each with its outline in the image and its text."""
+
+    path: Path  # the image (a multi-page file's page: `scan.tif#page=2`)
+    width: int
+    height: int
+    lines: tuple[tuple[Outline, str], ...]
+
+    @property
+    def page(self) -> int | None:
+        return split_page_path(self.path)[1]
+
+
+def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines | None:
+    """`text` (the reading, or the user's correction) on the lines found in the image, in order.
+    Where the text has another number of lines than were found (a correction that joined or split
+    them), it goes whole on one line around them all. None when there is nothing to place it on (not
+    read, or canvas strokes)."""
+    if summary is None or summary.size is None or not summary.outlines:
+        return None
+    texts = text.split("\n")
+    outlines = summary.outlines
+    if len(texts) != len(outlines):
+        outlines = (_box(*_bounds(outlines)),)
+        texts = [" ".join(t.strip() for t in texts if t.strip())]
+    return PageLines(Path(path), *summary.size, tuple(zip(outlines, texts, strict=True)))
+
+
+def _box(x0: int, y0: int, x1: int, y1: int) -> Outline:
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def _bounds(outlines: Sequence[Outline]) -> tuple[int, int, int, int]:
+    xs = [x for outline in outlines for x, _ in outline]
+    ys = [y for outline in outlines for _, y in outline]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _points(outline: Outline) -> str:
+    return " ".join(f"{x},{y}" for x, y in outline)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------------ PAGE XML
+
+
+def page_xml(page: PageLines, created: datetime) -> bytes:
+    """The PAGE XML (2019 schema) of one image: one text region holding its lines in reading order."""
+    # plain names in the default namespace declared on the root: ElementTree's `default_namespace`
+    # refuses plain attribute names
+    root = ET.Element("PcGts", xmlns=PAGE_NS)
+    meta = ET.SubElement(root, "Metadata")
+    ET.SubElement(meta, "Creator").text = CREATOR
+    ET.SubElement(meta, "Created").text = _iso(created)
+    ET.SubElement(meta, "LastChange").text = _iso(created)
+    image = ET.SubElement(
+        root,
+        "Page",
+        imageFilename=Path(split_page_path(page.path)[0]).name,
+        imageWidth=str(page.width),
+        imageHeight=str(page.height),
+    )
+    region = ET.SubElement(image, "TextRegion", id="r1", type="paragraph")
+    ET.SubElement(region, "Coords", points=_points(_box(*_bounds([o for o, _ in page.lines]))))
+    for i, (outline, text) in enumerate(page.lines, start=1):
+        line = ET.SubElement(region, "TextLine", id=f"r1l{i}")
+        ET.SubElement(line, "Coords", points=_points(outline))
+        ET.SubElement(ET.SubElement(line, "TextEquiv"), "Unicode").text = text
+    whole = "\n".join(text for _, text in page.lines)
+    ET.SubElement(ET.SubElement(region, "TextEquiv"), "Unicode").text = whole
+    ET.indent(root)
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+
+
+def page_xml_names(pages: Sequence[PageLines], folder: str | os.PathLike[str]) -> list[Path]:
+    """Where each image's PAGE XML goes: its text file's name (`text_file_names`) with `.xml`, a
+    multi-page file's pages as `scan-page2.xml`."""
+    names = text_file_names([p.path for p in pages], folder)
+    return [
+        name.with_suffix(".xml") if page.page is None else name.with_name(f"{name.stem}-page{page.page}.xml")
+        for name, page in zip(names, pages, strict=True)
+    ]
+
+
+def write_page_xml(
+    pages: Sequence[PageLines], folder: str | os.PathLike[str], created: datetime
+) -> list[Path]:
+    """One PAGE XML file per image (`page_xml_names`), atomically; the files written."""
+    names = page_xml_names(pages, folder)
+    for name, page in zip(names, pages, strict=True):
+        atomic_write_bytes(name, page_xml(page, created))
+    return names
+
+
+# ------------------------------------------------------------------------------------ hOCR
+
+
+def hocr(pages: Sequence[PageLines], base: str | os.PathLike[str]) -> bytes:
+    """One hOCR document, a page for each image in order; image paths relative to the folder `base`
+    where they lie under it (the document's own folder), else absolute."""
+
+    def title(box: tuple[int, int, int, int]) -> str:
+        return f"bbox {' '.join(map(str, box))}"
+
+    base = Path(base).resolve()
+    root = ET.Element("html", {"xmlns": XHTML_NS, "lang": "und"})
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = "HWR Studio reading"
+    ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
+    ET.SubElement(head, "meta", name="ocr-system", content=CREATOR)
+    ET.SubElement(head, "meta", name="ocr-capabilities", content="ocr_page ocr_carea ocr_par ocr_line")
+    body = ET.SubElement(root, "body")
+    for n, page in enumerate(pages, start=1):
+        full = Path(split_page_path(page.path)[0]).resolve()
+        shown = (full.relative_to(base) if full.is_relative_to(base) else full).as_posix()
+        page_title = f'image "{shown}"; {title((0, 0, page.width, page.height))}; ppageno {n - 1}'
+        div = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}", "title": page_title})
+        box = _bounds([o for o, _ in page.lines])
+        area = ET.SubElement(div, "div", {"class": "ocr_carea", "id": f"block_{n}_1", "title": title(box)})
+        par = ET.SubElement(area, "p", {"class": "ocr_par", "id": f"par_{n}_1", "title": title(box)})
+        for k, (outline, text) in enumerate(page.lines, start=1):
+            line = ET.SubElement(
+                par,
+                "span",
+                {"class": "ocr_line", "id": f"line_{n}_{k}", "title": title(_bounds([outline]))},
+            )
+            line.text = text
+    ET.indent(root)
+    doctype = (
+        b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n'
+    )
+    xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    declaration, _, rest = xml.partition(b"\n")
+    return declaration + b"\n" + doctype + rest + b"\n"
+
+
+def write_hocr(pages: Sequence[PageLines], out: str | os.PathLike[str]) -> Path:
+    """Every image's lines in one hOCR file (`hocr`), atomically."""
+    out = Path(out)
+    atomic_write_bytes(out, hocr(pages, out.resolve().parent))
+    return out

@@ -1,0 +1,129 @@
+"""Lines read with where they lie in the file: outlines back in the file's pixels through a turn and a
+region, and written as PAGE XML and hOCR that parse back to the same lines."""
+
+import math
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import pytest
+
+from hwr_core.batch import FileSummary, read_files
+from hwr_core.charset import CTCCodec
+from hwr_core.cli import main
+from hwr_core.layout_export import PAGE_NS, XHTML_NS, page_lines, page_xml, write_hocr, write_page_xml
+from hwr_core.modelfile import new_bundle, save_model
+from hwr_core.recognizer import Recognizer
+
+WORDS = ("hello there", "second", "the third line")
+PAGE = {"p": PAGE_NS}
+WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return Recognizer(new_bundle("tiny", CTCCodec()), backend="torch")
+
+
+@pytest.fixture(autouse=True)
+def read_by_lines(monkeypatch):
+    # an untrained model's confidences say nothing: never let them prefer a page read whole
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)
+
+
+def _page(shown=WORDS):
+    page = np.full((250, 480), 255, np.uint8)
+    for i, text in enumerate(shown):
+        cv2.putText(page, text, (20 + 10 * i, 60 + 75 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 0, 3, cv2.LINE_AA)
+    return page
+
+
+def _held(outline, ink):
+    inside = np.zeros(ink.shape, np.uint8)
+    cv2.fillPoly(inside, [np.array(outline, np.int32)], 1)
+    return np.count_nonzero(ink & (inside > 0)) / np.count_nonzero(ink)
+
+
+@pytest.mark.parametrize(("rotate", "region"), [(0, None), (90, None), (270, (0, 70, 480, 250))])
+def test_each_lines_outline_lies_on_its_ink_in_the_file(tmp_path, recognizer, rotate, region):
+    # The file is stored sideways, as a phone keeps a photo: the user turns it upright to read it.
+    sideways = (lambda a: np.rot90(a, rotate // 90)) if rotate else (lambda a: a)
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), sideways(_page()))
+    (reading,) = read_files(recognizer, [path], lines=True, rotate=rotate, region=region)
+    summary = FileSummary.of(reading)
+    assert summary.size == (sideways(_page()).shape[1], sideways(_page()).shape[0])
+    shown = range(1, 3) if region else range(3)  # the region holds the lower two lines
+    assert len(summary.outlines) == len(shown) == summary.lines
+    for outline, i in zip(summary.outlines, shown, strict=True):
+        for j in range(3):
+            ink = sideways(_page(tuple(w if k == j else "" for k, w in enumerate(WORDS)))) < 128
+            assert _held(outline, ink) > 0.97 if i == j else _held(outline, ink) < 0.03, (i, j)
+        assert min(outline, key=sum) == outline[0]  # the first corner the nearest the file's top left
+
+
+def test_page_xml_holds_each_line_and_a_correction_of_other_lines_on_one(tmp_path):
+    outlines = (((5, 10), (290, 8), (291, 60), (6, 62)), ((5, 70), (200, 70), (200, 130), (5, 130)))
+    summary = FileSummary("Xin chào\nbạn", 0.4, 2, size=(300, 200), outlines=outlines)
+    lines = page_lines(tmp_path / "scan.tif#page=2", "Xin chào\nbạn ơi", summary)
+    root = ET.fromstring(page_xml(lines, WHEN))
+    page = root.find("p:Page", PAGE)
+    assert (
+        root.tag == f"{{{PAGE_NS}}}PcGts" and root.find("p:Metadata/p:Created", PAGE).text == WHEN.isoformat()
+    )
+    assert (page.get("imageFilename"), page.get("imageWidth"), page.get("imageHeight")) == (
+        "scan.tif",
+        "300",
+        "200",
+    )
+    found = page.findall("p:TextRegion/p:TextLine", PAGE)
+    assert [line.find("p:TextEquiv/p:Unicode", PAGE).text for line in found] == ["Xin chào", "bạn ơi"]
+    assert [line.find("p:Coords", PAGE).get("points") for line in found] == [
+        "5,10 290,8 291,60 6,62",
+        "5,70 200,70 200,130 5,130",
+    ]
+    assert page.find("p:TextRegion/p:Coords", PAGE).get("points") == "5,8 291,8 291,130 5,130"
+    joined = page_lines(tmp_path / "a.png", "one line now", summary)  # the user joined the two lines
+    assert joined.lines == ((((5, 8), (291, 8), (291, 130), (5, 130)), "one line now"),)
+    assert page_lines(tmp_path / "a.json", "drawn", FileSummary("drawn", 0.9, 1)) is None  # no image
+    written = write_page_xml([lines, joined], tmp_path / "page", WHEN)
+    assert [p.name for p in written] == ["scan-page2.xml", "a.xml"]
+
+
+def test_hocr_is_one_document_of_pages_and_lines(tmp_path):
+    outlines = (((5, 10), (290, 8), (291, 60), (6, 62)),)
+    pages = [
+        page_lines(
+            tmp_path / "scans" / "a.png",
+            "first & <last>",
+            FileSummary("x", 0.5, 1, size=(300, 100), outlines=outlines),
+        ),
+        page_lines(tmp_path / "b.png", "second", FileSummary("y", 0.5, 1, size=(320, 90), outlines=outlines)),
+    ]
+    out = write_hocr(pages, tmp_path / "scans" / "book.hocr")
+    text = out.read_text("utf-8")
+    assert text.startswith("<?xml") and "<!DOCTYPE html" in text
+    root = ET.fromstring(text)
+    h = f"{{{XHTML_NS}}}"
+    divs = [d for d in root.iter(f"{h}div") if d.get("class") == "ocr_page"]
+    assert [d.get("title") for d in divs] == [
+        'image "a.png"; bbox 0 0 300 100; ppageno 0',
+        f'image "{(tmp_path / "b.png").as_posix()}"; bbox 0 0 320 90; ppageno 1',
+    ]
+    lines = [s for s in root.iter(f"{h}span") if s.get("class") == "ocr_line"]
+    assert [(s.text, s.get("title")) for s in lines] == [
+        ("first & <last>", "bbox 5 8 291 62"),
+        ("second", "bbox 5 8 291 62"),
+    ]
+
+
+def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, capsys):
+    model = save_model(recognizer.bundle, tmp_path / "m.safetensors")
+    cv2.imwrite(str(tmp_path / "page.png"), _page())
+    args = ["recognize", str(tmp_path / "page.png"), "--model", str(model), "--lines"]
+    assert main([*args, "--page-xml", str(tmp_path / "xml"), "--hocr", str(tmp_path / "all.hocr")]) == 0
+    printed = capsys.readouterr().out.rstrip("\n")
+    found = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
+    assert "\n".join(line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found) == printed
+    assert len(found) == 3 and (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_line"') == 3
