@@ -18,6 +18,9 @@ Each sample is read as the app reads what is loaded (`Recognizer.recognize_page`
 - squared, 3 degrees: that page turned 3 degrees (its 1-px lines blurred by the turn);
 - notebook page: the ruled page with a margin (a 2-px grey line in a strip added at its left);
 - notebook, 3 degrees: that page turned 3 degrees (`page_reading.tilt`).
+- one line on a notebook page (`line_on_notebook`): the sample as the top line of a sheet five
+  times its height, ruled with a margin, photographed on a desk (so the margin ends at the
+  paper's edge, not the image's), level and turned 3 degrees.
 Reports CER per set and condition; the frames are drawn with a fixed seed, so two versions of the
 code read the same images.
 """
@@ -93,6 +96,17 @@ def notebook(page: np.ndarray, pitch: int) -> np.ndarray:
     return with_margin(ruled(page, range(pitch // 2, page.shape[0], pitch)))
 
 
+def line_on_notebook(line: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
+    """`line` written on the first ruled line of a notebook sheet five times its height and at
+    least eight times as wide, with a margin, the sheet on a desk turned by `degrees`."""
+    h, w = line.shape
+    paper = int(np.median(line))
+    right = max(w // 20, 8 * h - w)
+    sheet = cv2.copyMakeBorder(line, h, 3 * h, w // 20, right, cv2.BORDER_CONSTANT, value=paper)
+    pitch = max(8, h // 2)
+    return on_desk(notebook(sheet, pitch), rng, 1.15, 1.1, degrees)
+
+
 def in_shade(image: np.ndarray) -> np.ndarray:
     """Lit from the left: the light falls to 40 % across the image (a shadow, not a table)."""
     light = np.linspace(1.0, 0.4, image.shape[1])[None, :]
@@ -115,6 +129,8 @@ def main() -> None:
         "in shade": lambda im: in_shade(im),
         "on a rule": lambda im: ruled(im, [int(im.shape[0] * 0.8)]),
         "with a margin": lambda im: with_margin(im),
+        "line, notebook": lambda im: line_on_notebook(im, rng, 0.0),
+        "…, 3 deg": lambda im: line_on_notebook(im, rng, 3.0),
     }
     print(f"model {rec.bundle.path}; {args.n} {args.split} samples a set, read as pages")
     page_conditions: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {

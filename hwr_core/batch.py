@@ -158,6 +158,16 @@ def read_file(
     return FileReading(Path(path), result, placement=placement)
 
 
+Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from the top left
+
+
+def _pixel_outline(outline: np.ndarray, width: int, height: int) -> Outline:
+    """Corners in whole pixels inside a width x height image (a tilted line's may reach past it)."""
+    xs = np.clip(np.rint(outline[:, 0]), 0, width).astype(int)
+    ys = np.clip(np.rint(outline[:, 1]), 0, height).astype(int)
+    return tuple((int(x), int(y)) for x, y in zip(xs, ys, strict=True))
+
+
 UNSURE_BELOW = 0.6  # a character less sure than this is red on the app's Recognize tab
 
 
@@ -191,16 +201,6 @@ class FileSummary:
             size=size,
             outlines=tuple(_pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
         )
-
-
-Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from the top left
-
-
-def _pixel_outline(outline: np.ndarray, width: int, height: int) -> Outline:
-    """Corners in whole pixels inside a width x height image (a tilted line's may reach past it)."""
-    xs = np.clip(np.rint(outline[:, 0]), 0, width).astype(int)
-    ys = np.clip(np.rint(outline[:, 1]), 0, height).astype(int)
-    return tuple((int(x), int(y)) for x, y in zip(xs, ys, strict=True))
 
 
 def file_line_samples(

@@ -159,6 +159,9 @@ class PageSplit:
     # Where each crop's line lies in the image: 4 corners (x, y), clockwise from the top left, around
     # its ink (a tilted page's lines are tilted boxes). For showing the lines and exporting them.
     outlines: list[np.ndarray] = field(default_factory=list)
+    # One line whose crop is the image with its paper's printed lines (a margin, rules) taken out:
+    # read whole, the lines stay in it.
+    without_paper_lines: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -934,9 +937,10 @@ def _paper_lines(
     A horizontal line must reach past both ends of the writing (the ink but the candidate runs),
     and the writing must be long lines (`_long_lines`): a word's underline is the writer's. A
     vertical one must cross the writing from the middle of its first line to the middle of its
-    last, so it needs two lines at least (a single line's margin is `_margin_line`'s), and
-    long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper has its
-    margin too. Where a stroke crosses a line, the crossing stays (`_line_crossings`).
+    last, with long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper
+    has its margin too. Beside one long line it must reach a line's height past it above and below:
+    no letter does (a margin through the line's own crop, edge to edge, is `_margin_line`'s).
+    Where a stroke crosses a line, the crossing stays (`_line_crossings`).
     `pieces`: lines may come in pieces (a thin line on a page turned and levelled again).
     """
     drawn = _drawn(norm, paper)
@@ -979,6 +983,9 @@ def _paper_lines(
     found = [_thin_lines(rows, thin, 3, ends)] if long_lines else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
+    elif long_lines:  # one line on a notebook page
+        (top, bottom), height = bands[0], bands[0][1] - bands[0][0]
+        found.append(_thin_lines(columns, thin, 2, (top - height, bottom + height)))
     lines = np.zeros_like(drawn)
     for some in found:
         lines |= some
@@ -1436,8 +1443,8 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
     g, _ = _writing_surface(g)
     norm = _flatten_background(g)
     t, paper, _ = _paper_threshold(norm)
-    g, lined = _paper_lines(g, norm, paper)
-    if lined:  # measured again without them
+    g, paper_lined = _paper_lines(g, norm, paper)
+    if paper_lined:  # measured again without them
         norm = _flatten_background(g)
         t, paper, _ = _paper_threshold(norm)
     if t < 0:
@@ -1453,6 +1460,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
     band_ys = ys  # the ink's rows in the bands' frame
     rot = _page_rotation(xs, ys) if level else None
     levelled: tuple[np.ndarray, np.ndarray, int] | None = None  # (page, flattened, paper level)
+    one_line: PageSplit | None = None  # the page levelled, its paper's lines taken out, as one line
     if (
         rot is not None
         and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
@@ -1465,9 +1473,10 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         turned_norm = _flatten_background(turned)
         levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
         painted, lined = _paper_lines(*levelled)
-        # one line left: not all of its lines were found (a grid's, in pieces, below)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
             return _turned_back(lines, upright, g.shape)
+        if lined and lines.crops:  # one line, or not all of the lines were found (a grid's, in pieces)
+            one_line = _turned_back(_main_line(lines), upright, g.shape)
     band_xs: np.ndarray = xs
     page_turn: np.ndarray | None = None  # the rotation from g to `page`, where they differ
     if rot is not None:  # a tilted page's lines share rows: count them levelled
@@ -1479,15 +1488,22 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
             bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
             page_turn = rot
-    if len(bands) <= 1 and levelled is not None:
-        # Still one band: a light grid's thin lines, blurred by the turn and the levelling, may
-        # have come in pieces too short to count; looked for again, pieced together.
+    if (len(bands) <= 1 or one_line is not None) and levelled is not None:
+        # Still one band, or one line once the paper's lines were taken out: a light grid's thin
+        # lines, blurred by the turn and the levelling, may have come in pieces too short to count;
+        # looked for again, pieced together. Else that one line it is: the other bands the page
+        # splits into levelled are its paper's lines.
         painted, lined = _paper_lines(*levelled, pieces=True)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
             return _turned_back(lines, upright, g.shape)
+        if lined and one_line is not None and lines.crops:  # more of its paper's lines taken out
+            one_line = _turned_back(_main_line(lines), upright, g.shape)
+        if one_line is not None:
+            return one_line
     if len(bands) <= 1:  # one line, as it came: preprocessing levels a line itself
         x, y, w, h = box
-        return PageSplit([g], outlines=[_box_outline(x, y, x + w, y + h)])
+        one = PageSplit([g], outlines=[_box_outline(x, y, x + w, y + h)])
+        return _main_line(one) if paper_lined else one
     crops: list[np.ndarray] = []
     outlines: list[np.ndarray] = []
     for k, (s, e) in enumerate(bands):
@@ -1504,6 +1520,25 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         outline = _box_outline(left, top, right, bottom)
         outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
     return PageSplit(crops, _maybe_accents(bands, band_ys), outlines)
+
+
+def _main_line(split: PageSplit) -> PageSplit:
+    """A page's one line, its paper's printed lines taken out (`PageSplit.without_paper_lines`),
+    cut to the band of rows holding the most ink and a band's height above and below it (accents,
+    descenders): a page's stray marks further off (what is left of a desk's edge, a rule's end)
+    made the line a sliver of the page."""
+    (page,) = split.crops
+    norm = _flatten_background(page)
+    t, _, _ = _paper_threshold(norm)
+    if t < 0:
+        return replace(split, without_paper_lines=True)
+    _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
+    counts = np.count_nonzero(mask, axis=1)
+    start, end = max(_joined_runs(counts > 0, 3), key=lambda run: int(counts[run[0] : run[1]].sum()))
+    top, bottom = max(0, 2 * start - end), min(page.shape[0], 2 * end - start)
+    columns = np.flatnonzero(mask[top:bottom].any(axis=0))
+    outline = _box_outline(float(columns[0]), top, float(columns[-1]) + 1, bottom)
+    return PageSplit([page[top:bottom].copy()], outlines=[outline], without_paper_lines=True)
 
 
 def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> PageSplit:

@@ -365,6 +365,11 @@ class Recognizer:
             return whole
         split = split_page(image)
         if len(split.crops) <= 1:  # where its one line's ink lies, when it has one
+            if split.without_paper_lines:  # read without a notebook's margin and rules
+                # (not the surer of the two: a page's stray mark read as "B" is surer than a line)
+                line = self.recognize(split.crops[0], keep_stages=keep_stages)
+                timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
+                whole = dataclasses.replace(line, timings_ms=timings)
             return dataclasses.replace(whole, outline=split.outlines[0]) if split.outlines else whole
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):

@@ -1034,6 +1034,19 @@ def test_a_tilted_notebook_page_splits_into_its_lines(degrees: float) -> None:
         assert not (line[:, :60] < 128).any()
 
 
+@pytest.mark.parametrize("degrees", [0.0, -3.0, 2.0])
+def test_one_line_on_a_notebook_page_is_that_line_without_the_papers_lines(degrees: float) -> None:
+    # The margin beside a single line runs a line's height past it above and below, as no letter
+    # does. Left in, read whole, it made the line a sliver of a tall crop: "famous" for this line;
+    # turned, the page split into the line and three pieces of margin and rules.
+    split = split_page(_notebook(("the first line of this page here", "", ""), degrees))
+    assert len(split.crops) == 1 and split.without_paper_lines
+    drawn = split.crops[0] < 200  # the ink and the rules (175) and the margin (90)
+    rows = np.flatnonzero(drawn.any(axis=1))
+    assert np.ptp(rows) < 60  # the line alone: no margin down the page, no rule above or below it
+    assert not split_page(_lines_page(("just one line of text",))).without_paper_lines
+
+
 def _notebook(texts: tuple[str, ...], degrees: float) -> np.ndarray:
     """`_lines_page(texts)` on ruled paper with a dark margin, turned `degrees` about its middle."""
     page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)

@@ -143,6 +143,27 @@ def test_recognize_page_one_line_reads_once_and_stop_gives_none(monkeypatch):
     assert calls == ["line"]
 
 
+def test_one_line_on_a_notebook_page_is_read_without_the_papers_lines(monkeypatch):
+    # Read with its margin (down the page, far past the line) the line was a sliver of a tall
+    # crop; read whole it still is, so the line without the paper's lines is what is read, whatever
+    # the two readings' confidences (a stray mark read as "B" is surer than a long line).
+    page = np.full((400, 700), 245, np.uint8)
+    cv2.putText(page, "one line written here", (60, 90), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 20, 3, cv2.LINE_AA)
+    page[40:360, 30:32] = 90  # the margin, the sheet's height but not the image's
+    for y in range(110, 360, 35):
+        page[y : y + 2, 40:680] = 175  # rules
+    split = split_page(page)
+    assert len(split.crops) == 1 and split.without_paper_lines
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    seen: list[np.ndarray] = []
+    read = rec.recognize
+    monkeypatch.setattr(rec, "recognize", lambda image, keep_stages=False: seen.append(image) or read(image))
+    result = rec.recognize_page(page)
+    assert len(seen) == 2 and seen[0] is page and np.array_equal(seen[1], split.crops[0])
+    assert np.array_equal(result.model_input, read(split.crops[0]).model_input)
+    assert result.timings_ms["model"] > 0 and result.outline is not None
+
+
 def test_mean_char_confidence_covers_every_line():
     def result(confs: list[float]) -> RecognitionResult:
         spans = tuple(CharSpan("x", i, i, c) for i, c in enumerate(confs))
