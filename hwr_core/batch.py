@@ -25,6 +25,7 @@ from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
 from .preprocess import ViewPlacement, load_view
 from .recognizer import RecognitionResult, Recognizer
 from .userdata import line_samples
+from .word_boxes import Fractions, word_fractions
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +88,27 @@ class FileReading:
     error: str = ""
     placement: ViewPlacement | None = None  # where what was read lies in the file (None: strokes)
 
-    def line_outlines(self) -> list[np.ndarray]:
-        """Where each line read lies in the file's image (4 corners x, y, clockwise, the first the
-        nearest the top left): a page's lines where it was read line by line, else all that was read."""
+    def _lines(self) -> tuple[RecognitionResult, ...]:
         if self.result is None or self.placement is None:
-            return []
-        found = [line.outline for line in self.result.lines] or [self.result.outline]
-        if any(o is None for o in found):  # an image read whole: all of it
-            found = [self.placement.outline()]
-        return [_from_top_left(self.placement.to_file(o)) for o in found]  # type: ignore[arg-type]
+            return ()
+        return self.result.lines or (self.result,)
+
+    def line_outlines(self) -> list[np.ndarray]:
+        """Where each line read lies in the file's image: 4 corners (x, y) clockwise from where the
+        line starts (its top left, as read). A page's lines where it was read line by line, its one
+        line's ink, else all that was read (an image read whole, not as a page)."""
+        found = [line.outline for line in self._lines()]
+        if any(o is None for o in found):
+            found = [self.placement.outline()] if self.placement is not None else []
+        return [self.placement.to_file(o) for o in found]  # type: ignore[union-attr, arg-type]
+
+    def word_fractions(self) -> tuple[Fractions, ...]:
+        """Where each line's words lie along it (`word_boxes.word_fractions`), line by line; () when
+        the outlines are not the lines' ink (an image read whole: its words' place is unknown)."""
+        lines = self._lines()
+        if any(line.outline is None for line in lines):
+            return ()
+        return tuple(word_fractions(line) for line in lines)
 
     @property
     def text(self) -> str:
@@ -129,11 +142,6 @@ class FileReading:
         if self.result is None or self.result.empty:
             return 0
         return len(self.result.lines) or 1
-
-
-def _from_top_left(outline: np.ndarray) -> np.ndarray:
-    """The same corners in the same turn, starting from the one nearest the top left."""
-    return np.roll(outline, -int(np.argmin(outline.sum(axis=1))), axis=0)
 
 
 def read_file(
@@ -183,6 +191,7 @@ class FileSummary:
     unsure_at: tuple[int, ...] = ()  # where those characters are in `text`
     size: tuple[int, int] | None = None  # the image's width and height; None: strokes, or not read
     outlines: tuple[Outline, ...] = ()  # where each line of `text` lies in the image (`line_outlines`)
+    words: tuple[Fractions, ...] = ()  # where each line's words lie along it (`word_fractions`)
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -200,6 +209,7 @@ class FileSummary:
             unsure_at=unsure_at,
             size=size,
             outlines=tuple(_pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
+            words=reading.word_fractions(),
         )
 
 
@@ -376,6 +386,9 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     size=None if size is None else (int(size[0]), int(size[1])),
                     outlines=tuple(
                         tuple((int(x), int(y)) for x, y in outline) for outline in reading.get("outlines", ())
+                    ),
+                    words=tuple(
+                        tuple((float(a), float(b)) for a, b in line) for line in reading.get("words", ())
                     ),
                 )
             corrected = entry.get("corrected")

@@ -3,7 +3,8 @@
 PAGE XML (one file per image) is what Transkribus, eScriptorium and OCR-D import; hOCR (one HTML
 file for many images, a page each) is what Tesseract writes and gImageReader and hocr-tools read.
 Both carry each line's text and outline in the image's pixels (`batch.FileSummary.outlines`), so a
-correction made here lands on the right line there. Words are not placed: the model reads lines.
+correction made here lands on the right line there, and each word's, placed along its line where
+its characters were read (`word_boxes`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .batch import FileSummary, Outline, text_file_names
 from .fileio import atomic_write_bytes
 from .image_pages import split_page_path
+from .word_boxes import even_fractions, word_outlines
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -26,13 +30,22 @@ CREATOR = f"HWR Studio {__version__}"
 
 
 @dataclass(frozen=True)
+class PlacedLine:
+    """A line's text and outline in the image, and its words' (none where unknown)."""
+
+    outline: Outline
+    text: str
+    words: tuple[tuple[Outline, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class PageLines:
-    """One image's lines: each with its outline in the image and its text."""
+    """One image's lines, in reading order."""
 
     path: Path  # the image (a multi-page file's page: `scan.tif#page=2`)
     width: int
     height: int
-    lines: tuple[tuple[Outline, str], ...]
+    lines: tuple[PlacedLine, ...]
 
     @property
     def page(self) -> int | None:
@@ -40,18 +53,29 @@ class PageLines:
 
 
 def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines | None:
-    """`text` (the reading, or the user's correction) on the lines found in the image, in order.
-    Where the text has another number of lines than were found (a correction that joined or split
-    them), it goes whole on one line around them all. None when there is nothing to place it on (not
-    read, or canvas strokes)."""
+    """`text` (the reading, or the user's correction) on the lines found in the image, in order,
+    each line's words where they were read, or by their share of its characters where the words
+    differ from those read. Where the text has another number of lines than were found (a
+    correction that joined or split them), it goes whole on one line around them all, its words
+    not placed. None when there is nothing to place it on (not read, or canvas strokes)."""
     if summary is None or summary.size is None or not summary.outlines:
         return None
     texts = text.split("\n")
-    outlines = summary.outlines
-    if len(texts) != len(outlines):
-        outlines = (_box(*_bounds(outlines)),)
-        texts = [" ".join(t.strip() for t in texts if t.strip())]
-    return PageLines(Path(path), *summary.size, tuple(zip(outlines, texts, strict=True)))
+    if len(texts) != len(summary.outlines):
+        whole = " ".join(t.strip() for t in texts if t.strip())
+        return PageLines(Path(path), *summary.size, (PlacedLine(_box(*_bounds(summary.outlines)), whole),))
+    lines = []
+    for i, (outline, line) in enumerate(zip(summary.outlines, texts, strict=True)):
+        words = line.split()
+        read = summary.words[i] if i < len(summary.words) else ()
+        fractions = read if len(read) == len(words) else even_fractions(line) if summary.words else ()
+        placed = [_pixels(o) for o in word_outlines(outline, fractions)]
+        lines.append(PlacedLine(outline, line, tuple(zip(placed, words, strict=False))))
+    return PageLines(Path(path), *summary.size, tuple(lines))
+
+
+def _pixels(outline: np.ndarray) -> Outline:
+    return tuple((round(float(x)), round(float(y))) for x, y in outline)
 
 
 def _box(x0: int, y0: int, x1: int, y1: int) -> Outline:
@@ -92,12 +116,16 @@ def page_xml(page: PageLines, created: datetime) -> bytes:
         imageHeight=str(page.height),
     )
     region = ET.SubElement(image, "TextRegion", id="r1", type="paragraph")
-    ET.SubElement(region, "Coords", points=_points(_box(*_bounds([o for o, _ in page.lines]))))
-    for i, (outline, text) in enumerate(page.lines, start=1):
+    ET.SubElement(region, "Coords", points=_points(_box(*_bounds([line.outline for line in page.lines]))))
+    for i, placed in enumerate(page.lines, start=1):
         line = ET.SubElement(region, "TextLine", id=f"r1l{i}")
-        ET.SubElement(line, "Coords", points=_points(outline))
-        ET.SubElement(ET.SubElement(line, "TextEquiv"), "Unicode").text = text
-    whole = "\n".join(text for _, text in page.lines)
+        ET.SubElement(line, "Coords", points=_points(placed.outline))
+        for k, (outline, word) in enumerate(placed.words, start=1):
+            element = ET.SubElement(line, "Word", id=f"r1l{i}w{k}")
+            ET.SubElement(element, "Coords", points=_points(outline))
+            ET.SubElement(ET.SubElement(element, "TextEquiv"), "Unicode").text = word
+        ET.SubElement(ET.SubElement(line, "TextEquiv"), "Unicode").text = placed.text
+    whole = "\n".join(line.text for line in page.lines)
     ET.SubElement(ET.SubElement(region, "TextEquiv"), "Unicode").text = whole
     ET.indent(root)
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
@@ -139,23 +167,32 @@ def hocr(pages: Sequence[PageLines], base: str | os.PathLike[str]) -> bytes:
     ET.SubElement(head, "title").text = "HWR Studio reading"
     ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
     ET.SubElement(head, "meta", name="ocr-system", content=CREATOR)
-    ET.SubElement(head, "meta", name="ocr-capabilities", content="ocr_page ocr_carea ocr_par ocr_line")
+    ET.SubElement(
+        head, "meta", name="ocr-capabilities", content="ocr_page ocr_carea ocr_par ocr_line ocrx_word"
+    )
     body = ET.SubElement(root, "body")
     for n, page in enumerate(pages, start=1):
         full = Path(split_page_path(page.path)[0]).resolve()
         shown = (full.relative_to(base) if full.is_relative_to(base) else full).as_posix()
         page_title = f'image "{shown}"; {title((0, 0, page.width, page.height))}; ppageno {n - 1}'
         div = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}", "title": page_title})
-        box = _bounds([o for o, _ in page.lines])
+        box = _bounds([line.outline for line in page.lines])
         area = ET.SubElement(div, "div", {"class": "ocr_carea", "id": f"block_{n}_1", "title": title(box)})
         par = ET.SubElement(area, "p", {"class": "ocr_par", "id": f"par_{n}_1", "title": title(box)})
-        for k, (outline, text) in enumerate(page.lines, start=1):
+        for k, placed in enumerate(page.lines, start=1):
+            line_id = f"line_{n}_{k}"
             line = ET.SubElement(
-                par,
-                "span",
-                {"class": "ocr_line", "id": f"line_{n}_{k}", "title": title(_bounds([outline]))},
+                par, "span", {"class": "ocr_line", "id": line_id, "title": title(_bounds([placed.outline]))}
             )
-            line.text = text
+            if not placed.words:
+                line.text = placed.text
+            for w, (outline, word) in enumerate(placed.words, start=1):
+                attributes = {
+                    "class": "ocrx_word",
+                    "id": f"word_{n}_{k}_{w}",
+                    "title": title(_bounds([outline])),
+                }
+                ET.SubElement(line, "span", attributes).text = word
     ET.indent(root)
     doctype = (
         b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '

@@ -8,13 +8,23 @@ from datetime import UTC, datetime
 import cv2
 import numpy as np
 import pytest
+from testdata import needs_shipped_model
 
 from hwr_core.batch import FileSummary, read_files
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
-from hwr_core.layout_export import PAGE_NS, XHTML_NS, page_lines, page_xml, write_hocr, write_page_xml
+from hwr_core.layout_export import (
+    PAGE_NS,
+    XHTML_NS,
+    PlacedLine,
+    page_lines,
+    page_xml,
+    write_hocr,
+    write_page_xml,
+)
 from hwr_core.modelfile import new_bundle, save_model
 from hwr_core.recognizer import Recognizer
+from hwr_core.word_boxes import even_fractions, word_outlines
 
 WORDS = ("hello there", "second", "the third line")
 PAGE = {"p": PAGE_NS}
@@ -60,7 +70,8 @@ def test_each_lines_outline_lies_on_its_ink_in_the_file(tmp_path, recognizer, ro
         for j in range(3):
             ink = sideways(_page(tuple(w if k == j else "" for k, w in enumerate(WORDS)))) < 128
             assert _held(outline, ink) > 0.97 if i == j else _held(outline, ink) < 0.03, (i, j)
-        assert min(outline, key=sum) == outline[0]  # the first corner the nearest the file's top left
+        if not rotate:  # the first corner is where the line starts: upright, its top left
+            assert min(outline, key=sum) == outline[0]
 
 
 def test_page_xml_holds_each_line_and_a_correction_of_other_lines_on_one(tmp_path):
@@ -85,7 +96,7 @@ def test_page_xml_holds_each_line_and_a_correction_of_other_lines_on_one(tmp_pat
     ]
     assert page.find("p:TextRegion/p:Coords", PAGE).get("points") == "5,8 291,8 291,130 5,130"
     joined = page_lines(tmp_path / "a.png", "one line now", summary)  # the user joined the two lines
-    assert joined.lines == ((((5, 8), (291, 8), (291, 130), (5, 130)), "one line now"),)
+    assert joined.lines == (PlacedLine(((5, 8), (291, 8), (291, 130), (5, 130)), "one line now"),)
     assert page_lines(tmp_path / "a.json", "drawn", FileSummary("drawn", 0.9, 1)) is None  # no image
     written = write_page_xml([lines, joined], tmp_path / "page", WHEN)
     assert [p.name for p in written] == ["scan-page2.xml", "a.xml"]
@@ -127,3 +138,58 @@ def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, caps
     found = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
     assert "\n".join(line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found) == printed
     assert len(found) == 3 and (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_line"') == 3
+
+
+def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp_path):
+    outline = ((10, 20), (210, 20), (210, 60), (10, 60))
+    summary = FileSummary(
+        "ab cd", 0.9, 1, size=(300, 100), outlines=(outline,), words=(((0.0, 0.3), (0.6, 1.0)),)
+    )
+    read = page_lines(tmp_path / "a.png", "ab cd", summary).lines[0]
+    assert read.words == (
+        (((10, 20), (70, 20), (70, 60), (10, 60)), "ab"),
+        (((130, 20), (210, 20), (210, 60), (130, 60)), "cd"),
+    )
+    corrected = page_lines(tmp_path / "a.png", "a bcd ef", summary).lines[0]  # other words: by characters
+    assert [w for _, w in corrected.words] == ["a", "bcd", "ef"] and corrected.words[0][0][1][
+        0
+    ] < corrected.words[1][0][0][0] + 1
+    assert even_fractions("ab cd") == ((0.0, 0.5), (0.5, 1.0)) and even_fractions("  ") == ()
+    tilted = word_outlines(((0, 0), (100, 10), (98, 30), (-2, 20)), ((0.5, 1.0),))[0]
+    assert np.allclose(tilted, [[50, 5], [100, 10], [98, 30], [48, 25]])  # along the tilted edges
+    whole = FileSummary("ab cd", 0.9, 1, size=(300, 100), outlines=(outline,))  # read whole: none
+    assert page_lines(tmp_path / "a.png", "ab cd", whole).lines[0].words == ()
+    root = ET.fromstring(page_xml(page_lines(tmp_path / "a.png", "ab cd", summary), WHEN))
+    words = root.findall("p:Page/p:TextRegion/p:TextLine/p:Word", PAGE)
+    assert [w.find("p:TextEquiv/p:Unicode", PAGE).text for w in words] == ["ab", "cd"]
+    assert words[1].find("p:Coords", PAGE).get("points") == "130,20 210,20 210,60 130,60"
+    out = write_hocr([page_lines(tmp_path / "a.png", "ab cd", summary)], tmp_path / "a.hocr")
+    spans = [s for s in ET.parse(out).getroot().iter(f"{{{XHTML_NS}}}span") if s.get("class") == "ocrx_word"]
+    assert [(s.text, s.get("title")) for s in spans] == [
+        ("ab", "bbox 10 20 70 60"),
+        ("cd", "bbox 130 20 210 60"),
+    ]
+
+
+@needs_shipped_model
+def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path):
+    # Words written apart at known places, read as one line: each word's box holds its ink.
+    from hwr_core.resources import default_model_path
+
+    words = ("garden", "umbrella", "sun")  # by their characters, the words would not land there
+    line = np.full((90, 900), 255, np.uint8)
+    spans = []
+    for word, x in zip(words, (20, 260, 700), strict=True):
+        cv2.putText(line, word, (x, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+        columns = np.flatnonzero((line[:, x : x + 240] < 128).any(axis=0))
+        spans.append((x + columns[0], x + columns[-1] + 1))
+    cv2.imwrite(str(tmp_path / "line.png"), line)
+    rec = Recognizer.from_file(default_model_path())
+    (reading,) = read_files(rec, [tmp_path / "line.png"], lines=True)
+    assert reading.text == " ".join(words)
+    placed = page_lines(tmp_path / "line.png", reading.text, FileSummary.of(reading)).lines[0].words
+    char = (spans[-1][1] - spans[0][0]) / len(reading.text)
+    for (outline, word), (x0, x1), written in zip(placed, spans, words, strict=True):
+        left, right = min(x for x, _ in outline), max(x for x, _ in outline)
+        assert word == written and left <= x0 + 2 and right >= x1 - 2  # holds its ink
+        assert right - left <= x1 - x0 + 4 * char  # and not much more: two characters' width a side
