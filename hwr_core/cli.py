@@ -113,13 +113,16 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             print(f"hwr: error: {reading.error}", file=sys.stderr)
             continue
         read.append((reading.path, reading.text))
-        if args.page_xml or args.hocr:
+        lines = None
+        if args.page_xml or args.hocr or args.json:
             lines = page_lines(reading.path, reading.text, FileSummary.of(reading))
             placed += [lines] if lines is not None else []
         if args.json:
             out: dict[str, object] = {"file": str(reading.path), "text": reading.text}
             assert reading.result is not None
             out.update(reading.result.to_json())
+            if lines is not None:  # where each line and word lies in the file's image
+                out["placed"] = lines.to_json()
             print(json.dumps(out, ensure_ascii=False))
         else:
             print(reading.text if len(files) == 1 else f"{reading.path}\t{reading.text}")

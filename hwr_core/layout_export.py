@@ -51,6 +51,26 @@ class PageLines:
     def page(self) -> int | None:
         return split_page_path(self.path)[1]
 
+    def to_json(self) -> dict[str, object]:
+        """The image's size and each line's text and corners (x, y in its pixels, clockwise from
+        where the line starts), with its words'."""
+
+        def corners(outline: Outline) -> list[list[int]]:
+            return [[x, y] for x, y in outline]
+
+        return {
+            "width": self.width,
+            "height": self.height,
+            "lines": [
+                {
+                    "text": line.text,
+                    "outline": corners(line.outline),
+                    "words": [{"text": word, "outline": corners(o)} for o, word in line.words],
+                }
+                for line in self.lines
+            ],
+        }
+
 
 def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines | None:
     """`text` (the reading, or the user's correction) on the lines found in the image, in order,

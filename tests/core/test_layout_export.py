@@ -1,6 +1,7 @@
 """Lines read with where they lie in the file: outlines back in the file's pixels through a turn and a
 region, and written as PAGE XML and hOCR that parse back to the same lines."""
 
+import json
 import math
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -138,6 +139,12 @@ def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, caps
     found = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
     assert "\n".join(line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found) == printed
     assert len(found) == 3 and (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_line"') == 3
+    assert main([*args, "--json"]) == 0  # the JSON says where each line and word lies, as EasyOCR's boxes do
+    placed = json.loads(capsys.readouterr().out)["placed"]
+    assert (placed["width"], placed["height"]) == (480, 250) and len(placed["lines"]) == 3
+    xml_points = [line.find("p:Coords", PAGE).get("points") for line in found]
+    assert [" ".join(f"{x},{y}" for x, y in line["outline"]) for line in placed["lines"]] == xml_points
+    assert [w["text"] for line in placed["lines"] for w in line["words"]] == printed.split()
 
 
 def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp_path):
