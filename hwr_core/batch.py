@@ -166,10 +166,10 @@ def read_file(
     return FileReading(Path(path), result, placement=placement)
 
 
-Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from the top left
+Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from where a line starts
 
 
-def _pixel_outline(outline: np.ndarray, width: int, height: int) -> Outline:
+def pixel_outline(outline: np.ndarray, width: int, height: int) -> Outline:
     """Corners in whole pixels inside a width x height image (a tilted line's may reach past it)."""
     xs = np.clip(np.rint(outline[:, 0]), 0, width).astype(int)
     ys = np.clip(np.rint(outline[:, 1]), 0, height).astype(int)
@@ -208,7 +208,7 @@ class FileSummary:
             unsure=len(unsure_at),
             unsure_at=unsure_at,
             size=size,
-            outlines=tuple(_pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
+            outlines=tuple(pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
             words=reading.word_fractions(),
         )
 

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
-from .batch import FileSummary, Outline, text_file_names
+from .batch import FileSummary, Outline, pixel_outline, text_file_names
 from .fileio import atomic_write_bytes
 from .image_pages import split_page_path
 from .word_boxes import even_fractions, word_outlines
@@ -89,13 +87,9 @@ def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines 
         words = line.split()
         read = summary.words[i] if i < len(summary.words) else ()
         fractions = read if len(read) == len(words) else even_fractions(line) if summary.words else ()
-        placed = [_pixels(o) for o in word_outlines(outline, fractions)]
+        placed = [pixel_outline(o, *summary.size) for o in word_outlines(outline, fractions)]
         lines.append(PlacedLine(outline, line, tuple(zip(placed, words, strict=False))))
     return PageLines(Path(path), *summary.size, tuple(lines))
-
-
-def _pixels(outline: np.ndarray) -> Outline:
-    return tuple((round(float(x)), round(float(y))) for x, y in outline)
 
 
 def _box(x0: int, y0: int, x1: int, y1: int) -> Outline:
