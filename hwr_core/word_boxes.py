@@ -64,6 +64,8 @@ def even_fractions(text: str) -> Fractions:
 def word_outlines(outline: np.ndarray | Sequence[Sequence[float]], fractions: Fractions) -> list[np.ndarray]:
     """Each word's corners within the line's (4 corners clockwise from the top left): the part of
     the line between its fractions, along its top and bottom edges (a tilted line's words tilt too)."""
+    if not fractions:
+        return []
     top_left, top_right, bottom_right, bottom_left = np.asarray(outline, np.float64).reshape(4, 2)
     out = []
     for a, b in fractions:

@@ -7,6 +7,7 @@ other keys are kind-specific options, checked so that a typo fails loudly instea
     tsv:/data/iam_lines?split=train&untokenize=1   (IAM's "it 's here ." read as "it's here.")
     /data/iam?level=words            (kind detected from the folder)
     synth:/fonts?n=20000&lang=vi&kind=line&heldout=train
+    page:/data/transkribus-export       (PAGE XML files: each transcribed line, cut out of its page)
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from urllib.parse import quote, unquote
 
 from ..charset import CTCCodec, untokenize
 from ..errors import DatasetError
+from .page_reader import page_files, read_page_xml
 from .readers import IAM_LEVELS, read_cinnamon_json, read_iam, read_kaggle_csv, read_labels_tsv
 from .records import ReadReport, Record
 
 __all__ = ["DataSpec", "KINDS", "parse_spec", "load_records"]
 
-KINDS = ("tsv", "iam", "kaggle", "cinnamon", "synth")
+KINDS = ("tsv", "iam", "kaggle", "cinnamon", "synth", "page")
 
 # Options each kind understands; `name` (the source name in reports) is accepted everywhere.
 # `untokenize`: transcriptions that space their punctuation as IAM's do ("here ." for "here.") are
@@ -35,6 +37,7 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "iam": frozenset({"name", "level", "untokenize"}),
     "kaggle": frozenset({"name", "images"}),
     "cinnamon": frozenset({"name"}),
+    "page": frozenset({"name", "cache", "untokenize"}),
     "synth": frozenset(
         {"name", "n", "lang", "kind", "fonts", "exclude_fonts", "heldout", "holdout", "seed", "strokes"}
     ),
@@ -130,7 +133,7 @@ def _parse_query(query: str, spec: str) -> dict[str, str]:
 def _detect_kind(path: Path, spec: str) -> tuple[str, Path]:
     if path.is_file():
         suffix = path.suffix.lower()
-        kind = {".tsv": "tsv", ".csv": "kaggle", ".json": "cinnamon"}.get(suffix)
+        kind = {".tsv": "tsv", ".csv": "kaggle", ".json": "cinnamon", ".xml": "page"}.get(suffix)
         if kind is None:
             raise DatasetError(f"cannot tell the data kind of {path} from its suffix; write e.g. tsv:{path}")
         return kind, path
@@ -142,8 +145,11 @@ def _detect_kind(path: Path, spec: str) -> tuple[str, Path]:
         return "cinnamon", path / "labels.json"
     if any(p.suffix.lower() in (".ttf", ".otf") for p in path.iterdir()):
         return "synth", path
+    if page_files(path):
+        return "page", path
     raise DatasetError(
-        f"cannot tell what kind of data {str(path)!r} holds (no labels.tsv, lines.txt, labels.json or fonts); "
+        f"cannot tell what kind of data {str(path)!r} holds (no labels.tsv, lines.txt, labels.json, fonts "
+        "or PAGE XML files); "
         f"prefix the kind, one of: {', '.join(KINDS)}"
     )
 
@@ -229,13 +235,19 @@ def load_records(spec: DataSpec, codec: CTCCodec | None = None) -> tuple[list[Re
         if spec.split is not None:
             raise DatasetError(f"cinnamon labels.json has no splits; drop split={spec.split} from '{spec}'")
         records, report = read_cinnamon_json(spec.path, codec)
+    elif spec.kind == "page":
+        if spec.split is not None:
+            raise DatasetError(
+                f"PAGE XML has no splits; drop split={spec.split} from '{spec}' (give val as a folder of its own)"
+            )
+        records, report = read_page_xml(spec.path, codec, spec.options.get("cache"), name)
     elif spec.kind == "synth":
         raise DatasetError(
             f"'{spec}' is synthetic data, generated on the fly: use hwr_core.data.SyntheticSource, not load_records"
         )
     else:
         raise DatasetError(f"unknown data kind {spec.kind!r} (known: {', '.join(KINDS)})")
-    if name and spec.kind != "tsv":  # read_labels_tsv names its records itself
+    if name and spec.kind not in ("tsv", "page"):  # these readers name their records themselves
         report.source = name
         records = [Record(r.text, r.path, r.image, r.split, name) for r in records]
     if spec.option_bool("untokenize"):

@@ -1,0 +1,98 @@
+"""PAGE XML as training data: each transcribed line cut out of its page, from this app's export or
+a Transkribus-style folder, any schema version; what cannot be used is reported, not fatal."""
+
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import pytest
+
+from hwr_core.batch import FileSummary
+from hwr_core.charset import CTCCodec
+from hwr_core.data.spec import load_records, parse_spec
+from hwr_core.errors import DatasetError
+from hwr_core.layout_export import page_lines, write_page_xml
+
+TEXTS = ("first line", "the second", "third one here")
+
+
+def _page(shown=TEXTS):
+    page = np.full((260, 520), 245, np.uint8)
+    for i, text in enumerate(shown):
+        cv2.putText(page, text, (30, 60 + 80 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.3, 20, 3, cv2.LINE_AA)
+    return page
+
+
+def _exported(folder, outlines=None):
+    """The page and its PAGE XML as this app writes it, each line's outline a box around its ink."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / "scan.png"), _page())
+    boxes = outlines or tuple(
+        ((20, 20 + 80 * i), (500, 20 + 80 * i), (500, 78 + 80 * i), (20, 78 + 80 * i)) for i in range(3)
+    )
+    summary = FileSummary("\n".join(TEXTS), 0.9, 3, size=(520, 260), outlines=boxes)
+    write_page_xml(
+        [page_lines(folder / "scan.png", "\n".join(TEXTS), summary)],
+        folder / "page",
+        datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    return folder
+
+
+def test_each_line_of_an_exported_page_is_a_sample_cut_from_its_image(tmp_path):
+    folder = _exported(tmp_path / "export")
+    spec = parse_spec(f"{folder}?cache={tmp_path / 'cache'}")  # the kind told by its page/ folder
+    assert spec.kind == "page"
+    records, report = load_records(spec)
+    assert [r.text for r in records] == list(TEXTS) and report.usable == 3 and report.source == "export"
+    for i, record in enumerate(records):
+        crop = cv2.imread(str(record.path), cv2.IMREAD_GRAYSCALE)
+        alone = _page(tuple(t if k == i else "" for k, t in enumerate(TEXTS)))
+        box = alone[20 + 80 * i - 4 : 78 + 80 * i + 4, 16:504]
+        assert (
+            crop.shape == box.shape and np.abs(crop.astype(int) - box.astype(int)).max() <= 1
+        )  # its ink only
+    made = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").iterdir()}
+    again, _ = load_records(spec)  # cut once: read from the cache the second time
+    assert [r.path for r in again] == [r.path for r in records]
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").iterdir()} == made
+
+
+def test_what_lies_outside_a_lines_outline_is_painted_as_paper(tmp_path):
+    # The third line's outline holds only its first 180 px, with a thin spike along its top to the
+    # right edge: its box reaches across the line, and the ink there, outside, is painted out.
+    outlines = (
+        ((20, 20), (500, 20), (500, 78), (20, 78)),
+        ((20, 100), (500, 100), (500, 158), (20, 158)),
+        ((20, 178), (500, 178), (500, 182), (200, 182), (200, 240), (20, 240)),
+    )
+    folder = _exported(tmp_path / "export", outlines)
+    records, _ = load_records(parse_spec(f"page:{folder / 'page'}?cache={tmp_path / 'cache'}"))
+    third = cv2.imread(str(records[2].path), cv2.IMREAD_GRAYSCALE)  # x from 16, y from 174
+    assert third.shape[1] == 500 + 4 - 16 and (third[:, : 200 - 16] < 128).any()
+    assert not (third[182 + 4 + 1 - 174 :, 200 + 4 + 1 - 16 :] < 128).any()
+
+
+def test_what_cannot_be_used_is_reported(tmp_path):
+    folder = _exported(tmp_path / "export")
+    xml = folder / "page" / "scan.xml"
+    text = xml.read_text("utf-8")
+    # another schema version, a line without Coords, one with a character outside the alphabet
+    text = text.replace("2019-07-15", "2013-07-15").replace(
+        '<Coords points="20,100 500,100 500,158 20,158" />', ""
+    )
+    xml.write_text(text.replace("third one here", "third one ☃"), "utf-8")
+    (folder / "page" / "other.xml").write_text(text.replace("scan.png", "gone.png"), "utf-8")
+    (folder / "page" / "broken.xml").write_text("<PcGts", "utf-8")
+    records, report = load_records(parse_spec(f"page:{folder}?cache={tmp_path / 'cache'}"), CTCCodec())
+    assert [r.text for r in records] == ["first line"]
+    assert report.skipped == {
+        "line without text or outline": 1,
+        "characters outside the alphabet": 1,
+        "missing image": 3,
+        "unreadable PAGE file": 1,
+    }
+    with pytest.raises(DatasetError, match="PAGE XML has no splits"):
+        load_records(parse_spec(f"page:{folder}?split=train"))
+    with pytest.raises(DatasetError, match="no PAGE XML files"):
+        load_records(parse_spec(f"page:{tmp_path / 'cache'}"))
