@@ -443,14 +443,18 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
 
 def _teach_from(args: argparse.Namespace) -> int:
-    """Keep each image of a labels.tsv as a sample of its text (its split column is not used: the
-    folder holds out its own share)."""
+    """Keep each image of a labels.tsv, or of any data SPEC (a PAGE XML folder's lines), as a sample
+    of its text (a split column is not used unless the SPEC names one: the folder holds out its own
+    share)."""
     from .config import PreprocessConfig
-    from .data.readers import read_labels_tsv
+    from .data.spec import load_records, parse_spec
     from .preprocess import load_view
     from .userdata import UserSampleStore, default_user_data_dir
 
-    records, report = read_labels_tsv(args.source)
+    spec = parse_spec(args.source)
+    if spec.kind == "synth":
+        raise HwrError(f"{args.source} is synthetic data: Teach keeps your own handwriting")
+    records, report = load_records(spec)
     store = UserSampleStore(args.samples or default_user_data_dir())
     unreadable: list[str] = []
     max_pixels = PreprocessConfig().max_pixels
@@ -890,8 +894,9 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument(
         "--from",
         dest="source",
-        metavar="LABELS.tsv",
-        help="keep every image of a labels.tsv (path <TAB> text, one line of writing each) instead",
+        metavar="SPEC",
+        help="keep every image of a labels.tsv (path <TAB> text, one line of writing each), or every "
+        "line of any data SPEC (page:DIR for PAGE XML), instead",
     )
     tc.add_argument("--samples", metavar="DIR", help="samples folder (default: the Teach tab's)")
     image_args(tc)

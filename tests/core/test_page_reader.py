@@ -96,3 +96,15 @@ def test_what_cannot_be_used_is_reported(tmp_path):
         load_records(parse_spec(f"page:{folder}?split=train"))
     with pytest.raises(DatasetError, match="no PAGE XML files"):
         load_records(parse_spec(f"page:{tmp_path / 'cache'}"))
+
+
+def test_hwr_teach_keeps_a_page_folders_lines_as_samples(tmp_path, capsys):
+    from hwr_core.cli import main
+    from hwr_core.userdata import UserSampleStore
+
+    folder = _exported(tmp_path / "export")
+    spec = f"page:{folder}?cache={tmp_path / 'cache'}"
+    assert main(["teach", "--from", spec, "--samples", str(tmp_path / "samples")]) == 0
+    assert sorted(s.text for s in UserSampleStore(tmp_path / "samples").samples()) == sorted(TEXTS)
+    assert "3 of 3 kept" in capsys.readouterr().err
+    assert main(["teach", "--from", f"synth:{tmp_path}", "--samples", str(tmp_path / "samples")]) == 2
