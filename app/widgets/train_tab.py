@@ -295,6 +295,7 @@ class TrainTab(QWidget):
             ("Add Cinnamon JSON…", self._add_cinnamon),
             ("Add synthetic fonts folder…", self._add_synth),
             ("Add my samples…", self._add_my_samples),
+            ("Add PAGE XML folder…", self._add_page),
         ]
         for i, (text, fn) in enumerate(adders):
             button = QPushButton(text)
@@ -302,11 +303,11 @@ class TrainTab(QWidget):
             grid.addWidget(button, i // 2, i % 2)
         remove = QPushButton("Remove")
         remove.clicked.connect(self._remove_source)
-        grid.addWidget(remove, 3, 0)
+        grid.addWidget(remove, 4, 0)
         self.check_button = QPushButton("Check data")
         self.check_button.setToolTip("Read the sources, count usable samples and preview augmented samples")
         self.check_button.clicked.connect(lambda: self._guard(self.check_data))
-        grid.addWidget(self.check_button, 3, 1)
+        grid.addWidget(self.check_button, 4, 1)
         v.addLayout(grid)
 
         v.addWidget(QLabel("Validation sources"))
@@ -316,12 +317,19 @@ class TrainTab(QWidget):
         row = QHBoxLayout()
         add_val = QPushButton("Add validation labels.tsv…")
         add_val.clicked.connect(lambda: self._guard(self._add_val_tsv))
+        add_val_page = QPushButton("PAGE XML folder…")
+        add_val_page.setToolTip("Validate on the lines of a folder of PAGE XML pages (PAGE has no splits)")
+        add_val_page.clicked.connect(lambda: self._guard(self._add_val_page))
         remove_val = QPushButton("Remove")
         remove_val.clicked.connect(lambda: self._remove_selected(self.val_list))
         row.addWidget(add_val)
+        row.addWidget(add_val_page)
         row.addWidget(remove_val)
         v.addLayout(row)
-        hint = QLabel("When empty, validation uses the val split of each labels.tsv source.")
+        hint = QLabel(
+            "When empty, validation uses the val split of each labels.tsv source (PAGE XML has no splits: "
+            "add a folder of its own)."
+        )
         hint.setWordWrap(True)
         hint.setEnabled(False)  # greyed: a hint, not a control
         v.addWidget(hint)
@@ -586,6 +594,14 @@ class TrainTab(QWidget):
         start = str(default) if default.is_dir() else None
         if path := self._pick_folder("Add a folder of your samples (with labels.tsv)", start):
             self.add_source(f"tsv:{path}?name=my-samples")
+
+    def _add_page(self) -> None:
+        if path := self._pick_folder("Add a folder of PAGE XML pages (Transkribus, eScriptorium)"):
+            self.add_source(f"page:{path}")
+
+    def _add_val_page(self) -> None:
+        if path := self._pick_folder("Add a folder of PAGE XML pages to validate on"):
+            self.add_validation_source(f"page:{path}")
 
     def _add_val_tsv(self) -> None:
         if path := self._pick_file("Add validation labels.tsv", "Labels (*.tsv);;All files (*)"):

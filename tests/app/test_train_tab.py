@@ -300,3 +300,29 @@ def test_validation_legend_keeps_each_label_beside_its_line(qtbot, sources: int)
         text = label.item.sceneBoundingRect()  # the text itself, not its stretched cell
         gap = abs(sample.sceneBoundingRect().center().y() - text.center().y())
         assert gap < 6, (label.text, gap)
+
+
+def test_a_page_xml_folder_trains_and_validates(qtbot, tab: TrainTab, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from hwr_core.batch import FileSummary
+    from hwr_core.layout_export import page_lines, write_page_xml
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the lines are cut to
+    page = np.full((160, 400), 245, np.uint8)
+    boxes = []
+    for i, word in enumerate(("cat", "dog")):
+        cv2.putText(page, word, (20, 50 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 20, 3, cv2.LINE_AA)
+        boxes.append(((10, 15 + 70 * i), (200, 15 + 70 * i), (200, 65 + 70 * i), (10, 65 + 70 * i)))
+    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    summary = FileSummary("cat\ndog", 0.9, 2, size=(400, 160), outlines=tuple(boxes))
+    write_page_xml(
+        [page_lines(tmp_path / "scan.png", "cat\ndog", summary)], tmp_path / "page", datetime.now(UTC)
+    )
+    monkeypatch.setattr(tab, "_pick_folder", lambda *args: str(tmp_path))
+    tab._add_page()
+    tab._add_val_page()
+    assert tab.sources() == [f"page:{tmp_path}"] and tab.validation_sources() == [f"page:{tmp_path}"]
+    with qtbot.waitSignal(tab.data_checked, timeout=30_000) as blocker:
+        assert tab.check_data()
+    assert any("2 rows, 2 usable" in line for line in blocker.args[0])
