@@ -1523,22 +1523,55 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
 
 
 def _main_line(split: PageSplit) -> PageSplit:
-    """A page's one line, its paper's printed lines taken out (`PageSplit.without_paper_lines`),
-    cut to the band of rows holding the most ink and a band's height above and below it (accents,
-    descenders): a page's stray marks further off (what is left of a desk's edge, a rule's end)
+    """A page's one line, its paper's printed lines taken out (`PageSplit.without_paper_lines`):
+    cut to the band of rows holding the most ink and a band's height above and below it, its rules
+    looked for again there (on the page, a stray mark past the writing's end, what is left of a
+    desk's edge, kept them: they must reach past both ends of the writing), then cut to that band
+    and the bands within half its height of it (accents, descenders). Stray marks further off had
     made the line a sliver of the page."""
     (page,) = split.crops
-    norm = _flatten_background(page)
-    t, _, _ = _paper_threshold(norm)
-    if t < 0:
+    rows = _main_rows(page, grow=False)
+    if rows is None:
         return replace(split, without_paper_lines=True)
-    _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
+    line = page[rows[0] : rows[1]]
+    norm = _flatten_background(line)
+    line, _ = _paper_lines(line, norm, _paper_threshold(norm)[1])
+    top, bottom = _main_rows(line, grow=True) or (0, line.shape[0])
+    cut = line[top:bottom].copy()
+    mask = _ink_mask(cut)
+    columns = np.flatnonzero(mask.any(axis=0)) if mask is not None else np.array([])
+    left, right = (float(columns[0]), float(columns[-1]) + 1) if columns.size else (0.0, float(cut.shape[1]))
+    outline = _box_outline(left, rows[0] + top, right, rows[0] + bottom)
+    return PageSplit([cut], outlines=[outline], without_paper_lines=True)
+
+
+def _ink_mask(image: np.ndarray) -> np.ndarray | None:
+    """The ink of an image (its background flattened, thresholded); None when it has none."""
+    norm = _flatten_background(image)
+    t, _, _ = _paper_threshold(norm)
+    return None if t < 0 else cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)[1]
+
+
+def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
+    """The rows around the band of `image` holding the most ink: a band's height above and below it,
+    or (`grow`) the bands within half its height of it, with an eighth of their height around."""
+    mask = _ink_mask(image)
+    if mask is None:
+        return None
     counts = np.count_nonzero(mask, axis=1)
-    start, end = max(_joined_runs(counts > 0, 3), key=lambda run: int(counts[run[0] : run[1]].sum()))
-    top, bottom = max(0, 2 * start - end), min(page.shape[0], 2 * end - start)
-    columns = np.flatnonzero(mask[top:bottom].any(axis=0))
-    outline = _box_outline(float(columns[0]), top, float(columns[-1]) + 1, bottom)
-    return PageSplit([page[top:bottom].copy()], outlines=[outline], without_paper_lines=True)
+    runs = _joined_runs(counts > 0, 3)
+    if not runs:
+        return None
+    first = last = max(range(len(runs)), key=lambda k: int(counts[runs[k][0] : runs[k][1]].sum()))
+    height = runs[first][1] - runs[first][0]
+    if not grow:
+        return max(0, runs[first][0] - height), min(image.shape[0], runs[first][1] + height)
+    while first > 0 and runs[first][0] - runs[first - 1][1] <= height / 2:
+        first -= 1
+    while last + 1 < len(runs) and runs[last + 1][0] - runs[last][1] <= height / 2:
+        last += 1
+    pad = max(2, (runs[last][1] - runs[first][0]) // 8)
+    return max(0, runs[first][0] - pad), min(image.shape[0], runs[last][1] + pad)
 
 
 def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> PageSplit:
