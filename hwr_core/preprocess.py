@@ -90,6 +90,8 @@ _LINE_SPAN = 0.5  # ... running straight along at least this share of what is dr
 _INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
 _LINE_END_SLACK = 2  # a rule reaches past both ends of the writing, give or take this many pixels
 _LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
+_RULED_MIN = 3  # ... and beside a word, lines past it only as ruled paper's: this many at least,
+_RULED_PITCH_SPREAD = 0.25  # ... their spacings within this share of the median one
 _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
 _MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
@@ -974,18 +976,43 @@ def _paper_lines(
         return gray, False
     bands = _line_bands(np.bincount(ys, minlength=drawn.shape[0]) > 0, 3)
     long_lines = _long_lines(bands, ys, xs)
-    if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
-        return gray, False
     thin = max(3.0, 3.0 * stroke)
     # past both ends of the writing, give or take `_LINE_END_SLACK`: a turned line's blurred end
     # may be left in the writing when its last piece is too short to be a line's
     ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
+    if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
+        ruled = _ruled(_thin_lines(rows, thin, 3, ends))
+        if ruled is None:  # one line past it may be its underline, a bar beside it its own
+            return gray, False
+        found = [ruled[0], _thin_lines(columns, thin, 2, ruled[1])]  # and a margin down the rules
+        return _painted(gray, norm, drawn, paper, found)
     found = [_thin_lines(rows, thin, 3, ends)] if long_lines else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
     elif long_lines:  # one line on a notebook page
         (top, bottom), height = bands[0], bands[0][1] - bands[0][0]
         found.append(_thin_lines(columns, thin, 2, (top - height, bottom + height)))
+    return _painted(gray, norm, drawn, paper, found)
+
+
+def _ruled(rules: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """`rules` (horizontal lines) if they are ruled paper's, `_RULED_MIN` or more at an even pitch
+    (within `_RULED_PITCH_SPREAD` of it), with the rows of the first and the last; else None."""
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    if n - 1 < _RULED_MIN:
+        return None
+    ys = np.sort(centroids[1:, 1])
+    pitches = np.diff(ys)
+    if pitches.min() <= 0 or np.ptp(pitches) > _RULED_PITCH_SPREAD * np.median(pitches):
+        return None
+    return rules, (int(ys[0]), int(ys[-1]))
+
+
+def _painted(
+    gray: np.ndarray, norm: np.ndarray, drawn: np.ndarray, paper: int, found: list[np.ndarray]
+) -> tuple[np.ndarray, bool]:
+    """`_paper_lines`' result: the `found` lines (masks of `drawn`) painted in the paper's grey
+    where no stroke crosses them; whether any was."""
     lines = np.zeros_like(drawn)
     for some in found:
         lines |= some

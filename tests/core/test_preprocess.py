@@ -1155,8 +1155,16 @@ def test_a_list_of_words_on_notebook_paper_splits_without_its_margin(degrees: fl
     assert len(lines) == 4
     for line in lines:
         assert not (line[:, :60] < 128).any()  # no margin (the rules are lighter): the words start 120 px in
+    # Beside one or two words, lines past them are paper's only as ruled paper's: evenly spaced
+    # rules, three at least, and a margin down them (a word on a notebook page read as noise).
     short = _with_margin(_rule(_lines_page(("bread", "milk")), range(20, 260, 35), 175), 90)
-    assert not _paper_lines_of(short)[1]  # two words: a margin cannot be told from a written bar
+    painted, lined = _paper_lines_of(short)
+    assert lined and not (painted[:, :60] < 200).any()  # the margin gone, and the rules by it
+    assert ((painted[:, 120:300] < 128).sum()) == ((_lines_page(("bread", "milk"))[:, 40:220] < 128).sum())
+    bar = _with_margin(_lines_page(("bread", "milk")), 90)  # a bar beside two words: the writer's
+    assert not _paper_lines_of(bar)[1]
+    two_rules = _with_margin(_rule(_lines_page(("bread", "milk")), [40, 200], 175), 90)
+    assert not _paper_lines_of(two_rules)[1]  # two lines: underlines, or a frame, not ruled paper
 
 
 def _tight(image: np.ndarray) -> np.ndarray:
