@@ -981,11 +981,13 @@ def _paper_lines(
     # may be left in the writing when its last piece is too short to be a line's
     ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
     if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
-        ruled = _ruled(_thin_lines(rows, thin, 3, ends))
-        if ruled is None:  # one line past it may be its underline, a bar beside it its own
+        rules = _thin_lines(rows, thin, 3, ends)
+        span = _ruled_span(rules)
+        if span is None:  # one line past it may be its underline, a bar beside it its own
             return gray, False
-        found = [ruled[0], _thin_lines(columns, thin, 2, ruled[1])]  # and a margin down the rules
-        return _painted(gray, norm, drawn, paper, found)
+        return _painted(
+            gray, norm, drawn, paper, [rules, _thin_lines(columns, thin, 2, span)]
+        )  # a margin too
     found = [_thin_lines(rows, thin, 3, ends)] if long_lines else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
@@ -995,17 +997,17 @@ def _paper_lines(
     return _painted(gray, norm, drawn, paper, found)
 
 
-def _ruled(rules: np.ndarray) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """`rules` (horizontal lines) if they are ruled paper's, `_RULED_MIN` or more at an even pitch
-    (within `_RULED_PITCH_SPREAD` of it), with the rows of the first and the last; else None."""
-    n, _, stats, centroids = cv2.connectedComponentsWithStats(rules, connectivity=8)
+def _ruled_span(rules: np.ndarray) -> tuple[int, int] | None:
+    """The rows of the first and the last of `rules` (horizontal lines) if they are ruled paper's,
+    `_RULED_MIN` or more at an even pitch (within `_RULED_PITCH_SPREAD` of it); else None."""
+    n, _, _, centroids = cv2.connectedComponentsWithStats(rules, connectivity=8)
     if n - 1 < _RULED_MIN:
         return None
     ys = np.sort(centroids[1:, 1])
     pitches = np.diff(ys)
     if pitches.min() <= 0 or np.ptp(pitches) > _RULED_PITCH_SPREAD * np.median(pitches):
         return None
-    return rules, (int(ys[0]), int(ys[-1]))
+    return int(ys[0]), int(ys[-1])
 
 
 def _painted(

@@ -62,7 +62,7 @@ class RecognitionResult:
     # One of a page's lines: the part of the image it was read from (uint8 grey), which Teach keeps
     # as a sample of the line's corrected text, and where the line lies in the image (4 corners x, y
     # clockwise from the top left, `PageSplit.outlines`; also an image read by `recognize_page` as its
-    # one line). None for a whole input.
+    # one line: its crop where its paper's lines were taken out). None for a whole input.
     crop: np.ndarray | None = None
     outline: np.ndarray | None = None
 
@@ -369,7 +369,7 @@ class Recognizer:
                 # (not the surer of the two: a page's stray mark read as "B" is surer than a line)
                 line = self.recognize(split.crops[0], keep_stages=keep_stages)
                 timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
-                whole = dataclasses.replace(line, timings_ms=timings)
+                whole = dataclasses.replace(line, timings_ms=timings, crop=split.crops[0])  # Teach keeps it
             return dataclasses.replace(whole, outline=split.outlines[0]) if split.outlines else whole
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):

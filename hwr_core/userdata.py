@@ -162,7 +162,12 @@ def line_samples(image: np.ndarray, result: RecognitionResult, text: str) -> lis
     line. HwrError when the counts differ or no line has text.
     """
     lines = text.split("\n")
-    crops = [line.crop for line in result.lines] if result.lines else [image]
+    # (an image read as its one line, its paper's lines taken out: that line's crop)
+    crops = (
+        [line.crop for line in result.lines]
+        if result.lines
+        else [image if result.crop is None else result.crop]
+    )
     while len(lines) > len(crops) and not lines[-1].strip():
         lines.pop()
     if len(lines) != len(crops) or any(c is None for c in crops):

@@ -18,6 +18,7 @@ from hwr_core.recognizer import (
     mean_char_confidence,
     padded_width,
 )
+from hwr_core.userdata import line_samples
 
 
 @pytest.mark.parametrize(("width", "padded"), [(1, 32), (32, 32), (33, 64), (800, 800), (801, 832)])
@@ -162,6 +163,9 @@ def test_one_line_on_a_notebook_page_is_read_without_the_papers_lines(monkeypatc
     assert len(seen) == 2 and seen[0] is page and np.array_equal(seen[1], split.crops[0])
     assert np.array_equal(result.model_input, read(split.crops[0]).model_input)
     assert result.timings_ms["model"] > 0 and result.outline is not None
+    assert np.array_equal(result.crop, split.crops[0])  # what Correct & teach keeps of it
+    ((sample, text),) = line_samples(page, result, "one line written here")
+    assert sample is result.crop and text == "one line written here"
 
 
 def test_mean_char_confidence_covers_every_line():
