@@ -40,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="IMG",
         help="open this image in the Recognize tab (a folder: read its images in the Batch tab)",
     )
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="images to open, as a file manager's Open With passes them (the .desktop file's %%F): "
+        "one in the Recognize tab, several or a folder in the Batch tab",
+    )
     p.add_argument("--text", help="draw this text on the canvas (with the bundled handwriting font)")
     p.add_argument("--size", default="1280x900", help="window size for --screenshot, WxH")
     p.add_argument("--settings", metavar="INI", help="settings file (default: the user's QSettings)")
@@ -64,6 +71,15 @@ def bundled_font() -> Path:
     from hwr_core.resources import resources_dir
 
     return resources_dir() / "fonts" / "PatrickHand-Regular.ttf"
+
+
+def open_files(window, paths: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+    """What the app was started with (`--image`, a file manager's Open With): one image on the
+    Recognize tab, several files or a folder read in the Batch tab."""
+    if len(paths) == 1 and not os.path.isdir(paths[0]):
+        window.recognize_tab.load_image_file(paths[0])
+    elif paths:
+        window.read_many(list(paths))
 
 
 def draw_text_on_canvas(window, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -147,10 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.show_status(problem)
         log.warning("%s", problem)
     window.select_tab(args.tab)
-    if args.image and os.path.isdir(args.image):
-        window.read_many([args.image])
-    elif args.image:
-        window.recognize_tab.load_image_file(args.image)
+    opened = ([args.image] if args.image else []) + list(args.files)
+    open_files(window, opened)
     if args.text:
         draw_text_on_canvas(window, args.text)
 
@@ -160,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.show()
         if window.batch_tab.reader.is_busy():
             _wait_for_batch(app, window.batch_tab)
-        elif (args.image or args.text) and bundle is not None:
+        elif (opened or args.text) and bundle is not None:
             if args.text:
                 window.recognize_tab.recognize_now()
             _wait_for_result(app, window.recognize_tab)

@@ -213,3 +213,26 @@ def test_model_card_shows_decoding_and_the_accuracy_table():
     assert "no convolution ranges" in page
     bundle.metadata[INT8_CALIBRATION_KEY] = {"fingerprint": "x", "inputs": 511, "ranges": {}}
     assert "convolution ranges measured on 511 training images" in card_html(bundle)
+
+
+def test_files_given_at_start_open_as_a_file_manager_asks(qtbot, window, tmp_path):
+    # The .desktop file's Exec passes %F: the files a user opened the app with, one or several.
+    import cv2
+    from testdata import word_image
+
+    from app.main import build_parser, open_files
+
+    paths = [str(tmp_path / f"w{i}.png") for i in range(2)]
+    for path in paths:
+        cv2.imwrite(path, word_image("cat"))
+    assert build_parser().parse_args(paths).files == paths  # no "unrecognized arguments" any more
+    with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=10_000):
+        open_files(window, paths[:1])
+    assert (
+        window.recognize_tab.current_image() is not None
+        and window.tabs.currentWidget() is not window.batch_tab
+    )
+    with qtbot.waitSignal(window.batch_tab.reader.idle, timeout=30_000):
+        open_files(window, paths)
+    assert window.tabs.currentWidget() is window.batch_tab and window.batch_tab.table.rowCount() == 2
+    window.batch_tab.shutdown()
