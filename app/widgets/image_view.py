@@ -5,7 +5,8 @@ A photo often holds more than the writing to read (print, a table's edge, a seco
 a box over the image reads only what is inside it, and a click reads all of it again. A page scan
 fitted to the view is too small to read or to box a line on: the wheel zooms in where the pointer is,
 a middle-button drag pans, and a double-click (or `fit()`) shows all of it again. A page read line by
-line shows where each line was found, numbered, the line the evidence below explains in bold.
+line shows where each line was found, numbered, the line the evidence below explains in bold; a
+click on a line (no region chosen) asks for that line's evidence.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ImageView(QLabel):
 
     region_changed = Signal(object)  # Region, or None for the whole image
     zoom_changed = Signal(float)  # shown pixels per image pixel, 0.0 when fitted to the view
+    line_clicked = Signal(int)  # the index of the outlined line clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,7 @@ class ImageView(QLabel):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip(
             "Drag a box to read only that part of the image; click or press Escape to read all of it.\n"
+            "Click an outlined line to see its evidence below.\n"
             "Wheel: zoom where the pointer is · middle button: pan · double-click: fit"
         )
         self.update()
@@ -117,6 +120,14 @@ class ImageView(QLabel):
 
     def lines(self) -> list[np.ndarray]:
         return list(self._lines)
+
+    def _line_at(self, pos: QPointF) -> int | None:
+        """The outlined line under a widget position, if any."""
+        point = self._image_point(pos)
+        for i, outline in enumerate(self._lines):
+            if QPolygonF([QPointF(x, y) for x, y in outline]).containsPoint(point, Qt.FillRule.OddEvenFill):
+                return i
+        return None
 
     def set_current_line(self, index: int) -> None:
         """Draw line `index` (the one the evidence below explains) in bold."""
@@ -226,7 +237,11 @@ class ImageView(QLabel):
         if self._drag is not None and event.button() == Qt.MouseButton.LeftButton:
             start, end = self._drag[0], event.position()
             self._drag = None
+            clicked = self._line_at(end) if self._region is None else None  # else a click reads all
             self.set_region((*self._to_image(start), *self._to_image(end)))
+            if clicked is not None and self._region is None:
+                self.set_current_line(clicked)
+                self.line_clicked.emit(clicked)
             self.update()
         elif self._pan_from is not None and event.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = None

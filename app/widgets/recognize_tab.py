@@ -196,6 +196,7 @@ class RecognizeTab(QWidget):
         self.line_picker = QComboBox()
         self.line_picker.setMinimumContentsLength(30)
         self.line_picker.currentIndexChanged.connect(self._show_line)
+        self.image_view.line_clicked.connect(self.line_picker.setCurrentIndex)  # a line clicked on the image
         title_row = QHBoxLayout()
         title_row.addWidget(stages_title)
         title_row.addStretch(1)

@@ -273,6 +273,13 @@ def test_the_image_outlines_where_each_line_was_found(
         )
     tab.line_picker.setCurrentIndex(2)
     assert tab.image_view._current_line == 2
+    tab.resize(900, 700)
+    tab.show()
+    qtbot.waitExposed(tab)
+    middle = tab.image_view._to_widget((100, 100, 101, 101)).center().toPoint()  # on the second line
+    QTest.mouseClick(tab.image_view, Qt.MouseButton.LeftButton, pos=middle)
+    assert tab.line_picker.currentIndex() == 1 and tab.image_view._current_line == 1  # its evidence
+    assert tab.heatmap.timesteps() == tab.last_result.lines[1].probs.shape[0]
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):  # the lower two lines: in the image's pixels
         tab.image_view.set_region((0, 78, 320, 220))
     assert len(rows_outlined()) == 2 and all(t >= 78 for t, _ in rows_outlined())
