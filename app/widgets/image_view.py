@@ -5,8 +5,8 @@ A photo often holds more than the writing to read (print, a table's edge, a seco
 a box over the image reads only what is inside it, and a click reads all of it again. A page scan
 fitted to the view is too small to read or to box a line on: the wheel zooms in where the pointer is,
 a middle-button drag pans, and a double-click (or `fit()`) shows all of it again. A page read line by
-line shows where each line was found, numbered, the line the evidence below explains in bold; a
-click on a line (no region chosen) asks for that line's evidence.
+line shows where each line was found, numbered, the line the evidence below explains in bold with
+its words dashed where they were read; a click on a line (no region chosen) asks for its evidence.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class ImageView(QLabel):
         self._center = QPointF()  # the image point at the view's centre while zoomed
         self._pan_from: QPointF | None = None  # the pointer while a middle-button drag pans
         self._lines: list[np.ndarray] = []  # where a page's lines were found: (4, 2) x, y corners
+        self._words: list[list[np.ndarray]] = []  # where each line's words were read, line by line
         self._current_line = -1
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(200, 120)
@@ -85,7 +86,7 @@ class ImageView(QLabel):
         self._image_size = QSize(gray.shape[1], gray.shape[0])
         self._region = None
         self._drag = None
-        self._lines = []
+        self._lines, self._words = [], []
         self.fit()
         self.setText("")
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -112,9 +113,13 @@ class ImageView(QLabel):
             self.update()
             self.region_changed.emit(region)
 
-    def set_lines(self, outlines: Sequence[np.ndarray], current: int = 0) -> None:
-        """Outline where a page's lines were found (corners in image pixels); [] for none."""
+    def set_lines(
+        self, outlines: Sequence[np.ndarray], words: Sequence[Sequence[np.ndarray]] = (), current: int = 0
+    ) -> None:
+        """Outline where a page's lines were found (corners in image pixels; [] for none), and where
+        each line's words were read (`words`, line by line; drawn dashed in the current line)."""
         self._lines = [np.asarray(o, np.float64).reshape(-1, 2) for o in outlines]
+        self._words = [[np.asarray(w, np.float64).reshape(-1, 2) for w in line] for line in words]
         self._current_line = current
         self.update()
 
@@ -318,12 +323,20 @@ class ImageView(QLabel):
         font.setBold(True)
         painter.setFont(font)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+
+        def polygon(outline: np.ndarray) -> QPolygonF:
+            return QPolygonF([QPointF(shown.left() + x / scale, shown.top() + y / scale) for x, y in outline])
+
         for i, outline in enumerate(self._lines):
-            corners = [QPointF(shown.left() + x / scale, shown.top() + y / scale) for x, y in outline]
+            corners = polygon(outline)
             painter.setPen(QPen(_LINE, 2.5 if i == self._current_line else 1.0))
-            painter.drawPolygon(QPolygonF(corners))
+            painter.drawPolygon(corners)
             left = max(corners[0].x() - 14, self._view_box().left() + 1)  # left of the line, in view
             painter.drawText(QPointF(left, corners[0].y() + 12), str(i + 1))
+        if 0 <= self._current_line < len(self._words):
+            painter.setPen(QPen(_LINE, 1.0, Qt.PenStyle.DashLine))
+            for word in self._words[self._current_line]:
+                painter.drawPolygon(polygon(word))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

@@ -65,6 +65,7 @@ from hwr_core.image_pages import image_exists, page_count, page_path, shown_name
 from hwr_core.preprocess import crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
+from hwr_core.word_boxes import word_fractions, word_outlines
 
 logger = logging.getLogger(__name__)
 
@@ -566,9 +567,10 @@ class RecognizeTab(QWidget):
             return  # the drawing was read, or the image changed since
         region = self.image_view.region() if self._input is not self._image else None
         offset = np.array(region[:2], np.float64) if region else np.zeros(2)
-        self.image_view.set_lines(
-            [line.outline + offset for line in result.lines if line.outline is not None]
-        )
+        placed = [line for line in result.lines if line.outline is not None]
+        outlines = [line.outline + offset for line in placed]  # type: ignore[operator]
+        words = [word_outlines(o, word_fractions(line)) for o, line in zip(outlines, placed, strict=True)]
+        self.image_view.set_lines(outlines, words)
 
     @Slot(int, str)
     def _on_error(self, request_id: int, message: str) -> None:

@@ -283,6 +283,13 @@ def test_the_image_outlines_where_each_line_was_found(
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):  # the lower two lines: in the image's pixels
         tab.image_view.set_region((0, 78, 320, 220))
     assert len(rows_outlined()) == 2 and all(t >= 78 for t, _ in rows_outlined())
+    view = tab.image_view  # each line's words (where read) lie on it, in the image's pixels too
+    assert len(view._words) == 2 and all(view._words), [line.text for line in tab.last_result.lines]
+    for line, words in zip(view.lines(), view._words, strict=True):
+        assert all(
+            line.min(axis=0)[1] - 1 <= w[:, 1].min() and w[:, 1].max() <= line.max(axis=0)[1] + 1
+            for w in words
+        )
     assert rows_outlined()[1][0] >= 140  # the third line's, not the region's second from the top
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
         tab.image_view.set_region((0, 78, 320, 148))  # one line: nothing outlined
