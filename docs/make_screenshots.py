@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
@@ -30,6 +31,26 @@ def recognize(model: str | None) -> None:
     cmd = [sys.executable, "-m", "app", "--screenshot", str(DOCS / "recognize.png"), "--text", "Việt Nam",
            "--settings", str(Path(tempfile.mkdtemp()) / "s.ini")] + (["--model", model] if model else [])  # fmt: skip
     subprocess.run(cmd, check=True)
+
+
+def _wait(app, busy: Callable[[], bool], seconds: float) -> None:  # type: ignore[no-untyped-def]
+    """Run the event loop while `busy()`, `seconds` at most."""
+    end = time.monotonic() + seconds
+    while busy() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _save(app, win, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Let plots and layouts settle, grab the window to docs/`name` and close it (widgets go before
+    the QApplication that owns their resources)."""
+    for _ in range(30):
+        app.processEvents()
+        time.sleep(0.02)
+    win.grab().save(str(DOCS / name))
+    win.close()
+    win.deleteLater()
+    app.processEvents()
 
 
 def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -64,17 +85,8 @@ def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
     request = TrainingRequest(data=[str(tmp / "labels.tsv")], val=None, out_dir=str(tmp / "run"), variant="tiny",
                               cfg=TrainConfig(epochs=40, batch_size=8, lr=5e-3, augment_enabled=False, early_stopping_patience=0))  # fmt: skip
     win.train_tab.start_training(request)
-    end = time.monotonic() + 300
-    while win.train_tab.is_training() and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.02)
-    win.grab().save(str(DOCS / "train.png"))
-    win.close()
-    win.deleteLater()  # widgets go before the QApplication that owns their resources
-    app.processEvents()
+    _wait(app, win.train_tab.is_training, 300)
+    _save(app, win, "train.png")
 
 
 def batch(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
@@ -100,20 +112,11 @@ def batch(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
     win.show()
     tab = win.batch_tab
     win.read_many([str(tmp)])
-    end = time.monotonic() + 300
-    while tab.reader.is_busy() and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
+    _wait(app, tab.reader.is_busy, 300)
     tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
     # the second most unsure file corrected to its transcription, as a user would
     tab.table.item(1, TEXT).setText(truth[tab.table.item(1, FILE).text()])
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.02)
-    win.grab().save(str(DOCS / "batch.png"))
-    win.close()
-    win.deleteLater()
-    app.processEvents()
+    _save(app, win, "batch.png")
     return True
 
 
@@ -146,18 +149,9 @@ def page(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
     win.show()
     tab = win.recognize_tab
     tab.load_image_file(tmp / "page.png")
-    end = time.monotonic() + 120
-    while tab.last_result is None and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
+    _wait(app, lambda: tab.last_result is None, 120)
     tab.line_picker.setCurrentIndex(1)
-    for _ in range(30):
-        app.processEvents()
-        time.sleep(0.02)
-    win.grab().save(str(DOCS / "page.png"))
-    win.close()
-    win.deleteLater()
-    app.processEvents()
+    _save(app, win, "page.png")
     return True
 
 
