@@ -25,7 +25,7 @@ from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
 from .preprocess import ViewPlacement, load_view
 from .recognizer import RecognitionResult, Recognizer
 from .userdata import line_samples
-from .word_boxes import Fractions, word_fractions
+from .word_boxes import Fractions, word_confidences, word_fractions
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,10 @@ class FileReading:
             return ()
         return tuple(word_fractions(line) for line in lines)
 
+    def word_confidences(self) -> tuple[tuple[float, ...], ...]:
+        """Each line's words' confidences (`word_boxes.word_confidences`), as `word_fractions` places them."""
+        return tuple(word_confidences(line) for line in self._lines()) if self.word_fractions() else ()
+
     @property
     def text(self) -> str:
         return self.result.text if self.result is not None else ""
@@ -192,6 +196,7 @@ class FileSummary:
     size: tuple[int, int] | None = None  # the image's width and height; None: strokes, or not read
     outlines: tuple[Outline, ...] = ()  # where each line of `text` lies in the image (`line_outlines`)
     words: tuple[Fractions, ...] = ()  # where each line's words lie along it (`word_fractions`)
+    word_confidences: tuple[tuple[float, ...], ...] = ()  # and how sure each was read
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -210,6 +215,7 @@ class FileSummary:
             size=size,
             outlines=tuple(pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
             words=reading.word_fractions(),
+            word_confidences=reading.word_confidences(),
         )
 
 
@@ -389,6 +395,9 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     ),
                     words=tuple(
                         tuple((float(a), float(b)) for a, b in line) for line in reading.get("words", ())
+                    ),
+                    word_confidences=tuple(
+                        tuple(float(c) for c in line) for line in reading.get("word_confidences", ())
                     ),
                 )
             corrected = entry.get("corrected")

@@ -28,12 +28,19 @@ CREATOR = f"HWR Studio {__version__}"
 
 
 @dataclass(frozen=True)
+class PlacedWord:
+    outline: Outline
+    text: str
+    confidence: float | None = None  # the reading's, 0..1; None for a word the user wrote
+
+
+@dataclass(frozen=True)
 class PlacedLine:
     """A line's text and outline in the image, and its words' (none where unknown)."""
 
     outline: Outline
     text: str
-    words: tuple[tuple[Outline, str], ...] = ()
+    words: tuple[PlacedWord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,10 @@ class PageLines:
                 {
                     "text": line.text,
                     "outline": corners(line.outline),
-                    "words": [{"text": word, "outline": corners(o)} for o, word in line.words],
+                    "words": [
+                        {"text": w.text, "outline": corners(w.outline), "confidence": w.confidence}
+                        for w in line.words
+                    ],
                 }
                 for line in self.lines
             ],
@@ -73,7 +83,7 @@ class PageLines:
 def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines | None:
     """`text` (the reading, or the user's correction) on the lines found in the image, in order,
     each line's words where they were read, or by their share of its characters where the words
-    differ from those read. Where the text has another number of lines than were found (a
+    differ from those read; a word as read keeps the reading's confidence. Where the text has another number of lines than were found (a
     correction that joined or split them), it goes whole on one line around them all, its words
     not placed. None when there is nothing to place it on (not read, or canvas strokes)."""
     if summary is None or summary.size is None or not summary.outlines:
@@ -83,12 +93,27 @@ def page_lines(path: Path, text: str, summary: FileSummary | None) -> PageLines 
         whole = " ".join(t.strip() for t in texts if t.strip())
         return PageLines(Path(path), *summary.size, (PlacedLine(_box(*_bounds(summary.outlines)), whole),))
     lines = []
+    read_lines = summary.text.split("\n")
     for i, (outline, line) in enumerate(zip(summary.outlines, texts, strict=True)):
         words = line.split()
         read = summary.words[i] if i < len(summary.words) else ()
         fractions = read if len(read) == len(words) else even_fractions(line) if summary.words else ()
         placed = [pixel_outline(o, *summary.size) for o in word_outlines(outline, fractions)]
-        lines.append(PlacedLine(outline, line, tuple(zip(placed, words, strict=False))))
+        read_words = read_lines[i].split() if i < len(read_lines) else []
+        sure = summary.word_confidences[i] if i < len(summary.word_confidences) else ()
+        if len(sure) != len(read_words):
+            sure = ()
+        lines.append(
+            PlacedLine(
+                outline,
+                line,
+                tuple(
+                    # the reading's confidence for a word as it was read, at its place; none for the user's
+                    PlacedWord(o, w, sure[k] if k < len(sure) and read_words[k] == w else None)
+                    for k, (o, w) in enumerate(zip(placed, words, strict=False))
+                ),
+            )
+        )
     return PageLines(Path(path), *summary.size, tuple(lines))
 
 
@@ -134,10 +159,11 @@ def page_xml(page: PageLines, created: datetime) -> bytes:
     for i, placed in enumerate(page.lines, start=1):
         line = ET.SubElement(region, "TextLine", id=f"r1l{i}")
         ET.SubElement(line, "Coords", points=_points(placed.outline))
-        for k, (outline, word) in enumerate(placed.words, start=1):
+        for k, word in enumerate(placed.words, start=1):
             element = ET.SubElement(line, "Word", id=f"r1l{i}w{k}")
-            ET.SubElement(element, "Coords", points=_points(outline))
-            ET.SubElement(ET.SubElement(element, "TextEquiv"), "Unicode").text = word
+            ET.SubElement(element, "Coords", points=_points(word.outline))
+            conf = {} if word.confidence is None else {"conf": f"{word.confidence:.3f}"}
+            ET.SubElement(ET.SubElement(element, "TextEquiv", conf), "Unicode").text = word.text
         ET.SubElement(ET.SubElement(line, "TextEquiv"), "Unicode").text = placed.text
     whole = "\n".join(line.text for line in page.lines)
     ET.SubElement(ET.SubElement(region, "TextEquiv"), "Unicode").text = whole
@@ -200,13 +226,12 @@ def hocr(pages: Sequence[PageLines], base: str | os.PathLike[str]) -> bytes:
             )
             if not placed.words:
                 line.text = placed.text
-            for w, (outline, word) in enumerate(placed.words, start=1):
-                attributes = {
-                    "class": "ocrx_word",
-                    "id": f"word_{n}_{k}_{w}",
-                    "title": title(_bounds([outline])),
-                }
-                ET.SubElement(line, "span", attributes).text = word
+            for w, word in enumerate(placed.words, start=1):
+                word_title = title(_bounds([word.outline]))
+                if word.confidence is not None:  # Tesseract's word confidence, 0..100
+                    word_title += f"; x_wconf {round(100 * word.confidence)}"
+                attributes = {"class": "ocrx_word", "id": f"word_{n}_{k}_{w}", "title": word_title}
+                ET.SubElement(line, "span", attributes).text = word.text
     ET.indent(root)
     doctype = (
         b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '

@@ -49,6 +49,17 @@ def word_fractions(line: RecognitionResult) -> Fractions:
     )
 
 
+def word_confidences(line: RecognitionResult) -> tuple[float, ...]:
+    """Each word of `line.text`'s confidence: its least sure character's (as the app colours it);
+    () when the characters cannot be matched to their spans."""
+    spans = line.spans
+    if len(spans) != len(line.text):
+        return ()
+    return tuple(
+        round(min(s.confidence for s in spans[m.start() : m.end()]), 3) for m in _WORD.finditer(line.text)
+    )
+
+
 def even_fractions(text: str) -> Fractions:
     """Each word's place along a line where nothing says better (a corrected line with other words
     than were read): by its share of the characters, the spaces between words split in the middle."""

@@ -191,6 +191,7 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
                     ((5, 70), (200, 70), (200, 130), (5, 130)),
                 ),
                 words=(((0.0, 0.45), (0.5, 1.0)), ((0.0, 1.0),)),
+                word_confidences=((0.9, 0.41), (0.77,)),
             ),
             "Xin chào\nbạn ơi",
         ),

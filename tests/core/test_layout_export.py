@@ -18,6 +18,7 @@ from hwr_core.layout_export import (
     PAGE_NS,
     XHTML_NS,
     PlacedLine,
+    PlacedWord,
     page_lines,
     page_xml,
     write_hocr,
@@ -150,17 +151,25 @@ def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, caps
 def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp_path):
     outline = ((10, 20), (210, 20), (210, 60), (10, 60))
     summary = FileSummary(
-        "ab cd", 0.9, 1, size=(300, 100), outlines=(outline,), words=(((0.0, 0.3), (0.6, 1.0)),)
+        "ab cd",
+        0.9,
+        1,
+        size=(300, 100),
+        outlines=(outline,),
+        words=(((0.0, 0.3), (0.6, 1.0)),),
+        word_confidences=((0.93, 0.41),),
     )
     read = page_lines(tmp_path / "a.png", "ab cd", summary).lines[0]
     assert read.words == (
-        (((10, 20), (70, 20), (70, 60), (10, 60)), "ab"),
-        (((130, 20), (210, 20), (210, 60), (130, 60)), "cd"),
+        PlacedWord(((10, 20), (70, 20), (70, 60), (10, 60)), "ab", 0.93),
+        PlacedWord(((130, 20), (210, 20), (210, 60), (130, 60)), "cd", 0.41),
     )
+    fixed = page_lines(tmp_path / "a.png", "ab ce", summary).lines[0]  # one word corrected: the user's
+    assert [(w.text, w.confidence) for w in fixed.words] == [("ab", 0.93), ("ce", None)]
+    assert fixed.words[1].outline == read.words[1].outline  # as many words: each where it was read
     corrected = page_lines(tmp_path / "a.png", "a bcd ef", summary).lines[0]  # other words: by characters
-    assert [w for _, w in corrected.words] == ["a", "bcd", "ef"] and corrected.words[0][0][1][
-        0
-    ] < corrected.words[1][0][0][0] + 1
+    assert [w.text for w in corrected.words] == ["a", "bcd", "ef"]
+    assert corrected.words[0].outline[1][0] < corrected.words[1].outline[0][0] + 1
     assert even_fractions("ab cd") == ((0.0, 0.5), (0.5, 1.0)) and even_fractions("  ") == ()
     tilted = word_outlines(((0, 0), (100, 10), (98, 30), (-2, 20)), ((0.5, 1.0),))[0]
     assert np.allclose(tilted, [[50, 5], [100, 10], [98, 30], [48, 25]])  # along the tilted edges
@@ -169,12 +178,13 @@ def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp
     root = ET.fromstring(page_xml(page_lines(tmp_path / "a.png", "ab cd", summary), WHEN))
     words = root.findall("p:Page/p:TextRegion/p:TextLine/p:Word", PAGE)
     assert [w.find("p:TextEquiv/p:Unicode", PAGE).text for w in words] == ["ab", "cd"]
+    assert [w.find("p:TextEquiv", PAGE).get("conf") for w in words] == ["0.930", "0.410"]
     assert words[1].find("p:Coords", PAGE).get("points") == "130,20 210,20 210,60 130,60"
     out = write_hocr([page_lines(tmp_path / "a.png", "ab cd", summary)], tmp_path / "a.hocr")
     spans = [s for s in ET.parse(out).getroot().iter(f"{{{XHTML_NS}}}span") if s.get("class") == "ocrx_word"]
     assert [(s.text, s.get("title")) for s in spans] == [
-        ("ab", "bbox 10 20 70 60"),
-        ("cd", "bbox 130 20 210 60"),
+        ("ab", "bbox 10 20 70 60; x_wconf 93"),
+        ("cd", "bbox 130 20 210 60; x_wconf 41"),
     ]
 
 
@@ -196,7 +206,12 @@ def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path):
     assert reading.text == " ".join(words)
     placed = page_lines(tmp_path / "line.png", reading.text, FileSummary.of(reading)).lines[0].words
     char = (spans[-1][1] - spans[0][0]) / len(reading.text)
-    for (outline, word), (x0, x1), written in zip(placed, spans, words, strict=True):
-        left, right = min(x for x, _ in outline), max(x for x, _ in outline)
-        assert word == written and left <= x0 + 2 and right >= x1 - 2  # holds its ink
+    confidences = reading.result.hypotheses[0].spans
+    for i, (word, (x0, x1), written) in enumerate(zip(placed, spans, words, strict=True)):
+        left, right = min(x for x, _ in word.outline), max(x for x, _ in word.outline)
+        assert word.text == written and left <= x0 + 2 and right >= x1 - 2  # holds its ink
+        start = sum(len(w) + 1 for w in words[:i])  # its least sure character's confidence
+        assert word.confidence == round(
+            min(c.confidence for c in confidences[start : start + len(written)]), 3
+        )
         assert right - left <= x1 - x0 + 4 * char  # and not much more: two characters' width a side
