@@ -5,8 +5,9 @@ A photo often holds more than the writing to read (print, a table's edge, a seco
 a box over the image reads only what is inside it, and a click reads all of it again. A page scan
 fitted to the view is too small to read or to box a line on: the wheel zooms in where the pointer is,
 a middle-button drag pans, and a double-click (or `fit()`) shows all of it again. A page read line by
-line shows where each line was found, numbered, the line the evidence below explains in bold with
-its words dashed where they were read; a click on a line (no region chosen) asks for its evidence.
+line (or read as its one line) shows where each line was found, numbered, the line the evidence
+below explains in bold with its words dashed where they were read; a click on a line (no region
+chosen) asks for its evidence.
 """
 
 from __future__ import annotations
@@ -331,8 +332,9 @@ class ImageView(QLabel):
             corners = polygon(outline)
             painter.setPen(QPen(_LINE, 2.5 if i == self._current_line else 1.0))
             painter.drawPolygon(corners)
-            left = max(corners[0].x() - 14, self._view_box().left() + 1)  # left of the line, in view
-            painter.drawText(QPointF(left, corners[0].y() + 12), str(i + 1))
+            if len(self._lines) > 1:  # numbered where there are several
+                left = max(corners[0].x() - 14, self._view_box().left() + 1)  # left of the line, in view
+                painter.drawText(QPointF(left, corners[0].y() + 12), str(i + 1))
         if 0 <= self._current_line < len(self._words):
             painter.setPen(QPen(_LINE, 1.0, Qt.PenStyle.DashLine))
             for word in self._words[self._current_line]:

@@ -561,13 +561,13 @@ class RecognizeTab(QWidget):
         self.result_ready.emit(result)
 
     def _outline_lines(self, result: RecognitionResult) -> None:
-        """Show on the image where a page's lines were found, when the image (or a region of it) is
-        what was read."""
+        """Show on the image where a page's lines (or its one line) were found and their words read,
+        when the image (or a region of it) is what was read."""
         if self._input is None or self._result_input is not self._input:
             return  # the drawing was read, or the image changed since
         region = self.image_view.region() if self._input is not self._image else None
         offset = np.array(region[:2], np.float64) if region else np.zeros(2)
-        placed = [line for line in result.lines if line.outline is not None]
+        placed = [line for line in result.lines or (result,) if line.outline is not None]
         outlines = [line.outline + offset for line in placed]  # type: ignore[operator]
         words = [word_outlines(o, word_fractions(line)) for o, line in zip(outlines, placed, strict=True)]
         self.image_view.set_lines(outlines, words)
