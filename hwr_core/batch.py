@@ -102,17 +102,19 @@ class FileReading:
             found = [self.placement.outline()] if self.placement is not None else []
         return [self.placement.to_file(o) for o in found]  # type: ignore[union-attr, arg-type]
 
-    def word_fractions(self) -> tuple[Fractions, ...]:
-        """Where each line's words lie along it (`word_boxes.word_fractions`), line by line; () when
-        the outlines are not the lines' ink (an image read whole: its words' place is unknown)."""
+    def _placed_lines(self) -> tuple[RecognitionResult, ...]:
+        """The lines read where their outlines are their ink, so their words can be placed; () for an
+        image read whole (its words' place is unknown)."""
         lines = self._lines()
-        if any(line.outline is None for line in lines):
-            return ()
-        return tuple(word_fractions(line) for line in lines)
+        return () if any(line.outline is None for line in lines) else lines
+
+    def word_fractions(self) -> tuple[Fractions, ...]:
+        """Where each line's words lie along it (`word_boxes.word_fractions`), line by line."""
+        return tuple(word_fractions(line) for line in self._placed_lines())
 
     def word_confidences(self) -> tuple[tuple[float, ...], ...]:
         """Each line's words' confidences (`word_boxes.word_confidences`), as `word_fractions` places them."""
-        return tuple(word_confidences(line) for line in self._lines()) if self.word_fractions() else ()
+        return tuple(word_confidences(line) for line in self._placed_lines())
 
     @property
     def text(self) -> str:

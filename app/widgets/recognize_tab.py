@@ -854,10 +854,10 @@ class RecognizeTab(QWidget):
         if not self._has_reading():
             return False
         stem = "drawing"
-        if self.input_mode() == self.IMAGE and self._image_name:
-            stem = Path(self._image_name).stem  # "scan" of "scan.tif, page 2"
-            if self._paged_file:
-                stem += f"-page{self.page_spin.value()}"
+        if self.input_mode() == self.IMAGE and self._paged_file:
+            stem = f"{Path(self._paged_file).stem}-page{self.page_spin.value()}"
+        elif self.input_mode() == self.IMAGE and self._image_name:
+            stem = Path(self._image_name).stem
         start = Path(str(self._settings.value(KEY_LAST_TEXT_DIR, "") or "")) / f"{stem}.txt"
         path, _ = QFileDialog.getSaveFileName(
             self, "Save text", str(start), "Text files (*.txt);;All files (*)"
