@@ -11,11 +11,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 import hwr_core
+from hwr_core import APP_NAME
 from hwr_core.engine_cache import EngineCache
 from hwr_core.errors import HwrError
 from hwr_core.modelfile import ModelBundle
 from hwr_core.resources import default_model_path
-from hwr_core.userdata import APP_NAME
 
 from .active_model import ActiveModel
 from .widgets.batch_tab import BatchTab

@@ -23,14 +23,13 @@ from pathlib import Path
 
 import platformdirs
 
-from . import __version__
+from . import APP_NAME, __version__
 from .fileio import atomic_write_bytes
 from .modelfile import ModelBundle
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "HWR_ENGINE_CACHE"  # a folder, or "off"
-APP_NAME = "hwr-studio"
 
 
 @dataclass(frozen=True)

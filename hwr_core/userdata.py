@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 import platformdirs
 
+from . import APP_NAME
 from .canvas_ink import READING_RENDER_VERSION, Point, clean_strokes, render_for_reading
 from .charset import normalize_text
 from .data.records import Record
@@ -60,7 +61,6 @@ __all__ = [
     "split_ids",
 ]
 
-APP_NAME = "hwr-studio"
 LABELS = "labels.tsv"
 RENDERED_MARK = "images/.rendered"
 DRAWN, SCANNED = "strokes", "scans"  # a sample's kind is the folder its JSON file lives in

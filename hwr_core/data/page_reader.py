@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import platformdirs
 
+from .. import APP_NAME
 from ..charset import CTCCodec
 from ..errors import DatasetError, HwrError
 from ..fileio import atomic_write_bytes
@@ -27,7 +28,6 @@ from ..preprocess import load_image
 from .readers import _finish, _RowChecker
 from .records import ReadReport, Record
 
-APP_NAME = "hwr-studio"
 _MARGIN = 4  # pixels kept around a line's outline, for its soft edges
 
 
