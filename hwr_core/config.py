@@ -37,7 +37,8 @@ class PreprocessConfig:
     deskew: bool = True
     slant: bool = True
     # An image of several lines read as one: read only its written line when the others are print
-    # or a neighbour's line cut off by the image's edge (hwr_core.line_choice).
+    # or a neighbour's line cut off by the image's edge, and a line without the printed label that
+    # starts it ("NOM :"; hwr_core.line_choice).
     written_line: bool = True
     # Keep a nib's or a fine pen's hairline strokes, fainter than the threshold, where they join
     # the ink (binarize="otsu" only; hwr_core.preprocess._hairlines; README "Hairlines"). Model

@@ -6,7 +6,8 @@ crop's edge. Read whole, they are squeezed with the writing into one 32-px line 
 49 Kaggle val name crops this changes: 35 % CER read whole, 10.5 % by their written line).
 `written_line` picks the one line that is neither print nor cut off (and leaves out a line that the
 crop's edge cuts so low that `split_lines` joined it to the writing); anything less clear-cut gives
-None, and the image is read whole, as before.
+None, and the image is read whole, as before. `after_label` takes a printed label off the start of
+the writing's own line ("NOM :   VANDEPOEL", read "on VANDEPOEL").
 
 Print is told by its regularity: three or more letters whose heights, tops and bottoms agree to a
 pixel (or 6 % of their height; a long line's baseline may wander by twice that). Handwriting
@@ -29,6 +30,14 @@ _MIN_GLYPH_SHARE = 0.5  # glyphs under this share of the line's tallest (dots, c
 _MIN_GLYPH_AREA = 3  # pixels: smaller components are noise
 _CUT_LINE_SHARE = 0.6  # a line at the image's edge this much lower than the tallest is a neighbour's
 _MAX_PRINT_SLOPE = 0.035  # rows per column (2 degrees): a scan turned this much tilts its print
+_MAX_LABEL_PIECES = 16  # ink pieces before a label's colon, at most: a label is a word or two
+_DOT_SHARE = 0.35  # a colon's dot is at most this share of its label's letters' height across
+_DOTS_APART = 0.15  # ... and its two dots this share apart (and within the letters' rows)
+# A form's field starts well clear of its label's colon (Kaggle: 95 % of them 1.35 letter heights
+# or more); running text has a word space there (text in the training fonts, typeset or drawn as
+# canvas strokes: 95 % under 1.2), and its capitals may look printed.
+_LABEL_GAP = 1.25
+_LABEL_REACH = 8  # a label and its colon end within this many times the line's height from its start
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,19 @@ class _Glyphs:
     @classmethod
     def of(cls, crop: np.ndarray) -> _Glyphs:
         """`crop`: uint8 gray, dark ink on light."""
-        _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        stats = stats[1:]
-        stats = stats[stats[:, cv2.CC_STAT_AREA] >= _MIN_GLYPH_AREA]
+        ink, stats = _ink_pieces(crop)
+        return cls.among(stats, ink)
+
+    @classmethod
+    def among(cls, stats: np.ndarray, ink: np.ndarray) -> _Glyphs:
+        """The letter-sized ones of some of `ink`'s pieces (`_ink_pieces` stats rows)."""
         heights = stats[:, cv2.CC_STAT_HEIGHT]
         if len(stats):
             stats = stats[heights >= _MIN_GLYPH_SHARE * heights.max()]
         tops = stats[:, cv2.CC_STAT_TOP]
         bottoms = tops + stats[:, cv2.CC_STAT_HEIGHT]
         centres = stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] / 2
-        return cls(tops, bottoms, centres, crop.shape[0], ink.any(axis=1))
+        return cls(tops, bottoms, centres, ink.shape[0], ink.any(axis=1))
 
     @property
     def height(self) -> int:
@@ -95,6 +106,19 @@ class _Glyphs:
         return abs(slope) <= _MAX_PRINT_SLOPE and max(np.ptp(tops - tilt), np.ptp(bottoms - tilt)) <= wander
 
 
+def _ink_pieces(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A gray crop's ink (Otsu) and its pieces' stats (`_pieces_of`)."""
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink, _pieces_of(ink)
+
+
+def _pieces_of(ink: np.ndarray) -> np.ndarray:
+    """Connected components' stats rows, noise left out."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    stats = stats[1:]
+    return stats[stats[:, cv2.CC_STAT_AREA] >= _MIN_GLYPH_AREA]
+
+
 def _cut_band_end(inked: np.ndarray) -> int:
     """Where a band of ink from row 0 of `inked` ends, when blank rows part it from the rest and it
     is under `_CUT_LINE_SHARE` of the rest's height; else 0."""
@@ -132,3 +156,78 @@ def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
         return None
     first, last = kept[0] == 0, kept[0] == len(crops) - 1
     return crops[kept[0]][line.without_cut_band(top=first, bottom=last)]
+
+
+def after_label(crop: np.ndarray) -> np.ndarray | None:
+    """The part of a line crop (uint8 gray) right of a printed label in capitals that ends in a
+    colon ("NOM :", "PRENOM :"), when writing follows it; None when the line does not start so.
+
+    The label is every ink piece left of the colon: three letters or more that look printed, then
+    the colon's two dots (each under `_DOT_SHARE` of the letters' height, one over the other within
+    their rows) at most a letter's height after them. A colon is asked for because spaced
+    handwritten capitals can look printed (a fifth of the Kaggle crops taken without it were
+    names, not labels). What follows must hold a letter at least half the label's height,
+    `_LABEL_GAP` letter heights or more after the colon (running text, "NOTE: call", stays whole),
+    and not look printed itself (a line of print, "TOTAL :    42", stays whole). The part is
+    returned without the bottom or top of a line that the crop's edge cuts
+    (`_Glyphs.without_cut_band`).
+    """
+    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    # A label is short: it is looked for at the line's start only (a long line's pieces cost
+    # a millisecond), and what follows it is looked at once one is found.
+    start = ink[:, : _LABEL_REACH * ink.shape[0]]
+    label = _label_end(_pieces_of(start), start)
+    if label is None:
+        return None
+    height, colon_end = label
+    rest = _pieces_of(ink[:, colon_end:])
+    letters = rest[rest[:, cv2.CC_STAT_HEIGHT] >= _MIN_GLYPH_SHARE * height]
+    if (
+        not len(letters)
+        or letters[:, cv2.CC_STAT_LEFT].min() < _LABEL_GAP * height
+        or _Glyphs.among(rest, ink).look_printed()
+    ):
+        return None
+    part = crop[:, colon_end + int(letters[:, cv2.CC_STAT_LEFT].min()) // 2 :]
+    # the form's lines above and below, cut by the crop's edges, part from it only now
+    return part[_Glyphs.of(part).without_cut_band(top=True, bottom=True)]
+
+
+def _label_end(stats: np.ndarray, ink: np.ndarray) -> tuple[float, int] | None:
+    """(its letters' height, the column after its colon) of a printed label that starts a line;
+    `stats`: the line's ink pieces. See `after_label`."""
+    stats = stats[np.argsort(stats[:, cv2.CC_STAT_LEFT], kind="stable")]
+    # plain ints: this loop runs for every line read, and numpy's scalars are slow one by one
+    left, top, width, height = (stats[:, k].tolist() for k in range(4))
+    right = (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]).tolist()
+    bottom = (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT]).tolist()
+    for i in range(_MIN_GLYPHS, min(len(stats), _MAX_LABEL_PIECES)):
+        before_right, before_height = max(right[:i]), max(height[:i])
+        for j in (i + 1, i + 2):  # the colon's other dot starts at about the same column
+            if j >= len(stats):
+                break
+            dot = max(width[i], width[j], height[i], height[j])
+            colon_left = min(left[i], left[j])
+            upper, lower = (i, j) if top[i] < top[j] else (j, i)
+            if (
+                dot > _DOT_SHARE * before_height  # (cheap) the label's letters are no taller
+                or abs(left[i] + right[i] - left[j] - right[j]) > 2 * dot
+                or top[lower] <= bottom[upper]
+                or before_right > colon_left + 1  # the label is all that starts before the colon
+                or (j == i + 2 and right[i + 1] > colon_left + 1)
+            ):
+                continue
+            label = _Glyphs.among(stats[:i], ink)
+            if len(label.tops) < _MIN_GLYPHS:
+                continue
+            h = float(np.median(label.bottoms - label.tops))
+            if (
+                dot <= _DOT_SHARE * h
+                and top[lower] - bottom[upper] >= _DOTS_APART * h
+                and top[upper] >= label.tops.min() - _DOTS_APART * h
+                and bottom[lower] <= label.bottoms.max() + _DOTS_APART * h
+                and colon_left - before_right <= h
+                and label.look_printed()
+            ):
+                return h, max(right[i], right[j])
+    return None

@@ -7,7 +7,8 @@ step is also returned as a display image (dark ink on white) for the GUI's stage
 Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin] -> smooth -> [rules]
 -> [line] -> crop -> [thicken] -> deskew -> slant -> resize -> pad (bracketed stages only where they
 change something: `_writing_surface`, `_margin_line`, `_rule_rows`, `_fine_pen_radius`; `line`: an
-image of several lines whose others are print or cut off is read by its written line,
+image of several lines whose others are print or cut off is read by its written line, and one
+that starts with a printed label ending in a colon, "NOM :", by what follows it;
 `hwr_core.line_choice`). `split_lines` also takes printed lines (a margin, a grid) off a page before
 cutting it into lines (`_paper_lines`).
 Binarizing keeps hairlines (`PreprocessConfig.hairlines`, on): thin strokes fainter than the
@@ -38,7 +39,7 @@ from PIL import Image, ImageOps
 from .config import PreprocessConfig
 from .errors import HwrError, ImageLoadError, ImageTooLargeError
 from .image_pages import split_page_path
-from .line_choice import written_line
+from .line_choice import after_label, written_line
 
 __all__ = [
     "PreprocessResult",
@@ -1313,12 +1314,13 @@ def preprocess(
         content = _keep_near(content, mask, binary)
         record("rules", _display(content))
 
-    if (
-        cfg.written_line
-        and cfg.crop
-        and _few_lines(mask)  # (cheap) only then split at full cost
-        and (line := written_line(split_lines(lines_from))) is not None
-    ):
+    line = None
+    if cfg.written_line and cfg.crop:
+        # (cheap) only with few lines split at full cost
+        line = written_line(split_lines(lines_from)) if _few_lines(mask) else None
+        labelled = after_label(lines_from if line is None else line)
+        line = line if labelled is None else labelled
+    if line is not None:
         # a form's printed label, a neighbour's line cut by the crop: the written line is read
         # alone, from its own grays (thresholds measured with the rest in swayed them)
         chosen = preprocess(line, replace(cfg, written_line=False), keep_stages)
