@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
             self,
             keep_samples=self.teach_tab.keep_images,
             session_file=batch_session_file(settings),
+            upright=self.recognize_tab.upright_action.isChecked,
         )
         self.train_tab = TrainTab(self.active_model, settings, self)
         self.model_tab = ModelTab(self.active_model, settings, self)

@@ -157,17 +157,25 @@ def read_file(
     lines: bool = True,
     rotate: int = 0,
     region: tuple[int, int, int, int] | None = None,
+    upright: bool = False,
 ) -> FileReading:
     """Read an image file (split into lines when `lines`; turned and cropped first as the Image tab's
-    buttons and box do) or a canvas strokes file. Raises HwrError when the file cannot be read."""
+    buttons and box do) or a canvas strokes file. `upright` (without a region: a box drawn on the
+    image is read as it is): turned further where its writing lies on its side or upside down
+    (`Recognizer.recognize_upright`, read as a page; `result.turned` says how far). Raises
+    HwrError when the file cannot be read."""
     from .canvas_ink import load_strokes
 
     if Path(path).suffix.lower() == STROKES_SUFFIX:
         return FileReading(Path(path), recognizer.recognize_strokes(load_strokes(path)))
-    image, placement = load_view(
-        path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region
-    )
-    result = recognizer.recognize_page(image) if lines else recognizer.recognize(image)
+    max_pixels = recognizer.preprocess_cfg.max_pixels
+    image, placement = load_view(path, max_pixels=max_pixels, rotate=rotate, region=region)
+    if upright and not region:
+        result = recognizer.recognize_upright(image)
+        if result is not None and result.turned:  # where its lines lie in the file, turned so
+            placement = dataclasses.replace(placement, rotate=(rotate + result.turned) % 360)
+    else:
+        result = recognizer.recognize_page(image) if lines else recognizer.recognize(image)
     assert result is not None  # None only when asked to stop, which is not asked here
     return FileReading(Path(path), result, placement=placement)
 
@@ -199,6 +207,7 @@ class FileSummary:
     outlines: tuple[Outline, ...] = ()  # where each line of `text` lies in the image (`line_outlines`)
     words: tuple[Fractions, ...] = ()  # where each line's words lie along it (`word_fractions`)
     word_confidences: tuple[tuple[float, ...], ...] = ()  # and how sure each was read
+    turned: int = 0  # degrees clockwise it was turned further to read it upright (`read_file`'s upright)
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -218,6 +227,7 @@ class FileSummary:
             outlines=tuple(pixel_outline(o, *size) for o in reading.line_outlines()) if size else (),
             words=reading.word_fractions(),
             word_confidences=reading.word_confidences(),
+            turned=reading.result.turned if reading.result is not None else 0,
         )
 
 
@@ -401,6 +411,7 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     word_confidences=tuple(
                         tuple(float(c) for c in line) for line in reading.get("word_confidences", ())
                     ),
+                    turned=int(reading.get("turned", 0)),
                 )
             corrected = entry.get("corrected")
             rotate = int(entry.get("rotate", 0))

@@ -104,14 +104,18 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     if not files:
         kinds = " ".join(sorted(IMAGE_SUFFIXES))
         raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds})")
+    if args.upright and args.region:
+        raise HwrError("--upright turns whole images: a --region is read as it is")
     rec = _recognizer(args)
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
-    options = {"lines": args.lines, "rotate": args.rotate, "region": args.region}
+    options = {"lines": args.lines, "rotate": args.rotate, "region": args.region, "upright": args.upright}
     for reading in read_files(rec, files, **options):  # type: ignore[arg-type]
         if reading.error:
             print(f"hwr: error: {reading.error}", file=sys.stderr)
             continue
+        if reading.result is not None and reading.result.turned:
+            print(f"hwr: {reading.path}: read turned {reading.result.turned}° clockwise", file=sys.stderr)
         read.append((reading.path, reading.text))
         lines = None
         if args.page_xml or args.hocr or args.json:
@@ -677,6 +681,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="split multi-line images into lines first (kept only where the lines read surer than the "
         "whole image)",
+    )
+    r.add_argument(
+        "--upright",
+        action="store_true",
+        help="turn an image whose writing lies on its side or upside down upright first (read as a "
+        "page, as --lines); stderr and --json ('turned') say how far",
     )
     r.add_argument(
         "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"

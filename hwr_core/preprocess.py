@@ -48,6 +48,7 @@ __all__ = [
     "clamp_region",
     "crop_region",
     "decode_image_bytes",
+    "ink_mask",
     "load_image",
     "preprocess",
     "render_strokes",
@@ -1569,14 +1570,14 @@ def _main_line(split: PageSplit) -> PageSplit:
     line, _ = _paper_lines(line, norm, _paper_threshold(norm)[1])
     top, bottom = _main_rows(line, grow=True) or (0, line.shape[0])
     cut = line[top:bottom].copy()
-    mask = _ink_mask(cut)
+    mask = ink_mask(cut)
     columns = np.flatnonzero(mask.any(axis=0)) if mask is not None else np.array([])
     left, right = (float(columns[0]), float(columns[-1]) + 1) if columns.size else (0.0, float(cut.shape[1]))
     outline = _box_outline(left, rows[0] + top, right, rows[0] + bottom)
     return PageSplit([cut], outlines=[outline], without_paper_lines=True)
 
 
-def _ink_mask(image: np.ndarray) -> np.ndarray | None:
+def ink_mask(image: np.ndarray) -> np.ndarray | None:
     """The ink of an image (its background flattened, thresholded); None when it has none."""
     norm = _flatten_background(image)
     t, _, _ = _paper_threshold(norm)
@@ -1586,7 +1587,7 @@ def _ink_mask(image: np.ndarray) -> np.ndarray | None:
 def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
     """The rows around the band of `image` holding the most ink: a band's height above and below it,
     or (`grow`) the bands within half its height of it, with an eighth of their height around."""
-    mask = _ink_mask(image)
+    mask = ink_mask(image)
     if mask is None:
         return None
     counts = np.count_nonzero(mask, axis=1)

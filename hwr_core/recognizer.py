@@ -27,6 +27,7 @@ from .errors import HwrError
 from .lexicons import resolve_lexicon
 from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
+from .orientation import read_upright
 from .ort_session import OrtSession, onnxruntime_installed
 from .preprocess import PreprocessResult, Stage, load_image, preprocess, split_page
 
@@ -65,6 +66,9 @@ class RecognitionResult:
     # one line: its crop where its paper's lines were taken out). None for a whole input.
     crop: np.ndarray | None = None
     outline: np.ndarray | None = None
+    # The image was read turned this many degrees clockwise, its writing having lain on its side
+    # or upside down (`Recognizer.recognize_upright`); outlines are in the turned image.
+    turned: int = 0
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -76,6 +80,8 @@ class RecognitionResult:
             "confidence": round(self.confidence, 4),
             "empty": self.empty,
         }
+        if self.turned:
+            out["turned"] = self.turned
         if self.lines:  # a page: each line carries its own evidence
             out["lines"] = [line.to_json(n_best) for line in self.lines]
             return out
@@ -119,9 +125,15 @@ def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
     )
 
 
+def char_confidences(result: RecognitionResult | None) -> list[float]:
+    """The confidence of every character read (all lines of a page); none for no reading."""
+    lines = (result.lines or (result,)) if result is not None else ()
+    return [span.confidence for line in lines for span in line.spans]
+
+
 def mean_char_confidence(result: RecognitionResult) -> float:
     """The mean confidence of every character read (all lines of a page); 0 for no text."""
-    confidences = [s.confidence for line in (result.lines or (result,)) for s in line.spans]
+    confidences = char_confidences(result)
     return float(np.mean(confidences)) if confidences else 0.0
 
 
@@ -387,6 +399,23 @@ class Recognizer:
         chosen, other = (whole, page) if keep_whole else (page, whole)
         timings = {k: v + other.timings_ms.get(k, 0.0) for k, v in chosen.timings_ms.items()}
         return dataclasses.replace(chosen, timings_ms=timings)  # both reads' time: what it cost
+
+    def recognize_upright(
+        self,
+        image: np.ndarray,
+        keep_stages: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RecognitionResult | None:
+        """`recognize_page` the way up the writing is: turned a quarter or half turn where it lies
+        on its side or upside down (`orientation.read_upright`), `turned` saying how far."""
+
+        def read(turned: np.ndarray) -> RecognitionResult | None:
+            return self.recognize_page(turned, keep_stages, should_stop)
+
+        upright = read_upright(image, read, char_confidences)
+        if upright.reading is None or not upright.turn:
+            return upright.reading
+        return dataclasses.replace(upright.reading, turned=upright.turn)
 
     def recognize_file(self, path: str | os.PathLike[str], keep_stages: bool = False) -> RecognitionResult:
         return self.recognize(

@@ -73,3 +73,18 @@ SHIPPED_CER_BOUND = 0.15
 needs_shipped_model = pytest.mark.skipif(
     not SHIPPED_MODEL.is_file(), reason=f"no shipped model yet at {SHIPPED_MODEL}"
 )
+
+
+def val_page(name: str, first: int, n: int = 3) -> tuple[np.ndarray, list[str]]:
+    """`n` val lines of a ../shared/data set from the `first`, one under another on white, as a
+    page (uint8 grey), and their texts; skips the test when the set is absent."""
+    from hwr_core.preprocess import load_image, to_grayscale
+
+    rows = data_rows(name, "val")[first : first + n]
+    lines = [to_grayscale(load_image(path)) for path, _ in rows]
+    width = max(im.shape[1] for im in lines)
+    gap = np.full((20, width), 255, np.uint8)
+    parts = [
+        cv2.copyMakeBorder(im, 0, 0, 0, width - im.shape[1], cv2.BORDER_CONSTANT, value=255) for im in lines
+    ]
+    return np.vstack([p for im in parts for p in (im, gap)]), [t for _, t in rows]

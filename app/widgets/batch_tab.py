@@ -229,13 +229,16 @@ class BatchTab(QWidget):
         parent: QWidget | None = None,
         keep_samples: Callable[[list[tuple[np.ndarray, str]], str], int] | None = None,
         session_file: str | os.PathLike[str] | None = None,
+        upright: Callable[[], bool] = lambda: False,
     ) -> None:
         """`keep_samples(pairs, source)` stores (line image, text) pairs as Teach samples and says how
         many were new (the Teach tab's `keep_images`); None: no teaching from here. The list, its
         readings and corrections are saved to `session_file` as they change (None: not saved) and
-        brought back by `restore_session`."""
+        brought back by `restore_session`. `upright()`: whether a file lying on its side or upside
+        down is turned upright by itself when it is first read (the Recognize tab's *Upright*)."""
         super().__init__(parent)
         self._make_recognizer = make_recognizer
+        self._upright = upright
         self._keep_samples = keep_samples
         self._teaching: _TeachReport | None = None  # the corrections being turned into samples
         self._session_file = Path(session_file) if session_file is not None else None
@@ -417,7 +420,13 @@ class BatchTab(QWidget):
             self._update_state()
             return
         self._waiting.update(keys)
-        self.reader.read([(k, str(self._rows[k].path), self._rows[k].rotate) for k in keys], recognizer)
+        # turned upright by itself only when first read: a turn after that is the user's
+        upright = self._upright()
+        items = [
+            (k, str(row.path), row.rotate, upright and row.reading is None and not row.rotate)
+            for k, row in ((k, self._rows[k]) for k in keys)
+        ]
+        self.reader.read(items, recognizer)
         with self._quiet_table():  # sorted once after, not once a row
             for key in keys:
                 self._show_row(key)
@@ -440,6 +449,9 @@ class BatchTab(QWidget):
         if row is None:  # removed while it was being read
             return
         row.reading = summary
+        if summary.turned:  # read turned upright: kept so, as if turned by hand
+            row.rotate = (row.rotate + summary.turned) % 360
+            self._show_name(key)
         self._show_row(key)
         self._update_state()
         self._schedule_save()

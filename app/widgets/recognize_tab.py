@@ -82,6 +82,7 @@ KEY_DECODER = "recognize/decoder"
 KEY_BEAM_WIDTH = "recognize/beam_width"
 KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
 KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
+KEY_UPRIGHT = "recognize/upright"  # bool: turn an image loaded on its side or upside down upright
 #: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
 ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
 
@@ -302,6 +303,14 @@ class RecognizeTab(QWidget):
         self.rotate_right_action = bar.addAction("⟳")
         self.rotate_right_action.setToolTip("Rotate the image a quarter turn to the right")
         self.rotate_right_action.triggered.connect(lambda: self.rotate_image(90))
+        self.upright_action = bar.addAction("Upright")
+        self.upright_action.setCheckable(True)
+        self.upright_action.setToolTip(
+            "Turn an image loaded on its side or upside down upright by itself: where its lines run\n"
+            "down the image, or read clearly surer turned over (a word or a short line is left as it is)"
+        )
+        self.upright_action.setChecked(self._setting_bool(KEY_UPRIGHT, True))
+        self.upright_action.toggled.connect(lambda on: self._settings.setValue(KEY_UPRIGHT, on))
         self.fit_action = bar.addAction("Fit")
         self.fit_action.setToolTip("Show all of the image (the wheel zooms in where the pointer is)")
         self.fit_action.triggered.connect(lambda: self.image_view.fit())
@@ -487,6 +496,11 @@ class RecognizeTab(QWidget):
     @Slot()
     def recognize_now(self) -> int | None:
         """Recognise the visible input now; returns the request id (None: nothing to recognise)."""
+        return self._read(upright=False)
+
+    def _read(self, upright: bool) -> int | None:
+        """`recognize_now`; `upright`: a whole loaded image is turned first if it lies on its side
+        or upside down (the result's `turned`, which `_on_result` applies to the image)."""
         self._debounce.stop()
         if self._shut_down:
             return None
@@ -513,7 +527,7 @@ class RecognizeTab(QWidget):
         self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
         # Drawn or loaded, an image may hold several lines: read line by line where that reads
         # surer (a word with floating accents stays whole; Recognizer.recognize_page).
-        return self._controller.submit(image, rec)
+        return self._controller.submit(image, rec, upright=upright and image is self._image)
 
     def clear_result(self) -> None:
         """Forget pending requests and empty the result views."""
@@ -554,6 +568,8 @@ class RecognizeTab(QWidget):
     def _on_result(self, request_id: int, result: RecognitionResult) -> None:
         self.last_result = result
         self._result_input = self._pending_input
+        if result.turned and self._image is not None and self._result_input is self._image:
+            self._turn_shown_image(result.turned)
         self._update_model_info()  # the engine may have changed: onnxruntime -> PyTorch fallback
         self._set_line_choices(result.lines)
         self._outline_lines(result)
@@ -937,10 +953,12 @@ class RecognizeTab(QWidget):
             return False
         h, w = gray.shape
         self._show_pages("", 1, 1)  # a file's pages are offered again by `load_image_file`
-        self._show_image(gray, name, f"Loaded {name} ({w}×{h})")
+        self._show_image(gray, name, f"Loaded {name} ({w}×{h})", upright=True)
         return True
 
-    def _show_image(self, gray: np.ndarray, name: str, message: str) -> None:
+    def _show_image(self, gray: np.ndarray, name: str, message: str, upright: bool = False) -> None:
+        """Show and read an image; `upright`: turned first where it lies on its side or upside
+        down, if *Upright* is on (a new image, not one the user has just turned)."""
         self._image = self._input = gray
         self._image_name = name
         for widget in (self.image_teach_button, self.rotate_left_action, self.rotate_right_action):
@@ -950,7 +968,20 @@ class RecognizeTab(QWidget):
         with QSignalBlocker(self.input_tabs):  # recognise once below, not again on the switch
             self.input_tabs.setCurrentIndex(self.IMAGE)
         self.status_message.emit(message)
-        self.recognize_now()
+        self._read(upright=upright and self.upright_action.isChecked())
+
+    def _turn_shown_image(self, degrees: int) -> None:
+        """The image read turned by itself (`Upright`): shown, and kept, as it was read."""
+        assert self._image is not None
+        self._image = self._input = self._result_input = rotate_clockwise(self._image, degrees)
+        self.image_view.set_array(self._image)
+        self._update_image_label()
+        how = (
+            "upside down"
+            if degrees == 180
+            else f"a quarter turn to the {'right' if degrees == 90 else 'left'}"
+        )
+        self.status_message.emit(f"Turned {self._image_name} {how} to read it upright (⟲ ⟳ turn it back)")
 
     def rotate_image(self, degrees: int) -> None:
         """Turn the image clockwise by 90, 180 or 270 degrees and read it again."""

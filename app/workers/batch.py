@@ -53,13 +53,14 @@ class BatchWorker(QObject):
         self._stop = stop
 
     @Slot(int, object, object)
-    def run(self, job: int, items: Sequence[tuple[int, str, int]], recognizer: Recognizer) -> None:
-        """Each (key, path, degrees to turn it clockwise): the file's reading."""
+    def run(self, job: int, items: Sequence[tuple[int, str, int, bool]], recognizer: Recognizer) -> None:
+        """Each (key, path, degrees to turn it clockwise, whether to turn it further upright if it
+        lies on its side or upside down): the file's reading."""
         try:
-            for key, path, rotate in items:
+            for key, path, rotate, upright in items:
                 if self._stop.stopped(job):
                     return
-                (reading,) = read_files(recognizer, [path], rotate=rotate)
+                (reading,) = read_files(recognizer, [path], rotate=rotate, upright=upright)
                 self.sig_read.emit(key, FileSummary.of(reading))
         finally:
             self.sig_job_done.emit(job)
@@ -112,8 +113,9 @@ class BatchReader(WorkerThreadOwner):
     def is_busy(self) -> bool:
         return bool(self._open_jobs)
 
-    def read(self, items: Sequence[tuple[int, str, int]], recognizer: Recognizer) -> None:
-        """Queue (row key, file path, degrees to turn it), read after any already queued."""
+    def read(self, items: Sequence[tuple[int, str, int, bool]], recognizer: Recognizer) -> None:
+        """Queue (row key, file path, degrees to turn it, upright: see `BatchWorker.run`), read
+        after any already queued."""
         self._queue(self._run, items, recognizer)
 
     def line_samples(self, items: Sequence[tuple[int, str, str, int]], recognizer: Recognizer) -> None:

@@ -59,16 +59,18 @@ class RecognitionWorker(QObject):
         logger.debug("skipping superseded recognition request %d", request_id)
         return True
 
-    @Slot(int, object, object)
-    def recognize(self, request_id: int, image: np.ndarray, recognizer: Recognizer) -> None:
-        """Read an image of one or more lines (`Recognizer.recognize_page`), keeping every line's
-        evidence; a newer request arriving between lines ends it unread."""
+    @Slot(int, object, object, bool)
+    def recognize(
+        self, request_id: int, image: np.ndarray, recognizer: Recognizer, upright: bool = False
+    ) -> None:
+        """Read an image of one or more lines (`Recognizer.recognize_page`; `upright`: turned first
+        where its writing lies on its side or upside down, `recognize_upright`), keeping every
+        line's evidence; a newer request arriving between lines ends it unread."""
         if self._stale(request_id):
             return
+        read = recognizer.recognize_upright if upright else recognizer.recognize_page
         try:
-            result = recognizer.recognize_page(
-                image, keep_stages=True, should_stop=lambda: self._stale(request_id)
-            )
+            result = read(image, keep_stages=True, should_stop=lambda: self._stale(request_id))
         except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
             self._fail(request_id, exc)
             return
@@ -101,7 +103,7 @@ class RecognitionController(WorkerThreadOwner):
     busy_changed = Signal(bool)
     prepared = Signal()  # a `prepare()` finished (for tests and the curious)
 
-    _request = Signal(int, object, object)
+    _request = Signal(int, object, object, bool)
     _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -123,13 +125,13 @@ class RecognitionController(WorkerThreadOwner):
     def is_busy(self) -> bool:
         return self._running and self._answered < self._latest.get()
 
-    def submit(self, image: np.ndarray, recognizer: Recognizer) -> int:
-        """Queue an image of one or more lines (split in the worker, not on the UI thread);
-        supersedes every earlier request."""
+    def submit(self, image: np.ndarray, recognizer: Recognizer, upright: bool = False) -> int:
+        """Queue an image of one or more lines (split in the worker, not on the UI thread; turned
+        upright first if need be when `upright`); supersedes every earlier request."""
         if not self._running:
             raise RuntimeError("recognition controller is shut down")
         request_id = self._latest.next()
-        self._request.emit(request_id, image, recognizer)
+        self._request.emit(request_id, image, recognizer, upright)
         self.busy_changed.emit(True)
         return request_id
 

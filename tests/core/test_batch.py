@@ -217,10 +217,14 @@ def test_unsure_characters_are_found_where_they_are_in_a_pages_text(tmp_path):
 
     def line(text, confidences):  # a space read between words has a span too; "?" none (unmatched)
         spans = [NS(char=c, confidence=p) for c, p in zip(text.replace("?", ""), confidences, strict=True)]
-        return NS(text=text.replace("?", "x"), spans=tuple(spans), lines=(), empty=False, confidence=0.2)
+        return NS(
+            text=text.replace("?", "x"), spans=tuple(spans), lines=(), empty=False, confidence=0.2, turned=0
+        )
 
     first, second = line("ab c", [0.9, 0.3, 0.95, 0.5]), line("d?e", [0.2, 0.99])
-    page = NS(text="ab c\ndxe", lines=(first, second), confidence=0.2, empty=False, spans=first.spans)
+    page = NS(
+        text="ab c\ndxe", lines=(first, second), confidence=0.2, empty=False, spans=first.spans, turned=0
+    )
     summary = FileSummary.of(FileReading(tmp_path / "p.png", page))
     assert summary.unsure_at == (1, 3, 5) and summary.unsure == 3  # b, c, d: "x" has no span
     assert [summary.text[i] for i in summary.unsure_at] == ["b", "c", "d"]
