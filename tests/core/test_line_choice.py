@@ -245,8 +245,9 @@ def test_a_word_space_after_the_colon_is_running_text() -> None:
     assert after_label(_beside_label("NOTE:", _written("call"))) is not None
 
 
-@pytest.mark.parametrize("text", ["TOTAL : 4250", "CODE RNE / UAI : 0490858S"])
+@pytest.mark.parametrize("text", ["TOTAL : 4250", "TOTAL :        4250", "CODE RNE / UAI :      0490858S"])
 def test_a_line_of_print_with_a_colon_stays_whole(text: str) -> None:
+    # (spaced out as a form's print is, it is kept whole only since what follows is print too)
     assert after_label(_printed(text)) is None
 
 
