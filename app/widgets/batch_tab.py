@@ -422,10 +422,10 @@ class BatchTab(QWidget):
         self._waiting.update(keys)
         # turned upright by itself only when first read: a turn after that is the user's
         upright = self._upright()
-        items = [
-            (k, str(row.path), row.rotate, upright and row.reading is None and not row.rotate)
-            for k, row in ((k, self._rows[k]) for k in keys)
-        ]
+        items = []
+        for key in keys:
+            row = self._rows[key]
+            items.append((key, str(row.path), row.rotate, upright and row.reading is None and not row.rotate))
         self.reader.read(items, recognizer)
         with self._quiet_table():  # sorted once after, not once a row
             for key in keys:
