@@ -5,9 +5,10 @@ above the name ("PRENOM", "NOM :"), a printed line below it, the bottom of the l
 crop's edge. Read whole, they are squeezed with the writing into one 32-px line and wreck it (the
 49 Kaggle val name crops this changes: 35 % CER read whole, 10.5 % by their written line).
 `written_line` picks the one line that is neither print nor cut off (and leaves out a line that the
-crop's edge cuts so low that `split_lines` joined it to the writing); anything less clear-cut gives
-None, and the image is read whole, as before. `after_label` takes a printed label off the start of
-the writing's own line ("NOM :   VANDEPOEL", read "on VANDEPOEL").
+crop's edge cuts so low that `split_lines` joined it to the writing, or print joined to such a
+line); anything less clear-cut gives None, and the image is read whole, as before. `after_label`
+takes a printed label off the start of the writing's own line ("NOM :   VANDEPOEL", read "on
+VANDEPOEL"), behind the form's margin if need be (a rule, figures printed across it).
 
 Print is told by its regularity: three or more letters whose heights, tops and bottoms agree to a
 pixel (or 6 % of their height; a long line's baseline may wander by twice that). Handwriting
@@ -106,6 +107,17 @@ class _Glyphs:
         return abs(slope) <= _MAX_PRINT_SLOPE and max(np.ptp(tops - tilt), np.ptp(bottoms - tilt)) <= wander
 
 
+@dataclass(frozen=True)
+class _Colon:
+    """A colon's two dots in a line crop: the larger dot's size across, and where the pair lies."""
+
+    dot: int
+    left: int
+    top: int
+    bottom: int
+    dots_apart: int  # blank rows between them
+
+
 def _ink_pieces(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A gray crop's ink (Otsu) and its pieces' stats (`_pieces_of`)."""
     _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
@@ -122,19 +134,34 @@ def _pieces_of(ink: np.ndarray) -> np.ndarray:
 def _cut_band_end(inked: np.ndarray) -> int:
     """Where a band of ink from row 0 of `inked` ends, when blank rows part it from the rest and it
     is under `_CUT_LINE_SHARE` of the rest's height; else 0."""
-    blank = np.flatnonzero(~inked)
-    if not inked[0] or not len(blank):
-        return 0
-    band = int(blank[0])
+    band = _band_end(inked)
     rest = np.flatnonzero(inked[band:])
-    return band if len(rest) and band < _CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
+    return band if band and len(rest) and band < _CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
+
+
+def _band_end(inked: np.ndarray) -> int:
+    """Where a band of ink from row 0 of `inked` ends, when blank rows part it from the rest; else 0."""
+    blank = np.flatnonzero(~inked)
+    return int(blank[0]) if inked[0] and len(blank) and inked[blank[0] :].any() else 0
+
+
+def _print_past_cut_band(crop: np.ndarray, glyphs: _Glyphs, top: bool) -> int | None:
+    """The height of the print in `crop` past a band of ink that the image's top (bottom) edge
+    cuts, as a form's "NOM" under the cut bottom of the line above, split off with it as one line
+    (the band may be as tall as the print, so `_cut_band_end` keeps it); None if there is none."""
+    band = _band_end(glyphs.inked if top else glyphs.inked[::-1])
+    if not band:
+        return None
+    rest = _Glyphs.of(crop[band:] if top else crop[:-band])
+    return rest.height if rest.look_printed() else None
 
 
 def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
     """Of an image's line crops (`split_lines`: uint8 gray, top to bottom), the one to read: the
     line left when lines of print and lines cut off by the image's top or bottom edge are set
-    aside, if it is taller than the print and three glyphs long. None when there is one line, or
-    when not exactly one such line is left."""
+    aside, if it is taller than the print and three glyphs long. A first (last) line that is print
+    past a band the image's edge cuts is print too. None when there is one line, or when not
+    exactly one such line is left."""
     if len(crops) < 2:
         return None
     glyphs = [_Glyphs.of(c) for c in crops]
@@ -142,10 +169,12 @@ def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
     kept: list[int] = []
     printed: list[int] = []
     for k, g in enumerate(glyphs):
-        at_edge = (k == 0 and g.at_top()) or (k == len(crops) - 1 and g.at_bottom())
+        top, bottom = k == 0 and g.at_top(), k == len(crops) - 1 and g.at_bottom()
         if g.look_printed():
             printed.append(g.height)
-        elif not (at_edge and g.height < _CUT_LINE_SHARE * tallest):
+        elif (top or bottom) and (past_band := _print_past_cut_band(crops[k], g, top)) is not None:
+            printed.append(past_band)
+        elif not ((top or bottom) and g.height < _CUT_LINE_SHARE * tallest):
             kept.append(k)
     if len(kept) != 1:
         return None
@@ -162,8 +191,8 @@ def after_label(crop: np.ndarray) -> np.ndarray | None:
     """The part of a line crop (uint8 gray) right of a printed label in capitals that ends in a
     colon ("NOM :", "PRENOM :"), when writing follows it; None when the line does not start so.
 
-    The label is every ink piece left of the colon: three letters or more that look printed, then
-    the colon's two dots (each under `_DOT_SHARE` of the letters' height, one over the other within
+    The label is every ink piece left of the colon (or, behind a form's margin, the last of them:
+    `_label_past_margin`): three letters or more that look printed, then the colon's two dots (each under `_DOT_SHARE` of the letters' height, one over the other within
     their rows) at most a letter's height after them. A colon is asked for because spaced
     handwritten capitals can look printed (a fifth of the Kaggle crops taken without it were
     names, not labels). What follows must hold a letter at least half the label's height,
@@ -217,17 +246,60 @@ def _label_end(stats: np.ndarray, ink: np.ndarray) -> tuple[float, int] | None:
                 or (j == i + 2 and right[i + 1] > colon_left + 1)
             ):
                 continue
-            label = _Glyphs.among(stats[:i], ink)
-            if len(label.tops) < _MIN_GLYPHS:
-                continue
-            h = float(np.median(label.bottoms - label.tops))
-            if (
-                dot <= _DOT_SHARE * h
-                and top[lower] - bottom[upper] >= _DOTS_APART * h
-                and top[upper] >= label.tops.min() - _DOTS_APART * h
-                and bottom[lower] <= label.bottoms.max() + _DOTS_APART * h
-                and colon_left - before_right <= h
-                and label.look_printed()
-            ):
+            colon = _Colon(dot, colon_left, top[upper], bottom[lower], top[lower] - bottom[upper])
+            h = _label_height(_Glyphs.among(stats[:i], ink), colon, before_right)
+            if h is None:
+                h = _label_past_margin(stats[:i], ink, colon, before_right)
+            if h is not None:
                 return h, max(right[i], right[j])
+    return None
+
+
+def _label_past_margin(stats: np.ndarray, ink: np.ndarray, colon: _Colon, before_right: int) -> float | None:
+    """`_label_height` of a label (its pieces and what precedes it: `stats`) that a form's margin
+    precedes: its figures printed across, a rule, pieces that the crop's edge cuts (a fifth of the
+    Kaggle crops with a label). Where there is such a margin, the label is the last of the pieces
+    left without it that look printed (a piece of the margin may have joined the label's first
+    letter); where there is none, nothing is left out."""
+    kept = _without_margin(stats, ink.shape[0], colon)
+    if len(kept) == len(stats):
+        return None
+    for first in range(len(kept) - _MIN_GLYPHS + 1):
+        h = _label_height(_Glyphs.among(kept[first:], ink), colon, before_right)
+        if h is not None:
+            return h
+    return None
+
+
+def _without_margin(stats: np.ndarray, rows: int, colon: _Colon) -> np.ndarray:
+    """A label's pieces (`stats`) without what a form's margin adds before it: pieces the crop's
+    edges cut, a rule's stroke, figures printed across the margin below or above the label (not
+    level with its colon)."""
+    left, top, width, height = (stats[:, k] for k in range(4))
+    keep = (
+        (left > 0)
+        & (top > 0)
+        & (top + height < rows)
+        & (height < 4 * width)
+        & (top < colon.bottom)
+        & (top + height > colon.top)
+    )
+    return stats[keep]
+
+
+def _label_height(label: _Glyphs, colon: _Colon, before_right: int) -> float | None:
+    """The median height of `label`'s letters (the last ending at column `before_right`), if they
+    look like a printed label that `colon` ends."""
+    if len(label.tops) < _MIN_GLYPHS:
+        return None
+    h = float(np.median(label.bottoms - label.tops))
+    if (
+        colon.dot <= _DOT_SHARE * h
+        and colon.dots_apart >= _DOTS_APART * h
+        and colon.top >= label.tops.min() - _DOTS_APART * h
+        and colon.bottom <= label.bottoms.max() + _DOTS_APART * h
+        and colon.left - before_right <= h
+        and label.look_printed()
+    ):
+        return h
     return None

@@ -197,6 +197,19 @@ def test_a_cut_line_too_low_to_split_off_is_left_out(edge: str) -> None:
     assert line is not None and _writing_of(line, writing)
 
 
+def test_a_forms_print_under_the_cut_line_above_it_is_set_aside() -> None:
+    # The crop's top edge cuts the form's line above ("CODE RNE / UAI : 0690634") through its
+    # figures, and `split_lines` takes what is left of them with the form's "NOM" under them as one
+    # line: that line, its cut band aside, is print (Kaggle "ZIANE" read "LIANE", the "N" of "NOM"
+    # over its "Z").
+    writing = _written("Tiffany")
+    above = _printed("CODE  0 6 9 0 6 3 4")
+    image = np.vstack([above[above.shape[0] // 2 :], _gap(2), _printed("NOM")[2:], _gap(), writing])
+    assert len(split_lines(image)) == 2  # the cut figures came with the print
+    line = _chosen(image)
+    assert line is not None and _writing_of(line, writing)
+
+
 def test_writing_cut_by_the_edge_is_not_taken_for_a_cut_line() -> None:
     # The name itself may reach the crop's edge, with a mark above it parted by blank rows: the
     # band at the edge is the writing (taller than the rest), and all of it stays.
@@ -231,6 +244,39 @@ def test_a_printed_label_before_the_writing_on_its_line_is_left_out(label: str) 
     assert np.array_equal(result.image, preprocess(part).image)
 
 
+def _after_margin(image: np.ndarray, margin: str) -> np.ndarray:
+    """`image` (a labelled line) behind what a form's margin puts before its label."""
+    if margin == "rule":
+        out = np.hstack([np.full((image.shape[0], 8), 255, np.uint8), image])
+        out[:, 3:5] = 0
+        return out
+    if margin == "figures":  # printed across the margin, reaching the crop's left edge
+        figures = cv2.rotate(_printed("31:13", scale=0.4), cv2.ROTATE_90_COUNTERCLOCKWISE)
+        ink = figures < 128
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        figures = figures[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1][-image.shape[0] :]
+        strip = np.full((image.shape[0], figures.shape[1] + 2), 255, np.uint8)
+        strip[-figures.shape[0] :, : figures.shape[1]] = figures
+        return np.hstack([strip, image])
+    inked = np.flatnonzero((image < 128).any(axis=0))  # the crop's edge through the first letter
+    return image[:, inked[0] + 3 :]
+
+
+@pytest.mark.parametrize("margin", ["rule", "figures", "cut"])
+def test_a_label_after_a_forms_margin_is_left_out(margin: str) -> None:
+    # A fifth of the Kaggle crops with a label show the form's margin before it: a rule, figures
+    # printed across, the label's first letter cut by the crop. The label is found without them.
+    writing = _written("Tiffany")
+    part = after_label(_after_margin(_beside_label("PRENOM :", writing), margin))
+    assert part is not None and _writing_of(part, writing)
+
+
+def test_a_margin_does_not_make_running_text_a_label() -> None:
+    # (the margin is left out only to find a label that is there: the rules above still hold)
+    assert after_label(_after_margin(_beside_label("NOTE:", _written("call"), space=0), "rule")) is None
+    assert after_label(_after_margin(_beside_label("NOM", _written("Tiffany")), "rule")) is None
+
+
 @pytest.mark.parametrize("label", ["NOM", "Name:"])
 def test_only_print_in_capitals_that_ends_in_a_colon_is_a_label(label: str) -> None:
     # Without a colon, spaced handwritten capitals look printed too (a third of the Kaggle crops
@@ -259,7 +305,8 @@ def test_writing_with_a_colon_stays_whole() -> None:
 def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # The Kaggle crops whose name shares its line with the form's "NOM :" or "PRENOM :": read
     # without the label, they lose about half of their errors (measured in session 38: 23 val
-    # crops, 21 -> 10 edits; the set 12.30 -> 11.74 % CER).
+    # crops, 21 -> 10 edits; the set 12.30 -> 11.74 % CER; in session 39, with the labels found
+    # after a margin too, 75 crops, 47 -> 27 edits).
     from hwr_core import preprocess as preprocess_module
     from hwr_core.recognizer import Recognizer
 
@@ -269,8 +316,45 @@ def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: p
     cut_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
     monkeypatch.setattr(preprocess_module, "after_label", lambda crop: None)
     whole_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
-    assert len(labelled) >= 20
-    assert cut_errors <= 0.6 * whole_errors
+    assert len(labelled) >= 60
+    assert cut_errors <= 0.7 * whole_errors
+
+
+@needs_shipped_model
+@pytest.mark.parametrize(
+    ("rule", "least", "share"),
+    [
+        # measured in session 39: 52 val crops, 26 -> 17 edits
+        ("_label_past_margin", 40, 0.8),
+        # 7 val crops, 8 -> 0 edits
+        ("_print_past_cut_band", 5, 0.5),
+    ],
+)
+def test_kaggle_names_read_better_with_a_forms_margin_and_cut_lines_told_apart(
+    monkeypatch: pytest.MonkeyPatch, rule: str, least: int, share: float
+) -> None:
+    # Each of session 39's two rules on the Kaggle val crops it changes: a label found after the
+    # form's margin, the form's print under a cut line set aside. The set: 11.74 -> 10.87 % CER,
+    # 65.8 -> 68.1 % of the names right.
+    from hwr_core import line_choice
+    from hwr_core.recognizer import Recognizer
+
+    rec = Recognizer.from_file(SHIPPED_MODEL, backend="auto")
+    images = [(load_image(path), text) for path, text in data_rows("kaggle_names", "val")]
+    inputs = [preprocess(image).image for image, _ in images]
+    monkeypatch.setattr(line_choice, rule, lambda *args: None)
+    changed = [k for k, (image, _) in enumerate(images) if not _same(preprocess(image).image, inputs[k])]
+    errors_without = sum(
+        Levenshtein.distance(images[k][1], rec.recognize(images[k][0]).text) for k in changed
+    )
+    monkeypatch.undo()
+    errors_with = sum(Levenshtein.distance(images[k][1], rec.recognize(images[k][0]).text) for k in changed)
+    assert len(changed) >= least
+    assert errors_with <= share * errors_without
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(a, b)
 
 
 def _has_label(image: np.ndarray) -> bool:
