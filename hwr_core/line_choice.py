@@ -192,8 +192,9 @@ def after_label(crop: np.ndarray) -> np.ndarray | None:
     colon ("NOM :", "PRENOM :"), when writing follows it; None when the line does not start so.
 
     The label is every ink piece left of the colon (or, behind a form's margin, the last of them:
-    `_label_past_margin`): three letters or more that look printed, then the colon's two dots (each under `_DOT_SHARE` of the letters' height, one over the other within
-    their rows) at most a letter's height after them. A colon is asked for because spaced
+    `_label_past_margin`): three letters or more that look printed, then the colon's two dots
+    (each under `_DOT_SHARE` of the letters' height, one over the other within their rows) at most
+    a letter's height after them. A colon is asked for because spaced
     handwritten capitals can look printed (a fifth of the Kaggle crops taken without it were
     names, not labels). What follows must hold a letter at least half the label's height,
     `_LABEL_GAP` letter heights or more after the colon (running text, "NOTE: call", stays whole),
@@ -257,8 +258,8 @@ def _label_end(stats: np.ndarray, ink: np.ndarray) -> tuple[float, int] | None:
 
 def _label_past_margin(stats: np.ndarray, ink: np.ndarray, colon: _Colon, before_right: int) -> float | None:
     """`_label_height` of a label (its pieces and what precedes it: `stats`) that a form's margin
-    precedes: its figures printed across, a rule, pieces that the crop's edge cuts (a fifth of the
-    Kaggle crops with a label). Where there is such a margin, the label is the last of the pieces
+    precedes: its figures printed across, a rule, pieces that the crop's edge cuts (52 of the 75
+    Kaggle val crops with a label). Where there is such a margin, the label is the last of the pieces
     left without it that look printed (a piece of the margin may have joined the label's first
     letter); where there is none, nothing is left out."""
     kept = _without_margin(stats, ink.shape[0], colon)
