@@ -305,19 +305,21 @@ def test_writing_with_a_colon_stays_whole() -> None:
 def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # The Kaggle crops whose name shares its line with the form's "NOM :" or "PRENOM :": read
     # without the label, they lose about half of their errors (measured in session 38: 23 val
-    # crops, 21 -> 10 edits; the set 12.30 -> 11.74 % CER; in session 39, with the labels found
-    # after a margin too, 75 crops, 47 -> 27 edits).
+    # crops, 21 -> 10 edits; the set 12.30 -> 11.74 % CER). The labels behind a form's margin
+    # (session 39) have a test of their own, below.
+    from hwr_core import line_choice
     from hwr_core import preprocess as preprocess_module
     from hwr_core.recognizer import Recognizer
 
+    monkeypatch.setattr(line_choice, "_label_past_margin", lambda *args: None)
     rec = Recognizer.from_file(SHIPPED_MODEL, backend="auto")
     images = [(load_image(path), text) for path, text in data_rows("kaggle_names", "val")]
     labelled = [(image, text) for image, text in images if _has_label(image)]
     cut_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
     monkeypatch.setattr(preprocess_module, "after_label", lambda crop: None)
     whole_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
-    assert len(labelled) >= 60
-    assert cut_errors <= 0.7 * whole_errors
+    assert len(labelled) >= 20
+    assert cut_errors <= 0.6 * whole_errors
 
 
 @needs_shipped_model
