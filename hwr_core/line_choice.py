@@ -135,8 +135,10 @@ def _cut_band_end(inked: np.ndarray) -> int:
     """Where a band of ink from row 0 of `inked` ends, when blank rows part it from the rest and it
     is under `_CUT_LINE_SHARE` of the rest's height; else 0."""
     band = _band_end(inked)
-    rest = np.flatnonzero(inked[band:])
-    return band if band and len(rest) and band < _CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
+    if not band:
+        return 0
+    rest = np.flatnonzero(inked[band:])  # not empty: `_band_end` asks for ink after the band
+    return band if band < _CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
 
 
 def _band_end(inked: np.ndarray) -> int:
