@@ -296,6 +296,7 @@ def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         samples_per_epoch=args.samples_per_epoch,
         val_max_samples=args.val_max,
         bn_recalibrate_batches=args.bn_recalibrate,
+        freeze_batchnorm=args.freeze_batchnorm,
         keep_epoch_weights=args.keep_epoch_weights,
         augment=AugmentConfig(),
         augment_enabled=not args.no_augment,
@@ -813,6 +814,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="before each validation, recompute BatchNorm statistics over N training batches (0: off)",
+    )
+    t.add_argument(
+        "--freeze-batchnorm",
+        action="store_true",
+        help="fine-tuning: normalise with the model's BatchNorm statistics, not each batch's",
     )
     t.add_argument(
         "--keep-epoch-weights",

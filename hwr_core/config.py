@@ -179,6 +179,8 @@ class TrainConfig:
     # Before each validation, recompute BatchNorm statistics over this many training batches
     # (hwr_core/batchnorm.py: per-source batches otherwise skew them and val CER swings); 0: off.
     bn_recalibrate_batches: int = 0
+    # Fine-tuning: normalise with BatchNorm's running statistics, never a batch's (CRNN.freeze_batchnorm).
+    freeze_batchnorm: bool = False
     # Also save each epoch's weights (epochs/epoch-NNN.safetensors), for checkpoint averaging.
     keep_epoch_weights: bool = False
     # The final model's 8-bit convolution ranges are measured over this many training batches; 0: off.

@@ -160,6 +160,11 @@ class Trainer:
             raise TrainingError("the training set's preprocessing differs from the model's")
         if train_set.codec != bundle.codec:
             raise TrainingError("the training set's charset differs from the model's")
+        if cfg.freeze_batchnorm and cfg.bn_recalibrate_batches > 0:
+            raise TrainingError(
+                "frozen BatchNorm statistics cannot also be recalibrated before each validation: "
+                "choose one of --freeze-batchnorm and --bn-recalibrate"
+            )
         self.bundle = bundle
         self.train_set = train_set
         self.val_set = val_set
@@ -305,6 +310,7 @@ class Trainer:
         c = self.cfg
         torch.manual_seed(c.seed)
         model = self.bundle.model.to(self.device)
+        model.freeze_batchnorm(c.freeze_batchnorm)
         model.train()
         params = [p for p in model.parameters()]
         optimizer = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)

@@ -28,7 +28,7 @@ import json
 import shlex
 from pathlib import Path
 
-from hwr_core.averaging import average_models, recompute_statistics
+from hwr_core.averaging import average_models, recompute_statistics, share_batchnorm_statistics
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, INT8_CALIBRATION_BATCHES, DecodeConfig
 from hwr_core.modelfile import load_model, save_model
 from hwr_core.quantization import stored_ranges
@@ -80,8 +80,11 @@ def main() -> None:
         "--name", help="the model's name (default: the name it has, else its training run's folder name)"
     )
     args = ap.parse_args()
-    if len(args.candidates) > 1 and args.no_recalibrate:
-        raise SystemExit("averaged weights need their BatchNorm statistics recomputed: drop --no-recalibrate")
+    if len(args.candidates) > 1 and args.no_recalibrate and not share_batchnorm_statistics(args.candidates):
+        raise SystemExit(
+            "averaged weights need their BatchNorm statistics recomputed, unless the candidates share them "
+            "(a run trained with --freeze-batchnorm): drop --no-recalibrate"
+        )
     bundle = average_models(args.candidates) if len(args.candidates) > 1 else load_model(args.candidates[0])
     if args.no_recalibrate and stored_ranges(bundle) is not None:
         print("8-bit convolution ranges kept: they were measured on these weights")

@@ -54,6 +54,34 @@ def test_freeze_backbone_keeps_weights_and_bn_stats():
     assert model.backbone.training
 
 
+def test_freeze_batchnorm_trains_weights_with_the_running_statistics():
+    torch.manual_seed(0)
+    model = CRNN(ModelConfig("tiny", num_classes=5))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in norms:  # statistics no batch below has
+        m.running_mean.fill_(-0.2)
+        m.running_var.fill_(0.5)
+    model.freeze_batchnorm(True)
+    model.train()
+    assert model.training and model.head.training and not any(m.training for m in norms)
+    x = torch.rand(4, 1, 32, 64)
+    weights = [m.weight.detach().clone() for m in norms]
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(x).pow(2).mean().backward()
+    opt.step()
+    assert any(not torch.equal(m.weight, w) for m, w in zip(norms, weights, strict=True))  # its scales learn
+    assert all(torch.equal(m.running_mean, torch.full_like(m.running_mean, -0.2)) for m in norms)
+    # with dropout off, the training forward pass is the inference one
+    model.sequence.train(False)
+    model.head.train(False)
+    with torch.no_grad():
+        trained_mode = model(x)
+        assert torch.allclose(trained_mode, model.eval()(x))
+    model.freeze_batchnorm(False)
+    model.train()
+    assert all(m.training for m in norms)
+
+
 def test_resize_classes_keeps_trained_rows():
     torch.manual_seed(0)
     model = CRNN(ModelConfig("tiny", num_classes=5)).eval()

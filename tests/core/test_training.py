@@ -2,13 +2,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 from testdata import write_word_set
 
-from hwr_core.averaging import average_models
+from hwr_core.averaging import average_models, share_batchnorm_statistics
 from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
@@ -180,6 +181,20 @@ def test_unwritable_output_fails_before_training(tmp_path):
         next(iter(trainer.fit()))
 
 
+def test_frozen_batchnorm_statistics_stay_those_of_the_start(tmp_path):
+    setup, cfg = _setup(tmp_path, epochs=2, freeze_batchnorm=True, keep_epoch_weights=True)
+    start = _bn_means(setup.bundle.model)
+    weights = [p.detach().clone() for p in setup.bundle.model.parameters()]
+    list(Trainer(setup.bundle, setup.train_set, setup.val_set, cfg, tmp_path / "run").fit())
+    best = load_model(tmp_path / "run" / "best.safetensors")
+    assert all(torch.equal(a, b) for a, b in zip(start, _bn_means(best.model), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(weights, best.model.parameters(), strict=True))
+    # so the epochs' mean can keep them (training/ship_default.py --no-recalibrate)
+    assert share_batchnorm_statistics(sorted((tmp_path / "run" / "epochs").glob("*.safetensors")))
+    with pytest.raises(TrainingError, match="--freeze-batchnorm and --bn-recalibrate"):
+        Trainer(setup.bundle, setup.train_set, None, replace(cfg, bn_recalibrate_batches=2), tmp_path / "x")
+
+
 def test_freeze_backbone_phase(tmp_path):
     setup, cfg = _setup(tmp_path, epochs=1, freeze_backbone_epochs=1)
     before = {k: v.clone() for k, v in setup.bundle.model.backbone.state_dict().items()}
@@ -236,6 +251,7 @@ def test_keep_epoch_weights_saves_each_epoch_for_averaging(tmp_path):
     assert first.metadata["metrics"]["val"]["val_cer"] == second.metadata["training"]["history"][0]["val_cer"]
     w1, w2 = (b.model.state_dict() for b in (first, second))
     assert any(not torch.equal(w1[k], w2[k]) for k in w1)  # weights moved between epochs
+    assert not share_batchnorm_statistics(epochs)  # nor are they frozen: the mean needs its own
 
     mean = average_models(epochs)
     assert "metrics" not in mean.metadata  # the last epoch's figures do not describe the mean
