@@ -5,8 +5,9 @@ their mean can generalise better than any one of them and does not swing with th
 batches came from. Measure it before trusting it: for the default model, the mean of four late
 epochs read Kaggle names far better and VNOnDB lines a little worse (resources/models/README.md).
 BatchNorm's running statistics do not average meaningfully (they belong to each epoch's weights),
-so recompute them on the averaged model (unless the run trained with them frozen), and then the 8-bit engine's ranges, which follow from
-the weights too (`recompute_statistics`). `hwr average` and training/ship_default.py run them.
+so recompute them on the averaged model (unless the run trained with them frozen, so that every
+epoch holds the same), and then the 8-bit engine's ranges, which follow from the weights too
+(`recompute_statistics`). `hwr average` and training/ship_default.py run them.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
     return last
 
 
-def batchnorm_statistics(bundle: ModelBundle) -> list[torch.Tensor]:
+def _batchnorm_statistics(bundle: ModelBundle) -> list[torch.Tensor]:
     """Every BatchNorm layer's running mean and variance, in module order."""
     return [
         t
@@ -68,7 +69,7 @@ def batchnorm_statistics(bundle: ModelBundle) -> list[torch.Tensor]:
 def share_batchnorm_statistics(paths: Sequence[str | os.PathLike[str]]) -> bool:
     """Whether the model files hold the same BatchNorm statistics: epochs of a run trained with
     frozen statistics (`TrainConfig.freeze_batchnorm`), whose mean keeps them valid as they are."""
-    stats = [batchnorm_statistics(load_model(p)) for p in paths]
+    stats = [_batchnorm_statistics(load_model(p)) for p in paths]
     return all(
         len(s) == len(stats[0]) and all(torch.equal(a, b) for a, b in zip(s, stats[0], strict=True))
         for s in stats[1:]
