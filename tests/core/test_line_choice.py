@@ -304,8 +304,9 @@ def test_writing_with_a_colon_stays_whole() -> None:
 @needs_shipped_model
 def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # The Kaggle crops whose name shares its line with the form's "NOM :" or "PRENOM :": read
-    # without the label, they lose about half of their errors (measured in session 38: 23 val
-    # crops, 21 -> 10 edits; the set 12.30 -> 11.74 % CER). The labels behind a form's margin
+    # without the label, they lose a third to a half of their errors (measured in session 38 with
+    # default-v4: 23 val crops, 21 -> 10 edits, the set 12.30 -> 11.74 % CER; session 40 with
+    # default-v5, which reads them whole better: 16 -> 10). The labels behind a form's margin
     # (session 39) have a test of their own, below.
     from hwr_core import line_choice
     from hwr_core import preprocess as preprocess_module
@@ -319,7 +320,7 @@ def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: p
     monkeypatch.setattr(preprocess_module, "after_label", lambda crop: None)
     whole_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
     assert len(labelled) >= 20
-    assert cut_errors <= 0.6 * whole_errors
+    assert cut_errors <= 0.7 * whole_errors
 
 
 @needs_shipped_model
