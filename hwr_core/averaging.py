@@ -21,6 +21,7 @@ import torch
 from .batchnorm import recalibrate_on_mixture
 from .config import TrainConfig
 from .errors import ModelFileError
+from .model import batchnorm_layers
 from .modelfile import ModelBundle, load_model
 
 if TYPE_CHECKING:
@@ -58,12 +59,7 @@ def average_models(paths: Sequence[str | os.PathLike[str]]) -> ModelBundle:
 
 def _batchnorm_statistics(bundle: ModelBundle) -> list[torch.Tensor]:
     """Every BatchNorm layer's running mean and variance, in module order."""
-    return [
-        t
-        for m in bundle.model.modules()
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-        for t in (m.running_mean, m.running_var)
-    ]
+    return [t for m in batchnorm_layers(bundle.model) for t in (m.running_mean, m.running_var)]
 
 
 def share_batchnorm_statistics(paths: Sequence[str | os.PathLike[str]]) -> bool:

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .data.dataset import MixedTrainingSet, collate
+from .model import batchnorm_layers
 
 #: An epoch number no run reaches: the batches drawn for recalibration are a fixed, fresh sample
 #: of the mixture (the same every time, so two recalibrations of one model agree).
@@ -28,7 +29,7 @@ def recalibrate_batchnorm(model: nn.Module, inputs: Iterable[torch.Tensor]) -> i
     Dropout and everything else stay in eval mode; returns the number of batches used (0 leaves
     the model untouched).
     """
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = batchnorm_layers(model)
     if not norms:
         return 0
     was_training = model.training

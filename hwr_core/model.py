@@ -146,6 +146,11 @@ class CTCHead(nn.Module):
         return self.fc(self.dropout(x))
 
 
+def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """Every BatchNorm layer of `model`, in module order."""
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
 class CRNN(nn.Module):
     """Input (N, 1, H, W) float, ink 1 on 0; output logits (N, T, C) with T = output_lengths(W)."""
 
@@ -196,9 +201,8 @@ class CRNN(nn.Module):
         if mode and not any(p.requires_grad for p in self.backbone.parameters()):
             self.backbone.eval()  # keep BN frozen with the weights
         elif mode and self._batchnorm_frozen:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
+            for m in batchnorm_layers(self):
+                m.eval()
         return self
 
     def resize_classes(self, num_classes: int) -> None:

@@ -16,9 +16,9 @@ running statistics are recomputed over batches of the model's own training mixtu
 metadata; see hwr_core/batchnorm.py for why), and then the 8-bit engine's convolution ranges
 (hwr_core/quantization.py; with --no-recalibrate, the file's are kept if they fit its weights, so
 shipping a shipped file again changes nothing). Epochs of a run trained with `--freeze-batchnorm`
-share their statistics, and their mean keeps them with --no-recalibrate. The metadata gets the shipped name, a one-line
-description, the decoding it ships with (SHIPPED_DECODING) and, with --metrics, the tables
-`benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run
+share their statistics, and their mean keeps them with --no-recalibrate. The metadata gets the
+shipped name, a one-line description, the decoding it ships with (SHIPPED_DECODING) and, with
+--metrics, the tables `benchmarks/accuracy.py --json` measured, so the app's Model tab and `hwr info` show them. Run
 from the repository root: the recorded data paths are relative to it.
 """
 
