@@ -60,7 +60,11 @@ class TrainingSetup:
 
 
 def _with_default_split(spec: DataSpec, split: str) -> DataSpec:
-    return spec if spec.split is not None or spec.kind != "tsv" else dataclasses.replace(spec, split=split)
+    """A tsv or synth source without a split gets the role's: a synth source's split picks its fonts
+    (train: all but the held-out families; val: those), so no font validated on is trained on."""
+    if spec.split is not None or spec.kind not in ("tsv", "synth"):
+        return spec
+    return dataclasses.replace(spec, split=split)
 
 
 def _load_tsv_train(spec: DataSpec, codec: CTCCodec | None) -> tuple[DataSpec, list[Record], ReadReport]:
@@ -137,7 +141,7 @@ def build_training(
     reports: list[ReadReport] = []
     for spec in specs:
         if spec.kind == "synth":
-            loaded.append((spec, None))
+            loaded.append((_with_default_split(spec, "train"), None))
             continue
         used, records, report = _load_tsv_train(spec, filter_codec)
         loaded.append((used, records))

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from testdata import write_word_set
+from testdata import FONTS, needs_fonts, write_word_set
 
 from hwr_core.averaging import average_models, share_batchnorm_statistics
 from hwr_core.batchnorm import recalibrate_on_mixture
 from hwr_core.config import TrainConfig
 from hwr_core.data.builder import build_training
+from hwr_core.data.synth import load_fonts, split_fonts
 from hwr_core.errors import HwrError, ModelFileError, TrainingError
 from hwr_core.modelfile import INT8_CALIBRATION_KEY, load_checkpoint, load_model, save_checkpoint, save_model
 from hwr_core.quantization import stored_ranges
@@ -34,6 +35,18 @@ def test_build_training_splits_train_and_val(tmp_path):
     assert len(setup.val_set) == 12
     assert sum(len(s) for s, _ in setup.train_set.sources) == 36
     assert any("usable" in line for line in setup.report_lines())
+
+
+@needs_fonts
+def test_synthetic_training_never_draws_the_fonts_validated_on(tmp_path):
+    cfg = TrainConfig(epochs=1, batch_size=8, seed=7)
+    spec = f"synth:{FONTS}?n=20&lang=en&kind=word"
+    setup = build_training([spec], [spec], cfg, variant="tiny")
+    trained = {f.family for f in setup.train_set.sources[0][0].source.fonts}
+    train_fonts, held_fonts = split_fonts(load_fonts(FONTS), 0.15, seed=0)
+    assert trained == {f.family for f in train_fonts}
+    assert trained.isdisjoint(f.family for f in held_fonts)
+    assert [s.split for s in setup.train_specs] == ["train"] and [s.split for s in setup.val_specs] == ["val"]
 
 
 def test_one_batch_step_changes_weights_and_reports(tmp_path):
