@@ -762,7 +762,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Train a CRNN. SPEC is [kind:]PATH[?split=S&weight=W&...]: kind is tsv, iam, kaggle, cinnamon or synth "
             "(detected from the path when left out). Synthetic data from a fonts folder: "
-            "'synth:FONTDIR?n=20000&lang=en,vi'. Validation defaults to the val split of each tsv source."
+            "'synth:FONTDIR?n=20000&lang=en,vi' (training draws the fonts not held out, validation the held-out "
+            "ones, unless heldout= says otherwise). Validation defaults to the val split of each tsv source."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
