@@ -31,7 +31,7 @@ from .preprocess import ink_mask, rotate_clockwise, to_grayscale
 R = TypeVar("R")
 
 _AXIS_MARGIN = 0.5  # mean log(width / height) of the blobs, across minus down, to call the lines'
-_UPSIDE_DOWN_LEAN = -0.3  # log(ink above / below a line's middle band) under which to look again
+_UPSIDE_DOWN_LEAN = -0.2  # log(ink above / below a line's middle band) under which to look again (session 41)
 _MIN_SPAN = 6  # its lines' length (summed) in the tallest one's heights, needed to turn it at all
 _CHUNK = 4  # line heights per piece of a line whose middle band is found on its own (lines wave)
 _MAX_SIDE = 1200  # longer images are shrunk to this first: the cues are coarse, and time counts
@@ -125,8 +125,10 @@ def _elongation(ink: np.ndarray, k: int) -> float:
 def updown_lean(ink: np.ndarray) -> tuple[float, float]:
     """(lines' lengths in the tallest one's heights, log(ink above / ink below) the middle band) of
     ink whose lines run across. Each line (a band of inked rows; smaller bands, accents and dots, left out) is taken in
-    pieces `_CHUNK` heights long, since a long line's baseline wanders; a piece's middle band is the
-    run of rows around its fullest one holding at least half as much ink. Writing upright has more
+    pieces `_CHUNK` heights long, since a long line's baseline wanders; a piece's middle band runs
+    from its first to its last row holding at least half as much ink as its fullest (not only the
+    rows next to the fullest: in thin print the x-height's top and bottom strokes fill rows that
+    its middle rows do not, and whether the top or the bottom row is fullest turns on rendering). Writing upright has more
     ink above it (ascenders, capitals, accents) than below (descenders), so a negative lean hints
     at a page upside down; alone it is wrong too often (a line of capitals, a form's print)."""
     inked = ink.any(axis=1)
@@ -148,10 +150,7 @@ def updown_lean(ink: np.ndarray) -> tuple[float, float]:
             rows = line[:, x : x + step].sum(axis=1).astype(float)
             if not rows.any():
                 continue
-            peak = int(np.argmax(rows))
-            middle = np.flatnonzero(rows < 0.5 * rows[peak])
-            first = int(middle[middle < peak].max()) + 1 if np.any(middle < peak) else 0
-            last = int(middle[middle > peak].min()) if np.any(middle > peak) else len(rows)
-            above += rows[:first].sum()
-            below += rows[last:].sum()
+            full = np.flatnonzero(rows >= 0.5 * rows.max())
+            above += rows[: full[0]].sum()
+            below += rows[full[-1] + 1 :].sum()
     return span, float(np.log((above + 1.0) / (below + 1.0)))
