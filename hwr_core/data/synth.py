@@ -386,7 +386,9 @@ class SyntheticSource:
     Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed | number), strokes (share of samples
     written as canvas pen strokes rather than typeset, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
-    heldout, train -> train, none or an explicit `fonts` list -> all), holdout (fraction of families held out, 0.15), seed.
+    heldout, train -> train, none or an explicit `fonts` list -> all; `hwr train` gives its sources
+    the train split and its validation the val one; a split that would leave no font, in a folder of
+    a family or two, uses them all), holdout (fraction of families held out, 0.15), seed.
     """
 
     def __init__(self, spec: DataSpec, seed: int = 0, codec: CTCCodec | None = None) -> None:
@@ -420,9 +422,12 @@ class SyntheticSource:
         if which != "all":
             fraction = spec.option_share("holdout", 0.15)
             train, held = split_fonts(fonts, fraction, seed=0)  # fixed seed: the held-out fonts never move
-            fonts = train if which == "train" else held
-            if not fonts:
+            chosen = train if which == "train" else held
+            if not chosen and "heldout" in opts:
                 raise DatasetError(f"no {which} fonts in '{spec}' (holdout={fraction})")
+            if not chosen:  # a folder of a family or two, split by role: too few to hold any out
+                log.warning("'%s': too few font families to split off %s ones; using them all", spec, which)
+            fonts = chosen or fonts
         if "vi" in langs and not any(f.vietnamese for f in fonts):
             if langs == ("vi",):
                 raise DatasetError(f"no Vietnamese-capable font selected in '{spec}'")

@@ -152,6 +152,18 @@ def test_heldout_fonts_disjoint_and_stable(fonts: list[FontInfo]) -> None:
 
 
 @needs_fonts
+def test_a_folder_of_one_family_serves_both_roles_unless_a_role_is_asked_for(tmp_path: Path) -> None:
+    shutil.copy(FONTS / "Allura-Regular.ttf", tmp_path / "Allura-Regular.ttf")
+    train, held = split_fonts(load_fonts(tmp_path), 0.15, seed=0)
+    empty_role = "train" if not train else "heldout"  # one family: one of the two is empty
+    for split in ("train", "val"):
+        source = SyntheticSource(parse_spec(f"synth:{tmp_path}?n=2&split={split}"))
+        assert [f.family for f in source.fonts] == ["Allura"]
+    with pytest.raises(DatasetError, match=f"no {empty_role} fonts"):
+        SyntheticSource(parse_spec(f"synth:{tmp_path}?n=2&heldout={empty_role}"))
+
+
+@needs_fonts
 def test_render_vietnamese_not_clipped(fonts: list[FontInfo]) -> None:
     renderer = SyntheticRenderer(fonts)
     text = "Ễ Ặ Quỳnh gặp Đỗ ỹ"
