@@ -17,6 +17,7 @@ Each change comes with a paired bootstrap's 90 % interval.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from collections import defaultdict
@@ -77,6 +78,7 @@ def main() -> None:
     ap.add_argument("--others", type=int, default=150, help="lines of other writers read for forgetting")
     ap.add_argument("--epochs", type=int, default=PersonalizeConfig().epochs)
     ap.add_argument("--replay-fonts", default=None)
+    ap.add_argument("--freeze-batchnorm", action=argparse.BooleanOptionalAction, default=None)
     args = ap.parse_args()
 
     model_path = Path(args.model or default_model_path())
@@ -87,8 +89,11 @@ def main() -> None:
         epochs=args.epochs,
         replay_specs=(synth_replay_spec(args.replay_fonts),) if args.replay_fonts else (),
     )
+    if args.freeze_batchnorm is not None:
+        cfg = dataclasses.replace(cfg, freeze_batchnorm=args.freeze_batchnorm)
     print(
-        f"base {base.name}; {args.keep} lines kept per writer; {args.epochs} epochs; greedy CER, 90 % interval"
+        f"base {base.name}; {args.keep} lines kept per writer; {args.epochs} epochs; "
+        f"BatchNorm {'frozen' if cfg.freeze_batchnorm else 'trained'}; greedy CER, 90 % interval"
     )
     for writer in chosen:
         lines = by_writer[writer]

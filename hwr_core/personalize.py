@@ -66,6 +66,10 @@ class PersonalizeConfig:
     replay_weight: float = 1.0  # replay samples per user sample in an epoch: 1.0 -> half the epoch is replay
     user_repeats: int = 4  # each user training sample appears about this often per epoch (augmented)
     augment: bool = True
+    # Normalise with the base model's BatchNorm statistics instead of the user's batches'
+    # (CRNN.freeze_batchnorm). Off: it did worse on the writer's unseen lines and on other writers'
+    # (benchmarks/teach_from_scans.py --freeze-batchnorm, README "Teaching from scans").
+    freeze_batchnorm: bool = False
     seed: int = 1234
     device: str = "auto"
 
@@ -81,6 +85,7 @@ class PersonalizeConfig:
             device=self.device,
             samples_per_epoch=samples_per_epoch,
             augment_enabled=self.augment,
+            freeze_batchnorm=self.freeze_batchnorm,
         )
 
 

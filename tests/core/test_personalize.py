@@ -205,6 +205,28 @@ def test_fit_and_finish_save_a_scored_model(tmp_path: Path, one_thread: None) ->
     assert evaluate_on(load_model(result.model_path), plan.val_records) == pytest.approx(result.after_cer)
 
 
+@pytest.mark.parametrize("frozen", [True, False])
+def test_frozen_batchnorm_keeps_the_base_models_statistics(
+    tmp_path: Path, one_thread: None, frozen: bool
+) -> None:
+    store = _wave_store(tmp_path / "s", 10)
+    cfg = PersonalizeConfig(
+        epochs=1, freeze_backbone_epochs=0, user_repeats=2, device="cpu", freeze_batchnorm=frozen
+    )
+    plan = make_plan(_tiny_file(tmp_path), store, cfg, tmp_path / "run")
+    assert plan.cfg.freeze_batchnorm is frozen
+    done = [e for e in fit(plan) if isinstance(e, TrainingFinished)][-1]
+
+    def statistics(path: Path) -> list[torch.Tensor]:
+        model = load_model(path).model
+        return [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+
+    before, after = statistics(Path(plan.init)), statistics(final_weights(done))
+    assert before and len(before) == len(after)
+    same = all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert same is frozen  # trained statistics move towards the user's batches
+
+
 def test_cli_personalise_scores_and_saves_like_the_teach_tab(
     tmp_path: Path, one_thread: None, capsys
 ) -> None:  # type: ignore[no-untyped-def]
