@@ -9,7 +9,10 @@
 #   - 3,000 synthetic English words more an epoch ("frozen2": English lower case is synthetic only);
 #   - 2,000 written numbers an epoch, half as canvas strokes ("numbers1": the decimal point was
 #     never learnt, and one gentle epoch could not teach it);
-#   - Kaggle names weighed 2 instead of 1 (phase 2 of every shipped model weighed them 3).
+#   - Kaggle names weighed 2 instead of 1 (phase 2 of every shipped model weighed them 3);
+#   - 2,000 samples an epoch in block capitals set apart as on a form (`spaced=1`): the names
+#     default-v5 misreads include words run together where only a gap a little wider than the
+#     letters' tells the space ("LEMORVAN", "DOROSARIO"), which no other source shows.
 # Resumable across sessions (mid-epoch, every 200 batches):
 #   training/train-scratch2.sh --resume
 # On a fresh machine: mkdir -p /work/runs/scratch2 && cp training/scratch2/last.ckpt.safetensors /work/runs/scratch2/
@@ -24,6 +27,7 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
          "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
          "synth:$F?n=3000&lang=en&kind=word&name=enwords" \
          "synth:$F?n=2000&lang=en,vi&kind=number&strokes=0.5&name=numbers" \
+         "synth:$F?n=2000&lang=en,vi&kind=mixed&spaced=1&name=spaced" \
   --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val&untokenize=1" \
         "synth:$F?n=250&lang=en&kind=word&heldout=heldout" \

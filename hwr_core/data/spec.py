@@ -39,7 +39,19 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "cinnamon": frozenset({"name"}),
     "page": frozenset({"name", "cache", "untokenize"}),
     "synth": frozenset(
-        {"name", "n", "lang", "kind", "fonts", "exclude_fonts", "heldout", "holdout", "seed", "strokes"}
+        {
+            "name",
+            "n",
+            "lang",
+            "kind",
+            "fonts",
+            "exclude_fonts",
+            "heldout",
+            "holdout",
+            "seed",
+            "strokes",
+            "spaced",
+        }
     ),
 }
 _KIND_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_]+):(.*)$", re.S)

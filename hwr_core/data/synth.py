@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..charset import VIETNAMESE_LETTERS, CTCCodec
+from ..charset import VIETNAMESE_LETTERS, CTCCodec, normalize_text
 from ..errors import DatasetError
 from .records import Record
 from .spec import DataSpec
@@ -256,9 +256,15 @@ class SyntheticRenderer:
 
     # ------------------------------------------------------------------ rendering
     def render(
-        self, text: str, rng: np.random.Generator, font: FontInfo | None = None, size: int | None = None
+        self,
+        text: str,
+        rng: np.random.Generator,
+        font: FontInfo | None = None,
+        size: int | None = None,
+        spaced: bool = False,
     ) -> np.ndarray:
-        """`text` in handwriting: uint8 (H, W), dark ink on a light background, ink never touching the border."""
+        """`text` in handwriting: uint8 (H, W), dark ink on a light background, ink never touching the
+        border. `spaced`: its letters set apart as on a form (`_spaced_mask`)."""
         if font is None:
             font = self.pick_font(text, rng)
             if font is None:
@@ -269,19 +275,52 @@ class SyntheticRenderer:
         pil = self._font(font.path, size)
         stroke = 1 if size >= 40 and rng.random() < 0.2 else 0
 
-        # Layout on a padded canvas: getbbox is the ink box, the pad absorbs hinting and overhangs.
-        left, top, right, bottom = pil.getbbox(text, stroke_width=stroke)
-        pad = size // 4 + 2
-        w, h = max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad
-        canvas = Image.new("L", (w, h), 0)
-        ImageDraw.Draw(canvas).text(
-            (pad - left, pad - top), text, font=pil, fill=255, stroke_width=stroke, stroke_fill=255
-        )
-        mask = np.asarray(canvas)
+        if spaced:
+            mask = self._spaced_mask(text, pil, size, stroke, rng)
+        else:
+            # Layout on a padded canvas: getbbox is the ink box, the pad absorbs hinting and overhangs.
+            left, top, right, bottom = pil.getbbox(text, stroke_width=stroke)
+            pad = size // 4 + 2
+            w, h = max(1, right - left) + 2 * pad, max(1, bottom - top) + 2 * pad
+            canvas = Image.new("L", (w, h), 0)
+            ImageDraw.Draw(canvas).text(
+                (pad - left, pad - top), text, font=pil, fill=255, stroke_width=stroke, stroke_fill=255
+            )
+            mask = np.asarray(canvas)
 
         mask = self._warp(mask, rng, size)
         mask = self._stroke(mask, rng, size, stroke)
         return self._compose(mask, rng, size)
+
+    @staticmethod
+    def _spaced_mask(
+        text: str, pil: ImageFont.FreeTypeFont, size: int, stroke: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """`text` with its letters set apart, as block capitals are written on a form (the scanned
+        names of `kaggle_names`): a gap of 0.1-0.8 of the size after every letter, and a word's space
+        1.5-3 such gaps wider, so that only the gap's width against the letters' tells a space."""
+        gap = size * rng.uniform(0.1, 0.8)
+        space = pil.getlength(" ") + gap * rng.uniform(1.5, 3.0)
+        ascent, descent = pil.getmetrics()
+        pad = size // 2 + 2
+        xs, x = [], float(pad)
+        for ch in text:
+            xs.append(x)
+            x += space if ch == " " else pil.getlength(ch) + gap
+        canvas = Image.new("L", (int(x) + pad, ascent + descent + 2 * pad), 0)
+        draw = ImageDraw.Draw(canvas)
+        for ch, at in zip(text, xs, strict=True):
+            if ch != " ":  # "ls": each glyph on the one baseline
+                draw.text(
+                    (at, pad + ascent),
+                    ch,
+                    font=pil,
+                    fill=255,
+                    anchor="ls",
+                    stroke_width=stroke,
+                    stroke_fill=255,
+                )
+        return np.asarray(canvas)
 
     def _warp(self, mask: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
         """Wavy baseline, slant and uneven spacing in one remap (all displacements smooth in x)."""
@@ -362,18 +401,24 @@ class SyntheticRenderer:
         codec: CTCCodec | None = None,
         lang: str | None = None,
         strokes: float = 0.0,
+        spaced: float = 0.0,
     ) -> tuple[np.ndarray, str]:
         """(image, text): a generated text in a font that has all its glyphs (and, if given, within
-        `codec`); with probability `strokes` written as canvas pen strokes instead of typeset."""
+        `codec`); with probability `spaced` in block capitals set apart as on a form (`_spaced_mask`),
+        else with probability `strokes` written as canvas pen strokes instead of typeset."""
         for _ in range(20):
             text = self.text_generator.sample(rng, kind, lang)
+            # (rng drawn only when asked: a spec without the option renders as it always did)
+            block = spaced > 0 and rng.random() < spaced
+            if block:
+                text = normalize_text(text.upper())
             if codec is not None and any(c not in codec for c in text):
                 continue
             font = self.pick_font(text, rng)
             if font is not None:
-                if strokes > 0 and rng.random() < strokes:
+                if strokes > 0 and not block and rng.random() < strokes:
                     return self.render_as_strokes(text, rng, font), text
-                return self.render(text, rng, font), text
+                return self.render(text, rng, font, spaced=block), text
         raise DatasetError("could not generate a text that the fonts (and alphabet) can show in 20 tries")
 
 
@@ -384,7 +429,8 @@ class SyntheticSource:
     """An epoch of `n` synthetic samples from a `synth:` spec, each a pure function of (seed, epoch, index).
 
     Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed | number), strokes (share of samples
-    written as canvas pen strokes rather than typeset, 0..1, default 0), fonts / exclude_fonts
+    written as canvas pen strokes rather than typeset, 0..1, default 0), spaced (share of samples
+    written in block capitals set apart as on a form, typeset, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
     heldout, train -> train, none or an explicit `fonts` list -> all; `hwr train` gives its sources
     the train split and its validation the val one; a split that would leave no font, in a folder of
@@ -407,6 +453,7 @@ class SyntheticSource:
             raise DatasetError(f"lang must be en, vi or en,vi in '{spec}', got {opts.get('lang')!r}")
         self.codec = codec
         self.strokes = spec.option_share("strokes", 0.0)
+        self.spaced = spec.option_share("spaced", 0.0)
 
         def _list(key: str) -> list[str] | None:
             return [x for x in opts[key].split(",") if x.strip()] if key in opts else None
@@ -444,7 +491,9 @@ class SyntheticSource:
         if not 0 <= index < self.n:
             raise IndexError(f"synthetic sample {index} out of range (0..{self.n - 1})")
         rng = np.random.default_rng([self.seed, int(epoch_seed), int(index)])
-        image, text = self.renderer.sample(rng, self.kind, self.codec, strokes=self.strokes)
+        image, text = self.renderer.sample(
+            rng, self.kind, self.codec, strokes=self.strokes, spaced=self.spaced
+        )
         return Record(text=text, image=image, split=self.spec.split, source=self.name)
 
     def __getitem__(self, index: int) -> Record:

@@ -233,3 +233,33 @@ def test_synthetic_source_writes_canvas_strokes(tmp_path: Path) -> None:
         assert not np.array_equal(img, typeset.get(i, 0).image)
     with pytest.raises(DatasetError, match="strokes"):
         SyntheticSource(parse_spec(f"synth:{FONTS}?strokes=2"))
+
+
+@needs_fonts
+def test_spaced_block_capitals_leave_words_the_widest_gaps(fonts: list[FontInfo]) -> None:
+    """The form-style samples (`spaced`): capitals set apart, a word's space wider than any gap
+    between its letters, so only the gaps' widths against each other tell a space."""
+    font = next(f for f in fonts if f.family == "PatrickHand")
+    renderer = SyntheticRenderer(fonts)
+    pil = renderer._font(font.path, 48)
+    for seed in range(6):
+        mask = SyntheticRenderer._spaced_mask("LE MORVAN", pil, 48, 0, np.random.default_rng(seed))
+        ink = (mask > 127).any(axis=0)
+        cols = np.flatnonzero(ink)
+        inside = ~ink[cols[0] : cols[-1] + 1]
+        edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(np.int8), 0]))
+        gaps = edges[1::2] - edges[::2]  # blank column runs between glyphs, left to right
+        assert len(gaps) == len("LEMORVAN") - 1, seed
+        assert int(np.argmax(gaps)) == 1 and gaps[1] > 1.2 * np.delete(gaps, 1).max(), (seed, gaps)
+    typeset = renderer.render("LE MORVAN", np.random.default_rng(1), font=font, size=48)
+    spaced = renderer.render("LE MORVAN", np.random.default_rng(1), font=font, size=48, spaced=True)
+    assert spaced.shape[1] > 1.3 * typeset.shape[1]
+
+    source = SyntheticSource(
+        parse_spec(f"synth:{FONTS}?n=8&lang=en,vi&kind=mixed&split=train&spaced=1"), seed=2
+    )
+    for i in range(8):
+        a, b = source.get(i, 0), source.get(i, 0)
+        assert a.text == b.text == a.text.upper() and np.array_equal(a.image, b.image)
+    with pytest.raises(DatasetError, match="spaced"):
+        SyntheticSource(parse_spec(f"synth:{FONTS}?spaced=2"))
