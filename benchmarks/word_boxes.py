@@ -79,7 +79,7 @@ def main() -> None:
         placement = ViewPlacement(line.shape[1], line.shape[0])
         summary = FileSummary.of(FileReading(Path("line.png"), result, placement=placement))
         if not summary.words or len(summary.outlines) != 1 or len(result.text.split()) != n:
-            continue  # (no words placed: read whole after a split into "lines" read less surely)
+            continue  # (read with another number of words)
         counted += 1
         for kind, fractions in (("read", summary.words[0]), ("even", even_fractions(result.text))):
             for box, truth in zip(word_outlines(summary.outlines[0], fractions), spans, strict=True):

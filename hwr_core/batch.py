@@ -95,16 +95,17 @@ class FileReading:
 
     def line_outlines(self) -> list[np.ndarray]:
         """Where each line read lies in the file's image: 4 corners (x, y) clockwise from where the
-        line starts (its top left, as read). A page's lines where it was read line by line, its one
-        line's ink, else all that was read (an image read whole, not as a page)."""
+        line starts (its top left, as read). A page's lines where it was read line by line, else the
+        ink read (an image read whole), else all that was read (a written line chosen out of
+        several, whose place is not kept)."""
         found = [line.outline for line in self._lines()]
         if any(o is None for o in found):
             found = [self.placement.outline()] if self.placement is not None else []
         return [self.placement.to_file(o) for o in found]  # type: ignore[union-attr, arg-type]
 
     def _placed_lines(self) -> tuple[RecognitionResult, ...]:
-        """The lines read where their outlines are their ink, so their words can be placed; () for an
-        image read whole (its words' place is unknown)."""
+        """The lines read where their outlines are their ink, so their words can be placed; () where
+        that is not known (a written line chosen out of several)."""
         lines = self._lines()
         return () if any(line.outline is None for line in lines) else lines
 

@@ -150,6 +150,13 @@ class PreprocessResult:
     stages: tuple[Stage, ...]
     empty: bool
     written_line: bool = False  # read from the one written line of several (stage `line`)
+    # Where the ink the model input holds lies in the image given: 4 corners (x, y) clockwise from
+    # the top left, around the ink as deskewing levelled it (a tilted line's box is tilted), so a
+    # word's share of the input's width is about its share of this outline (`word_boxes`). Not
+    # sheared by the deslanting: word boxes stay upright, as hOCR's are (sheared, they reached into
+    # their neighbours: benchmarks/word_boxes.py). None when empty, or for a written line chosen
+    # out of several (where it lay in the image is not kept).
+    ink_outline: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -821,6 +828,15 @@ def _unwarp(points: np.ndarray, lin: np.ndarray, w: int, h: int) -> np.ndarray:
     return (np.linalg.inv(lin) @ (points + _frame_origin(lin, w, h)).T).T
 
 
+def _ink_corners(xs: np.ndarray, ys: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    """The box around ink pixels (xs, ys) as the rotation `rot` levels them, its corners
+    (`_box_outline`) back where they lie among the pixels."""
+    tx = rot[0, 0] * xs + rot[0, 1] * ys
+    ty = rot[1, 0] * xs + rot[1, 1] * ys
+    box = _box_outline(tx.min(), ty.min(), tx.max() + 1, ty.max() + 1)
+    return (rot.T @ box.T).T  # a rotation's inverse
+
+
 def _box_outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     """A box's corners clockwise from the top left, as `PageSplit.outlines` holds them."""
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
@@ -1259,6 +1275,7 @@ def preprocess(
         # strokes into a blob, so work at twice the model's height instead.
         gray = cv2.resize(gray, (max(1, round(w * work_h / h)), work_h), interpolation=cv2.INTER_CUBIC)
     record("grayscale", gray)
+    to_input = np.array([w / gray.shape[1], h / gray.shape[0]])  # from the working size back
 
     lo, hi, _, _ = cv2.minMaxLoc(gray)
     if hi - lo < _MIN_CONTRAST:  # blank page, all-black page, 1x1
@@ -1326,9 +1343,10 @@ def preprocess(
         # alone, from its own grays (thresholds measured with the rest in swayed them)
         chosen = preprocess(line, replace(cfg, written_line=False), keep_stages)
         shown = (*stages[:1], Stage("line", line), *chosen.stages[1:])
-        return replace(chosen, stages=shown, written_line=True)
+        return replace(chosen, stages=shown, written_line=True, ink_outline=None)
 
     margin = 1
+    origin = np.zeros(2)  # the crop's top left
     if cfg.crop:
         clean, box = _remove_specks(mask, sw)
         if box is None:
@@ -1344,6 +1362,7 @@ def preprocess(
         x1, y1 = min(mask.shape[1], bx + bw + margin), min(mask.shape[0], by + bh + margin)
         mask = mask[y0:y1, x0:x1]
         content = mask if binary else content[y0:y1, x0:x1]
+        origin = np.array([x0, y0], np.float64)
         record("crop", _display(content))
 
     radius = _fine_pen_radius(mask, sw)
@@ -1353,10 +1372,11 @@ def preprocess(
         content = mask if binary else cv2.dilate(content, disc)
         record("thicken", _display(content))
 
-    if cfg.deskew or cfg.slant:
-        ys_all, xs_all = np.nonzero(mask)
-        xs_f = xs_all.astype(np.float64)
-        ys_f = ys_all.astype(np.float64)
+    ys_all, xs_all = np.nonzero(mask)
+    xs_f = xs_all.astype(np.float64)
+    ys_f = ys_all.astype(np.float64)
+    rot = np.eye(2)
+    if (cfg.deskew or cfg.slant) and xs_f.size:
         step = -(-len(xs_f) // _MEASURE_MAX_POINTS)  # ceil
         xs_s = xs_f[::step] - xs_f.mean()
         ys_s = ys_f[::step] - ys_f.mean()
@@ -1388,7 +1408,8 @@ def preprocess(
         out = cv2.copyMakeBorder(out, 0, 0, cfg.pad, cfg.pad, cv2.BORDER_CONSTANT, value=0)
     record("pad", _display(out))
     result = out.astype(np.float32) * np.float32(1.0 / 255.0)
-    return PreprocessResult(image=result, stages=tuple(stages), empty=False)
+    outline = (_ink_corners(xs_f, ys_f, rot) + origin) * to_input if xs_f.size else None
+    return PreprocessResult(image=result, stages=tuple(stages), empty=False, ink_outline=outline)
 
 
 # --------------------------------------------------------------------------------------------

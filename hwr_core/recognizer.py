@@ -61,9 +61,11 @@ class RecognitionResult:
     # page's text joins them; its evidence fields (probs, stages, n-best) are the first line's.
     lines: tuple[RecognitionResult, ...] = ()
     # One of a page's lines: the part of the image it was read from (uint8 grey), which Teach keeps
-    # as a sample of the line's corrected text, and where the line lies in the image (4 corners x, y
-    # clockwise from the top left, `PageSplit.outlines`; also an image read by `recognize_page` as its
-    # one line: its crop where its paper's lines were taken out). None for a whole input.
+    # as a sample of the line's corrected text (also an image read by `recognize_page` as its one
+    # line: its crop where its paper's lines were taken out; None for a whole input). Where the line
+    # lies in the image: 4 corners x, y clockwise from the top left (`PageSplit.outlines`; for an
+    # image read whole, the ink it was read from, `PreprocessResult.ink_outline`). None where that
+    # is not known (a page's combined result; a written line chosen out of several).
     crop: np.ndarray | None = None
     outline: np.ndarray | None = None
     # The image was read turned this many degrees clockwise, its writing having lain on its side
@@ -352,6 +354,7 @@ class Recognizer:
                     stages=p.stages,
                     empty=p.empty,
                     written_line=p.written_line,
+                    outline=p.ink_outline,
                 )
             )
         t3 = time.perf_counter()
@@ -381,8 +384,11 @@ class Recognizer:
                 # (not the surer of the two: a page's stray mark read as "B" is surer than a line)
                 line = self.recognize(split.crops[0], keep_stages=keep_stages)
                 timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
-                whole = dataclasses.replace(line, timings_ms=timings, crop=split.crops[0])  # Teach keeps it
-            return dataclasses.replace(whole, outline=split.outlines[0]) if split.outlines else whole
+                # Teach keeps the crop; the ink's outline is in the crop, so the split's is taken
+                whole = dataclasses.replace(line, timings_ms=timings, crop=split.crops[0], outline=None)
+            if whole.outline is None and split.outlines:  # else the ink read, as the reading levelled it
+                whole = dataclasses.replace(whole, outline=split.outlines[0])
+            return whole
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):
             if should_stop is not None and should_stop():

@@ -189,8 +189,10 @@ def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp
 
 
 @needs_shipped_model
-def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path):
-    # Words written apart at known places, read as one line: each word's box holds its ink.
+@pytest.mark.parametrize("lines", [True, False], ids=["as-a-page", "read-whole"])
+def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path, lines):
+    # Words written apart at known places, read as one line (as a page of one line, or the image
+    # read whole, `hwr recognize` without --lines): each word's box holds its ink.
     from hwr_core.resources import default_model_path
 
     words = ("garden", "umbrella", "sun")  # by their characters, the words would not land there
@@ -202,7 +204,7 @@ def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path):
         spans.append((x + columns[0], x + columns[-1] + 1))
     cv2.imwrite(str(tmp_path / "line.png"), line)
     rec = Recognizer.from_file(default_model_path())
-    (reading,) = read_files(rec, [tmp_path / "line.png"], lines=True)
+    (reading,) = read_files(rec, [tmp_path / "line.png"], lines=lines)
     assert reading.text == " ".join(words)
     placed = page_lines(tmp_path / "line.png", reading.text, FileSummary.of(reading)).lines[0].words
     char = (spans[-1][1] - spans[0][0]) / len(reading.text)
@@ -215,3 +217,30 @@ def test_the_shipped_model_places_each_word_on_its_own_ink(tmp_path):
             min(c.confidence for c in confidences[start : start + len(written)]), 3
         )
         assert right - left <= x1 - x0 + 4 * char  # and not much more: two characters' width a side
+
+
+@needs_shipped_model
+def test_a_tilted_line_read_whole_has_its_words_boxes_tilted_on_their_ink(tmp_path):
+    # The reading levels the line; the words' boxes go back tilted as the line lies in the image.
+    from hwr_core.resources import default_model_path
+
+    words = ("garden", "umbrella", "sun")
+    turn = cv2.getRotationMatrix2D((450, 110), 4.0, 1.0)  # up to the right, as a hand drifts
+
+    def written(shown):
+        line = np.full((220, 900), 255, np.uint8)
+        for word, x in zip(shown, (20, 260, 700), strict=True):
+            cv2.putText(line, word, (x, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+        return cv2.warpAffine(line, turn, (900, 220), borderValue=255)
+
+    cv2.imwrite(str(tmp_path / "line.png"), written(words))
+    (reading,) = read_files(Recognizer.from_file(default_model_path()), [tmp_path / "line.png"])
+    assert reading.text == " ".join(words)
+    placed = page_lines(tmp_path / "line.png", reading.text, FileSummary.of(reading)).lines[0].words
+    assert [w.text for w in placed] == list(words)
+    for i, word in enumerate(placed):
+        for j in range(3):
+            ink = written(tuple(w if k == j else "" for k, w in enumerate(words))) < 128
+            assert _held(word.outline, ink) > 0.95 if i == j else _held(word.outline, ink) < 0.05, (i, j)
+        top_left, top_right = word.outline[0], word.outline[1]
+        assert top_right[1] < top_left[1] - 2  # tilted with the line

@@ -329,6 +329,37 @@ def test_slant_correction_makes_strokes_upright(shear: float) -> None:
     assert abs(float(np.median(after))) < 0.06
 
 
+def _share_inside(outline: np.ndarray, ink: np.ndarray) -> float:
+    inside = np.zeros(ink.shape, np.uint8)
+    cv2.fillPoly(inside, [np.rint(outline).astype(np.int32)], 1)
+    return np.count_nonzero(ink & (inside > 0)) / np.count_nonzero(ink)
+
+
+@pytest.mark.parametrize(
+    ("image", "bound"),
+    [
+        pytest.param(text_image(), 1.1, id="level"),
+        pytest.param(_rotated_line(5.0), 0.5, id="tilted"),
+        pytest.param(_slanted_bars(0.4), 1.1, id="slanted"),
+        pytest.param(text_image("small", (24, 90), (4, 18), 0.6, 1), 1.1, id="enlarged-first"),
+        # 4.8 megapixels: worked on shrunk (_WORK_MAX_PIXELS)
+        pytest.param(cv2.resize(_rotated_line(-5.0), None, fx=3.8, fy=3.8), 0.5, id="shrunk-first"),
+    ],
+)
+def test_ink_outline_lies_around_the_ink_read_in_the_image_given(image: np.ndarray, bound: float) -> None:
+    # Where the words read lie in an image read whole (word boxes, PAGE XML, hOCR) follows from it.
+    outline = preprocess(image).ink_outline
+    ink = image < 128
+    ys, xs = np.nonzero(ink)
+    box_area = float(np.ptp(xs) + 1) * float(np.ptp(ys) + 1)
+    assert outline.shape == (4, 2) and np.argmin(outline.sum(axis=1)) == 0  # clockwise from the top left
+    assert _share_inside(outline, ink) > 0.98
+    area = cv2.contourArea(outline.astype(np.float32))
+    # as tight as the ink's box (upright), tighter where the line was levelled (tilted with it)
+    assert area < bound * box_area, area / box_area
+    assert preprocess(np.full((40, 90), 255, np.uint8)).ink_outline is None
+
+
 def test_resize_keeps_aspect_ratio() -> None:
     cfg = PreprocessConfig(height=40, deskew=False, slant=False)
     img = np.full((200, 900), 255, np.uint8)
