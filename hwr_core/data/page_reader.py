@@ -1,7 +1,8 @@
 """Training data from PAGE XML: the transcribed lines of Transkribus, eScriptorium and OCR-D exports,
 and of the PAGE files this app writes (`hwr_core.layout_export`) once corrected elsewhere.
 
-Each TextLine with a text (its own TextEquiv's Unicode) and an outline (Coords) becomes one sample:
+Each TextLine with a text (its own TextEquiv's Unicode, else its Words' joined by spaces) and an
+outline (Coords) becomes one sample:
 the line's box cut out of its page image, what lies outside its outline painted in the page's
 paper grey (a neighbour's ascenders and descenders reach into the box). The crops are written once
 to a cache folder (PNG, named by a hash of the page file, the line and the image), so a dataset of
@@ -55,8 +56,20 @@ def _child(element: ET.Element, name: str) -> ET.Element | None:
 
 
 def _line_text(line: ET.Element) -> str | None:
-    """The line's own transcription: its TextEquiv's Unicode (the first, or index 0's)."""
-    equivs = [c for c in line if _name(c) == "TextEquiv"]
+    """The line's transcription: its own (`_own_text`), else its Words' joined by spaces, when each
+    has one (an export that transcribes words only); None when neither is there."""
+    own = _own_text(line)
+    if own is not None:
+        return own
+    words = [_own_text(c) for c in line if _name(c) == "Word"]
+    if not words or any(w is None for w in words):
+        return None
+    return " ".join(w.strip() for w in words if w and w.strip())
+
+
+def _own_text(element: ET.Element) -> str | None:
+    """An element's own transcription: its TextEquiv's Unicode (the first, or index 0's)."""
+    equivs = [c for c in element if _name(c) == "TextEquiv"]
     equivs.sort(key=lambda e: e.get("index", "0") != "0")
     for equiv in equivs:
         unicode = _child(equiv, "Unicode")

@@ -1,6 +1,7 @@
 """PAGE XML as training data: each transcribed line cut out of its page, from this app's export or
 a Transkribus-style folder, any schema version; what cannot be used is reported, not fatal."""
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import cv2
@@ -56,6 +57,28 @@ def test_each_line_of_an_exported_page_is_a_sample_cut_from_its_image(tmp_path):
     again, _ = load_records(spec)  # cut once: read from the cache the second time
     assert [r.path for r in again] == [r.path for r in records]
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").iterdir()} == made
+
+
+def test_a_line_transcribed_only_word_by_word_is_its_words_joined(tmp_path):
+    # Some exports transcribe Words and leave their TextLine without a TextEquiv of its own.
+    folder = _exported(tmp_path / "export")
+    xml = folder / "page" / "scan.xml"
+    tree = ET.parse(xml)
+    ns = tree.getroot().tag.split("}")[0] + "}"
+    for k, line in enumerate(tree.iter(f"{ns}TextLine")):
+        if k == 0:
+            continue  # the first keeps its own text
+        line.remove(line.find(f"{ns}TextEquiv"))
+        for i, text in enumerate(TEXTS[k].split()):
+            word = ET.SubElement(line, f"{ns}Word", id=f"w{k}{i}")
+            ET.SubElement(word, f"{ns}Coords", points="0,0 1,0 1,1")
+            if not (k == 2 and i == 1):  # the third line's second word has no text
+                ET.SubElement(ET.SubElement(word, f"{ns}TextEquiv"), f"{ns}Unicode").text = text
+    tree.write(xml, encoding="utf-8")
+    records, report = load_records(parse_spec(f"page:{folder}?cache={tmp_path / 'cache'}"))
+    # not all of the third line is known: it is no sample
+    assert [r.text for r in records] == ["first line", "the second"]
+    assert report.skipped == {"line without text or outline": 1}
 
 
 def test_what_lies_outside_a_lines_outline_is_painted_as_paper(tmp_path):
