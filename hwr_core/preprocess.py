@@ -170,8 +170,8 @@ class PageSplit:
     # Where each crop's line lies in the image: 4 corners (x, y), clockwise from the top left, around
     # its ink (a tilted page's lines are tilted boxes). For showing the lines and exporting them.
     outlines: list[np.ndarray] = field(default_factory=list)
-    # One line whose crop is the image with its paper's printed lines (a margin, rules) taken out:
-    # read whole, the lines stay in it.
+    # The crops are the image with its paper's printed lines (a margin, rules) taken out (one
+    # line's: cut to it, `_main_line`): the image read whole has the lines in it.
     without_paper_lines: bool = False
 
 
@@ -992,13 +992,15 @@ def _paper_lines(
     ys, xs = np.nonzero(cv2.bitwise_and(drawn, cv2.bitwise_not(near)))  # the writing
     if len(ys) == 0:  # straight strokes only ("lll", "I"), or blank ruled paper: cannot tell
         return gray, False
-    bands = _line_bands(np.bincount(ys, minlength=drawn.shape[0]) > 0, 3)
+    inked = np.bincount(ys, minlength=drawn.shape[0]) > 0
+    bands = _line_bands(inked, 3)
     long_lines = _long_lines(bands, ys, xs)
     thin = max(3.0, 3.0 * stroke)
     # past both ends of the writing, give or take `_LINE_END_SLACK`: a turned line's blurred end
     # may be left in the writing when its last piece is too short to be a line's
     ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
-    if not long_lines and len(bands) < _LIST_MIN_BANDS:  # a word, or strokes cut by taking out its stems
+    if not long_lines and len(_line_bands(_across_rules(inked, rows), 3)) < _LIST_MIN_BANDS:
+        # a word (a rule through it cuts it in bands), or strokes cut by taking out its stems
         rules = _thin_lines(rows, thin, 3, ends)
         span = _ruled_span(rules)
         if span is None:  # one line past it may be its underline, a bar beside it its own
@@ -1013,6 +1015,19 @@ def _paper_lines(
         (top, bottom), height = bands[0], bands[0][1] - bands[0][0]
         found.append(_thin_lines(columns, thin, 2, (top - height, bottom + height)))
     return _painted(gray, norm, drawn, paper, found)
+
+
+def _across_rules(inked: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows holding writing (`inked`), each gap between two that lies wholly on a line's rows
+    (`rows`: the lines found, and the row either side) filled: a rule through a word takes its rows
+    out of the writing, and the word, cut in two, would count as two lines (three with its accents:
+    a list of words)."""
+    ruled = cv2.dilate(rows, np.ones((3, 1), np.uint8)).any(axis=1)  # (a margin's rows are not)
+    out = inked.copy()
+    for start, end in _runs(~inked):
+        if 0 < start and end < len(inked) and ruled[start:end].all():
+            out[start:end] = True
+    return out
 
 
 def _ruled_span(rules: np.ndarray) -> tuple[int, int] | None:
@@ -1527,7 +1542,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
         painted, lined = _paper_lines(*levelled)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
-            return _turned_back(lines, upright, g.shape)
+            return _turned_back(replace(lines, without_paper_lines=True), upright, g.shape)
         if lined and lines.crops:  # one line, or not all of the lines were found (a grid's, in pieces)
             one_line = _turned_back(_main_line(lines), upright, g.shape)
     band_xs: np.ndarray = xs
@@ -1548,7 +1563,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         # splits into levelled are its paper's lines.
         painted, lined = _paper_lines(*levelled, pieces=True)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
-            return _turned_back(lines, upright, g.shape)
+            return _turned_back(replace(lines, without_paper_lines=True), upright, g.shape)
         if lined and one_line is not None and lines.crops:  # more of its paper's lines taken out
             one_line = _turned_back(_main_line(lines), upright, g.shape)
         if one_line is not None:
@@ -1572,7 +1587,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         left, right = (float(along.min()), float(along.max()) + 1) if along.size else (0.0, page.shape[1])
         outline = _box_outline(left, top, right, bottom)
         outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
-    return PageSplit(crops, _maybe_accents(bands, band_ys), outlines)
+    return PageSplit(crops, _maybe_accents(bands, band_ys), outlines, without_paper_lines=paper_lined)
 
 
 def _main_line(split: PageSplit) -> PageSplit:

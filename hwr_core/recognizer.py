@@ -389,6 +389,16 @@ class Recognizer:
             if whole.outline is None and split.outlines:  # else the ink read, as the reading levelled it
                 whole = dataclasses.replace(whole, outline=split.outlines[0])
             return whole
+        if split.without_paper_lines:
+            # Read whole, the page has its paper's lines in it, and reads as them ("B"): the lines
+            # found, stacked as one, are what is weighed against them read apart.
+            stacked = np.vstack(split.crops)
+            line = self.recognize(stacked, keep_stages=keep_stages)
+            timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
+            corners = np.concatenate(split.outlines)
+            (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+            box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])  # around all the lines
+            whole = dataclasses.replace(line, timings_ms=timings, crop=stacked, outline=box)
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):
             if should_stop is not None and should_stop():

@@ -39,6 +39,21 @@ def write_word_set(folder: Path, n: int = 48, val_every: int = 4, seed: int = 0)
     return folder / "labels.tsv"
 
 
+def on_notebook_page(word: np.ndarray, degrees: float = 0.0) -> np.ndarray:
+    """`word` (gray) written on the second ruled line of a notebook sheet, five times its height
+    and eight times as wide, its rules (grey 175) half its height apart, so they cross it, and its
+    margin (grey 90) 40 px in; the sheet turned `degrees` about its middle."""
+    h, w = word.shape
+    paper = int(np.median(word))
+    sheet = cv2.copyMakeBorder(word, h, 3 * h, 80, max(w // 20, 8 * h - w), cv2.BORDER_CONSTANT, value=paper)
+    pitch = max(8, h // 2)
+    for y in range(pitch // 2, sheet.shape[0], pitch):
+        sheet[y : y + 2] = np.minimum(sheet[y : y + 2], 175)
+    sheet[:, 40:42] = 90
+    turn = cv2.getRotationMatrix2D((sheet.shape[1] / 2, sheet.shape[0] / 2), degrees, 1.0)
+    return cv2.warpAffine(sheet, turn, sheet.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=paper)
+
+
 #: Handwriting fonts in ../shared (absent on machines without the shared folder).
 FONTS = Path(__file__).resolve().parents[1].parent / "shared" / "fonts"
 
