@@ -371,7 +371,8 @@ class Recognizer:
         """Read an image that may hold several lines: split it (`split_page`), read each line, and
         keep the split only if the image read whole is clearly less sure (`WHOLE_READING_MARGIN`;
         `ACCENTS_READING_MARGIN` if the split may be a word's accents apart) or has fewer frames
-        than the lines read characters (`_frames_for`).
+        than the lines read characters (`_frames_for`). Where the split took the paper's lines out
+        (`PageSplit.without_paper_lines`), "whole" is its lines stacked, read as one.
         One line or none, or an image read by its one written line (the others print or cut off,
         `RecognitionResult.written_line`): `recognize(image)`. `should_stop` is asked before each
         line; True ends the read early and gives None (the app's worker: a newer input has arrived)."""
