@@ -61,6 +61,7 @@ _MIN_CONTRAST = 20  # max-min gray levels below this: a blank (or all-black) pag
 _INK_MIN_DROP = 40  # ink must be this much darker than the paper after background flattening
 _WORK_MAX_PIXELS = 4_000_000  # bigger inputs are shrunk first: bounds time; 32-px output needs no more
 _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times the model height first
+_DOWN_THE_PAGE = 0.6  # share of a page's rows a column inked along is not writing (`_main_rows`)
 # What the median filter erases whole comes back if it is a pen's dot: this many pixels or more (a
 # lone pixel or two is noise), and round (the pieces of a light printed line left beside a page's
 # lines are thin dashes: on squared paper turned 3 degrees they stretched a line's crop to the edge)
@@ -1626,7 +1627,10 @@ def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
     mask = ink_mask(image)
     if mask is None:
         return None
-    counts = np.count_nonzero(mask, axis=1)
+    # a column inked down most of the page is a margin or a border left in it, not writing: counted,
+    # it made every row hold ink, and the page one band
+    writing = np.count_nonzero(mask, axis=0) < _DOWN_THE_PAGE * mask.shape[0]
+    counts = np.count_nonzero(mask[:, writing], axis=1)
     runs = _joined_runs(counts > 0, 3)
     if not runs:
         return None

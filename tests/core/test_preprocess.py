@@ -1106,6 +1106,17 @@ def test_a_word_crossed_by_a_notebooks_rules_loses_them() -> None:
     assert len(with_rules) <= 2, with_rules
 
 
+def test_one_line_at_the_top_of_a_notebook_page_is_cut_out_past_its_margin() -> None:
+    # Too near the page's top edge for its margin to reach a line's height above it, the margin
+    # stays on the page; it made every row hold ink, and the line's crop the whole page (345 rows,
+    # read "form" for a VNOnDB line). The line is found beside it.
+    text = _lines_page(("the first line of this page here",))[45:]  # its ink: rows 13-54
+    sheet = cv2.copyMakeBorder(text, 0, 200, 0, 0, cv2.BORDER_CONSTANT, value=245)
+    split = split_page(_with_margin(_rule(sheet, range(10, sheet.shape[0], 35), 175), 90))
+    assert len(split.crops) == 1 and split.without_paper_lines
+    assert split.crops[0].shape[0] < 70
+
+
 def _notebook(texts: tuple[str, ...], degrees: float) -> np.ndarray:
     """`_lines_page(texts)` on ruled paper with a dark margin, turned `degrees` about its middle."""
     page = _with_margin(_rule(_lines_page(texts), range(20, 330, 35), 175), grey=90)
