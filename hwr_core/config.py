@@ -187,6 +187,9 @@ class TrainConfig:
     int8_calibration_batches: int = INT8_CALIBRATION_BATCHES
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_enabled: bool = True
+    # Load the next batch on a worker thread while this one trains (`training._BatchLoader`);
+    # the batches are the same either way (each sample is a function of seed, epoch and index).
+    prefetch: bool = True
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -425,13 +425,16 @@ def text_to_strokes(
     rng: np.random.Generator | None = None,
     jitter: float = 0.0,
     origin: tuple[float, float] = (10.0, 10.0),
+    check_coverage: bool = True,
 ) -> list[Stroke]:
     """`text` written with the font at `size` px as canvas strokes, ordered left to right.
 
     Without jitter the strokes' bounding box starts exactly at `origin`. `jitter` > 0 makes each
     call a different sample of the same handwriting: slight random slant and scale, a per-stroke
     offset and a smooth wobble of about `jitter * size / 48` px (a fresh generator when `rng` is
-    None). Empty or whitespace-only text -> []. Characters the font lacks raise HwrError naming them.
+    None). Empty or whitespace-only text -> []. Characters the font lacks raise HwrError naming them
+    (`check_coverage` false: the caller knows it has them, as the synthetic renderer's font choice
+    does; the check opens the font afresh, a fiftieth of a CPU training step).
     """
     if not isinstance(size, int | np.integer) or size < 6:
         raise ValueError(f"text_to_strokes: size must be an integer >= 6, got {size!r}")
@@ -445,7 +448,8 @@ def text_to_strokes(
     over = 2 if size < 96 else 1
     path = Path(font_path)
     font = _open_font(path, int(size) * over)  # first: a bad file is an HwrError, not a coverage crash
-    _check_coverage(path, text)
+    if check_coverage:
+        _check_coverage(path, text)
     mask = _render_mask(text, font, int(size) * over)
     skeleton = zhang_suen_thin(mask)
     width = _stroke_width(mask, skeleton)

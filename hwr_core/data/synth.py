@@ -390,7 +390,9 @@ class SyntheticRenderer:
         from ..strokes import text_to_strokes  # imported here: strokes imports this module
 
         size = int(rng.integers(40, 73))
-        strokes = text_to_strokes(text, font.path, size=size, rng=rng, jitter=float(rng.uniform(0.3, 1.5)))
+        jitter = float(rng.uniform(0.3, 1.5))
+        # the font was chosen for covering the text (`pick_font`)
+        strokes = text_to_strokes(text, font.path, size=size, rng=rng, jitter=jitter, check_coverage=False)
         return render_strokes(strokes, pen_width=float(rng.uniform(2.0, 5.0)))
 
     # ------------------------------------------------------------------ samples

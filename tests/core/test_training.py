@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -165,6 +166,40 @@ def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
         setup_a.bundle.model.state_dict().values(), setup_c.bundle.model.state_dict().values(), strict=True
     ):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_batches_loaded_ahead_train_the_same_weights_as_loaded_in_turn(tmp_path):
+    """The next batch loads on a worker thread while one trains (`TrainConfig.prefetch`): with
+    augmentation on, a batch loaded out of turn, or twice, would train other weights."""
+    weights = []
+    for ahead in (False, True):
+        setup, cfg = _setup(tmp_path / str(ahead), epochs=2, augment_enabled=True, prefetch=ahead)
+        for _ in Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / f"run-{ahead}").fit():
+            pass
+        weights.append(setup.bundle.model.state_dict())
+    for a, b in zip(*weights, strict=True):
+        assert torch.equal(weights[0][a], weights[1][b]), a
+
+
+def test_a_batch_that_fails_to_load_ahead_stops_the_run_with_its_error(tmp_path, monkeypatch):
+    setup, cfg = _setup(tmp_path, epochs=1)
+    load = setup.train_set.load_batch
+    calls = []
+
+    def fail_on_the_third(source_index, indices, epoch):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 3:
+            raise OSError("disk gone")
+        return load(source_index, indices, epoch)
+
+    monkeypatch.setattr(setup.train_set, "load_batch", fail_on_the_third)
+    trainer = Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / "run")
+    steps = 0
+    with pytest.raises(OSError, match="disk gone"):
+        for ev in trainer.fit():
+            steps += isinstance(ev, BatchEnd)
+    assert steps == 2 and all(name.startswith("hwr-batches") for name in calls)
+    assert not any(t.name.startswith("hwr-batches") for t in threading.enumerate())
 
 
 def test_nan_losses_are_skipped_then_stop_with_checkpoint(tmp_path, monkeypatch):
