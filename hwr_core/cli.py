@@ -98,7 +98,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         write_labels_tsv,
         write_text_files,
     )
-    from .layout_export import page_lines, write_hocr, write_page_xml
+    from .layout_export import page_lines, write_alto_xml, write_hocr, write_page_xml
 
     files = find_images(args.images)
     if not files:
@@ -118,7 +118,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             print(f"hwr: {reading.path}: read turned {reading.result.turned}° clockwise", file=sys.stderr)
         read.append((reading.path, reading.text))
         lines = None
-        if args.page_xml or args.hocr or args.json:
+        if args.page_xml or args.alto or args.hocr or args.json:
             lines = page_lines(reading.path, reading.text, FileSummary.of(reading))
             placed += [lines] if lines is not None else []
         if args.json:
@@ -142,6 +142,9 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     if args.page_xml and placed:
         count = len(write_page_xml(placed, args.page_xml, datetime.now(UTC)))
         written.append(f"{count} PAGE XML file{'s' if count != 1 else ''} in {args.page_xml}")
+    if args.alto and placed:
+        count = len(write_alto_xml(placed, args.alto, datetime.now(UTC)))
+        written.append(f"{count} ALTO XML file{'s' if count != 1 else ''} in {args.alto}")
     if args.hocr and placed:
         written.append(str(write_hocr(placed, args.hocr)))
     if written:
@@ -714,6 +717,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="also write each image's lines, with where they lie in it, as PAGE XML (Transkribus, "
         "eScriptorium): DIR/<image name>.xml",
+    )
+    r.add_argument(
+        "--alto",
+        metavar="DIR",
+        help="also write each image's lines and words, with where they lie in it, as ALTO XML 4 "
+        "(eScriptorium, library and archive systems): DIR/<image name>.xml",
     )
     r.add_argument(
         "--hocr",

@@ -1,8 +1,9 @@
-"""What was read with where its lines lie in the image: PAGE XML and hOCR.
+"""What was read with where its lines lie in the image: PAGE XML, ALTO XML and hOCR.
 
-PAGE XML (one file per image) is what Transkribus, eScriptorium and OCR-D import; hOCR (one HTML
-file for many images, a page each) is what Tesseract writes and gImageReader and hocr-tools read.
-Both carry each line's text and outline in the image's pixels (`batch.FileSummary.outlines`), so a
+PAGE XML (one file per image) is what Transkribus, eScriptorium and OCR-D import; ALTO XML (one
+file per image, version 4) is what eScriptorium imports and library systems and newspaper archives
+keep; hOCR (one HTML file for many images, a page each) is what Tesseract writes and gImageReader
+and hocr-tools read. All three carry each line's text and outline in the image's pixels (`batch.FileSummary.outlines`), so a
 correction made here lands on the right line there, and each word's, placed along its line where
 its characters were read (`word_boxes`).
 """
@@ -23,6 +24,9 @@ from .image_pages import split_page_path
 from .word_boxes import even_fractions, word_outlines
 
 PAGE_NS = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
+_ALTO_SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
+_XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 CREATOR = f"HWR Studio {__version__}"
 
@@ -172,8 +176,8 @@ def page_xml(page: PageLines, created: datetime) -> bytes:
 
 
 def page_xml_names(pages: Sequence[PageLines], folder: str | os.PathLike[str]) -> list[Path]:
-    """Where each image's PAGE XML goes: its text file's name (`text_file_names`) with `.xml`, a
-    multi-page file's pages as `scan-page2.xml`."""
+    """Where each image's PAGE (or ALTO) XML goes: its text file's name (`text_file_names`) with
+    `.xml`, a multi-page file's pages as `scan-page2.xml`."""
     names = text_file_names([p.path for p in pages], folder)
     return [
         name.with_suffix(".xml") if page.page is None else name.with_name(f"{name.stem}-page{page.page}.xml")
@@ -188,6 +192,85 @@ def write_page_xml(
     names = page_xml_names(pages, folder)
     for name, page in zip(names, pages, strict=True):
         atomic_write_bytes(name, page_xml(page, created))
+    return names
+
+
+# ------------------------------------------------------------------------------------ ALTO XML
+
+
+def alto_xml(page: PageLines, created: datetime) -> bytes:
+    """The ALTO XML (version 4.4) of one image: one text block holding its lines in reading order,
+    each line its words (`String`, with the reading's confidence as `WC`; a word the user wrote is
+    marked corrected, `CS`) set apart by spaces (`SP`). A line whose words were not placed is one
+    String of its whole text on the line's box, as eScriptorium writes its own lines. Tilted lines
+    and words keep their corners in a `Shape` beside the upright box ALTO asks for."""
+    root = ET.Element(
+        "alto",
+        {
+            "xmlns": ALTO_NS,
+            "xmlns:xsi": _XSI_NS,
+            "xsi:schemaLocation": f"{ALTO_NS} {_ALTO_SCHEMA}",
+            "SCHEMAVERSION": "4.4",
+        },
+    )
+    description = ET.SubElement(root, "Description")
+    ET.SubElement(description, "MeasurementUnit").text = "pixel"
+    source = ET.SubElement(description, "sourceImageInformation")
+    ET.SubElement(source, "fileName").text = Path(split_page_path(page.path)[0]).name
+    processing = ET.SubElement(description, "Processing", ID="reading")
+    ET.SubElement(processing, "processingCategory").text = "contentGeneration"
+    ET.SubElement(processing, "processingDateTime").text = _iso(created)
+    software = ET.SubElement(processing, "processingSoftware")
+    ET.SubElement(software, "softwareName").text = "HWR Studio"
+    ET.SubElement(software, "softwareVersion").text = __version__
+    layout = ET.SubElement(root, "Layout")
+    size = {"WIDTH": str(page.width), "HEIGHT": str(page.height)}
+    number = str(page.page or 1)
+    element = ET.SubElement(layout, "Page", {"ID": "p1", "PHYSICAL_IMG_NR": number, **size})
+    space = ET.SubElement(element, "PrintSpace", {"HPOS": "0", "VPOS": "0", **size})
+    block = ET.SubElement(
+        space, "TextBlock", {"ID": "b1", **_alto_box([line.outline for line in page.lines])}
+    )
+    for i, placed in enumerate(page.lines, start=1):
+        line = ET.SubElement(block, "TextLine", {"ID": f"b1l{i}", **_alto_box([placed.outline])})
+        _alto_shape(line, placed.outline)
+        if not placed.words:
+            ET.SubElement(
+                line, "String", {"ID": f"b1l{i}w1", "CONTENT": placed.text, **_alto_box([placed.outline])}
+            )
+        for k, word in enumerate(placed.words, start=1):
+            if k > 1:
+                ET.SubElement(line, "SP")
+            sure = {"CS": "true"} if word.confidence is None else {"WC": f"{word.confidence:.3f}"}
+            string = ET.SubElement(
+                line,
+                "String",
+                {"ID": f"b1l{i}w{k}", "CONTENT": word.text, **_alto_box([word.outline]), **sure},
+            )
+            _alto_shape(string, word.outline)
+    ET.indent(root)
+    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+
+
+def _alto_box(outlines: Sequence[Outline]) -> dict[str, str]:
+    x0, y0, x1, y1 = _bounds(outlines)
+    return {"HPOS": str(x0), "VPOS": str(y0), "WIDTH": str(x1 - x0), "HEIGHT": str(y1 - y0)}
+
+
+def _alto_shape(parent: ET.Element, outline: Outline) -> None:
+    """The outline's corners, where they are not already the upright box (a tilted line's)."""
+    if outline != _box(*_bounds([outline])):
+        ET.SubElement(ET.SubElement(parent, "Shape"), "Polygon", POINTS=_points(outline))
+
+
+def write_alto_xml(
+    pages: Sequence[PageLines], folder: str | os.PathLike[str], created: datetime
+) -> list[Path]:
+    """One ALTO XML file per image, named as the PAGE XML files are (`page_xml_names`), atomically;
+    the files written."""
+    names = page_xml_names(pages, folder)
+    for name, page in zip(names, pages, strict=True):
+        atomic_write_bytes(name, alto_xml(page, created))
     return names
 
 

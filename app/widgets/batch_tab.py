@@ -81,7 +81,14 @@ from hwr_core.batch import (
 )
 from hwr_core.errors import HwrError
 from hwr_core.image_pages import shown_name
-from hwr_core.layout_export import PageLines, page_lines, page_xml_names, write_hocr, write_page_xml
+from hwr_core.layout_export import (
+    PageLines,
+    page_lines,
+    page_xml_names,
+    write_alto_xml,
+    write_hocr,
+    write_page_xml,
+)
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
@@ -288,6 +295,9 @@ class BatchTab(QWidget):
         self.export_menu.addSeparator()  # with where each line lies in its image
         self.export_menu.addAction(
             "PAGE XML per image (Transkribus, eScriptorium)…", self.export_page_xml_dialog
+        )
+        self.export_menu.addAction(
+            "ALTO XML per image (eScriptorium, libraries and archives)…", self.export_alto_xml_dialog
         )
         self.export_menu.addAction("hOCR, all in one file…", self.export_hocr_dialog)
         self.export_button = QToolButton()
@@ -798,17 +808,28 @@ class BatchTab(QWidget):
         return self._write(write_labels_tsv, path)
 
     def export_page_xml_dialog(self) -> bool:
-        start = str(Path(self._images_dir()) / "page")  # where Transkribus keeps a folder's PAGE files
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the PAGE XML files", start)
-        if not folder or not self._replace_ok(
-            page_xml_names(self.placed_lines(), folder), folder, "PAGE XML files"
-        ):
-            return False
-        return self.export_page_xml(folder)
+        # "page": where Transkribus keeps a folder's PAGE files
+        return self._xml_folder_dialog("page", "PAGE XML files", self.export_page_xml)
 
     def export_page_xml(self, folder: str | os.PathLike[str]) -> bool:
         write = functools.partial(write_page_xml, created=datetime.now(UTC))
         return self._write(write, folder, self.placed_lines(), _PLACED)
+
+    def export_alto_xml_dialog(self) -> bool:
+        return self._xml_folder_dialog("alto", "ALTO XML files", self.export_alto_xml)
+
+    def export_alto_xml(self, folder: str | os.PathLike[str]) -> bool:
+        write = functools.partial(write_alto_xml, created=datetime.now(UTC))
+        return self._write(write, folder, self.placed_lines(), _PLACED)
+
+    def _xml_folder_dialog(self, subfolder: str, what: str, export: Callable[[str], bool]) -> bool:
+        """A folder for one XML file per image (named alike for PAGE and ALTO), the files it would
+        replace confirmed first."""
+        start = str(Path(self._images_dir()) / subfolder)
+        folder = QFileDialog.getExistingDirectory(self, f"Folder for the {what}", start)
+        if not folder or not self._replace_ok(page_xml_names(self.placed_lines(), folder), folder, what):
+            return False
+        return export(folder)
 
     def export_hocr_dialog(self) -> bool:
         start = str(Path(self._images_dir()) / "reading.hocr")

@@ -287,13 +287,13 @@ def test_a_multi_page_tiffs_pages_are_rows_exported_to_one_text_file(qtbot, wind
     )
 
 
-def test_page_xml_and_hocr_exports_put_each_corrected_line_where_it_was_found(
+def test_page_xml_alto_and_hocr_exports_put_each_corrected_line_where_it_was_found(
     qtbot, window, tmp_path, monkeypatch
 ):
     import math
     import xml.etree.ElementTree as ET
 
-    from hwr_core.layout_export import PAGE_NS
+    from hwr_core.layout_export import ALTO_NS, PAGE_NS
 
     monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # read by lines
     tab = window.batch_tab
@@ -317,3 +317,14 @@ def test_page_xml_and_hocr_exports_put_each_corrected_line_where_it_was_found(
     assert tops[0] < 60 < tops[1] < 140  # the first line's outline above the second's
     assert (tmp_path / "xml" / "word.xml").exists()
     assert (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_page"') == 2
+    assert tab.export_alto_xml(tmp_path / "alto")
+    alto = {"a": ALTO_NS}
+    alto_lines = ET.parse(tmp_path / "alto" / "page.xml").getroot().findall(".//a:TextLine", alto)
+    assert [
+        " ".join(s.get("CONTENT") for s in line.findall("a:String", alto)) for line in alto_lines
+    ] == list(WORDS[:2])
+    assert [int(line.get("VPOS")) for line in alto_lines] == tops  # where PAGE XML puts them
+    assert (tmp_path / "alto" / "word.xml").exists()
+    assert "ALTO XML per image (eScriptorium, libraries and archives)…" in [
+        a.text() for a in tab.export_menu.actions()
+    ]

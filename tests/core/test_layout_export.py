@@ -1,10 +1,12 @@
 """Lines read with where they lie in the file: outlines back in the file's pixels through a turn and a
-region, and written as PAGE XML and hOCR that parse back to the same lines."""
+region, and written as PAGE XML, ALTO XML and hOCR that parse back to the same lines."""
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,12 +17,16 @@ from hwr_core.batch import FileSummary, read_files
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
 from hwr_core.layout_export import (
+    ALTO_NS,
     PAGE_NS,
     XHTML_NS,
+    PageLines,
     PlacedLine,
     PlacedWord,
+    alto_xml,
     page_lines,
     page_xml,
+    write_alto_xml,
     write_hocr,
     write_page_xml,
 )
@@ -30,6 +36,7 @@ from hwr_core.word_boxes import even_fractions, word_outlines
 
 WORDS = ("hello there", "second", "the third line")
 PAGE = {"p": PAGE_NS}
+ALTO = {"a": ALTO_NS}
 WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 
 
@@ -135,10 +142,27 @@ def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, caps
     model = save_model(recognizer.bundle, tmp_path / "m.safetensors")
     cv2.imwrite(str(tmp_path / "page.png"), _page())
     args = ["recognize", str(tmp_path / "page.png"), "--model", str(model), "--lines"]
-    assert main([*args, "--page-xml", str(tmp_path / "xml"), "--hocr", str(tmp_path / "all.hocr")]) == 0
+    written = ["--page-xml", str(tmp_path / "xml"), "--hocr", str(tmp_path / "all.hocr")]
+    assert main([*args, *written, "--alto", str(tmp_path / "alto")]) == 0
     printed = capsys.readouterr().out.rstrip("\n")
     found = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
     assert "\n".join(line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found) == printed
+    alto = ET.parse(tmp_path / "alto" / "page.xml").getroot()
+    assert _alto_content_model_errors(alto) == []
+    alto_lines = alto.findall(".//a:TextLine", ALTO)
+    assert [" ".join(s.get("CONTENT") for s in line.findall("a:String", ALTO)) for line in alto_lines] == [
+        line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found
+    ]
+    for page_line, alto_line in zip(found, alto_lines, strict=True):  # each word where PAGE XML has it
+        for word, string in zip(
+            page_line.findall("p:Word", PAGE), alto_line.findall("a:String", ALTO), strict=True
+        ):
+            xs, ys = zip(
+                *(map(int, p.split(",")) for p in word.find("p:Coords", PAGE).get("points").split()),
+                strict=True,
+            )
+            box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+            assert [int(string.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] == box
     assert len(found) == 3 and (tmp_path / "all.hocr").read_text("utf-8").count('class="ocr_line"') == 3
     assert main([*args, "--json"]) == 0  # the JSON says where each line and word lies, as EasyOCR's boxes do
     placed = json.loads(capsys.readouterr().out)["placed"]
@@ -186,6 +210,103 @@ def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp
         ("ab", "bbox 10 20 70 60; x_wconf 93"),
         ("cd", "bbox 130 20 210 60; x_wconf 41"),
     ]
+
+
+def _alto_content_model_errors(root: ET.Element) -> list[str]:
+    """Where the document breaks ALTO 4.4's content model (alto-4-4.xsd) for the elements written:
+    children in the schema's order, the attributes it requires. (No XSD validator is a dependency.)"""
+    a = f"{{{ALTO_NS}}}"
+    orders = {  # each element's children, as a regular expression over their names, each with a space
+        "alto": "Description Layout ",
+        "Description": "MeasurementUnit sourceImageInformation Processing ",
+        "sourceImageInformation": "fileName ",
+        "Processing": "processingCategory processingDateTime processingSoftware ",
+        "processingSoftware": "softwareName softwareVersion ",
+        "Layout": "(Page )+",
+        "Page": "PrintSpace ",
+        "PrintSpace": "(TextBlock )*",
+        "TextBlock": "(TextLine )*",
+        "TextLine": "(Shape )?(String (SP )?)+",  # at least one String
+        "String": "(Shape )?",
+        "Shape": "Polygon ",
+    }
+    required = {
+        "Page": ("ID", "PHYSICAL_IMG_NR"),
+        "TextBlock": ("ID",),
+        "String": ("CONTENT",),
+        "Polygon": ("POINTS",),
+    }
+    errors = []
+    for element in root.iter():
+        name = element.tag.removeprefix(a)
+        if name == element.tag:
+            errors.append(f"{element.tag} outside the ALTO namespace")
+            continue
+        children = "".join(child.tag.removeprefix(a) + " " for child in element)
+        if name in orders and not re.fullmatch(orders[name], children):
+            errors.append(f"{name}: children {children.strip()!r}")
+        errors += [f"{name} without {key}" for key in required.get(name, ()) if key not in element.attrib]
+        if name == "String" and "WC" in element.attrib and not 0 <= float(element.get("WC")) <= 1:
+            errors.append(f"WC {element.get('WC')}")
+    return errors
+
+
+def test_alto_xml_holds_each_line_its_words_and_where_they_lie(tmp_path):
+    level = ((10, 20), (210, 20), (210, 60), (10, 60))
+    tilted = ((10, 80), (210, 90), (208, 130), (8, 120))
+    summary = FileSummary(
+        "ab cd\nxin",
+        0.9,
+        2,
+        size=(300, 150),
+        outlines=(level, tilted),
+        words=(((0.0, 0.3), (0.6, 1.0)), ((0.0, 1.0),)),
+        word_confidences=((0.93, 0.41), (0.88,)),
+    )
+    page = page_lines(tmp_path / "scan.tif#page=3", "ab ce\nxin", summary)  # "ce": the user's
+    root = ET.fromstring(alto_xml(page, WHEN))
+    assert _alto_content_model_errors(root) == []
+    assert root.find("a:Description/a:sourceImageInformation/a:fileName", ALTO).text == "scan.tif"
+    assert root.find("a:Description/a:Processing/a:processingDateTime", ALTO).text == WHEN.isoformat()
+    found = root.find("a:Layout/a:Page", ALTO)
+    assert [found.get(k) for k in ("PHYSICAL_IMG_NR", "WIDTH", "HEIGHT")] == ["3", "300", "150"]
+    lines = found.findall("a:PrintSpace/a:TextBlock/a:TextLine", ALTO)
+    strings = [line.findall("a:String", ALTO) for line in lines]
+    assert [[s.get("CONTENT") for s in line] for line in strings] == [["ab", "ce"], ["xin"]]
+    assert [len(line.findall("a:SP", ALTO)) for line in lines] == [1, 0]
+    first, second = strings[0]
+    assert [first.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT", "WC")] == [
+        "10",
+        "20",
+        "60",
+        "40",
+        "0.930",
+    ]
+    assert second.get("CS") == "true" and "WC" not in second.attrib  # the user's word, where it was read
+    assert [lines[1].get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] == ["8", "80", "202", "50"]
+    assert lines[0].find("a:Shape", ALTO) is None  # an upright box says it all
+    assert lines[1].find("a:Shape/a:Polygon", ALTO).get("POINTS") == "10,80 210,90 208,130 8,120"
+    joined = page_lines(tmp_path / "b.png", "all of it", summary)  # lines joined: one String on their box
+    root = ET.fromstring(alto_xml(joined, WHEN))
+    assert _alto_content_model_errors(root) == []
+    (only,) = root.findall(".//a:String", ALTO)
+    assert only.get("CONTENT") == "all of it" and only.get("VPOS") == "20" and only.get("HEIGHT") == "110"
+    empty = page_lines(tmp_path / "c.png", "", FileSummary("", 0.1, 1, size=(50, 50), outlines=(level,)))
+    assert _alto_content_model_errors(ET.fromstring(alto_xml(empty, WHEN))) == []  # still one String
+    written = write_alto_xml([page, joined], tmp_path / "alto", WHEN)
+    assert [p.name for p in written] == ["scan-page3.xml", "b.xml"]
+
+
+def test_the_alto_check_finds_what_alto_forbids():
+    # the helper above must fail a document that breaks the content model, or it proves nothing
+    page = PageLines(Path("a.png"), 100, 50, (PlacedLine(((0, 0), (90, 0), (90, 40), (0, 40)), "x"),))
+    root = ET.fromstring(alto_xml(page, WHEN))
+    line = root.find(".//a:TextLine", ALTO)
+    for string in line.findall("a:String", ALTO):
+        line.remove(string)
+    ET.SubElement(line, f"{{{ALTO_NS}}}SP")
+    del root.find(".//a:Page", ALTO).attrib["PHYSICAL_IMG_NR"]
+    assert _alto_content_model_errors(root) == ["Page without PHYSICAL_IMG_NR", "TextLine: children 'SP'"]
 
 
 @needs_shipped_model
