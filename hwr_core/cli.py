@@ -451,7 +451,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
 
 def _teach_from(args: argparse.Namespace) -> int:
-    """Keep each image of a labels.tsv, or of any data SPEC (a PAGE XML folder's lines), as a sample
+    """Keep each image of a labels.tsv, or of any data SPEC (a PAGE or ALTO XML folder's lines), as a sample
     of its text (a split column is not used unless the SPEC names one: the folder holds out its own
     share)."""
     from .config import PreprocessConfig
@@ -922,7 +922,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="source",
         metavar="SPEC",
         help="keep every image of a labels.tsv (path <TAB> text, one line of writing each), or every "
-        "line of any data SPEC (page:DIR for PAGE XML), instead",
+        "line of any data SPEC (page:DIR for PAGE or ALTO XML), instead",
     )
     tc.add_argument("--samples", metavar="DIR", help="samples folder (default: the Teach tab's)")
     image_args(tc)

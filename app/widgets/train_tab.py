@@ -295,7 +295,7 @@ class TrainTab(QWidget):
             ("Add Cinnamon JSON…", self._add_cinnamon),
             ("Add synthetic fonts folder…", self._add_synth),
             ("Add my samples…", self._add_my_samples),
-            ("Add PAGE XML folder…", self._add_page),
+            ("Add PAGE / ALTO XML folder…", self._add_page),
         ]
         for i, (text, fn) in enumerate(adders):
             button = QPushButton(text)
@@ -317,8 +317,10 @@ class TrainTab(QWidget):
         row = QHBoxLayout()
         add_val = QPushButton("Add validation labels.tsv…")
         add_val.clicked.connect(lambda: self._guard(self._add_val_tsv))
-        add_val_page = QPushButton("PAGE XML folder…")
-        add_val_page.setToolTip("Validate on the lines of a folder of PAGE XML pages (PAGE has no splits)")
+        add_val_page = QPushButton("PAGE / ALTO XML folder…")
+        add_val_page.setToolTip(
+            "Validate on the lines of a folder of PAGE or ALTO XML pages (they have no splits)"
+        )
         add_val_page.clicked.connect(lambda: self._guard(self._add_val_page))
         remove_val = QPushButton("Remove")
         remove_val.clicked.connect(lambda: self._remove_selected(self.val_list))
@@ -327,7 +329,7 @@ class TrainTab(QWidget):
         row.addWidget(remove_val)
         v.addLayout(row)
         hint = QLabel(
-            "When empty, validation uses the val split of each labels.tsv source (PAGE XML has no splits: "
+            "When empty, validation uses the val split of each labels.tsv source (PAGE and ALTO XML have no splits: "
             "add a folder of its own)."
         )
         hint.setWordWrap(True)
@@ -596,11 +598,11 @@ class TrainTab(QWidget):
             self.add_source(f"tsv:{path}?name=my-samples")
 
     def _add_page(self) -> None:
-        if path := self._pick_folder("Add a folder of PAGE XML pages (Transkribus, eScriptorium)"):
+        if path := self._pick_folder("Add a folder of PAGE or ALTO XML pages (Transkribus, eScriptorium)"):
             self.add_source(f"page:{path}")
 
     def _add_val_page(self) -> None:
-        if path := self._pick_folder("Add a folder of PAGE XML pages to validate on"):
+        if path := self._pick_folder("Add a folder of PAGE or ALTO XML pages to validate on"):
             self.add_validation_source(f"page:{path}")
 
     def _add_val_tsv(self) -> None:

@@ -1,13 +1,16 @@
-"""Training data from PAGE XML: the transcribed lines of Transkribus, eScriptorium and OCR-D exports,
-and of the PAGE files this app writes (`hwr_core.layout_export`) once corrected elsewhere.
+"""Training data from PAGE XML and ALTO XML: the transcribed lines of Transkribus, eScriptorium and
+OCR-D exports, and of the PAGE and ALTO files this app writes (`hwr_core.layout_export`) once
+corrected elsewhere.
 
-Each TextLine with a text (its own TextEquiv's Unicode, else its Words' joined by spaces) and an
-outline (Coords) becomes one sample:
-the line's box cut out of its page image, what lies outside its outline painted in the page's
-paper grey (a neighbour's ascenders and descenders reach into the box). The crops are written once
-to a cache folder (PNG, named by a hash of the page file, the line and the image), so a dataset of
-thousands of lines is read from disk like any other, not held in memory, and a second run cuts
-nothing. Any PAGE schema version is read (elements are matched by name, not namespace).
+Each TextLine with a text and an outline becomes one sample: in PAGE, its own TextEquiv's Unicode,
+else its Words' joined by spaces, and its Coords; in ALTO, its Strings' CONTENT joined by spaces (a
+hyphen, HYP, kept at the end), and its Shape's Polygon, else its box (HPOS, VPOS, WIDTH, HEIGHT, in
+pixels: a file measured in mm10 or inch1200 says so and is skipped). The line's box is cut out of
+its page image, what lies outside its outline painted in the page's paper grey (a neighbour's
+ascenders and descenders reach into the box). The crops are written once to a cache folder (PNG,
+named by a hash of the layout file, the line and the image), so a dataset of thousands of lines is
+read from disk like any other, not held in memory, and a second run cuts nothing. Any PAGE or ALTO
+schema version is read (elements are matched by name, not namespace).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -37,13 +41,14 @@ def default_crop_cache() -> Path:
 
 
 def page_files(path: Path) -> list[Path]:
-    """The PAGE files of `path`: itself (a .xml file), or a folder's, its `page/` subfolder's too
-    (where Transkribus puts them beside the images)."""
+    """The PAGE (or ALTO) files of `path`: itself (a .xml file), or a folder's, its `page/` and
+    `alto/` subfolders' too (where Transkribus puts PAGE files beside the images, and this app its
+    ALTO files)."""
     if path.is_file():
         return [path]
-    found = sorted(path.glob("*.xml")) + (
-        sorted((path / "page").glob("*.xml")) if (path / "page").is_dir() else []
-    )
+    found = sorted(path.glob("*.xml"))
+    for sub in ("page", "alto"):
+        found += sorted((path / sub).glob("*.xml")) if (path / sub).is_dir() else []
     return [f for f in found if f.name.lower() != "mets.xml"]
 
 
@@ -78,25 +83,82 @@ def _own_text(element: ET.Element) -> str | None:
     return None
 
 
-def _points(coords: ET.Element | None) -> np.ndarray | None:
-    if coords is None or not coords.get("points"):
+def _points(points: str | None) -> np.ndarray | None:
+    """A polygon's corners from "x,y x,y ..." (PAGE, ALTO) or "x y x y ..." (ALTO as kraken writes it)."""
+    if not points:
         return None
     try:
-        pts = [tuple(float(v) for v in p.split(",")) for p in coords.get("points", "").split()]
-        arr = np.array(pts, np.float64).reshape(-1, 2)
+        values = [float(v) for v in points.replace(",", " ").split()]
     except ValueError:
         return None
+    if len(values) % 2:
+        return None
+    arr = np.array(values, np.float64).reshape(-1, 2)
     return arr if len(arr) >= 3 else None
 
 
-def _image_of(xml: Path, page: ET.Element) -> Path | None:
-    name = page.get("imageFilename", "")
+@dataclass(frozen=True)
+class _Layout:
+    """One layout file's page: its image's name as the file gives it, and each TextLine's id, text
+    and outline (None where the file has none); `unusable` says why none of it can be used."""
+
+    image: str
+    lines: list[tuple[str | None, str | None, np.ndarray | None]]
+    unusable: str = ""
+
+
+def _page_layout(page: ET.Element) -> _Layout:
+    lines = [e for e in page.iter() if _name(e) == "TextLine"]
+    coords = [_child(line, "Coords") for line in lines]
+    return _Layout(
+        page.get("imageFilename", ""),
+        [
+            (line.get("id"), _line_text(line), None if c is None else _points(c.get("points")))
+            for line, c in zip(lines, coords, strict=True)
+        ],
+    )
+
+
+def _alto_layout(alto: ET.Element) -> _Layout:
+    unit = next((e.text or "" for e in alto.iter() if _name(e) == "MeasurementUnit"), "pixel").strip()
+    image = next((e.text or "" for e in alto.iter() if _name(e) == "fileName"), "").strip()
+    lines = [e for e in alto.iter() if _name(e) == "TextLine"]
+    found = [(line.get("ID"), _alto_text(line), _alto_outline(line)) for line in lines]
+    why = "" if unit == "pixel" else f"measured in {unit!r}, not pixels (its scan's resolution is not known)"
+    return _Layout(image, found, why)
+
+
+def _alto_text(line: ET.Element) -> str | None:
+    """A TextLine's Strings joined by spaces, a hyphen (HYP) kept at the end; None without a String."""
+    words = [c.get("CONTENT", "") for c in line if _name(c) == "String"]
+    if not words:
+        return None
+    hyphen = next((c.get("CONTENT", "") for c in line if _name(c) == "HYP"), "")
+    return " ".join(w.strip() for w in words if w.strip()) + hyphen
+
+
+def _alto_outline(line: ET.Element) -> np.ndarray | None:
+    shape = _child(line, "Shape")
+    polygon = None if shape is None else _child(shape, "Polygon")
+    if polygon is not None and (corners := _points(polygon.get("POINTS"))) is not None:
+        return corners
+    try:
+        x, y, w, h = (float(line.get(k, "")) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+    except ValueError:
+        return None
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]) if w > 0 and h > 0 else None
+
+
+def _image_of(xml: Path, name: str) -> Path | None:
+    """The page image a layout file names: beside it or one folder up (a `page/` folder's files),
+    as named or, for a path from elsewhere, by its file name."""
+    name = name.removeprefix("file://")
     if not name:
         return None
-    name = name.removeprefix("file://")
     for folder in (xml.parent, xml.parent.parent):
-        if (folder / name).is_file():
-            return folder / name
+        for candidate in (folder / name, folder / Path(name).name):
+            if candidate.is_file():
+                return candidate
     return None
 
 
@@ -122,12 +184,14 @@ def read_page_xml(
     cache: str | os.PathLike[str] | None = None,
     source: str | None = None,
 ) -> tuple[list[Record], ReadReport]:
-    """The transcribed lines of the PAGE files of `path` (`page_files`) as samples, each its line cut
-    out of the page image into `cache` (default: the user's cache folder)."""
+    """The transcribed lines of the PAGE and ALTO files of `path` (`page_files`) as samples, each its
+    line cut out of the page image into `cache` (default: the user's cache folder)."""
     root = Path(path)
     files = page_files(root)
     if not files:
-        raise DatasetError(f"no PAGE XML files in {root} (looked for *.xml, and page/*.xml)")
+        raise DatasetError(
+            f"no PAGE or ALTO XML files in {root} (looked for *.xml, page/*.xml and alto/*.xml)"
+        )
     cache_dir = Path(cache) if cache is not None else default_crop_cache()
     name = source or (root.parent.name if root.name == "page" else root.name if root.is_dir() else root.stem)
     report = ReadReport(source=name)
@@ -137,31 +201,32 @@ def read_page_xml(
         try:
             tree = ET.parse(xml)
         except (ET.ParseError, OSError) as exc:
-            report.skip("unreadable PAGE file", f"{xml.name}: {exc}")
+            report.skip("unreadable layout file", f"{xml.name}: {exc}")
             continue
-        page = next((e for e in tree.getroot().iter() if _name(e) == "Page"), None)
+        root_element = tree.getroot()
+        page = next((e for e in root_element.iter() if _name(e) == "Page"), None)
         if page is None:
-            report.skip("not a PAGE file", f"{xml.name}: no Page element")
+            report.skip("not a PAGE or ALTO file", f"{xml.name}: no Page element")
             continue
-        image_path = _image_of(xml, page)
-        lines = [e for e in page.iter() if _name(e) == "TextLine"]
-        if image_path is None:
-            report.rows += len(lines)
-            for line in lines:
+        layout = _alto_layout(root_element) if _name(root_element) == "alto" else _page_layout(page)
+        image_path = _image_of(xml, layout.image)
+        if layout.unusable or image_path is None:
+            report.rows += len(layout.lines)
+            why = layout.unusable or f"no image {layout.image!r}"
+            for line_id, *_ in layout.lines:
                 report.skip(
-                    "missing image",
-                    f"{xml.name} line {line.get('id')}: no image {page.get('imageFilename')!r}",
+                    "missing image" if image_path is None else "unusable file",
+                    f"{xml.name} line {line_id}: {why}",
                 )
             continue
         stamp = f"{xml.resolve()}|{xml.stat().st_mtime_ns}|{image_path.stat().st_mtime_ns}"
         found = []  # (where, text, outline, crop file)
-        for i, line in enumerate(lines):
+        for i, (line_id, text, outline) in enumerate(layout.lines):
             report.rows += 1
-            where = f"{xml.name} line {line.get('id') or i + 1}"
-            text, outline = _line_text(line), _points(_child(line, "Coords"))
+            where = f"{xml.name} line {line_id or i + 1}"
             if text is None or outline is None:
                 report.skip(
-                    "line without text or outline", f"{where}: no {'text' if text is None else 'Coords'}"
+                    "line without text or outline", f"{where}: no {'text' if text is None else 'outline'}"
                 )
                 continue
             digest = hashlib.sha1(f"{stamp}|{i}|{outline.tobytes().hex()}".encode()).hexdigest()

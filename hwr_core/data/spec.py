@@ -7,7 +7,7 @@ other keys are kind-specific options, checked so that a typo fails loudly instea
     tsv:/data/iam_lines?split=train&untokenize=1   (IAM's "it 's here ." read as "it's here.")
     /data/iam?level=words            (kind detected from the folder)
     synth:/fonts?n=20000&lang=vi&kind=line&heldout=train
-    page:/data/transkribus-export       (PAGE XML files: each transcribed line, cut out of its page)
+    page:/data/transkribus-export       (PAGE or ALTO XML files: each transcribed line, cut out of its page)
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def _detect_kind(path: Path, spec: str) -> tuple[str, Path]:
         return "page", path
     raise DatasetError(
         f"cannot tell what kind of data {str(path)!r} holds (no labels.tsv, lines.txt, labels.json, fonts "
-        "or PAGE XML files); "
+        "or PAGE / ALTO XML files); "
         f"prefix the kind, one of: {', '.join(KINDS)}"
     )
 
@@ -250,7 +250,7 @@ def load_records(spec: DataSpec, codec: CTCCodec | None = None) -> tuple[list[Re
     elif spec.kind == "page":
         if spec.split is not None:
             raise DatasetError(
-                f"PAGE XML has no splits; drop split={spec.split} from '{spec}' (give val as a folder of its own)"
+                f"PAGE and ALTO XML have no splits; drop split={spec.split} from '{spec}' (give val as a folder of its own)"
             )
         records, report = read_page_xml(spec.path, codec, spec.options.get("cache"), name)
     elif spec.kind == "synth":

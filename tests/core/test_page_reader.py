@@ -1,5 +1,6 @@
-"""PAGE XML as training data: each transcribed line cut out of its page, from this app's export or
-a Transkribus-style folder, any schema version; what cannot be used is reported, not fatal."""
+"""PAGE and ALTO XML as training data: each transcribed line cut out of its page, from this app's
+export or a Transkribus- or eScriptorium-style folder, any schema version; what cannot be used is
+reported, not fatal."""
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from hwr_core.batch import FileSummary
 from hwr_core.charset import CTCCodec
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.errors import DatasetError
-from hwr_core.layout_export import page_lines, write_page_xml
+from hwr_core.layout_export import page_lines, write_alto_xml, write_page_xml
 
 TEXTS = ("first line", "the second", "third one here")
 
@@ -24,25 +25,31 @@ def _page(shown=TEXTS):
     return page
 
 
-def _exported(folder, outlines=None):
-    """The page and its PAGE XML as this app writes it, each line's outline a box around its ink."""
+def _exported(folder, outlines=None, write=write_page_xml, subfolder="page", placed_words=False):
+    """The page and its PAGE (or ALTO) XML as this app writes it, each line's outline a box around
+    its ink (and with `placed_words`, each word placed along it)."""
     folder.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(folder / "scan.png"), _page())
     boxes = outlines or tuple(
         ((20, 20 + 80 * i), (500, 20 + 80 * i), (500, 78 + 80 * i), (20, 78 + 80 * i)) for i in range(3)
     )
-    summary = FileSummary("\n".join(TEXTS), 0.9, 3, size=(520, 260), outlines=boxes)
-    write_page_xml(
+    words = tuple(
+        tuple((k / len(t.split()), (k + 1) / len(t.split())) for k in range(len(t.split()))) for t in TEXTS
+    )
+    words = words if placed_words else ()
+    summary = FileSummary("\n".join(TEXTS), 0.9, 3, size=(520, 260), outlines=boxes, words=words)
+    write(
         [page_lines(folder / "scan.png", "\n".join(TEXTS), summary)],
-        folder / "page",
+        folder / subfolder,
         datetime(2026, 12, 2, tzinfo=UTC),
     )
     return folder
 
 
-def test_each_line_of_an_exported_page_is_a_sample_cut_from_its_image(tmp_path):
-    folder = _exported(tmp_path / "export")
-    spec = parse_spec(f"{folder}?cache={tmp_path / 'cache'}")  # the kind told by its page/ folder
+@pytest.mark.parametrize(("write", "subfolder"), [(write_page_xml, "page"), (write_alto_xml, "alto")])
+def test_each_line_of_an_exported_page_is_a_sample_cut_from_its_image(tmp_path, write, subfolder):
+    folder = _exported(tmp_path / "export", write=write, subfolder=subfolder, placed_words=True)
+    spec = parse_spec(f"{folder}?cache={tmp_path / 'cache'}")  # the kind told by its page/ (alto/) folder
     assert spec.kind == "page"
     records, report = load_records(spec)
     assert [r.text for r in records] == list(TEXTS) and report.usable == 3 and report.source == "export"
@@ -96,6 +103,38 @@ def test_what_lies_outside_a_lines_outline_is_painted_as_paper(tmp_path):
     assert not (third[182 + 4 + 1 - 174 :, 200 + 4 + 1 - 16 :] < 128).any()
 
 
+def test_alto_as_escriptorium_and_kraken_write_it(tmp_path):
+    # A line as one String holding its spaces, a polygon as "x y x y", a line hyphenated at its end;
+    # a line with only a box; a file measured in tenths of millimetres, which cannot be placed.
+    cv2.imwrite(str(tmp_path / "scan.png"), _page())
+    alto = """<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
+  <Description><MeasurementUnit>pixel</MeasurementUnit>
+    <sourceImageInformation><fileName>/home/someone/scans/scan.png</fileName></sourceImageInformation>
+  </Description>
+  <Layout><Page ID="p" PHYSICAL_IMG_NR="1" WIDTH="520" HEIGHT="260"><PrintSpace><TextBlock ID="b">
+    <TextLine ID="l1" HPOS="0" VPOS="0" WIDTH="0" HEIGHT="0">
+      <Shape><Polygon POINTS="20 20 500 20 500 78 20 78"/></Shape>
+      <String CONTENT="first line"/></TextLine>
+    <TextLine ID="l2" HPOS="20" VPOS="100" WIDTH="480" HEIGHT="58">
+      <String CONTENT="the"/><SP/><String CONTENT="sec"/><HYP CONTENT="-"/></TextLine>
+    <TextLine ID="l3"><String CONTENT="no place"/></TextLine>
+  </TextBlock></PrintSpace></Page></Layout>
+</alto>"""
+    (tmp_path / "scan.xml").write_text(alto, "utf-8")
+    records, report = load_records(parse_spec(f"{tmp_path / 'scan.xml'}?cache={tmp_path / 'cache'}"))
+    assert [r.text for r in records] == ["first line", "the sec-"]
+    assert report.skipped == {"line without text or outline": 1}
+    first = cv2.imread(str(records[0].path), cv2.IMREAD_GRAYSCALE)
+    second = cv2.imread(str(records[1].path), cv2.IMREAD_GRAYSCALE)
+    assert first.shape == (78 - 20 + 8, 500 - 20 + 8) and second.shape == (158 - 100 + 8, 500 - 20 + 8)
+    (tmp_path / "tenths.xml").write_text(alto.replace(">pixel<", ">mm10<"), "utf-8")
+    records, report = load_records(parse_spec(f"page:{tmp_path}?cache={tmp_path / 'cache'}"))
+    assert [r.text for r in records] == ["first line", "the sec-"]
+    assert report.skipped == {"line without text or outline": 1, "unusable file": 3}
+    assert "tenths.xml line l1: measured in 'mm10', not pixels" in " ".join(report.examples)
+
+
 def test_what_cannot_be_used_is_reported(tmp_path):
     folder = _exported(tmp_path / "export")
     xml = folder / "page" / "scan.xml"
@@ -113,11 +152,11 @@ def test_what_cannot_be_used_is_reported(tmp_path):
         "line without text or outline": 1,
         "characters outside the alphabet": 1,
         "missing image": 3,
-        "unreadable PAGE file": 1,
+        "unreadable layout file": 1,
     }
-    with pytest.raises(DatasetError, match="PAGE XML has no splits"):
+    with pytest.raises(DatasetError, match="PAGE and ALTO XML have no splits"):
         load_records(parse_spec(f"page:{folder}?split=train"))
-    with pytest.raises(DatasetError, match="no PAGE XML files"):
+    with pytest.raises(DatasetError, match="no PAGE or ALTO XML files"):
         load_records(parse_spec(f"page:{tmp_path / 'cache'}"))
 
 
