@@ -212,12 +212,13 @@ def read_page_xml(
         image_path = _image_of(xml, layout.image)
         if layout.unusable or image_path is None:
             report.rows += len(layout.lines)
-            why = layout.unusable or f"no image {layout.image!r}"
+            reason, why = (
+                ("unusable file", layout.unusable)
+                if layout.unusable
+                else ("missing image", f"no image {layout.image!r}")
+            )
             for line_id, *_ in layout.lines:
-                report.skip(
-                    "missing image" if image_path is None else "unusable file",
-                    f"{xml.name} line {line_id}: {why}",
-                )
+                report.skip(reason, f"{xml.name} line {line_id}: {why}")
             continue
         stamp = f"{xml.resolve()}|{xml.stat().st_mtime_ns}|{image_path.stat().st_mtime_ns}"
         found = []  # (where, text, outline, crop file)
