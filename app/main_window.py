@@ -146,10 +146,11 @@ class MainWindow(QMainWindow):
         self._fill_recent()
         file_menu.addAction(
             self._action(
-                "&Save text…",
+                "&Save reading…",
                 rt.save_text_dialog,
                 QKeySequence.StandardKey.Save,
-                "Save the transcription as a text file",
+                "Save the transcription as text, or with where its lines and words lie in the image as "
+                "PAGE XML, ALTO XML or hOCR",
             )
         )
         file_menu.addSeparator()

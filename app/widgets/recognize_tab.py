@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -55,14 +56,15 @@ from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.allowed_chars import parse_allowed
-from hwr_core.batch import IMAGE_SUFFIXES
+from hwr_core.batch import IMAGE_SUFFIXES, FileReading, FileSummary
 from hwr_core.charset import CTCCodec
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
 from hwr_core.image_pages import image_exists, page_count, page_path, shown_name, split_page_path
-from hwr_core.preprocess import crop_region, load_image, rotate_clockwise, to_grayscale
+from hwr_core.layout_export import PageLines, alto_xml, hocr, page_lines, page_xml
+from hwr_core.preprocess import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
 from hwr_core.word_boxes import word_fractions, word_outlines
@@ -72,6 +74,22 @@ logger = logging.getLogger(__name__)
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
+# The save dialog's forms of a reading: its filters, each with what it writes, and their suffixes.
+SAVE_FORMATS = {
+    "Text (*.txt)": "text",
+    "PAGE XML, with where each line and word lies (*.xml)": "page",
+    "ALTO XML, with where each line and word lies (*.xml)": "alto",
+    "hOCR, with where each line and word lies (*.hocr *.html)": "hocr",
+}
+SAVE_SUFFIXES = {"text": ".txt", "page": ".xml", "alto": ".xml", "hocr": ".hocr"}
+
+
+def _form_of(path: str) -> str:
+    """The form a file name asks for where the dialog's filter does not say: by its suffix."""
+    suffix = Path(path).suffix.lower()
+    return {".xml": "page", ".hocr": "hocr", ".html": "hocr"}.get(suffix, "text")
+
+
 KEY_RECENT_IMAGES = "paths/recent_images"
 KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
 KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
@@ -128,6 +146,8 @@ class RecognizeTab(QWidget):
         self._image: np.ndarray | None = None
         self._image_name = ""
         self._paged_file = ""  # the multi-page file whose page is shown, "" for any other image
+        self._file = ""  # the image file shown (a page's `file#page=N`), "" for a pasted or dropped image
+        self._turned = 0  # degrees clockwise the image shown is turned from the file as stored
         self._input: np.ndarray | None = None  # what the Image page reads: the image or a region of it
         self._pending_input: np.ndarray | None = None  # the input of the newest request
         self._result_input: np.ndarray | None = None  # the input `last_result` was read from
@@ -866,7 +886,8 @@ class RecognizeTab(QWidget):
         return True
 
     def save_text_dialog(self) -> bool:
-        """Ask where to save the reading shown (a text file named after the image) and save it."""
+        """Ask where to save the reading shown (named after the image) and in which form: text, or
+        with where its lines and words lie in the image file as PAGE XML, ALTO XML or hOCR."""
         if not self._has_reading():
             return False
         stem = "drawing"
@@ -875,24 +896,67 @@ class RecognizeTab(QWidget):
         elif self.input_mode() == self.IMAGE and self._image_name:
             stem = Path(self._image_name).stem
         start = Path(str(self._settings.value(KEY_LAST_TEXT_DIR, "") or "")) / f"{stem}.txt"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save text", str(start), "Text files (*.txt);;All files (*)"
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Save the reading", str(start), ";;".join(SAVE_FORMATS)
         )
-        return self.save_text(path) if path else False
+        if not path:
+            return False
+        form = SAVE_FORMATS.get(chosen) or _form_of(path)
+        if not Path(path).suffix:
+            path += SAVE_SUFFIXES[form]
+        return self.save_reading(path, form)
 
     def save_text(self, path: str | os.PathLike[str]) -> bool:
         """Write the reading shown to `path` as UTF-8 text (a page's lines as lines), atomically."""
+        return self.save_reading(path, "text")
+
+    def save_reading(self, path: str | os.PathLike[str], form: str) -> bool:
+        """Write the reading shown to `path`, atomically: as UTF-8 text (`form` "text"), or with where
+        its lines and words lie in the image file ("page", "alto", "hocr"; `reading_layout`)."""
         if not self._has_reading():
             return False
-        text = self.result_view.text()
+        if form == "text":
+            data = (self.result_view.text() + "\n").encode("utf-8")
+        else:
+            layout = self.reading_layout()
+            if layout is None:
+                return False
+            made = datetime.now(UTC)
+            writers = {
+                "page": lambda: page_xml(layout, made),
+                "alto": lambda: alto_xml(layout, made),
+                "hocr": lambda: hocr([layout], Path(path).resolve().parent),
+            }
+            data = writers[form]()
         try:
-            atomic_write_bytes(Path(path), (text + "\n").encode("utf-8"))
+            atomic_write_bytes(Path(path), data)
         except OSError as exc:
             self.status_message.emit(f"Cannot save {path}: {exc.strerror or exc}")
             return False
         self._settings.setValue(KEY_LAST_TEXT_DIR, str(Path(path).resolve().parent))
-        self.status_message.emit(f"Saved the text to {path}")
+        self.status_message.emit(f"Saved the {'text' if form == 'text' else 'reading'} to {path}")
         return True
+
+    def reading_layout(self) -> PageLines | None:
+        """The reading shown (as corrected here), each line and word where it lies in the image
+        file as stored (through the turns made here and the region read); None, said in the status
+        bar, where there is no file to place it on (a drawing, a pasted image) or no reading of it."""
+        if self.input_mode() != self.IMAGE or not self._file:
+            self.status_message.emit(
+                "PAGE XML, ALTO XML and hOCR place the reading on an image file: open one (a drawing "
+                "or a pasted image has none)"
+            )
+            return None
+        result = self._image_reading()
+        if result is None:
+            return None
+        assert self._image is not None  # (_image_reading checked it)
+        h, w = self._image.shape
+        stored = (h, w) if self._turned % 180 else (w, h)  # the file's width and height
+        region = self.image_view.region() if self._input is not self._image else None
+        placement = ViewPlacement(*stored, rotate=self._turned, region=region)
+        reading = FileReading(Path(self._file), result, placement=placement)
+        return page_lines(Path(self._file), self.result_view.text(), FileSummary.of(reading))
 
     def open_image_dialog(self) -> bool:
         start = str(self._settings.value(KEY_LAST_IMAGE_DIR, "") or "")
@@ -926,6 +990,7 @@ class RecognizeTab(QWidget):
         pages = page_count(file)
         if not self.set_image(image, shown_name(name)):
             return False
+        self._file = name
         self._show_pages(file if pages > 1 else "", page or 1, pages)
         return True
 
@@ -953,6 +1018,7 @@ class RecognizeTab(QWidget):
             return False
         h, w = gray.shape
         self._show_pages("", 1, 1)  # a file's pages are offered again by `load_image_file`
+        self._file, self._turned = "", 0  # (`load_image_file` names its file once it is shown)
         self._show_image(gray, name, f"Loaded {name} ({w}×{h})", upright=True)
         return True
 
@@ -974,6 +1040,7 @@ class RecognizeTab(QWidget):
         """The image read turned by itself (`Upright`): shown, and kept, as it was read."""
         assert self._image is not None
         self._image = self._input = self._result_input = rotate_clockwise(self._image, degrees)
+        self._turned = (self._turned + degrees) % 360
         self.image_view.set_array(self._image)
         self._update_image_label()
         how = (
@@ -987,6 +1054,7 @@ class RecognizeTab(QWidget):
         """Turn the image clockwise by 90, 180 or 270 degrees and read it again."""
         if self._image is None:
             return
+        self._turned = (self._turned + degrees) % 360
         self._show_image(
             rotate_clockwise(self._image, degrees), self._image_name, f"Rotated {self._image_name}"
         )

@@ -51,7 +51,7 @@ def _menu_actions(win):
 def test_menus_and_shortcuts(window):
     acts = _menu_actions(window)
     for name, key in [("Open image…", "Ctrl+O"), ("Paste image", "Ctrl+V"), ("Undo stroke", "Ctrl+Z"),
-                      ("Clear canvas", "Ctrl+Backspace"), ("Save text…", "Ctrl+S"), ("Recognize now", "Ctrl+R"), ("Read many images…", "Ctrl+Shift+O"), ("Batch tab", "Ctrl+2"), ("Correct and teach…", "Ctrl+T"), ("Quit", "Ctrl+Q")]:  # fmt: skip
+                      ("Clear canvas", "Ctrl+Backspace"), ("Save reading…", "Ctrl+S"), ("Recognize now", "Ctrl+R"), ("Read many images…", "Ctrl+Shift+O"), ("Batch tab", "Ctrl+2"), ("Correct and teach…", "Ctrl+T"), ("Quit", "Ctrl+Q")]:  # fmt: skip
         assert name in acts, name
         assert acts[name].shortcut().toString() == key, (name, acts[name].shortcut().toString())
     assert "About HWR Studio" in acts

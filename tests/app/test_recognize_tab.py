@@ -409,6 +409,55 @@ def test_save_text_writes_the_reading_shown(tab: RecognizeTab, qtbot, tmp_path, 
     assert said.args[0].startswith("Cannot save") and out.read_text("utf-8") == "Xin chào\nViệt Nam\n"
 
 
+def test_the_reading_saves_as_page_alto_and_hocr_placed_on_the_file_as_stored(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, tmp_path, monkeypatch
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    from hwr_core.layout_export import ALTO_NS, PAGE_NS
+
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # read by lines
+    tab.upright_action.setChecked(False)
+    upright = cv2.imread(str(_word_png(tmp_path / "up.png", "hello", lines=2)), cv2.IMREAD_GRAYSCALE)
+    scan = tmp_path / "scan.png"  # stored on its side: the lines at rows ~25-60 and ~95-130 are columns
+    cv2.imwrite(str(scan), np.rot90(upright))
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        assert tab.load_image_file(scan)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
+        tab.rotate_image(90)  # turned upright here, read line by line
+    assert np.array_equal(tab.current_image(), upright) and len(tab.last_result.lines) == 2
+    tab.result_view.set_result(dataclasses.replace(tab.last_result, text="hello\nthere"), 0)
+    assert tab.save_reading(tmp_path / "scan.xml", "page") and tab.save_reading(tmp_path / "alto.xml", "alto")
+    p, a = f"{{{PAGE_NS}}}", f"{{{ALTO_NS}}}"
+    lines = ET.parse(tmp_path / "scan.xml").getroot().findall(f".//{p}TextLine")
+    assert [line.find(f"{p}TextEquiv/{p}Unicode").text for line in lines] == ["hello", "there"]
+    ink = cv2.imread(str(scan), cv2.IMREAD_GRAYSCALE) < 128
+    for line, columns in zip(lines, ((8, 75), (78, 145)), strict=True):  # each line on its ink in the file
+        points = np.array([xy.split(",") for xy in line.find(f"{p}Coords").get("points").split()], int)
+        assert columns[0] <= points[:, 0].min() and points[:, 0].max() <= columns[1]
+        inside = np.zeros(ink.shape, np.uint8)
+        cv2.fillPoly(inside, [points.astype(np.int32)], 1)
+        band = np.zeros(ink.shape, bool)
+        band[:, columns[0] : columns[1]] = True
+        assert np.count_nonzero(ink & band & (inside > 0)) >= 0.9 * np.count_nonzero(ink & band)
+    alto = ET.parse(tmp_path / "alto.xml").getroot()
+    assert alto.find(f".//{a}Page").get("HEIGHT") == "320"  # the file's size, not the view's
+    assert [s.get("CONTENT") for s in alto.iter(f"{a}String")] == ["hello", "there"]
+
+    def dialog(parent, title, start, filters):  # type: ignore[no-untyped-def]
+        return str(tmp_path / "book"), "hOCR, with where each line and word lies (*.hocr *.html)"
+
+    monkeypatch.setattr("app.widgets.recognize_tab.QFileDialog.getSaveFileName", dialog)
+    assert (
+        tab.save_text_dialog() and (tmp_path / "book.hocr").read_text("utf-8").count('class="ocr_line"') == 2
+    )
+    tab.set_image(upright, "pasted")  # no file: nothing to place it on
+    qtbot.waitUntil(lambda: tab.last_result is not None and tab._result_input is tab._input, timeout=TIMEOUT)
+    with qtbot.waitSignal(tab.status_message) as said:
+        assert not tab.save_reading(tmp_path / "pasted.xml", "alto")
+    assert "image file" in said.args[0] and not (tmp_path / "pasted.xml").exists()
+
+
 def test_corrupt_file_reports_and_tab_stays_usable(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "x.png"
     bad.write_bytes(b"not an image")
