@@ -22,8 +22,8 @@ import numpy as np
 from .errors import HwrError
 from .fileio import atomic_write_bytes
 from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
-from .preprocess import ViewPlacement, load_view
-from .recognizer import RecognitionResult, Recognizer
+from .preprocess import ViewPlacement, load_image, load_view
+from .recognizer import RecognitionResult, Recognizer, combine_lines
 from .userdata import line_samples
 from .word_boxes import Fractions, word_confidences, word_fractions
 
@@ -34,6 +34,7 @@ IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pbm", ".pgm", ".ppm"}
 )
 STROKES_SUFFIX = ".json"  # canvas strokes (a Teach sample's strokes file), read as the canvas is
+LAYOUT_SUFFIX = ".xml"  # a PAGE or ALTO file: the lines another tool found in an image (`read_layout_file`)
 
 
 def natural_key(path: Path) -> list[list[tuple[int, int | str]]]:
@@ -169,6 +170,12 @@ def read_file(
 
     if Path(path).suffix.lower() == STROKES_SUFFIX:
         return FileReading(Path(path), recognizer.recognize_strokes(load_strokes(path)))
+    if Path(path).suffix.lower() == LAYOUT_SUFFIX:
+        if rotate or region:
+            raise HwrError(
+                f"{path}: a PAGE or ALTO file's lines are read where it puts them (no turn, no region)"
+            )
+        return read_layout_file(recognizer, path)
     max_pixels = recognizer.preprocess_cfg.max_pixels
     image, placement = load_view(path, max_pixels=max_pixels, rotate=rotate, region=region)
     if upright and not region:
@@ -179,6 +186,41 @@ def read_file(
         result = recognizer.recognize_page(image) if lines else recognizer.recognize(image)
     assert result is not None  # None only when asked to stop, which is not asked here
     return FileReading(Path(path), result, placement=placement)
+
+
+def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> FileReading:
+    """The lines a PAGE or ALTO file puts on its image (another tool's segmentation: Transkribus',
+    eScriptorium's, OCR-D's), each cut out as `hwr train` cuts them (`page_reader.cut_line`) and
+    read, its transcription in the file set aside. The reading is of the image, so exports name and
+    place it there: each line's outline is the ink read within the file's line (tilted as read),
+    its words along it. Raises HwrError for a file with no image beside it or no line to read."""
+    from .data.page_reader import cut_line, layout_image, read_layout
+
+    xml = Path(path)
+    layout = read_layout(xml)
+    if layout.unusable:
+        raise HwrError(f"{xml}: {layout.unusable}")
+    image_path = layout_image(xml, layout.image)
+    if image_path is None:
+        raise HwrError(f"{xml}: no image {layout.image!r} beside it or one folder up")
+    image = load_image(image_path, max_pixels=recognizer.preprocess_cfg.max_pixels)
+    lines = []
+    for _, _, outline in layout.lines:
+        cut = None if outline is None else cut_line(image, outline)
+        if cut is None:  # a line without an outline, or outside the image
+            continue
+        crop, origin = cut
+        read = recognizer.recognize(crop)
+        if read.outline is not None:
+            placed = read.outline + origin
+        else:  # nothing read, or a written line chosen out of several: the file's line, as a box
+            (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+            placed = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+        lines.append(dataclasses.replace(read, crop=crop, outline=placed))
+    if not lines:
+        raise HwrError(f"{xml}: no TextLine with an outline on its image")
+    height, width = image.shape[:2]
+    return FileReading(image_path, combine_lines(lines), placement=ViewPlacement(width, height))
 
 
 Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from where a line starts

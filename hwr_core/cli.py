@@ -676,7 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="IMG",
         help="image files (a multi-page TIFF's pages, or one page as scan.tif#page=2), or folders: "
-        "their images, subfolders' too",
+        "their images, subfolders' too; or PAGE / ALTO XML files (Transkribus, eScriptorium, OCR-D): "
+        "the lines they put on their image, each read as segmented there",
     )
     model_args(r)
     r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")

@@ -98,7 +98,7 @@ def _points(points: str | None) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """One layout file's page: its image's name as the file gives it, and each TextLine's id, text
     and outline (None where the file has none); `unusable` says why none of it can be used."""
 
@@ -107,10 +107,22 @@ class _Layout:
     unusable: str = ""
 
 
-def _page_layout(page: ET.Element) -> _Layout:
+def read_layout(xml: Path) -> Layout:
+    """The page of a PAGE or ALTO file. Raises DatasetError for a file that is neither."""
+    try:
+        root = ET.parse(xml).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise DatasetError(f"{xml}: not a readable PAGE or ALTO file ({exc})") from None
+    page = next((e for e in root.iter() if _name(e) == "Page"), None)
+    if page is None:
+        raise DatasetError(f"{xml}: not a PAGE or ALTO file (no Page element)")
+    return _alto_layout(root) if _name(root) == "alto" else _page_layout(page)
+
+
+def _page_layout(page: ET.Element) -> Layout:
     lines = [e for e in page.iter() if _name(e) == "TextLine"]
     coords = [_child(line, "Coords") for line in lines]
-    return _Layout(
+    return Layout(
         page.get("imageFilename", ""),
         [
             (line.get("id"), _line_text(line), None if c is None else _points(c.get("points")))
@@ -119,13 +131,13 @@ def _page_layout(page: ET.Element) -> _Layout:
     )
 
 
-def _alto_layout(alto: ET.Element) -> _Layout:
+def _alto_layout(alto: ET.Element) -> Layout:
     unit = next((e.text or "" for e in alto.iter() if _name(e) == "MeasurementUnit"), "pixel").strip()
     image = next((e.text or "" for e in alto.iter() if _name(e) == "fileName"), "").strip()
     lines = [e for e in alto.iter() if _name(e) == "TextLine"]
     found = [(line.get("ID"), _alto_text(line), _alto_outline(line)) for line in lines]
     why = "" if unit == "pixel" else f"measured in {unit!r}, not pixels (its scan's resolution is not known)"
-    return _Layout(image, found, why)
+    return Layout(image, found, why)
 
 
 def _alto_text(line: ET.Element) -> str | None:
@@ -149,7 +161,7 @@ def _alto_outline(line: ET.Element) -> np.ndarray | None:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]) if w > 0 and h > 0 else None
 
 
-def _image_of(xml: Path, name: str) -> Path | None:
+def layout_image(xml: Path, name: str) -> Path | None:
     """The page image a layout file names: beside it or one folder up (a `page/` folder's files),
     as named or, for a path from elsewhere, by its file name."""
     name = name.removeprefix("file://")
@@ -162,8 +174,9 @@ def _image_of(xml: Path, name: str) -> Path | None:
     return None
 
 
-def _cut(image: np.ndarray, outline: np.ndarray) -> np.ndarray | None:
-    """The line's box with `_MARGIN`, what lies outside its outline painted as paper; None if empty."""
+def cut_line(image: np.ndarray, outline: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(crop, its top left in the image): the line's box with `_MARGIN`, what lies outside its
+    outline painted as paper; None if it holds no pixels."""
     h, w = image.shape
     x0, y0 = np.floor(outline.min(axis=0)).astype(int) - _MARGIN
     x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + _MARGIN
@@ -175,7 +188,7 @@ def _cut(image: np.ndarray, outline: np.ndarray) -> np.ndarray | None:
     cv2.fillPoly(inside, [np.rint(outline - (x0, y0)).astype(np.int32)], 255)
     inside = cv2.dilate(inside, np.ones((2 * _MARGIN + 1, 2 * _MARGIN + 1), np.uint8))
     crop[inside == 0] = int(np.median(image))  # the page's paper: most of a page is paper
-    return crop
+    return crop, np.array([x0, y0], np.float64)
 
 
 def read_page_xml(
@@ -199,17 +212,11 @@ def read_page_xml(
     records: list[Record] = []
     for xml in files:
         try:
-            tree = ET.parse(xml)
-        except (ET.ParseError, OSError) as exc:
-            report.skip("unreadable layout file", f"{xml.name}: {exc}")
+            layout = read_layout(xml)
+        except DatasetError as exc:
+            report.skip("not a readable PAGE or ALTO file", str(exc))
             continue
-        root_element = tree.getroot()
-        page = next((e for e in root_element.iter() if _name(e) == "Page"), None)
-        if page is None:
-            report.skip("not a PAGE or ALTO file", f"{xml.name}: no Page element")
-            continue
-        layout = _alto_layout(root_element) if _name(root_element) == "alto" else _page_layout(page)
-        image_path = _image_of(xml, layout.image)
+        image_path = layout_image(xml, layout.image)
         if layout.unusable or image_path is None:
             report.rows += len(layout.lines)
             reason, why = (
@@ -242,11 +249,11 @@ def read_page_xml(
                 continue
         for where, text, outline, crop_path in found:
             if image is not None and not crop_path.exists():
-                crop = _cut(image, outline)
-                if crop is None:
+                cut = cut_line(image, outline)
+                if cut is None:
                     report.skip("line outside its image", f"{where}: its outline holds no pixels")
                     continue
-                atomic_write_bytes(crop_path, cv2.imencode(".png", crop)[1].tobytes())
+                atomic_write_bytes(crop_path, cv2.imencode(".png", cut[0])[1].tobytes())
             clean = checker.accept(where, where, crop_path, text)
             if clean is not None:
                 records.append(Record(clean, crop_path, source=name))

@@ -365,3 +365,49 @@ def test_a_tilted_line_read_whole_has_its_words_boxes_tilted_on_their_ink(tmp_pa
             assert _held(word.outline, ink) > 0.95 if i == j else _held(word.outline, ink) < 0.05, (i, j)
         top_left, top_right = word.outline[0], word.outline[1]
         assert top_right[1] < top_left[1] - 2  # tilted with the line
+
+
+def test_a_page_or_alto_files_lines_are_read_as_segmented_there(tmp_path, recognizer, capsys):
+    # Another tool's segmentation: two of the three lines, as PAGE XML and as ALTO beside the image;
+    # each is cut out where the file puts it and read, and the exports place what was read on it.
+    page = _page()
+    cv2.imwrite(str(tmp_path / "page.png"), page)
+    boxes = (((15, 20), (420, 20), (420, 75), (15, 75)), ((30, 170), (470, 170), (470, 230), (30, 230)))
+    summary = FileSummary("old one\nold three", 0.9, 2, size=(480, 250), outlines=boxes)
+    layout = page_lines(tmp_path / "page.png", "old one\nold three", summary)
+    write_page_xml([layout], tmp_path / "page", WHEN)
+    write_alto_xml([layout], tmp_path / "alto", WHEN)
+    model = save_model(recognizer.bundle, tmp_path / "m.safetensors")
+    for given in (tmp_path / "page" / "page.xml", tmp_path / "alto" / "page.xml"):
+        (reading,) = read_files(recognizer, [given])
+        assert reading.error == "" and reading.path == tmp_path / "page.png"
+        assert len(reading.result.lines) == 2 and "old" not in reading.text  # read, not copied
+        ink = page < 128
+        for outline, (x0, y0, x1, y1) in zip(
+            reading.line_outlines(), [(15, 20, 420, 75), (30, 170, 470, 230)], strict=True
+        ):
+            assert x0 - 1 <= outline[:, 0].min() and outline[:, 0].max() <= x1 + 1
+            assert y0 - 1 <= outline[:, 1].min() and outline[:, 1].max() <= y1 + 1
+            assert _held(outline, ink & _rows(ink, y0, y1)) > 0.9
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["recognize", str(tmp_path / "alto" / "page.xml"), "--model", str(model), "--page-xml", str(out)]
+        )
+        == 0
+    )
+    lines = ET.parse(out / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
+    assert len(lines) == 2 and capsys.readouterr().out.count("\n") == 2
+    lost = tmp_path / "elsewhere" / "page"  # its image neither beside it nor one folder up
+    lost.mkdir(parents=True)
+    (lost / "page.xml").write_bytes((tmp_path / "page" / "page.xml").read_bytes())
+    (reading,) = read_files(recognizer, [lost / "page.xml"])
+    assert "no image 'page.png'" in reading.error
+    (reading,) = read_files(recognizer, [tmp_path / "page" / "page.xml"], rotate=90)
+    assert "no turn" in reading.error
+
+
+def _rows(ink, y0, y1):
+    band = np.zeros(ink.shape, bool)
+    band[y0:y1] = True
+    return band

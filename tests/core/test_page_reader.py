@@ -152,7 +152,7 @@ def test_what_cannot_be_used_is_reported(tmp_path):
         "line without text or outline": 1,
         "characters outside the alphabet": 1,
         "missing image": 3,
-        "unreadable layout file": 1,
+        "not a readable PAGE or ALTO file": 1,
     }
     with pytest.raises(DatasetError, match="PAGE and ALTO XML have no splits"):
         load_records(parse_spec(f"page:{folder}?split=train"))
