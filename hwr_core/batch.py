@@ -97,8 +97,8 @@ class FileReading:
     def line_outlines(self) -> list[np.ndarray]:
         """Where each line read lies in the file's image: 4 corners (x, y) clockwise from where the
         line starts (its top left, as read). A page's lines where it was read line by line, else the
-        ink read (an image read whole), else all that was read (a written line chosen out of
-        several, whose place is not kept)."""
+        ink read (an image read whole, or its written line chosen out of several), else all that
+        was read (a written line chosen out of a levelled page's, whose place is not kept)."""
         found = [line.outline for line in self._lines()]
         if any(o is None for o in found):
             found = [self.placement.outline()] if self.placement is not None else []
@@ -106,7 +106,7 @@ class FileReading:
 
     def _placed_lines(self) -> tuple[RecognitionResult, ...]:
         """The lines read where their outlines are their ink, so their words can be placed; () where
-        that is not known (a written line chosen out of several)."""
+        that is not known (a written line chosen out of a levelled page's)."""
         lines = self._lines()
         return () if any(line.outline is None for line in lines) else lines
 
@@ -213,7 +213,7 @@ def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> Fi
         read = recognizer.recognize(crop)
         if read.outline is not None:
             placed = read.outline + origin
-        else:  # nothing read, or a written line chosen out of several: the file's line, as a box
+        else:  # nothing read, or a written line chosen out of a levelled page's: the file's line, as a box
             (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
             placed = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
         lines.append(dataclasses.replace(read, crop=crop, outline=placed))

@@ -159,7 +159,14 @@ def _print_past_cut_band(crop: np.ndarray, glyphs: _Glyphs, top: bool) -> int | 
 
 
 def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
-    """Of an image's line crops (`split_lines`: uint8 gray, top to bottom), the one to read: the
+    """The written line of an image's line crops (`written_line_rows`), cut out; None if none."""
+    found = written_line_rows(crops)
+    return None if found is None else crops[found[0]][found[1]]
+
+
+def written_line_rows(crops: Sequence[np.ndarray]) -> tuple[int, slice] | None:
+    """Of an image's line crops (`split_lines`: uint8 gray, top to bottom), the one to read, as
+    (which crop, its rows to read): the
     line left when lines of print and lines cut off by the image's top or bottom edge are set
     aside, if it is taller than the print and three glyphs long. A first (last) line that is print
     past a band the image's edge cuts is print too. None when there is one line, or when not
@@ -186,12 +193,20 @@ def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
     if line.height <= max(printed, default=0) or len(line.tops) < _MIN_GLYPHS:
         return None
     first, last = kept[0] == 0, kept[0] == len(crops) - 1
-    return crops[kept[0]][line.without_cut_band(top=first, bottom=last)]
+    return kept[0], line.without_cut_band(top=first, bottom=last)
 
 
 def after_label(crop: np.ndarray) -> np.ndarray | None:
+    """The part of a line crop right of a printed label (`after_label_window`), cut out; None if
+    the line does not start with one."""
+    window = after_label_window(crop)
+    return None if window is None else crop[window]
+
+
+def after_label_window(crop: np.ndarray) -> tuple[slice, slice] | None:
     """The part of a line crop (uint8 gray) right of a printed label in capitals that ends in a
-    colon ("NOM :", "PRENOM :"), when writing follows it; None when the line does not start so.
+    colon ("NOM :", "PRENOM :"), when writing follows it, as (rows, columns) of the crop; None
+    when the line does not start so.
 
     The label is every ink piece left of the colon (or, behind a form's margin, the last of them:
     `_label_past_margin`): three letters or more that look printed, then the colon's two dots
@@ -220,9 +235,9 @@ def after_label(crop: np.ndarray) -> np.ndarray | None:
         or _Glyphs.among(rest, ink).look_printed()
     ):
         return None
-    part = crop[:, colon_end + int(letters[:, cv2.CC_STAT_LEFT].min()) // 2 :]
+    left = colon_end + int(letters[:, cv2.CC_STAT_LEFT].min()) // 2
     # the form's lines above and below, cut by the crop's edges, part from it only now
-    return part[_Glyphs.of(part).without_cut_band(top=True, bottom=True)]
+    return _Glyphs.of(crop[:, left:]).without_cut_band(top=True, bottom=True), slice(left, crop.shape[1])
 
 
 def _label_end(stats: np.ndarray, ink: np.ndarray) -> tuple[float, int] | None:

@@ -39,7 +39,7 @@ from PIL import Image, ImageOps
 from .config import PreprocessConfig
 from .errors import HwrError, ImageLoadError, ImageTooLargeError
 from .image_pages import split_page_path
-from .line_choice import after_label, written_line
+from .line_choice import after_label_window, written_line_rows
 
 __all__ = [
     "PreprocessResult",
@@ -155,8 +155,9 @@ class PreprocessResult:
     # the top left, around the ink as deskewing levelled it (a tilted line's box is tilted), so a
     # word's share of the input's width is about its share of this outline (`word_boxes`). Not
     # sheared by the deslanting: word boxes stay upright, as hOCR's are (sheared, they reached into
-    # their neighbours: benchmarks/word_boxes.py). None when empty, or for a written line chosen
-    # out of several (where it lay in the image is not kept).
+    # their neighbours: benchmarks/word_boxes.py). A written line chosen out of several has its
+    # own ink's (a form's name, not its label). None when empty, or for a written line chosen out
+    # of a page levelled to split it (`PageSplit.tops`).
     ink_outline: np.ndarray | None = None
 
 
@@ -174,6 +175,9 @@ class PageSplit:
     # The crops are the image with its paper's printed lines (a margin, rules) taken out (one
     # line's: cut to it, `_main_line`): the image read whole has the lines in it.
     without_paper_lines: bool = False
+    # The row each crop starts at in the image, where the crops are the image's own rows, whole
+    # (not levelled); empty otherwise. Where a line chosen out of them lies (`preprocess`).
+    tops: list[int] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1349,17 +1353,30 @@ def preprocess(
         record("rules", _display(content))
 
     line = None
+    at: np.ndarray | None = None  # where `line` starts in `lines_from` (x, y), where known
     if cfg.written_line and cfg.crop:
         # (cheap) only with few lines split at full cost
-        line = written_line(split_lines(lines_from)) if _few_lines(mask) else None
-        labelled = after_label(lines_from if line is None else line)
-        line = line if labelled is None else labelled
+        split = split_page(lines_from) if _few_lines(mask) else PageSplit([])
+        found = written_line_rows(split.crops)
+        if found is not None:
+            k, rows = found
+            line = split.crops[k][rows]
+            at = np.array([0.0, split.tops[k] + rows.start]) if split.tops else None
+        source, base = (lines_from, np.zeros(2)) if line is None else (line, at)
+        window = after_label_window(source)
+        if window is not None:
+            rows, cols = window
+            line = source[rows, cols]
+            at = None if base is None else base + (cols.start, rows.start)
     if line is not None:
         # a form's printed label, a neighbour's line cut by the crop: the written line is read
         # alone, from its own grays (thresholds measured with the rest in swayed them)
         chosen = preprocess(line, replace(cfg, written_line=False), keep_stages)
         shown = (*stages[:1], Stage("line", line), *chosen.stages[1:])
-        return replace(chosen, stages=shown, written_line=True, ink_outline=None)
+        outline = None
+        if chosen.ink_outline is not None and at is not None:  # in the image given, as any reading's
+            outline = (chosen.ink_outline + at) * (np.array([w, h]) / lines_from.shape[::-1])
+        return replace(chosen, stages=shown, written_line=True, ink_outline=outline)
 
     margin = 1
     origin = np.zeros(2)  # the crop's top left
@@ -1575,6 +1592,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         return _main_line(one) if paper_lined else one
     crops: list[np.ndarray] = []
     outlines: list[np.ndarray] = []
+    tops: list[int] = []
     for k, (s, e) in enumerate(bands):
         pad = max(2, (e - s) // 4)
         top = max(0, s - pad)
@@ -1584,11 +1602,18 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         if k + 1 < len(bands):
             bottom = min(bottom, (e + bands[k + 1][0] + 1) // 2)
         crops.append(page[top:bottom].copy())
+        tops.append(top)
         along = band_xs[(band_ys >= s) & (band_ys < e)]
         left, right = (float(along.min()), float(along.max()) + 1) if along.size else (0.0, page.shape[1])
         outline = _box_outline(left, top, right, bottom)
         outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
-    return PageSplit(crops, _maybe_accents(bands, band_ys), outlines, without_paper_lines=paper_lined)
+    return PageSplit(
+        crops,
+        _maybe_accents(bands, band_ys),
+        outlines,
+        without_paper_lines=paper_lined,
+        tops=tops if page_turn is None else [],
+    )
 
 
 def _main_line(split: PageSplit) -> PageSplit:

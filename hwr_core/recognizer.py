@@ -65,7 +65,7 @@ class RecognitionResult:
     # line: its crop where its paper's lines were taken out; None for a whole input). Where the line
     # lies in the image: 4 corners x, y clockwise from the top left (`PageSplit.outlines`; for an
     # image read whole, the ink it was read from, `PreprocessResult.ink_outline`). None where that
-    # is not known (a page's combined result; a written line chosen out of several).
+    # is not known (a page's combined result; a written line chosen out of a levelled page's).
     crop: np.ndarray | None = None
     outline: np.ndarray | None = None
     # The image was read turned this many degrees clockwise, its writing having lain on its side

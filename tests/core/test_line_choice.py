@@ -317,7 +317,7 @@ def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: p
     images = [(load_image(path), text) for path, text in data_rows("kaggle_names", "val")]
     labelled = [(image, text) for image, text in images if _has_label(image)]
     cut_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
-    monkeypatch.setattr(preprocess_module, "after_label", lambda crop: None)
+    monkeypatch.setattr(preprocess_module, "after_label_window", lambda crop: None)
     whole_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
     assert len(labelled) >= 20
     assert cut_errors <= 0.7 * whole_errors
@@ -365,3 +365,23 @@ def _has_label(image: np.ndarray) -> bool:
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     line = _chosen(gray)
     return after_label(gray if line is None else line) is not None
+
+
+@pytest.mark.parametrize("layout", ["label above", "label beside", "both"])
+def test_the_written_line_read_says_where_its_ink_lies_in_the_image(layout: str) -> None:
+    # The reading's outline (word boxes, PAGE / ALTO / hOCR) is on the writing, not on the label.
+    writing = _written("Tiffany")
+    line = _beside_label("NOM :", writing) if layout != "label above" else writing
+    above = [_printed("PRENOM"), _gap()] if layout != "label beside" else []
+    above = [
+        np.pad(part, ((0, 0), (0, line.shape[1] - part.shape[1])), constant_values=255) for part in above
+    ]
+    image = np.vstack([*above, line])
+    ink_rows, ink_cols = np.nonzero(writing < 128)
+    dy = sum(part.shape[0] for part in above)
+    dx = line.shape[1] - writing.shape[1]
+    expected = np.array([ink_cols.min() + dx, ink_rows.min() + dy, ink_cols.max() + dx, ink_rows.max() + dy])
+    result = preprocess(image)
+    assert result.written_line and result.ink_outline is not None
+    found = np.concatenate([result.ink_outline.min(axis=0), result.ink_outline.max(axis=0)])
+    assert np.abs(found - expected).max() <= 3, (found, expected)
