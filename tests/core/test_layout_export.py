@@ -88,6 +88,7 @@ def test_page_xml_holds_each_line_and_a_correction_of_other_lines_on_one(tmp_pat
     summary = FileSummary("Xin chào\nbạn", 0.4, 2, size=(300, 200), outlines=outlines)
     lines = page_lines(tmp_path / "scan.tif#page=2", "Xin chào\nbạn ơi", summary)
     root = ET.fromstring(page_xml(lines, WHEN))
+    assert _page_content_model_errors(root) == []
     page = root.find("p:Page", PAGE)
     assert (
         root.tag == f"{{{PAGE_NS}}}PcGts" and root.find("p:Metadata/p:Created", PAGE).text == WHEN.isoformat()
@@ -145,7 +146,9 @@ def test_cli_writes_page_xml_and_hocr_of_what_it_read(tmp_path, recognizer, caps
     written = ["--page-xml", str(tmp_path / "xml"), "--hocr", str(tmp_path / "all.hocr")]
     assert main([*args, *written, "--alto", str(tmp_path / "alto")]) == 0
     printed = capsys.readouterr().out.rstrip("\n")
-    found = ET.parse(tmp_path / "xml" / "page.xml").getroot().findall("p:Page/p:TextRegion/p:TextLine", PAGE)
+    written = ET.parse(tmp_path / "xml" / "page.xml").getroot()
+    assert _page_content_model_errors(written) == []
+    found = written.findall("p:Page/p:TextRegion/p:TextLine", PAGE)
     assert "\n".join(line.find("p:TextEquiv/p:Unicode", PAGE).text or "" for line in found) == printed
     alto = ET.parse(tmp_path / "alto" / "page.xml").getroot()
     assert _alto_content_model_errors(alto) == []
@@ -200,6 +203,7 @@ def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp
     whole = FileSummary("ab cd", 0.9, 1, size=(300, 100), outlines=(outline,))  # read whole: none
     assert page_lines(tmp_path / "a.png", "ab cd", whole).lines[0].words == ()
     root = ET.fromstring(page_xml(page_lines(tmp_path / "a.png", "ab cd", summary), WHEN))
+    assert _page_content_model_errors(root) == []
     words = root.findall("p:Page/p:TextRegion/p:TextLine/p:Word", PAGE)
     assert [w.find("p:TextEquiv/p:Unicode", PAGE).text for w in words] == ["ab", "cd"]
     assert [w.find("p:TextEquiv", PAGE).get("conf") for w in words] == ["0.930", "0.410"]
@@ -210,6 +214,50 @@ def test_words_are_placed_along_their_line_where_read_or_by_their_characters(tmp
         ("ab", "bbox 10 20 70 60; x_wconf 93"),
         ("cd", "bbox 130 20 210 60; x_wconf 41"),
     ]
+
+
+def _page_content_model_errors(root: ET.Element) -> list[str]:
+    """Where the document breaks PAGE 2019's content model (pagecontent.xsd, 2019-07-15) for the
+    elements written: children in the schema's order, the attributes it requires, its points
+    pattern (non-negative integers) and confidences in 0..1. (No XSD validator is a dependency.)"""
+    p = f"{{{PAGE_NS}}}"
+    orders = {  # each element's children, as a regular expression over their names, each with a space
+        "PcGts": "Metadata Page ",
+        "Metadata": "Creator Created LastChange (Comments )?",
+        "Page": "(ReadingOrder )?(TextRegion )*",
+        "TextRegion": "Coords (TextLine )*(TextEquiv )*",
+        "TextLine": "Coords (Baseline )?(Word )*(TextEquiv )*",
+        "Word": "Coords (Glyph )*(TextEquiv )*",
+        "TextEquiv": "(PlainText )?Unicode ",
+        "Coords": "",
+    }
+    required = {
+        "Page": ("imageFilename", "imageWidth", "imageHeight"),
+        "TextRegion": ("id",),
+        "TextLine": ("id",),
+        "Word": ("id",),
+        "Coords": ("points",),
+    }
+    errors = []
+    for element in root.iter():
+        name = element.tag.removeprefix(p)
+        if name == element.tag:
+            errors.append(f"{element.tag} outside the PAGE namespace")
+            continue
+        children = "".join(child.tag.removeprefix(p) + " " for child in element)
+        if name in orders and not re.fullmatch(orders[name], children):
+            errors.append(f"{name}: children {children.strip()!r}")
+        errors += [f"{name} without {key}" for key in required.get(name, ()) if key not in element.attrib]
+        if name == "Coords" and not re.fullmatch(
+            r"([0-9]+,[0-9]+ )+([0-9]+,[0-9]+)", element.get("points", "")
+        ):
+            errors.append(f"points {element.get('points')!r}")
+        if "conf" in element.attrib and not 0 <= float(element.get("conf")) <= 1:
+            errors.append(f"conf {element.get('conf')}")
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    if len(ids) != len(set(ids)):
+        errors.append("ids not unique")
+    return errors
 
 
 def _alto_content_model_errors(root: ET.Element) -> list[str]:
@@ -295,6 +343,22 @@ def test_alto_xml_holds_each_line_its_words_and_where_they_lie(tmp_path):
     assert _alto_content_model_errors(ET.fromstring(alto_xml(empty, WHEN))) == []  # still one String
     written = write_alto_xml([page, joined], tmp_path / "alto", WHEN)
     assert [p.name for p in written] == ["scan-page3.xml", "b.xml"]
+
+
+def test_the_page_check_finds_what_page_forbids():
+    page = PageLines(Path("a.png"), 100, 50, (PlacedLine(((0, 0), (90, 0), (90, 40), (0, 40)), "x"),))
+    root = ET.fromstring(page_xml(page, WHEN))
+    assert _page_content_model_errors(root) == []
+    line = root.find(".//p:TextLine", PAGE)
+    line.append(line.find("p:Coords", PAGE))  # Coords after TextEquiv
+    line.find("p:Coords", PAGE).set("points", "0,0 -3,5")
+    del root.find("p:Page", PAGE).attrib["imageWidth"]
+    assert _page_content_model_errors(root) == [
+        "Page without imageWidth",
+        "TextLine: children 'Coords TextEquiv Coords'",
+        "points '0,0 -3,5'",
+        "points '0,0 -3,5'",
+    ]
 
 
 def test_the_alto_check_finds_what_alto_forbids():
