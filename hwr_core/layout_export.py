@@ -3,16 +3,16 @@
 PAGE XML (one file per image) is what Transkribus, eScriptorium and OCR-D import; ALTO XML (one
 file per image, version 4) is what eScriptorium imports and library systems and newspaper archives
 keep; hOCR (one HTML file for many images, a page each) is what Tesseract writes and gImageReader
-and hocr-tools read. All three carry each line's text and outline in the image's pixels (`batch.FileSummary.outlines`), so a
-correction made here lands on the right line there, and each word's, placed along its line where
-its characters were read (`word_boxes`).
+and hocr-tools read. All three carry each line's text and outline in the image's pixels
+(`batch.FileSummary.outlines`), so a correction made here lands on the right line there, and each
+word's, placed along its line where its characters were read (`word_boxes`).
 """
 
 from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -189,9 +189,15 @@ def write_page_xml(
     pages: Sequence[PageLines], folder: str | os.PathLike[str], created: datetime
 ) -> list[Path]:
     """One PAGE XML file per image (`page_xml_names`), atomically; the files written."""
+    return _write_each(pages, folder, lambda page: page_xml(page, created))
+
+
+def _write_each(
+    pages: Sequence[PageLines], folder: str | os.PathLike[str], render: Callable[[PageLines], bytes]
+) -> list[Path]:
     names = page_xml_names(pages, folder)
     for name, page in zip(names, pages, strict=True):
-        atomic_write_bytes(name, page_xml(page, created))
+        atomic_write_bytes(name, render(page))
     return names
 
 
@@ -268,10 +274,7 @@ def write_alto_xml(
 ) -> list[Path]:
     """One ALTO XML file per image, named as the PAGE XML files are (`page_xml_names`), atomically;
     the files written."""
-    names = page_xml_names(pages, folder)
-    for name, page in zip(names, pages, strict=True):
-        atomic_write_bytes(name, alto_xml(page, created))
-    return names
+    return _write_each(pages, folder, lambda page: alto_xml(page, created))
 
 
 # ------------------------------------------------------------------------------------ hOCR
