@@ -74,6 +74,18 @@ logger = logging.getLogger(__name__)
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
+KEY_RECENT_IMAGES = "paths/recent_images"
+KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
+KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
+_OPEN_WORD_LIST = "open…"  # the word-list menu's last entry: pick a file
+KEY_BINARIZE = "recognize/binarize"
+KEY_DESKEW = "recognize/deskew"
+KEY_DECODER = "recognize/decoder"
+KEY_BEAM_WIDTH = "recognize/beam_width"
+KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
+KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
+KEY_UPRIGHT = "recognize/upright"  # bool: turn an image loaded on its side or upside down upright
+
 # The save dialog's forms of a reading: its filters, each with what it writes, and their suffixes.
 SAVE_FORMATS = {
     "Text (*.txt)": "text",
@@ -90,17 +102,6 @@ def _form_of(path: str) -> str:
     return {".xml": "page", ".hocr": "hocr", ".html": "hocr"}.get(suffix, "text")
 
 
-KEY_RECENT_IMAGES = "paths/recent_images"
-KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
-KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
-_OPEN_WORD_LIST = "open…"  # the word-list menu's last entry: pick a file
-KEY_BINARIZE = "recognize/binarize"
-KEY_DESKEW = "recognize/deskew"
-KEY_DECODER = "recognize/decoder"
-KEY_BEAM_WIDTH = "recognize/beam_width"
-KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
-KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
-KEY_UPRIGHT = "recognize/upright"  # bool: turn an image loaded on its side or upside down upright
 #: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
 ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
 
@@ -146,7 +147,7 @@ class RecognizeTab(QWidget):
         self._image: np.ndarray | None = None
         self._image_name = ""
         self._paged_file = ""  # the multi-page file whose page is shown, "" for any other image
-        self._file = ""  # the image file shown (a page's `file#page=N`), "" for a pasted or dropped image
+        self._file = ""  # the image file shown (a page's `file#page=N`), "" for a pasted image
         self._turned = 0  # degrees clockwise the image shown is turned from the file as stored
         self._input: np.ndarray | None = None  # what the Image page reads: the image or a region of it
         self._pending_input: np.ndarray | None = None  # the input of the newest request
