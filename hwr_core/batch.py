@@ -22,7 +22,7 @@ import numpy as np
 from .errors import HwrError
 from .fileio import atomic_write_bytes
 from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
-from .preprocess import ViewPlacement, load_image, load_view
+from .preprocess import ViewPlacement, box_outline, load_image, load_view
 from .recognizer import RecognitionResult, Recognizer, combine_lines
 from .userdata import line_samples
 from .word_boxes import Fractions, word_confidences, word_fractions
@@ -214,8 +214,7 @@ def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> Fi
         if read.outline is not None:
             placed = read.outline + origin
         else:  # nothing read, or a written line chosen out of a levelled page's: the file's line, as a box
-            (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
-            placed = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+            placed = box_outline(*outline.min(axis=0), *outline.max(axis=0))
         lines.append(dataclasses.replace(read, crop=crop, outline=placed))
     if not lines:
         raise HwrError(f"{xml}: no TextLine with an outline on its image")

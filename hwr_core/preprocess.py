@@ -45,6 +45,7 @@ __all__ = [
     "PreprocessResult",
     "PageSplit",
     "Stage",
+    "box_outline",
     "clamp_region",
     "crop_region",
     "decode_image_bytes",
@@ -835,14 +836,14 @@ def _unwarp(points: np.ndarray, lin: np.ndarray, w: int, h: int) -> np.ndarray:
 
 def _ink_corners(xs: np.ndarray, ys: np.ndarray, rot: np.ndarray) -> np.ndarray:
     """The box around ink pixels (xs, ys) as the rotation `rot` levels them, its corners
-    (`_box_outline`) back where they lie among the pixels."""
+    (`box_outline`) back where they lie among the pixels."""
     tx = rot[0, 0] * xs + rot[0, 1] * ys
     ty = rot[1, 0] * xs + rot[1, 1] * ys
-    box = _box_outline(tx.min(), ty.min(), tx.max() + 1, ty.max() + 1)
+    box = box_outline(tx.min(), ty.min(), tx.max() + 1, ty.max() + 1)
     return (rot.T @ box.T).T  # a rotation's inverse
 
 
-def _box_outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+def box_outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     """A box's corners clockwise from the top left, as `PageSplit.outlines` holds them."""
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
 
@@ -1588,7 +1589,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
             return one_line
     if len(bands) <= 1:  # one line, as it came: preprocessing levels a line itself
         x, y, w, h = box
-        one = PageSplit([g], outlines=[_box_outline(x, y, x + w, y + h)])
+        one = PageSplit([g], outlines=[box_outline(x, y, x + w, y + h)])
         return _main_line(one) if paper_lined else one
     crops: list[np.ndarray] = []
     outlines: list[np.ndarray] = []
@@ -1605,7 +1606,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         tops.append(top)
         along = band_xs[(band_ys >= s) & (band_ys < e)]
         left, right = (float(along.min()), float(along.max()) + 1) if along.size else (0.0, page.shape[1])
-        outline = _box_outline(left, top, right, bottom)
+        outline = box_outline(left, top, right, bottom)
         outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
     return PageSplit(
         crops,
@@ -1635,7 +1636,7 @@ def _main_line(split: PageSplit) -> PageSplit:
     mask = ink_mask(cut)
     columns = np.flatnonzero(mask.any(axis=0)) if mask is not None else np.array([])
     left, right = (float(columns[0]), float(columns[-1]) + 1) if columns.size else (0.0, float(cut.shape[1]))
-    outline = _box_outline(left, rows[0] + top, right, rows[0] + bottom)
+    outline = box_outline(left, rows[0] + top, right, rows[0] + bottom)
     return PageSplit([cut], outlines=[outline], without_paper_lines=True)
 
 

@@ -29,7 +29,7 @@ from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
 from .orientation import read_upright
 from .ort_session import OrtSession, onnxruntime_installed
-from .preprocess import PreprocessResult, Stage, load_image, preprocess, split_page
+from .preprocess import PreprocessResult, Stage, box_outline, load_image, preprocess, split_page
 
 Backend = Literal["torch", "onnx", "onnx-int8", "auto"]  # see config.BACKENDS
 ResolvedBackend = Literal["torch", "onnx", "onnx-int8"]
@@ -397,8 +397,7 @@ class Recognizer:
             line = self.recognize(stacked, keep_stages=keep_stages)
             timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
             corners = np.concatenate(split.outlines)
-            (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
-            box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])  # around all the lines
+            box = box_outline(*corners.min(axis=0), *corners.max(axis=0))  # around all the lines
             whole = dataclasses.replace(line, timings_ms=timings, crop=stacked, outline=box)
         lines = []
         for crop, outline in zip(split.crops, split.outlines, strict=True):
