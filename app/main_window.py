@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
             tab.status_message.connect(self.show_status)
         self.recognize_tab.teach_requested.connect(self.teach_tab.keep_sample)
         self.recognize_tab.teach_image_requested.connect(self.teach_tab.keep_images)
-        self.recognize_tab.many_files_dropped.connect(self.read_many)
+        self.recognize_tab.batch_requested.connect(self.read_many)
         self.batch_tab.open_requested.connect(self.open_image)
         self.active_model.changed.connect(self._on_model_changed)
         self._build_menus()

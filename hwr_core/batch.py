@@ -88,6 +88,7 @@ class FileReading:
     result: RecognitionResult | None = None
     error: str = ""
     placement: ViewPlacement | None = None  # where what was read lies in the file (None: strokes)
+    layout: Path | None = None  # the PAGE or ALTO file whose lines of `path` were read, if one was
 
     def _lines(self) -> tuple[RecognitionResult, ...]:
         if self.result is None or self.placement is None:
@@ -171,10 +172,7 @@ def read_file(
     if Path(path).suffix.lower() == STROKES_SUFFIX:
         return FileReading(Path(path), recognizer.recognize_strokes(load_strokes(path)))
     if Path(path).suffix.lower() == LAYOUT_SUFFIX:
-        if rotate or region:
-            raise HwrError(
-                f"{path}: a PAGE or ALTO file's lines are read where it puts them (no turn, no region)"
-            )
+        _refuse_turn(path, rotate, region)
         return read_layout_file(recognizer, path)
     max_pixels = recognizer.preprocess_cfg.max_pixels
     image, placement = load_view(path, max_pixels=max_pixels, rotate=rotate, region=region)
@@ -188,12 +186,20 @@ def read_file(
     return FileReading(Path(path), result, placement=placement)
 
 
+def _refuse_turn(path: str | os.PathLike[str], rotate: int, region: object) -> None:
+    if rotate or region:
+        raise HwrError(
+            f"{path}: a PAGE or ALTO file's lines are read where it puts them (no turn, no region)"
+        )
+
+
 def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> FileReading:
     """The lines a PAGE or ALTO file puts on its image (another tool's segmentation: Transkribus',
     eScriptorium's, OCR-D's), each cut out as `hwr train` cuts them (`page_reader.cut_line`) and
-    read, its transcription in the file set aside. The reading is of the image, so exports name and
-    place it there: each line's outline is the ink read within the file's line (tilted as read),
-    its words along it. Raises HwrError for a file with no image beside it or no line to read."""
+    read, its transcription in the file set aside. The reading is of the image (`path`; `layout`
+    names the file), so exports name and place it there: each line's outline is the ink read within
+    the file's line (tilted as read), its words along it; each line's `crop` is its cut. Raises
+    HwrError for a file with no image beside it or no line to read."""
     from .data.page_reader import cut_line, layout_image, read_layout
 
     xml = Path(path)
@@ -219,7 +225,7 @@ def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> Fi
     if not lines:
         raise HwrError(f"{xml}: no TextLine with an outline on its image")
     height, width = image.shape[:2]
-    return FileReading(image_path, combine_lines(lines), placement=ViewPlacement(width, height))
+    return FileReading(image_path, combine_lines(lines), placement=ViewPlacement(width, height), layout=xml)
 
 
 Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from where a line starts
@@ -250,6 +256,7 @@ class FileSummary:
     words: tuple[Fractions, ...] = ()  # where each line's words lie along it (`word_fractions`)
     word_confidences: tuple[tuple[float, ...], ...] = ()  # and how sure each was read
     turned: int = 0  # degrees clockwise it was turned further to read it upright (`read_file`'s upright)
+    image: str = ""  # the image read, where the file is a PAGE or ALTO file's lines on it
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -270,6 +277,7 @@ class FileSummary:
             words=reading.word_fractions(),
             word_confidences=reading.word_confidences(),
             turned=reading.result.turned if reading.result is not None else 0,
+            image=str(reading.path) if reading.layout is not None else "",
         )
 
 
@@ -281,11 +289,19 @@ def file_line_samples(
     rotate: int = 0,
     region: tuple[int, int, int, int] | None = None,
 ) -> list[tuple[np.ndarray, str]]:
-    """An image file's lines, read as the app reads them (a page split where that reads surer), each
-    with its line of `text`, what was written (`line_samples`): Teach samples. HwrError, with how the
-    image reads, when the line counts differ."""
-    image, _ = load_view(path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region)
-    result = recognizer.recognize_page(image)
+    """An image file's lines, read as the app reads them (a page split where that reads surer), or
+    a PAGE or ALTO file's lines cut from its image, each with its line of `text`, what was written
+    (`line_samples`): Teach samples. HwrError, with how the file reads, when the line counts differ."""
+    if Path(path).suffix.lower() == LAYOUT_SUFFIX:
+        _refuse_turn(path, rotate, region)
+        result = read_layout_file(recognizer, path).result
+        assert result is not None
+        image = None  # each line has its cut (`crop`)
+    else:
+        image, _ = load_view(
+            path, max_pixels=recognizer.preprocess_cfg.max_pixels, rotate=rotate, region=region
+        )
+        result = recognizer.recognize_page(image)
     assert result is not None  # None only when asked to stop, which is not asked here
     try:
         return line_samples(image, result, text)
@@ -391,6 +407,11 @@ class BatchRow:
     rotate: int = 0  # degrees clockwise the image is turned before it is read (a sideways photo)
 
     @property
+    def image(self) -> Path:
+        """The image read: the file itself, or the image a PAGE or ALTO file's lines lie on."""
+        return Path(self.reading.image) if self.reading is not None and self.reading.image else self.path
+
+    @property
     def text(self) -> str:
         """The correction where there is one, else the reading ("" for none)."""
         if self.corrected is not None:
@@ -454,6 +475,7 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                         tuple(float(c) for c in line) for line in reading.get("word_confidences", ())
                     ),
                     turned=int(reading.get("turned", 0)),
+                    image=str(reading.get("image", "")),
                 )
             corrected = entry.get("corrected")
             rotate = int(entry.get("rotate", 0))

@@ -154,12 +154,14 @@ def _lines(n: int) -> str:
     return f"{n} line" if n == 1 else f"{n} lines"
 
 
-def line_samples(image: np.ndarray, result: RecognitionResult, text: str) -> list[tuple[np.ndarray, str]]:
+def line_samples(
+    image: np.ndarray | None, result: RecognitionResult, text: str
+) -> list[tuple[np.ndarray, str]]:
     """(image, text) pairs to keep from an image read as `result` and what was written on it.
 
     `text` has one line per line the image was read as: a page's lines (`result.lines`) pair with
-    their crops, and an image read whole pairs with the one line. An empty line of text skips its
-    line. HwrError when the counts differ or no line has text.
+    their crops, and an image read whole pairs with the one line (`image`, where its result has no
+    crop; None for lines each cut already). An empty line of text skips its line. HwrError when the counts differ or no line has text.
     """
     lines = text.split("\n")
     # (an image read as its one line, its paper's lines taken out: that line's crop)

@@ -68,6 +68,8 @@ from PySide6.QtWidgets import (
 )
 
 from hwr_core.batch import (
+    IMAGE_SUFFIXES,
+    LAYOUT_SUFFIX,
     UNSURE_BELOW,
     BatchRow,
     FileSummary,
@@ -92,12 +94,18 @@ from hwr_core.layout_export import (
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
-from .recognize_tab import IMAGE_FILTER
 from .result_view import COLOR_LOW
 
 log = logging.getLogger(__name__)
 
 KEY_LAST_DIR = "batch/last_dir"
+# Images, and PAGE or ALTO files: their lines, found by another tool, read where they lie (a
+# folder gives its images only: an export's page/ folder beside them would read each page twice).
+_IMAGES = " ".join("*" + s for s in sorted(IMAGE_SUFFIXES))
+FILE_FILTER = (
+    f"Images, PAGE and ALTO files ({_IMAGES} *{LAYOUT_SUFFIX});;Images ({_IMAGES});;"
+    f"PAGE or ALTO XML: lines found by another tool (*{LAYOUT_SUFFIX});;All files (*)"
+)
 SORT_DELAY_MS = 300  # rows are sorted again once the readings pause this long
 SAVE_DELAY_MS = 1000  # readings are saved at most once a second while a batch is read
 FILE, UNSURE, TEXT = range(3)
@@ -321,7 +329,8 @@ class BatchTab(QWidget):
         bar.addWidget(self.export_button)
 
         self.hint = QLabel(
-            "Add images or a folder, or drop them here: each is read with the Recognize tab's settings. "
+            "Add images or a folder, or drop them here: each is read with the Recognize tab's settings "
+            "(a PAGE or ALTO file: the lines it gives, on its image). "
             "Click <b>Unsure</b> twice to put the files with the most unsure characters first, double-click "
             "a text to correct it, "
             "double-click a file name to see its evidence, then <b>Export</b>."
@@ -380,7 +389,9 @@ class BatchTab(QWidget):
     # ------------------------------------------------------------------ adding and reading
 
     def add_files_dialog(self) -> int:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add images", self._last_dir(), IMAGE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add images, PAGE or ALTO files", self._last_dir(), FILE_FILTER
+        )
         return self.add_paths(files)
 
     def add_folder_dialog(self) -> int:
@@ -631,11 +642,23 @@ class BatchTab(QWidget):
 
     def _open(self, key: int) -> None:
         row = self._rows[key]
-        self.open_requested.emit(str(row.path), row.rotate)
+        if row.image != row.path:
+            self.status_message.emit(
+                f"{shown_name(row.path)}: its image opens in the Recognize tab, read there as a whole "
+                "(the lines the file gives are read here)"
+            )
+        self.open_requested.emit(str(row.image), row.rotate)
 
     def turn(self, keys: Sequence[int], degrees: int) -> None:
         """Turn these files clockwise by `degrees` (a photo taken sideways) and read them again;
-        a correction stays (the text is the same, however the image lies)."""
+        a correction stays (the text is the same, however the image lies). A PAGE or ALTO file's
+        lines lie where it says: not turned."""
+        layouts = [k for k in keys if self._rows[k].path.suffix.lower() == LAYOUT_SUFFIX]
+        if layouts:
+            self.status_message.emit("A PAGE or ALTO file's lines are read where it puts them: not turned")
+        keys = [k for k in keys if k not in layouts]
+        if not keys:
+            return
         for key in keys:
             row = self._rows[key]
             row.rotate = (row.rotate + degrees) % 360
@@ -728,8 +751,9 @@ class BatchTab(QWidget):
         return self._unexported and not self._session_saved
 
     def texts(self) -> list[tuple[Path, str]]:
-        """(file, text) of every file with a text, in the order added: corrections where made."""
-        return [(r.path, r.text) for r in self._rows.values() if r.text]
+        """(image, text) of every file with a text, in the order added: corrections where made (a PAGE
+        or ALTO file's is its image's)."""
+        return [(r.image, r.text) for r in self._rows.values() if r.text]
 
     # ------------------------------------------------------------------ export
 
@@ -743,7 +767,7 @@ class BatchTab(QWidget):
     def placed_lines(self) -> list[PageLines]:
         """Each file's text on the lines found in its image (`page_lines`), in the order added: the
         files with a text that were read from an image in this version of the app."""
-        placed = (page_lines(r.path, r.text, r.reading) for r in self._rows.values() if r.text)
+        placed = (page_lines(r.image, r.text, r.reading) for r in self._rows.values() if r.text)
         return [lines for lines in placed if lines is not None]
 
     def _write(

@@ -56,7 +56,7 @@ from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
 from app.workers.recognition import RecognitionController
 from hwr_core.allowed_chars import parse_allowed
-from hwr_core.batch import IMAGE_SUFFIXES, FileReading, FileSummary
+from hwr_core.batch import IMAGE_SUFFIXES, LAYOUT_SUFFIX, FileReading, FileSummary
 from hwr_core.charset import CTCCodec
 from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.decoding import Lexicon
@@ -137,7 +137,9 @@ class RecognizeTab(QWidget):
     teach_requested = Signal(object, str, float)
     # An image's lines to keep as Teach samples: [(line image, its text)], the image's name
     teach_image_requested = Signal(object, str)
-    many_files_dropped = Signal(list)  # list[str]: several files or a folder, for the Batch tab
+    batch_requested = Signal(
+        list
+    )  # list[str]: several files, a folder or a PAGE/ALTO file, for the Batch tab
 
     def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -967,8 +969,12 @@ class RecognizeTab(QWidget):
         return self.load_image_file(path)
 
     def load_image_file(self, path: str | os.PathLike[str]) -> bool:
-        """Load and recognise an image file; failures go to `status_message` and return False."""
+        """Load and recognise an image file; failures go to `status_message` and return False. A PAGE
+        or ALTO file goes to the Batch tab, which reads the lines it gives."""
         name = os.fspath(path)
+        if Path(name).suffix.lower() == LAYOUT_SUFFIX:
+            self.batch_requested.emit([name])
+            return True
         max_pixels = (
             self._active.bundle.preprocess.max_pixels
             if self._active.bundle
@@ -1125,7 +1131,7 @@ class RecognizeTab(QWidget):
         if files:
             event.acceptProposedAction()
             if len(files) > 1 or os.path.isdir(files[0]):
-                self.many_files_dropped.emit(files)  # the Batch tab reads them all
+                self.batch_requested.emit(files)  # the Batch tab reads them all
             else:
                 self.load_image_file(files[0])
         elif mime.hasImage():

@@ -328,3 +328,54 @@ def test_page_xml_alto_and_hocr_exports_put_each_corrected_line_where_it_was_fou
     assert "ALTO XML per image (eScriptorium, libraries and archives)…" in [
         a.text() for a in tab.export_menu.actions()
     ]
+
+
+def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_image(qtbot, window, tmp_path):
+    # Another tool's segmentation of a page (a Transkribus export): its two lines read where it puts
+    # them; the row's corrections are taught as those lines' cuts and exported on its image.
+    import xml.etree.ElementTree as ET
+    from datetime import UTC, datetime
+
+    from hwr_core.batch import FileSummary
+    from hwr_core.data.page_reader import cut_line
+    from hwr_core.layout_export import PAGE_NS, page_lines, write_page_xml
+
+    tab, store = window.batch_tab, window.teach_tab.store
+    page = np.full((180, 420), 255, np.uint8)
+    for i, word in enumerate(WORDS[:2]):
+        cv2.putText(page, word, (20, 60 + 80 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3, cv2.LINE_AA)
+    cv2.imwrite(str(tmp_path / "scan.png"), page)
+    boxes = (((10, 15), (410, 15), (410, 80), (10, 80)), ((10, 95), (410, 95), (410, 165), (10, 165)))
+    summary = FileSummary("a\nb", 0.9, 2, size=(420, 180), outlines=boxes)
+    write_page_xml([page_lines(tmp_path / "scan.png", "a\nb", summary)], tmp_path / "page", datetime.now(UTC))
+    given = tmp_path / "page" / "scan.xml"
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        assert window.recognize_tab.load_image_file(given)  # opened there (or dropped): read here
+    assert window.tabs.currentWidget() is tab
+    (key,) = tab._rows
+    row = tab._rows[key]
+    (expected,) = read_files(window.recognize_tab.make_recognizer(), [given])
+    assert row.path == given and row.image == tmp_path / "scan.png"
+    assert row.reading.text == expected.text and len(row.reading.outlines) == 2
+    tab.turn([key], 90)  # its lines lie where the file says
+    assert row.rotate == 0 and "not turned" in window.statusBar().currentMessage()
+
+    tab.table.item(0, TEXT).setText(f"{WORDS[0]}\n{WORDS[1]}")
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
+        assert tab.teach_corrections()
+    kept = sorted(store.samples(), key=lambda s: s.text)
+    assert [(s.text, s.source) for s in kept] == sorted((w, "scan.xml") for w in WORDS[:2])
+    cuts = {w: cut_line(page, np.array(b, float))[0] for w, b in zip(WORDS[:2], boxes, strict=True)}
+    for sample in kept:  # the file's line, as cut for training
+        assert cv2.imread(str(sample.image_path), cv2.IMREAD_GRAYSCALE).shape == cuts[sample.text].shape
+
+    assert tab.export_page_xml(tmp_path / "out") and tab.export_labels(tmp_path / "labels.tsv")
+    root = ET.parse(tmp_path / "out" / "scan.xml").getroot()
+    assert root.find("p:Page", {"p": PAGE_NS}).get("imageFilename") == "scan.png"
+    texts = [u.text for u in root.iterfind(".//p:TextLine/p:TextEquiv/p:Unicode", {"p": PAGE_NS})]
+    assert texts == list(WORDS[:2])
+    records, _ = read_labels_tsv(tmp_path / "labels.tsv")
+    assert [r.path for r in records] == [tmp_path / "scan.png"]
+    with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):
+        tab._open(key)  # the image, read there as a whole
+    assert window.recognize_tab.current_image().shape == page.shape

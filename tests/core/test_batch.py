@@ -197,10 +197,12 @@ def test_a_session_is_saved_and_loaded_as_it_was(tmp_path):
         ),
         BatchRow(tmp_path / "b.png", FileSummary(error="b.png: not an image")),
         BatchRow(tmp_path / "c.png", rotate=270),  # not read yet, turned
+        BatchRow(tmp_path / "page" / "d.xml", FileSummary("d", 0.9, 1, image=str(tmp_path / "d.png"))),
     ]
     save_session(rows, tmp_path / "s.json")
     loaded = load_session(tmp_path / "s.json")
     assert loaded[0] == rows[0] and loaded[2] == rows[2] and loaded[0].text == "Xin chào\nbạn ơi"
+    assert loaded[3] == rows[3] and loaded[3].image == tmp_path / "d.png" and loaded[0].image == rows[0].path
     assert loaded[1].reading.error == "b.png: not an image" and math.isnan(loaded[1].reading.confidence)
     assert load_session(tmp_path / "none.json") == []
     bad_files = ("{", '{"version": 9, "files": []}', '{"version": 1, "files": [{"reading": {}}]}')

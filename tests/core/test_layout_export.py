@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 from testdata import needs_shipped_model
 
-from hwr_core.batch import FileSummary, read_files
+from hwr_core.batch import FileSummary, file_line_samples, read_files
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
+from hwr_core.data.page_reader import cut_line
+from hwr_core.errors import HwrError
 from hwr_core.layout_export import (
     ALTO_NS,
     PAGE_NS,
@@ -467,6 +469,16 @@ def test_a_page_or_alto_files_lines_are_read_as_segmented_there(tmp_path, recogn
     assert "no image 'page.png'" in reading.error
     (reading,) = read_files(recognizer, [tmp_path / "page" / "page.xml"], rotate=90)
     assert "no turn" in reading.error
+    given = tmp_path / "page" / "page.xml"
+    (reading,) = read_files(recognizer, [given])
+    assert FileSummary.of(reading).image == str(tmp_path / "page.png")  # what a batch exports it as
+    # Teach samples: each line the file gives, cut as `hwr train` cuts it, with its line of text
+    cuts = [cut_line(page, np.array(box, float))[0] for box in boxes]
+    pairs = file_line_samples(recognizer, given, "one\nthree")
+    assert [t for _, t in pairs] == ["one", "three"]
+    assert all(np.array_equal(crop, cut) for (crop, _), cut in zip(pairs, cuts, strict=True))
+    with pytest.raises(HwrError, match="read as 2 lines but the text has 1"):
+        file_line_samples(recognizer, given, "one three")
 
 
 def _rows(ink, y0, y1):
