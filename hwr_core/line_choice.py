@@ -4,9 +4,9 @@ A crop of a form field or of a page often catches more than the writing: the for
 above the name ("PRENOM", "NOM :"), a printed line below it, the bottom of the line above cut by the
 crop's edge. Read whole, they are squeezed with the writing into one 32-px line and wreck it (the
 49 Kaggle val name crops this changes: 35 % CER read whole, 10.5 % by their written line).
-`written_line` picks the one line that is neither print nor cut off (and leaves out a line that the
+`written_line_rows` picks the one line that is neither print nor cut off (and leaves out a line that the
 crop's edge cuts so low that `split_lines` joined it to the writing, or print joined to such a
-line); anything less clear-cut gives None, and the image is read whole, as before. `after_label`
+line); anything less clear-cut gives None, and the image is read whole, as before. `after_label_window`
 takes a printed label off the start of the writing's own line ("NOM :   VANDEPOEL", read "on
 VANDEPOEL"), behind the form's margin if need be (a rule, figures printed across it).
 
@@ -158,12 +158,6 @@ def _print_past_cut_band(crop: np.ndarray, glyphs: _Glyphs, top: bool) -> int | 
     return rest.height if rest.look_printed() else None
 
 
-def written_line(crops: Sequence[np.ndarray]) -> np.ndarray | None:
-    """The written line of an image's line crops (`written_line_rows`), cut out; None if none."""
-    found = written_line_rows(crops)
-    return None if found is None else crops[found[0]][found[1]]
-
-
 def written_line_rows(crops: Sequence[np.ndarray]) -> tuple[int, slice] | None:
     """Of an image's line crops (`split_lines`: uint8 gray, top to bottom), the one to read, as
     (which crop, its rows to read): the
@@ -194,13 +188,6 @@ def written_line_rows(crops: Sequence[np.ndarray]) -> tuple[int, slice] | None:
         return None
     first, last = kept[0] == 0, kept[0] == len(crops) - 1
     return kept[0], line.without_cut_band(top=first, bottom=last)
-
-
-def after_label(crop: np.ndarray) -> np.ndarray | None:
-    """The part of a line crop right of a printed label (`after_label_window`), cut out; None if
-    the line does not start with one."""
-    window = after_label_window(crop)
-    return None if window is None else crop[window]
 
 
 def after_label_window(crop: np.ndarray) -> tuple[slice, slice] | None:
@@ -242,7 +229,7 @@ def after_label_window(crop: np.ndarray) -> tuple[slice, slice] | None:
 
 def _label_end(stats: np.ndarray, ink: np.ndarray) -> tuple[float, int] | None:
     """(its letters' height, the column after its colon) of a printed label that starts a line;
-    `stats`: the line's ink pieces. See `after_label`."""
+    `stats`: the line's ink pieces. See `after_label_window`."""
     stats = stats[np.argsort(stats[:, cv2.CC_STAT_LEFT], kind="stable")]
     # plain ints: this loop runs for every line read, and numpy's scalars are slow one by one
     left, top, width, height = (stats[:, k].tolist() for k in range(4))

@@ -10,10 +10,22 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 from testdata import SHIPPED_MODEL, data_rows, needs_shipped_model
 
-from hwr_core.line_choice import _Glyphs, after_label, written_line
+from hwr_core.line_choice import _Glyphs, after_label_window, written_line_rows
 from hwr_core.preprocess import load_image, preprocess, split_lines
 
 WIDTH = 320
+
+
+def written_line(crops):
+    """The written line of these line crops, cut out; None if none."""
+    found = written_line_rows(crops)
+    return None if found is None else crops[found[0]][found[1]]
+
+
+def after_label(crop):
+    """The part of a line crop after its printed label, cut out; None if none."""
+    window = after_label_window(crop)
+    return None if window is None else crop[window]
 
 
 def _printed(text: str, scale: float = 0.5) -> np.ndarray:
