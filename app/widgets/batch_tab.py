@@ -491,7 +491,10 @@ class BatchTab(QWidget):
             self.status_message.emit(self._teaching.summary(stopped))
             self._teaching = None
         else:
-            self.status_message.emit("Stopped reading" if stopped else f"Read {len(self._rows)} files")
+            count = len(self._rows)
+            self.status_message.emit(
+                "Stopped reading" if stopped else f"Read {count} file{'s' * (count != 1)}"
+            )
 
     # ------------------------------------------------------------------ teaching
 

@@ -351,7 +351,7 @@ def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_im
     given = tmp_path / "page" / "scan.xml"
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
         assert window.recognize_tab.load_image_file(given)  # opened there (or dropped): read here
-    assert window.tabs.currentWidget() is tab
+    assert window.tabs.currentWidget() is tab and window.statusBar().currentMessage() == "Read 1 file"
     (key,) = tab._rows
     row = tab._rows[key]
     (expected,) = read_files(window.recognize_tab.make_recognizer(), [given])
