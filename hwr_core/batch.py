@@ -89,6 +89,7 @@ class FileReading:
     error: str = ""
     placement: ViewPlacement | None = None  # where what was read lies in the file (None: strokes)
     layout: Path | None = None  # the PAGE or ALTO file whose lines of `path` were read, if one was
+    layout_lines: tuple[int, ...] = ()  # and which of its TextLines each line read is (`read_layout`'s order)
 
     def _lines(self) -> tuple[RecognitionResult, ...]:
         if self.result is None or self.placement is None:
@@ -210,11 +211,12 @@ def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> Fi
     if image_path is None:
         raise HwrError(f"{xml}: no image {layout.image!r} beside it or one folder up")
     image = load_image(image_path, max_pixels=recognizer.preprocess_cfg.max_pixels)
-    lines = []
-    for _, _, outline in layout.lines:
+    lines, which = [], []
+    for k, (_, _, outline) in enumerate(layout.lines):
         cut = None if outline is None else cut_line(image, outline)
         if cut is None:  # a line without an outline, or outside the image
             continue
+        which.append(k)
         crop, origin = cut
         read = recognizer.recognize(crop)
         if read.outline is not None:
@@ -225,7 +227,10 @@ def read_layout_file(recognizer: Recognizer, path: str | os.PathLike[str]) -> Fi
     if not lines:
         raise HwrError(f"{xml}: no TextLine with an outline on its image")
     height, width = image.shape[:2]
-    return FileReading(image_path, combine_lines(lines), placement=ViewPlacement(width, height), layout=xml)
+    placement = ViewPlacement(width, height)
+    return FileReading(
+        image_path, combine_lines(lines), placement=placement, layout=xml, layout_lines=tuple(which)
+    )
 
 
 Outline = tuple[tuple[int, int], ...]  # corners (x, y) in whole pixels, clockwise from where a line starts
@@ -257,6 +262,7 @@ class FileSummary:
     word_confidences: tuple[tuple[float, ...], ...] = ()  # and how sure each was read
     turned: int = 0  # degrees clockwise it was turned further to read it upright (`read_file`'s upright)
     image: str = ""  # the image read, where the file is a PAGE or ALTO file's lines on it
+    layout_lines: tuple[int, ...] = ()  # which of that file's lines each line of `text` is
 
     @classmethod
     def of(cls, reading: FileReading) -> FileSummary:
@@ -278,6 +284,7 @@ class FileSummary:
             word_confidences=reading.word_confidences(),
             turned=reading.result.turned if reading.result is not None else 0,
             image=str(reading.path) if reading.layout is not None else "",
+            layout_lines=reading.layout_lines,
         )
 
 
@@ -476,6 +483,7 @@ def load_session(path: str | os.PathLike[str]) -> list[BatchRow]:
                     ),
                     turned=int(reading.get("turned", 0)),
                     image=str(reading.get("image", "")),
+                    layout_lines=tuple(int(k) for k in reading.get("layout_lines", ())),
                 )
             corrected = entry.get("corrected")
             rotate = int(entry.get("rotate", 0))

@@ -99,6 +99,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         write_text_files,
     )
     from .layout_export import page_lines, write_alto_xml, write_hocr, write_page_xml
+    from .layout_fill import LayoutText, write_filled_layouts
 
     files = find_images(args.images)
     if not files:
@@ -109,6 +110,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     rec = _recognizer(args)
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
+    layouts = []  # what was read on PAGE and ALTO files' own lines
     options = {"lines": args.lines, "rotate": args.rotate, "region": args.region, "upright": args.upright}
     for reading in read_files(rec, files, **options):  # type: ignore[arg-type]
         if reading.error:
@@ -117,6 +119,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         if reading.result is not None and reading.result.turned:
             print(f"hwr: {reading.path}: read turned {reading.result.turned}° clockwise", file=sys.stderr)
         read.append((reading.path, reading.text))
+        if reading.layout is not None:
+            layouts.append(LayoutText(reading.layout, reading.layout_lines, reading.text))
         lines = None
         if args.page_xml or args.alto or args.hocr or args.json:
             lines = page_lines(reading.path, reading.text, FileSummary.of(reading))
@@ -147,6 +151,11 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         written.append(f"{count} ALTO XML file{'s' if count != 1 else ''} in {args.alto}")
     if args.hocr and placed:
         written.append(str(write_hocr(placed, args.hocr)))
+    if args.fill_layout and layouts:
+        count = len(write_filled_layouts(layouts, args.fill_layout, datetime.now(UTC)))
+        written.append(f"{count} filled PAGE/ALTO file{'s' if count != 1 else ''} in {args.fill_layout}")
+    elif args.fill_layout and read:
+        print("hwr: --fill-layout: none of the files read is a PAGE or ALTO file", file=sys.stderr)
     if written:
         print(f"hwr: wrote {'; '.join(written)}", file=sys.stderr)
     failures = len(files) - len(read)
@@ -729,6 +738,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--hocr",
         metavar="FILE",
         help="also write every image's lines, with where they lie in it, to one hOCR file (a page each)",
+    )
+    r.add_argument(
+        "--fill-layout",
+        metavar="DIR",
+        help="for PAGE or ALTO files given: write each again as DIR/<its name>.xml with what was read "
+        "put in its own lines (ids, outlines and regions kept, so it imports back as the same layout); "
+        "DIR may be the files' own folder, to fill them in place",
     )
     image_args(r)
     r.set_defaults(func=cmd_recognize)

@@ -91,6 +91,7 @@ from hwr_core.layout_export import (
     write_hocr,
     write_page_xml,
 )
+from hwr_core.layout_fill import LayoutText, filled_names, write_filled_layouts
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
@@ -135,6 +136,7 @@ class _TeachReport:
 
 
 _PLACED = "a text read from an image in this version"  # what a file needs for PAGE XML and hOCR
+_FILLED = "a PAGE or ALTO file's lines read, a line of text each"  # what it needs to be filled
 
 
 class _SortItem(QTableWidgetItem):
@@ -308,6 +310,10 @@ class BatchTab(QWidget):
             "ALTO XML per image (eScriptorium, libraries and archives)…", self.export_alto_xml_dialog
         )
         self.export_menu.addAction("hOCR, all in one file…", self.export_hocr_dialog)
+        self.export_menu.addSeparator()  # a PAGE or ALTO file added: its own lines
+        self.export_menu.addAction(
+            "Into the PAGE / ALTO files read (their lines and ids kept)…", self.export_filled_dialog
+        )
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setMenu(self.export_menu)
@@ -788,6 +794,9 @@ class BatchTab(QWidget):
         except OSError as exc:
             self.status_message.emit(f"Cannot write {where}: {exc.strerror or exc}")
             return False
+        except HwrError as exc:  # a file to fill that cannot be read any more
+            self.status_message.emit(f"Nothing written: {exc}")
+            return False
         self._unexported = False
         left = len(self._rows) - len(rows)
         note = f"; {left} without {lacking} left out" if left else ""
@@ -857,6 +866,31 @@ class BatchTab(QWidget):
         if not folder or not self._replace_ok(page_xml_names(self.placed_lines(), folder), folder, what):
             return False
         return export(folder)
+
+    def filled_layouts(self) -> list[LayoutText]:
+        """The text of each PAGE or ALTO file added, in the order added, where it has a line of text
+        for each of the file's lines read (a correction that joined or split lines has not)."""
+        rows = (
+            LayoutText(r.path, r.reading.layout_lines, r.text)
+            for r in self._rows.values()
+            if r.text and r.reading is not None and r.reading.layout_lines
+        )
+        return [row for row in rows if row.pairs() is not None]
+
+    def export_filled_dialog(self) -> bool:
+        """A folder for the files filled: their own (the dialog starts there) fills them in place,
+        after asking."""
+        rows = self.filled_layouts()
+        start = os.path.commonpath([str(r.xml.parent) for r in rows]) if rows else self._images_dir()
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the PAGE / ALTO files filled", start)
+        names = filled_names([r.xml for r in rows], folder) if folder else []
+        if not folder or not self._replace_ok(names, folder, "PAGE / ALTO files"):
+            return False
+        return self.export_filled(folder)
+
+    def export_filled(self, folder: str | os.PathLike[str]) -> bool:
+        write = functools.partial(write_filled_layouts, changed=datetime.now(UTC))
+        return self._write(write, folder, self.filled_layouts(), _FILLED)
 
     def export_hocr_dialog(self) -> bool:
         start = str(Path(self._images_dir()) / "reading.hocr")

@@ -52,12 +52,18 @@ def page_files(path: Path) -> list[Path]:
     return [f for f in found if f.name.lower() != "mets.xml"]
 
 
-def _name(element: ET.Element) -> str:
+def local_name(element: ET.Element) -> str:
+    """An element's name without its namespace: PAGE's schema versions each have their own."""
     return element.tag.rsplit("}", 1)[-1]
 
 
+def layout_text_lines(root: ET.Element) -> list[ET.Element]:
+    """A PAGE or ALTO file's TextLines in document order: how `read_layout` numbers its lines."""
+    return [e for e in root.iter() if local_name(e) == "TextLine"]
+
+
 def _child(element: ET.Element, name: str) -> ET.Element | None:
-    return next((c for c in element if _name(c) == name), None)
+    return next((c for c in element if local_name(c) == name), None)
 
 
 def _line_text(line: ET.Element) -> str | None:
@@ -66,7 +72,7 @@ def _line_text(line: ET.Element) -> str | None:
     own = _own_text(line)
     if own is not None:
         return own
-    words = [_own_text(c) for c in line if _name(c) == "Word"]
+    words = [_own_text(c) for c in line if local_name(c) == "Word"]
     if not words or any(w is None for w in words):
         return None
     return " ".join(w.strip() for w in words if w and w.strip())
@@ -74,7 +80,7 @@ def _line_text(line: ET.Element) -> str | None:
 
 def _own_text(element: ET.Element) -> str | None:
     """An element's own transcription: its TextEquiv's Unicode (the first, or index 0's)."""
-    equivs = [c for c in element if _name(c) == "TextEquiv"]
+    equivs = [c for c in element if local_name(c) == "TextEquiv"]
     equivs.sort(key=lambda e: e.get("index", "0") != "0")
     for equiv in equivs:
         unicode = _child(equiv, "Unicode")
@@ -113,14 +119,14 @@ def read_layout(xml: Path) -> Layout:
         root = ET.parse(xml).getroot()
     except (ET.ParseError, OSError) as exc:
         raise DatasetError(f"{xml}: not a readable PAGE or ALTO file ({exc})") from None
-    page = next((e for e in root.iter() if _name(e) == "Page"), None)
+    page = next((e for e in root.iter() if local_name(e) == "Page"), None)
     if page is None:
         raise DatasetError(f"{xml}: not a PAGE or ALTO file (no Page element)")
-    return _alto_layout(root) if _name(root) == "alto" else _page_layout(page)
+    return _alto_layout(root) if local_name(root) == "alto" else _page_layout(page)
 
 
 def _page_layout(page: ET.Element) -> Layout:
-    lines = [e for e in page.iter() if _name(e) == "TextLine"]
+    lines = layout_text_lines(page)
     coords = [_child(line, "Coords") for line in lines]
     return Layout(
         page.get("imageFilename", ""),
@@ -132,9 +138,9 @@ def _page_layout(page: ET.Element) -> Layout:
 
 
 def _alto_layout(alto: ET.Element) -> Layout:
-    unit = next((e.text or "" for e in alto.iter() if _name(e) == "MeasurementUnit"), "pixel").strip()
-    image = next((e.text or "" for e in alto.iter() if _name(e) == "fileName"), "").strip()
-    lines = [e for e in alto.iter() if _name(e) == "TextLine"]
+    unit = next((e.text or "" for e in alto.iter() if local_name(e) == "MeasurementUnit"), "pixel").strip()
+    image = next((e.text or "" for e in alto.iter() if local_name(e) == "fileName"), "").strip()
+    lines = layout_text_lines(alto)
     found = [(line.get("ID"), _alto_text(line), _alto_outline(line)) for line in lines]
     why = "" if unit == "pixel" else f"measured in {unit!r}, not pixels (its scan's resolution is not known)"
     return Layout(image, found, why)
@@ -142,10 +148,10 @@ def _alto_layout(alto: ET.Element) -> Layout:
 
 def _alto_text(line: ET.Element) -> str | None:
     """A TextLine's Strings joined by spaces, a hyphen (HYP) kept at the end; None without a String."""
-    words = [c.get("CONTENT", "") for c in line if _name(c) == "String"]
+    words = [c.get("CONTENT", "") for c in line if local_name(c) == "String"]
     if not words:
         return None
-    hyphen = next((c.get("CONTENT", "") for c in line if _name(c) == "HYP"), "")
+    hyphen = next((c.get("CONTENT", "") for c in line if local_name(c) == "HYP"), "")
     return " ".join(w.strip() for w in words if w.strip()) + hyphen
 
 

@@ -376,6 +376,15 @@ def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_im
     assert texts == list(WORDS[:2])
     records, _ = read_labels_tsv(tmp_path / "labels.tsv")
     assert [r.path for r in records] == [tmp_path / "scan.png"]
+    assert tab.export_filled(tmp_path / "page")  # back into its own file, its line ids kept
+    lines = ET.parse(given).getroot().findall(".//p:TextLine", {"p": PAGE_NS})
+    assert [(line.get("id"), line.find("p:TextEquiv/p:Unicode", {"p": PAGE_NS}).text) for line in lines] == [
+        ("r1l1", WORDS[0]),
+        ("r1l2", WORDS[1]),
+    ]
+    tab.table.item(0, TEXT).setText("joined into one line")
+    assert tab.export_filled(tmp_path / "page2") and not (tmp_path / "page2" / "scan.xml").exists()
+    assert "1 without a PAGE or ALTO file's lines read" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):
         tab._open(key)  # the image, read there as a whole
     assert window.recognize_tab.current_image().shape == page.shape

@@ -485,3 +485,124 @@ def _rows(ink, y0, y1):
     band = np.zeros(ink.shape, bool)
     band[y0:y1] = True
     return band
+
+
+def _tools_page(folder):
+    """A page and its PAGE XML as another tool writes it: words boxed on the first line, a region
+    transcription, a comment, and a third line outside the image (which cannot be read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(folder / "page.png"), _page())
+    xml = folder / "page.xml"
+    xml.write_text(
+        f"""<?xml version="1.0" encoding="UTF-8"?>
+<PcGts xmlns="{PAGE_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <!-- exported by another tool -->
+  <Metadata><Creator>Other</Creator><Created>2026-01-02T03:04:05</Created>
+    <LastChange>2026-01-02T03:04:05</LastChange></Metadata>
+  <Page imageFilename="page.png" imageWidth="480" imageHeight="250">
+    <TextRegion id="tr1"><Coords points="10,10 470,10 470,240 10,240"/>
+      <TextLine id="tl1"><Coords points="15,20 420,20 420,75 15,75"/><Baseline points="15,65 420,65"/>
+        <Word id="w1"><Coords points="15,20 200,20 200,75 15,75"/><Glyph id="g1"><Coords points="15,20 30,20 30,75 15,75"/><TextEquiv><Unicode>o</Unicode></TextEquiv></Glyph><TextEquiv conf="0.4"><Unicode>old</Unicode></TextEquiv></Word>
+        <Word id="w2"><Coords points="200,20 420,20 420,75 200,75"/><TextEquiv><Unicode>words</Unicode></TextEquiv></Word>
+        <TextEquiv conf="0.5"><PlainText>old words</PlainText><Unicode>old words</Unicode></TextEquiv></TextLine>
+      <TextLine id="tl2"><Coords points="25,95 430,95 430,150 25,150"/><TextEquiv><Unicode>gone</Unicode></TextEquiv></TextLine>
+      <TextLine id="tl3"><Coords points="500,300 600,300 600,340 500,340"/><TextEquiv><Unicode>unread</Unicode></TextEquiv></TextLine>
+      <TextEquiv><Unicode>old words
+gone
+unread</Unicode></TextEquiv>
+    </TextRegion>
+  </Page>
+</PcGts>
+""",
+        "utf-8",
+    )
+    return xml
+
+
+def test_what_was_read_goes_back_into_the_other_tools_own_page_file(tmp_path, recognizer):
+    from hwr_core.data.page_reader import read_layout
+    from hwr_core.layout_fill import LayoutText, write_filled_layouts
+
+    xml = _tools_page(tmp_path)
+    before = read_layout(xml)
+    (reading,) = read_files(recognizer, [xml])
+    assert reading.layout == xml and reading.layout_lines == (0, 1)  # tl3 lies off the image
+    assert FileSummary.of(reading).layout_lines == (0, 1)
+    row = LayoutText(xml, reading.layout_lines, "new pair\nalone")
+    assert write_filled_layouts([row], tmp_path, WHEN) == [xml]  # in place
+    data = xml.read_bytes()
+    root = ET.fromstring(data)
+    assert (
+        root.tag == f"{{{PAGE_NS}}}PcGts" and b"ns0:" not in data and _page_content_model_errors(root) == []
+    )
+    after = read_layout(xml)
+    assert [t for _, t, _ in after.lines] == ["new pair", "alone", "unread"]
+    assert [i for i, _, _ in after.lines] == ["tl1", "tl2", "tl3"] and after.image == before.image
+    for (_, _, old), (_, _, new) in zip(before.lines, after.lines, strict=True):
+        assert (old is None and new is None) or np.array_equal(old, new)  # the tool's outlines kept
+    words = root.findall(".//p:TextLine[@id='tl1']/p:Word", PAGE)
+    assert [(w.get("id"), w.find("p:TextEquiv/p:Unicode", PAGE).text) for w in words] == [
+        ("w1", "new"),
+        ("w2", "pair"),
+    ]
+    assert words[0].find("p:Glyph", PAGE) is None and words[0].find("p:TextEquiv", PAGE).get("conf") is None
+    region = root.find(".//p:TextRegion/p:TextEquiv/p:Unicode", PAGE)
+    assert region.text == "new pair\nalone\nunread"
+    assert root.find("p:Metadata/p:LastChange", PAGE).text == WHEN.isoformat(timespec="seconds")
+    assert root.find("p:Metadata/p:Created", PAGE).text == "2026-01-02T03:04:05"
+
+    # three words for the two boxed: the boxes go, with the old text in them
+    write_filled_layouts([LayoutText(xml, (0, 1), "three words now\nalone\n")], tmp_path / "out", WHEN)
+    again = ET.parse(tmp_path / "out" / "page.xml").getroot()
+    assert again.findall(".//p:Word", PAGE) == [] and _page_content_model_errors(again) == []
+    assert [t for _, t, _ in read_layout(tmp_path / "out" / "page.xml").lines][0] == "three words now"
+    # a text with another number of lines than were read is refused before anything is written
+    with pytest.raises(HwrError, match="another number of lines"):
+        write_filled_layouts([LayoutText(xml, (0, 1), "one line")], tmp_path, WHEN)
+    assert xml.read_bytes() == data
+
+
+def test_what_was_read_goes_back_into_an_alto_files_strings(tmp_path):
+    from hwr_core.data.page_reader import read_layout
+    from hwr_core.layout_fill import LayoutText, write_filled_layouts
+
+    boxes = (((15, 20), (420, 20), (420, 75), (15, 75)), ((30, 95), (470, 95), (470, 150), (30, 150)))
+    words = (((0.0, 0.5), (0.5, 1.0)), ((0.0, 1.0),))
+    summary = FileSummary("old pair\nalone", 0.9, 2, size=(480, 250), outlines=boxes, words=words,
+                          word_confidences=((0.4, 0.3), (0.9,)))  # fmt: skip
+    (xml,) = write_alto_xml(
+        [page_lines(tmp_path / "page.png", summary.text, summary)], tmp_path / "alto", WHEN
+    )
+    strings = ET.parse(xml).getroot().findall(".//a:String", ALTO)
+    boxes_before = [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in strings]
+    assert all(s.get("WC") for s in strings)
+    write_filled_layouts([LayoutText(xml, (0, 1), "new pair\nthe rest")], tmp_path / "alto", WHEN)
+    root = ET.parse(xml).getroot()
+    assert _alto_content_model_errors(root) == [] and b"ns0:" not in xml.read_bytes()
+    assert [t for _, t, _ in read_layout(xml).lines] == ["new pair", "the rest"]
+    first, second = root.findall(".//a:TextLine", ALTO)
+    kept = first.findall("a:String", ALTO)  # as many words as Strings: their boxes kept, the old WC gone
+    assert [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in kept] == boxes_before[:2]
+    assert all(s.get("WC") is None for s in kept)
+    assert [c.tag.split("}")[1] for c in second if c.tag.split("}")[1] in ("String", "SP")] == [
+        "String",
+        "SP",
+        "String",
+    ]
+    assert all(s.get("HPOS") is None for s in second.findall("a:String", ALTO))
+
+
+def test_cli_fills_the_page_or_alto_files_it_reads(tmp_path, recognizer, capsys):
+    from hwr_core.data.page_reader import read_layout
+
+    xml = _tools_page(tmp_path / "scan")
+    model = save_model(recognizer.bundle, tmp_path / "m.safetensors")
+    out = tmp_path / "filled"
+    assert main(["recognize", str(xml), "--model", str(model), "--fill-layout", str(out)]) == 0
+    printed = capsys.readouterr()
+    read = printed.out.rstrip("\n").split("\n")
+    assert "1 filled PAGE/ALTO file" in printed.err and len(read) == 2
+    assert [t for _, t, _ in read_layout(out / "page.xml").lines] == [*read, "unread"]
+    assert main(["recognize", str(tmp_path / "scan" / "page.png"), "--model", str(model), "--fill-layout",
+                 str(out)]) == 0  # fmt: skip
+    assert "none of the files read is a PAGE or ALTO file" in capsys.readouterr().err
