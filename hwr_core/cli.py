@@ -120,7 +120,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             print(f"hwr: {reading.path}: read turned {reading.result.turned}° clockwise", file=sys.stderr)
         read.append((reading.path, reading.text))
         if reading.layout is not None:
-            layouts.append(LayoutText(reading.layout, reading.layout_lines, reading.text))
+            sure = reading.word_confidences()
+            layouts.append(LayoutText(reading.layout, reading.layout_lines, reading.text, reading.text, sure))
         lines = None
         if args.page_xml or args.alto or args.hocr or args.json:
             lines = page_lines(reading.path, reading.text, FileSummary.of(reading))

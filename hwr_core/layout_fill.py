@@ -7,9 +7,10 @@ layout with a transcription. PAGE: a TextLine gets one TextEquiv, and its Words 
 are as many as the words read (else they go: they would hold the old text); a TextRegion that had
 a TextEquiv gets its lines' texts joined. ALTO: a TextLine's Strings get the words read where they
 are as many, else one String per word replaces them, set apart by SP (without positions: the
-words were read along the line, not placed by the file). Lines not read stay as they were.
-ElementTree rewrites the file: comments go, other namespaces' prefixes may change; the content
-does not.
+words were read along the line, not placed by the file). A word as read carries how sure it was
+(PAGE's `conf`, ALTO's `WC`; a line's is its weakest word's), a word the user wrote none. Lines not
+read stay as they were. ElementTree rewrites the file: comments go, other namespaces' prefixes may
+change; the content does not.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .batch import text_file_names
 from .data.page_reader import layout_text_lines
@@ -33,10 +35,9 @@ _BEFORE_TEXT = {"AlternativeImage", "Coords", "Baseline", "Word", "Glyph"}
 _ALTO_STALE = ("WC", "CC", "SUBS_TYPE", "SUBS_CONTENT")
 
 
-def filled_layout(xml: str | os.PathLike[str], texts: Sequence[tuple[int, str]], changed: datetime) -> bytes:
-    """The file `xml` with each (k, text) put in its k-th TextLine (document order, as
-    `page_reader.read_layout` numbers them). Raises HwrError for a file that cannot be read or a
-    line it does not have."""
+def filled_layout(xml: str | os.PathLike[str], texts: Sequence[FilledLine], changed: datetime) -> bytes:
+    """The file `xml` with each line's text put in its TextLine. Raises HwrError for a file that
+    cannot be read or a line it does not have."""
     try:
         root = ET.parse(xml).getroot()
     except (ET.ParseError, OSError) as exc:
@@ -44,12 +45,12 @@ def filled_layout(xml: str | os.PathLike[str], texts: Sequence[tuple[int, str]],
     lines = layout_text_lines(root)
     alto = _name(root) == "alto"
     namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
-    for k, text in texts:
-        if not 0 <= k < len(lines):
-            raise HwrError(f"{xml}: has no line {k + 1} (it has {len(lines)})")
-        (_fill_alto_line if alto else _fill_page_line)(lines[k], text, namespace)
+    for filled in texts:
+        if not 0 <= filled.line < len(lines):
+            raise HwrError(f"{xml}: has no line {filled.line + 1} (it has {len(lines)})")
+        (_fill_alto_line if alto else _fill_page_line)(lines[filled.line], filled, namespace)
     if not alto:
-        _refill_regions(root, {id(lines[k]) for k, _ in texts}, namespace)
+        _refill_regions(root, {id(lines[filled.line]) for filled in texts}, namespace)
         _stamp_page(root, changed)
     # its own elements written without a prefix, in the default namespace it had
     for element in root.iter():
@@ -60,21 +61,43 @@ def filled_layout(xml: str | os.PathLike[str], texts: Sequence[tuple[int, str]],
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
 
+class FilledLine(NamedTuple):
+    """A file's `line`-th TextLine (document order, as `page_reader.read_layout` numbers them), its
+    text, and how sure each of its words was read (none for words the user wrote)."""
+
+    line: int
+    text: str
+    confidences: tuple[float, ...] = ()
+
+
 @dataclass(frozen=True)
 class LayoutText:
     """What was read (or written, as corrected) on a PAGE or ALTO file's lines: `text` has a line
-    for each of its TextLines numbered in `lines` (`FileSummary.layout_lines`)."""
+    for each of its TextLines numbered in `lines` (`FileSummary.layout_lines`); `read` is what was
+    read, each line's words read as surely as `confidences` says."""
 
     xml: Path
     lines: tuple[int, ...]
     text: str
+    read: str = ""
+    confidences: tuple[tuple[float, ...], ...] = ()
 
-    def pairs(self) -> list[tuple[int, str]] | None:
-        """(TextLine, its text) for each line read; None when the text has another number of lines."""
+    def filled_lines(self) -> list[FilledLine] | None:
+        """Each line read with its text, its words' confidences where it is as read; None when the
+        text has another number of lines."""
         texts = self.text.split("\n")
         while len(texts) > len(self.lines) and not texts[-1].strip():
             texts.pop()
-        return list(zip(self.lines, texts, strict=True)) if len(texts) == len(self.lines) else None
+        if len(texts) != len(self.lines):
+            return None
+        read = self.read.split("\n")
+        filled = []
+        for i, (k, text) in enumerate(zip(self.lines, texts, strict=True)):
+            sure = (
+                self.confidences[i] if i < len(self.confidences) and i < len(read) and read[i] == text else ()
+            )
+            filled.append(FilledLine(k, text, sure if len(sure) == len(text.split()) else ()))
+        return filled
 
 
 def filled_names(files: Sequence[Path], folder: str | os.PathLike[str]) -> list[Path]:
@@ -90,10 +113,10 @@ def write_filled_layouts(
     written. HwrError, before anything is written, for a row whose text does not fit its lines."""
     filled = []
     for row in rows:
-        pairs = row.pairs()
-        if pairs is None:
+        lines = row.filled_lines()
+        if lines is None:
             raise HwrError(f"{row.xml}: the text has another number of lines than the {len(row.lines)} read")
-        filled.append(filled_layout(row.xml, pairs, changed))
+        filled.append(filled_layout(row.xml, lines, changed))
     names = filled_names([row.xml for row in rows], folder)
     for name, data in zip(names, filled, strict=True):
         atomic_write_bytes(name, data)
@@ -104,28 +127,34 @@ def _qualified(namespace: str, name: str) -> str:
     return f"{{{namespace}}}{name}" if namespace else name
 
 
-def _text_equiv(namespace: str, text: str) -> ET.Element:
-    equiv = ET.Element(_qualified(namespace, "TextEquiv"))
+def _text_equiv(namespace: str, text: str, confidence: float | None = None) -> ET.Element:
+    conf = {} if confidence is None else {"conf": f"{confidence:.3f}"}
+    equiv = ET.Element(_qualified(namespace, "TextEquiv"), conf)
     ET.SubElement(equiv, _qualified(namespace, "Unicode")).text = text
     return equiv
 
 
-def _fill_page_line(line: ET.Element, text: str, namespace: str) -> None:
-    """The line's TextEquiv; its Words each get theirs where they are as many as the text's words
-    (the other tool's word boxes kept), else they go (they would hold the old text)."""
-    words = [c for c in line if _name(c) == "Word"]
-    keep = len(words) == len(text.split()) > 0
-    for word, written in zip(words, text.split(), strict=False) if keep else ():
-        _set_page_text(word, written, namespace, drop=("Glyph",))
-    _set_page_text(line, text, namespace, drop=() if keep else ("Word",))
+def _fill_page_line(line: ET.Element, filled: FilledLine, namespace: str) -> None:
+    """The line's TextEquiv (its weakest word's confidence, where known); its Words each get
+    theirs where they are as many as the text's words (the other tool's word boxes kept), else
+    they go (they would hold the old text)."""
+    words, written = [c for c in line if _name(c) == "Word"], filled.text.split()
+    keep = len(words) == len(written) > 0
+    sure = filled.confidences or (None,) * len(written)
+    for word, text, confidence in zip(words, written, sure, strict=True) if keep else ():
+        _set_page_text(word, text, confidence, namespace, drop=("Glyph",))
+    weakest = min(filled.confidences, default=None)
+    _set_page_text(line, filled.text, weakest, namespace, drop=() if keep else ("Word",))
 
 
-def _set_page_text(element: ET.Element, text: str, namespace: str, drop: tuple[str, ...]) -> None:
+def _set_page_text(
+    element: ET.Element, text: str, confidence: float | None, namespace: str, drop: tuple[str, ...]
+) -> None:
     """`element`'s one TextEquiv, in its place in the schema's sequence, `drop`'s children gone."""
     for child in [c for c in element if _name(c) in ("TextEquiv", *drop)]:
         element.remove(child)
     at = max((i + 1 for i, c in enumerate(element) if _name(c) in _BEFORE_TEXT), default=0)
-    element.insert(at, _text_equiv(namespace, text))
+    element.insert(at, _text_equiv(namespace, text, confidence))
 
 
 def _line_unicode(line: ET.Element) -> str:
@@ -157,21 +186,24 @@ def _stamp_page(root: ET.Element, changed: datetime) -> None:
         last.text = changed.isoformat(timespec="seconds")
 
 
-def _fill_alto_line(line: ET.Element, text: str, namespace: str) -> None:
+def _fill_alto_line(line: ET.Element, filled: FilledLine, namespace: str) -> None:
     """ALTO's TextLine holds (String, (SP | HYP)?)+ after its Shape: its Strings get the text's
-    words where they are as many (their boxes kept), else one String per word replaces them."""
-    strings = [c for c in line if _name(c) == "String"]
-    hyphen = any(_name(c) == "HYP" for c in line)
-    if len(strings) == len(text.split()) > 0 and not hyphen:
-        for string, word in zip(strings, text.split(), strict=True):
-            for stale in _ALTO_STALE:
-                string.attrib.pop(stale, None)
-            string.set("CONTENT", word)
-        return
-    for child in [c for c in line if _name(c) in ("String", "SP", "HYP")]:
-        line.remove(child)
-    words = text.split() or [""]  # a line read empty keeps the String its content model asks for
-    for i, word in enumerate(words):
-        if i:
-            ET.SubElement(line, _qualified(namespace, "SP"))
-        ET.SubElement(line, _qualified(namespace, "String"), CONTENT=word)
+    words where they are as many (their boxes kept), else one String per word replaces them; each
+    with its confidence (`WC`) where known."""
+    strings, words = [c for c in line if _name(c) == "String"], filled.text.split()
+    sure = filled.confidences or (None,) * len(words)
+    if len(strings) != len(words) or not words or any(_name(c) == "HYP" for c in line):
+        for child in [c for c in line if _name(c) in ("String", "SP", "HYP")]:
+            line.remove(child)
+        strings = []
+        for i in range(len(words) or 1):  # a line read empty keeps the String its content model asks for
+            if i:
+                ET.SubElement(line, _qualified(namespace, "SP"))
+            strings.append(ET.SubElement(line, _qualified(namespace, "String")))
+        words, sure = (words, sure) if words else ([""], (None,))
+    for string, word, confidence in zip(strings, words, sure, strict=True):
+        for stale in _ALTO_STALE:
+            string.attrib.pop(stale, None)
+        string.set("CONTENT", word)
+        if confidence is not None:
+            string.set("WC", f"{confidence:.3f}")

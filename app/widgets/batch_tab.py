@@ -871,11 +871,11 @@ class BatchTab(QWidget):
         """The text of each PAGE or ALTO file added, in the order added, where it has a line of text
         for each of the file's lines read (a correction that joined or split lines has not)."""
         rows = (
-            LayoutText(r.path, r.reading.layout_lines, r.text)
+            LayoutText(r.path, r.reading.layout_lines, r.text, r.reading.text, r.reading.word_confidences)
             for r in self._rows.values()
             if r.text and r.reading is not None and r.reading.layout_lines
         )
-        return [row for row in rows if row.pairs() is not None]
+        return [row for row in rows if row.filled_lines() is not None]
 
     def export_filled_dialog(self) -> bool:
         """A folder for the files filled: their own (the dialog starts there) fills them in place,

@@ -528,7 +528,8 @@ def test_what_was_read_goes_back_into_the_other_tools_own_page_file(tmp_path, re
     (reading,) = read_files(recognizer, [xml])
     assert reading.layout == xml and reading.layout_lines == (0, 1)  # tl3 lies off the image
     assert FileSummary.of(reading).layout_lines == (0, 1)
-    row = LayoutText(xml, reading.layout_lines, "new pair\nalone")
+    # the first line as read, with its words' confidences; the second corrected ("alon" read)
+    row = LayoutText(xml, reading.layout_lines, "new pair\nalone", "new pair\nalon", ((0.9, 0.7), (0.5,)))
     assert write_filled_layouts([row], tmp_path, WHEN) == [xml]  # in place
     data = xml.read_bytes()
     root = ET.fromstring(data)
@@ -545,7 +546,10 @@ def test_what_was_read_goes_back_into_the_other_tools_own_page_file(tmp_path, re
         ("w1", "new"),
         ("w2", "pair"),
     ]
-    assert words[0].find("p:Glyph", PAGE) is None and words[0].find("p:TextEquiv", PAGE).get("conf") is None
+    assert words[0].find("p:Glyph", PAGE) is None  # its old letters gone
+    assert [w.find("p:TextEquiv", PAGE).get("conf") for w in words] == ["0.900", "0.700"]
+    confs = [line.find("p:TextEquiv", PAGE).get("conf") for line in root.iterfind(".//p:TextLine", PAGE)]
+    assert confs == ["0.700", None, None]  # the weakest word's; none for a correction or a line not read
     region = root.find(".//p:TextRegion/p:TextEquiv/p:Unicode", PAGE)
     assert region.text == "new pair\nalone\nunread"
     assert root.find("p:Metadata/p:LastChange", PAGE).text == WHEN.isoformat(timespec="seconds")
@@ -576,20 +580,26 @@ def test_what_was_read_goes_back_into_an_alto_files_strings(tmp_path):
     strings = ET.parse(xml).getroot().findall(".//a:String", ALTO)
     boxes_before = [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in strings]
     assert all(s.get("WC") for s in strings)
-    write_filled_layouts([LayoutText(xml, (0, 1), "new pair\nthe rest")], tmp_path / "alto", WHEN)
+    row = LayoutText(xml, (0, 1), "new pair\nthe rest", "new pair\nthe rest", ((0.8, 0.6), (0.5, 0.4)))
+    write_filled_layouts([row], tmp_path / "alto", WHEN)
     root = ET.parse(xml).getroot()
     assert _alto_content_model_errors(root) == [] and b"ns0:" not in xml.read_bytes()
     assert [t for _, t, _ in read_layout(xml).lines] == ["new pair", "the rest"]
     first, second = root.findall(".//a:TextLine", ALTO)
     kept = first.findall("a:String", ALTO)  # as many words as Strings: their boxes kept, the old WC gone
     assert [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in kept] == boxes_before[:2]
-    assert all(s.get("WC") is None for s in kept)
+    assert [s.get("WC") for s in kept] == ["0.800", "0.600"]  # how sure each was read now
     assert [c.tag.split("}")[1] for c in second if c.tag.split("}")[1] in ("String", "SP")] == [
         "String",
         "SP",
         "String",
     ]
-    assert all(s.get("HPOS") is None for s in second.findall("a:String", ALTO))
+    assert [(s.get("HPOS"), s.get("WC")) for s in second.findall("a:String", ALTO)] == [
+        (None, "0.500"),
+        (None, "0.400"),
+    ]
+    write_filled_layouts([LayoutText(xml, (0, 1), "new pair\nthe rest")], tmp_path / "alto", WHEN)
+    assert [s.get("WC") for s in ET.parse(xml).getroot().iterfind(".//a:String", ALTO)] == [None] * 4
 
 
 def test_cli_fills_the_page_or_alto_files_it_reads(tmp_path, recognizer, capsys):
