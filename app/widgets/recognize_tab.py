@@ -137,9 +137,8 @@ class RecognizeTab(QWidget):
     teach_requested = Signal(object, str, float)
     # An image's lines to keep as Teach samples: [(line image, its text)], the image's name
     teach_image_requested = Signal(object, str)
-    batch_requested = Signal(
-        list
-    )  # list[str]: several files, a folder or a PAGE/ALTO file, for the Batch tab
+    # list[str]: several files, a folder or a PAGE/ALTO file, for the Batch tab
+    batch_requested = Signal(list)
 
     def __init__(self, active_model: ActiveModel, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
