@@ -57,8 +57,12 @@ def _images_in(folder: Path, recursive: bool) -> Iterator[Path]:
 
 def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True) -> list[Path]:
     """The files to read: a file as given (reading it says if it is missing or no image), a folder's
-    images by suffix, in natural order, its subfolders' too when `recursive` (hidden ones skipped).
-    A multi-page TIFF is its pages (`image_pages.page_path`). Each file or page once, in the order given."""
+    images by suffix, in natural order, its subfolders' too when `recursive` (hidden ones skipped);
+    a folder without images, its PAGE or ALTO files (a Transkribus export's `page/` folder: its
+    lines read on the images one folder up). A multi-page TIFF is its pages
+    (`image_pages.page_path`). Each file or page once, in the order given."""
+    from .data.page_reader import page_files
+
     found: list[Path] = []
     seen: set[Path] = set()
 
@@ -73,7 +77,8 @@ def find_images(paths: Iterable[str | os.PathLike[str]], recursive: bool = True)
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for p in sorted(_images_in(path, recursive), key=natural_key):
+            images = sorted(_images_in(path, recursive), key=natural_key)
+            for p in images or sorted(page_files(path), key=natural_key):
                 add(p)
         else:
             add(path)

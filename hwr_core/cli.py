@@ -104,7 +104,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     files = find_images(args.images)
     if not files:
         kinds = " ".join(sorted(IMAGE_SUFFIXES))
-        raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds})")
+        raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds}, else PAGE or ALTO .xml)")
     if args.upright and args.region:
         raise HwrError("--upright turns whole images: a --region is read as it is")
     rec = _recognizer(args)

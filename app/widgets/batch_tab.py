@@ -101,7 +101,7 @@ log = logging.getLogger(__name__)
 
 KEY_LAST_DIR = "batch/last_dir"
 # Images, and PAGE or ALTO files: their lines, found by another tool, read where they lie (a
-# folder gives its images only: an export's page/ folder beside them would read each page twice).
+# folder gives its images, else its PAGE or ALTO files: `find_images`).
 _IMAGES = " ".join("*" + s for s in sorted(IMAGE_SUFFIXES))
 FILE_FILTER = (
     f"Images, PAGE and ALTO files ({_IMAGES} *{LAYOUT_SUFFIX});;Images ({_IMAGES});;"
@@ -413,7 +413,9 @@ class BatchTab(QWidget):
         new = [p for p in found if p.resolve() not in listed]
         if not new:
             self.status_message.emit(
-                "No images found there" if not found else "Those images are already in the list"
+                "No images or PAGE / ALTO files found there"
+                if not found
+                else "Those files are already in the list"
             )
             return 0
         self._settings.setValue(KEY_LAST_DIR, str(Path(paths[0]).resolve().parent))

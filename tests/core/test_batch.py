@@ -65,6 +65,13 @@ def test_find_images_takes_a_folders_images_in_natural_order(tmp_path):
     found = find_images(given)
     assert found[:3] == given[:3] and len(found) == 7 and found.count(tmp_path / "page2.jpg") == 1
     assert find_images([tmp_path / "sub" / ".hidden-only"]) == [tmp_path / "sub" / ".hidden-only"]
+    # beside images, PAGE or ALTO files are not read (each page would be read twice) ...
+    (tmp_path / "page").mkdir()
+    for name in ("scan10.xml", "scan2.xml"):
+        (tmp_path / "page" / name).write_text("<PcGts/>", encoding="utf-8")
+    assert not any(p.suffix == ".xml" for p in find_images([tmp_path]))
+    # ... but a folder of them alone (a Transkribus export's page/ folder) is its files, in order
+    assert [p.name for p in find_images([tmp_path / "page"])] == ["scan2.xml", "scan10.xml"]
 
 
 def test_read_files_reports_a_bad_file_and_reads_the_rest(tmp_path, recognizer, monkeypatch):
