@@ -23,8 +23,6 @@ from .config import (
     DEFAULT_LEXICON_WEIGHT,
     DEFAULT_LM_WEIGHT,
     INT8_CALIBRATION_BATCHES,
-    NO_LEXICON,
-    NO_LM,
 )
 from .errors import HwrError
 from .resources import default_model_path
@@ -34,47 +32,35 @@ log = logging.getLogger("hwr")
 EXIT_ERROR = 2
 
 
-def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
-    from .modelfile import load_model
-
+def _model_path(path: str | None) -> Path:
     model_path = Path(path) if path else default_model_path()
     if not path and not model_path.exists():
         raise HwrError(f"no default model at {model_path}; pass --model FILE (train one with 'hwr train')")
-    return load_model(model_path)
+    return model_path
+
+
+def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
+    from .modelfile import load_model
+
+    return load_model(_model_path(path))
 
 
 def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    import dataclasses
+    from .api import open_reader
 
-    from .engine_cache import EngineCache
-    from .recognizer import Recognizer
-
-    bundle = _load_bundle(args.model)
-    decode_cfg = bundle.decode  # the model's own decoding (the shipped one: beam + built-in word list)
-    if getattr(args, "greedy", False):
-        decode_cfg = dataclasses.replace(decode_cfg, decoder="greedy")
-    elif getattr(args, "beam", 0):
-        decode_cfg = dataclasses.replace(decode_cfg, decoder="beam", beam_width=args.beam)
-    if getattr(args, "n_best", None):
-        decode_cfg = dataclasses.replace(decode_cfg, n_best=args.n_best)
-    if getattr(args, "lexicon", None):
-        decode_cfg = decode_cfg.with_word_list(args.lexicon)
-        if args.lexicon != NO_LEXICON and not args.greedy:
-            decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
-    if getattr(args, "lexicon_weight", None) is not None:
-        decode_cfg = dataclasses.replace(decode_cfg, lexicon_weight=args.lexicon_weight)
-    if getattr(args, "lm", None):
-        decode_cfg = decode_cfg.with_char_model(args.lm)
-        if args.lm != NO_LM and not args.greedy:
-            decode_cfg = dataclasses.replace(decode_cfg, decoder="beam")
-    if getattr(args, "lm_weight", None) is not None:
-        decode_cfg = dataclasses.replace(decode_cfg, lm_weight=args.lm_weight)
-    if getattr(args, "allow", None) is not None:
-        decode_cfg = dataclasses.replace(decode_cfg, allowed=args.allow)
-    rec = Recognizer(bundle, backend=args.backend, decode_cfg=decode_cfg, engine_cache=EngineCache.default())
-    # load the word list, character model and engine now: a bad path is one error, not one per image
-    rec.prepare()
-    return rec
+    reader = open_reader(
+        _model_path(args.model),
+        backend=args.backend,
+        beam=getattr(args, "beam", 0),
+        greedy=getattr(args, "greedy", False),
+        n_best=getattr(args, "n_best", None),
+        word_list=getattr(args, "lexicon", None),
+        word_weight=getattr(args, "lexicon_weight", None),
+        char_model=getattr(args, "lm", None),
+        char_weight=getattr(args, "lm_weight", None),
+        allowed=getattr(args, "allow", None),
+    )
+    return reader.recognizer
 
 
 # ---------------------------------------------------------------------- commands
