@@ -8,7 +8,7 @@
     for line in page.lines:                  # each with its outline: corners in the image's pixels
         for word in line.words:
             print(word.text, word.confidence, word.outline)
-    reader.read(image)                       # a uint8 array: gray, or 3/4 channels
+    reader.read(image)                       # an array: gray, RGB or RGBA (floats 0..1)
 
 `page.result` holds the evidence the app shows (stages, per-timestep probabilities, n-best);
 `reader.recognizer` is the `Recognizer` underneath, for anything else.
@@ -31,7 +31,7 @@ from .engine_cache import EngineCache
 from .errors import HwrError
 from .layout_export import PlacedLine, page_lines
 from .modelfile import load_model
-from .preprocess import ViewPlacement
+from .preprocess import ViewPlacement, to_grayscale
 from .recognizer import Backend, RecognitionResult, Recognizer
 from .resources import default_model_path
 
@@ -44,7 +44,7 @@ class PageReading:
     confidence: float | None  # the weakest character's, 0..1 (None: nothing read)
     lines: tuple[PlacedLine, ...]  # outlines in the image's pixels as stored; none for canvas strokes
     result: RecognitionResult  # the evidence
-    path: Path | None = None  # the image read (a PAGE or ALTO file's), None for an array
+    path: Path | None = None  # the image read (a PAGE or ALTO file's); None: an array, or strokes
     turned: int = 0  # degrees clockwise it was turned to read its writing upright (`upright`)
 
 
@@ -89,9 +89,8 @@ class Reader:
             except HwrError as exc:
                 yield exc
 
-    def _read_array(self, image: np.ndarray, *, lines: bool, upright: bool) -> PageReading:
-        if image.dtype != np.uint8 or image.ndim not in (2, 3) or image.size == 0:
-            raise HwrError(f"an image array is uint8, H x W or H x W x 3/4; not {image.dtype} {image.shape}")
+    def _read_array(self, array: np.ndarray, *, lines: bool, upright: bool) -> PageReading:
+        image = to_grayscale(array)  # HwrError for what is no image
         rec = self.recognizer
         if upright:
             result = rec.recognize_upright(image)

@@ -56,8 +56,9 @@ def test_a_bad_file_or_array_is_a_clear_error_and_the_rest_are_read(tmp_path, ti
     assert good.text == reader.read(tmp_path / "good.png").text
     assert isinstance(bad, HwrError) and "bad.png" in str(bad)
     assert isinstance(missing, HwrError) and "gone.png" in str(missing)
-    with pytest.raises(HwrError, match="uint8"):
-        reader.read(np.zeros((40, 100), np.float32))
+    with pytest.raises(HwrError, match="channels"):
+        reader.read(np.zeros((40, 100, 5), np.uint8))
+    assert reader.read(np.ones((40, 100), np.float32)).text == ""  # a blank page (floats are 0..1)
     with pytest.raises(HwrError, match="none.safetensors: no such model file"):
         open_reader(tmp_path / "none.safetensors")
 
