@@ -484,6 +484,7 @@ class BatchTab(QWidget):
         row.reading = summary
         if summary.turned:  # read turned upright: kept so, as if turned by hand
             row.rotate = (row.rotate + summary.turned) % 360
+        if summary.turned or summary.image:
             self._show_name(key)
         self._show_row(key)
         self._update_state()
@@ -554,9 +555,9 @@ class BatchTab(QWidget):
         row, item = self._rows[key], self._items[key]
         with self._quiet_table():
             item.setText(shown_name(row.path) + (f"  ⟳ {row.rotate}°" if row.rotate else ""))
-            item.setToolTip(
-                str(row.path) + (f"\nturned {row.rotate}° clockwise before reading" if row.rotate else "")
-            )
+            turned = f"\nturned {row.rotate}° clockwise before reading" if row.rotate else ""
+            image = f"\nits lines read on {row.image}" if row.image != row.path else ""
+            item.setToolTip(str(row.path) + turned + image)
 
     def _show_row(self, key: int) -> None:
         row = self._rows[key]

@@ -356,6 +356,7 @@ def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_im
     row = tab._rows[key]
     (expected,) = read_files(window.recognize_tab.make_recognizer(), [given])
     assert row.path == given and row.image == tmp_path / "scan.png"
+    assert tab.table.item(0, FILE).toolTip() == f"{given}\nits lines read on {tmp_path / 'scan.png'}"
     assert row.reading.text == expected.text and len(row.reading.outlines) == 2
     tab.turn([key], 90)  # its lines lie where the file says
     assert row.rotate == 0 and "not turned" in window.statusBar().currentMessage()
