@@ -204,6 +204,8 @@ def _fill_alto_line(line: ET.Element, filled: FilledLine, namespace: str) -> Non
     for string, word, confidence in zip(strings, words, sure, strict=True):
         for stale in _ALTO_STALE:
             string.attrib.pop(stale, None)
+        for child in [c for c in string if _name(c) in ("ALTERNATIVE", "Glyph")]:
+            string.remove(child)  # the old word's other readings and letters
         string.set("CONTENT", word)
         if confidence is not None:
             string.set("WC", f"{confidence:.3f}")

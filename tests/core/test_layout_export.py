@@ -577,9 +577,12 @@ def test_what_was_read_goes_back_into_an_alto_files_strings(tmp_path):
     (xml,) = write_alto_xml(
         [page_lines(tmp_path / "page.png", summary.text, summary)], tmp_path / "alto", WHEN
     )
-    strings = ET.parse(xml).getroot().findall(".//a:String", ALTO)
+    tree = ET.parse(xml)
+    strings = tree.getroot().findall(".//a:String", ALTO)
     boxes_before = [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in strings]
     assert all(s.get("WC") for s in strings)
+    ET.SubElement(strings[0], f"{{{ALTO_NS}}}ALTERNATIVE").text = "olb"  # another tool's other reading
+    tree.write(xml, encoding="UTF-8", xml_declaration=True)
     row = LayoutText(xml, (0, 1), "new pair\nthe rest", "new pair\nthe rest", ((0.8, 0.6), (0.5, 0.4)))
     write_filled_layouts([row], tmp_path / "alto", WHEN)
     root = ET.parse(xml).getroot()
@@ -589,6 +592,7 @@ def test_what_was_read_goes_back_into_an_alto_files_strings(tmp_path):
     kept = first.findall("a:String", ALTO)  # as many words as Strings: their boxes kept, the old WC gone
     assert [{k: s.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")} for s in kept] == boxes_before[:2]
     assert [s.get("WC") for s in kept] == ["0.800", "0.600"]  # how sure each was read now
+    assert kept[0].find("a:ALTERNATIVE", ALTO) is None  # the old word's other reading gone
     assert [c.tag.split("}")[1] for c in second if c.tag.split("}")[1] in ("String", "SP")] == [
         "String",
         "SP",
