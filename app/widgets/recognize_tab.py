@@ -112,8 +112,11 @@ DEBOUNCE_MS = 400
 # read by then: loading them while a stroke is drawn stalls the UI (they hold the GIL; up to 0.33 s
 # measured), so a writer who starts at once has them load with the first read, as before.
 WARMUP_DELAY_MS = 500
-# the file dialogs offer what the loader reads (a folder given to the Batch tab: the same suffixes)
-IMAGE_FILTER = f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))});;All files (*)"
+# the file dialog offers what the loader reads, and PAGE or ALTO files (read in the Batch tab)
+IMAGE_FILTER = (
+    f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))});;"
+    f"PAGE or ALTO XML, read in the Batch tab (*{LAYOUT_SUFFIX});;All files (*)"
+)
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
 
