@@ -103,6 +103,8 @@ _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along
 _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
+_WORD_BAND_SHARE = 0.3  # ... but on a page, one this share of it or more, parted from its neighbours
+_WORD_BAND_GAP = 0.5  # ... by this share of its own height, is a short word's (`_line_bands`)
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -1509,7 +1511,9 @@ def split_lines(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> list[
     return split_page(gray, min_gap, level).crops
 
 
-def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSplit:
+def split_page(
+    gray: np.ndarray, min_gap: int = 3, level: bool = True, words_apart: bool = False
+) -> PageSplit:
     """Split a multi-line page into uint8 line crops (top to bottom) by the row ink profile.
 
     Bands under half the tallest one's height (diacritics, i-dots) join the nearest line: against
@@ -1521,6 +1525,8 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
     that finds more lines (`level=False`: never). Only then: a single word's tilt is a guess, and
     levelling words by it changed how their accents split. One line -> [the image]; no ink -> [].
     Two lines may be a word's accents and its letters (`_maybe_accents`): `PageSplit.maybe_accents`.
+    `words_apart`: a page read as a page, where a short word may be a line of its own (`_line_bands`);
+    not where its paper's lines were taken out (what is left of them would count as lines too).
     """
     none = PageSplit([])
     g = to_grayscale(gray)
@@ -1532,6 +1538,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
     t, paper, _ = _paper_threshold(norm)
     g, paper_lined = _paper_lines(g, norm, paper)
     if paper_lined:  # measured again without them
+        words_apart = False  # what is left of them must join the writing as before
         norm = _flatten_background(g)
         t, paper, _ = _paper_threshold(norm)
     if t < 0:
@@ -1542,7 +1549,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
     if box is None:
         return none
     page = g
-    bands = _page_bands(mask, min_gap)
+    bands = _page_bands(mask, min_gap, words_apart)
     ys, xs = np.nonzero(mask)
     band_ys = ys  # the ink's rows in the bands' frame
     rot = _page_rotation(xs, ys) if level else None
@@ -1570,7 +1577,7 @@ def split_page(gray: np.ndarray, min_gap: int = 3, level: bool = True) -> PageSp
         frame_left, frame_top = _frame_origin(rot, g.shape[1], g.shape[0])
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
-        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap)  # rules: their edges blur here
+        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap, words_apart)  # rules: edges blur here
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
@@ -1702,7 +1709,7 @@ def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:
     return float(np.median(aspects)) >= _TILT_MIN_ASPECT
 
 
-def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
+def _page_bands(mask: np.ndarray, min_gap: int, words_apart: bool = False) -> list[list[int]]:
     """A page's lines (`_line_bands`) from its ink mask, with ruled lines taken out: their rows
     (`_dense_rows`) count as blank where the lines they leave are long and the rules thin beside
     them, else nothing is taken out."""
@@ -1710,29 +1717,46 @@ def _page_bands(mask: np.ndarray, min_gap: int) -> list[list[int]]:
     extent = _ink_extent(mask)
     rules = _dense_rows(mask, counts, extent)
     if rules.any():
-        bands = _line_bands((counts > 0) & ~rules, min_gap)
+        bands = _line_bands((counts > 0) & ~rules, min_gap, words_apart)
         heights = [e - s for s, e in bands]
         long_lines = bool(bands) and extent >= _TILT_MIN_ASPECT * float(np.median(heights))
         if long_lines and np.count_nonzero(rules) <= sum(heights) / 2:
             return bands
-    return _line_bands(counts > 0, min_gap)
+    return _line_bands(counts > 0, min_gap, words_apart)
 
 
-def _line_bands(rows: np.ndarray, min_gap: int) -> list[list[int]]:
+def _line_bands(rows: np.ndarray, min_gap: int, words_apart: bool = False) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
-    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour."""
+    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour. With
+    `words_apart`, on a page of two lines or more that are not minor, not one `_WORD_BAND_SHARE` of
+    the tallest or more and parted from both neighbours by `_WORD_BAND_GAP` of its height: a short
+    word in a list ("và" under "nguyên"), not an accent, which is smaller or floats closer (a word
+    alone, its accents apart, is left as before: more of them read worse so than better)."""
     bands = _joined_runs(rows, min_gap)
     if not bands:
         return bands
     # Against the tallest band as found: bands grown by merging must not make others look minor.
-    minor_height = _MINOR_BAND_SHARE * max(e - s for s, e in bands)
+    tallest = max(e - s for s, e in bands)
+    minor_height = _MINOR_BAND_SHARE * tallest
+    words_apart = words_apart and sum(e - s >= minor_height for s, e in bands) >= 2
+
+    def gaps(i: int) -> tuple[int | None, int | None]:
+        return (
+            bands[i][0] - bands[i - 1][1] if i > 0 else None,
+            bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None,
+        )
+
+    def a_word(i: int) -> bool:
+        height = bands[i][1] - bands[i][0]
+        near = min(g for g in gaps(i) if g is not None)
+        return words_apart and height >= _WORD_BAND_SHARE * tallest and near >= _WORD_BAND_GAP * height
+
     while len(bands) > 1:
-        heights = np.array([e - s for s, e in bands])
+        heights = np.array([e - s if not a_word(k) else tallest for k, (s, e) in enumerate(bands)])
         i = int(np.argmin(heights))
         if heights[i] >= minor_height:
             break
-        gap_prev = bands[i][0] - bands[i - 1][1] if i > 0 else None
-        gap_next = bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None
+        gap_prev, gap_next = gaps(i)
         j = i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
         a, b = min(i, j), max(i, j)
         bands[a] = [bands[a][0], bands[b][1]]
