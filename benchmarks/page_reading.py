@@ -1,15 +1,15 @@
 """How well pages of several handwritten lines are read, straight and tilted. Prints figures.
 
     python benchmarks/page_reading.py [--model M] [--data ../shared/data] [--split val]
-                                      [--pages 24] [--angles 0,1,2,3,5]
+                                      [--pages 24] [--angles 0,1,2,3,5] [--sets vnondb_word]
 
 The app reads whatever is drawn or loaded as a page (`Recognizer.recognize_page`: split into
 lines by the row ink profile, each line read). A photo of a note is rarely level, and a tilt of a
 degree or two makes neighbouring lines overlap in every row, so they no longer split. This stacks
-2-4 lines of one val set (IAM, VNOnDB lines, Cinnamon) into a page, with gaps of 0.2-0.6 times the
+2-4 lines of one val set (IAM, VNOnDB lines, Cinnamon; `--sets vnondb_word`: a list of words) into a page, with gaps of 0.2-0.6 times the
 line height as in ordinary handwriting, turns it by each angle (alternating sign) and reports per
 angle: the page CER (lines joined by newlines, as the app shows them), how many pages split into
-exactly their number of lines, and the p50 time of `split_lines`. The pages are drawn with a fixed
+exactly their number of lines, and the p50 time of `split_page` (as a page is read). The pages are drawn with a fixed
 seed, so two runs (or two versions of the code) read the same pages.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 from accuracy import split_records
 
 from hwr_core.metrics import cer
-from hwr_core.preprocess import load_image, split_lines, to_grayscale
+from hwr_core.preprocess import load_image, split_page, to_grayscale
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 
@@ -60,11 +60,13 @@ def tilt(page: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(page, rot, (new_w, new_h), flags=cv2.INTER_LINEAR, borderValue=255)
 
 
-def pages(data: Path, split: str, n: int, seed: int = 0) -> list[tuple[np.ndarray, list[str]]]:
-    """n pages per line set present: (image, the texts of its lines, top to bottom)."""
+def pages(
+    data: Path, split: str, n: int, seed: int = 0, sets: tuple[str, ...] = LINE_SETS
+) -> list[tuple[np.ndarray, list[str]]]:
+    """n pages per set present: (image, the texts of its lines, top to bottom)."""
     rng = np.random.default_rng(seed)
     out = []
-    for name in LINE_SETS:
+    for name in sets:
         if not (data / name / "labels.tsv").exists():
             continue
         records = split_records(data, name, split)
@@ -86,19 +88,23 @@ def main() -> None:
     ap.add_argument("--split", default="val")
     ap.add_argument("--pages", type=int, default=24, help="pages per line set")
     ap.add_argument("--angles", default="0,1,2,3,5", help="tilts in degrees, comma-separated")
+    ap.add_argument(
+        "--sets", default=",".join(LINE_SETS), help="comma-separated; vnondb_word: lists of words"
+    )
     args = ap.parse_args()
+    sets = tuple(args.sets.split(","))
     rec = Recognizer.from_file(args.model or default_model_path(), backend="auto")
-    book = pages(Path(args.data), args.split, args.pages)
+    book = pages(Path(args.data), args.split, args.pages, sets=sets)
     if not book:
-        raise SystemExit(f"no line sets under {args.data}")
-    print(f"{len(book)} pages of 2-4 {args.split} lines ({', '.join(LINE_SETS)}); model {rec.bundle.path}")
-    print(f"{'tilt':>6s} {'page CER':>9s} {'split right':>12s} {'split_lines p50 ms':>19s}")
+        raise SystemExit(f"none of {', '.join(sets)} under {args.data}")
+    print(f"{len(book)} pages of 2-4 {args.split} lines ({', '.join(sets)}); model {rec.bundle.path}")
+    print(f"{'tilt':>6s} {'page CER':>9s} {'split right':>12s} {'split_page p50 ms':>19s}")
     for angle in (float(a) for a in args.angles.split(",")):
         refs, hyps, right, times = [], [], 0, []
         for i, (page, texts) in enumerate(book):
             image = tilt(page, angle if i % 2 == 0 else -angle) if angle else page
             t = time.perf_counter()
-            right += len(split_lines(image)) == len(texts)
+            right += len(split_page(image, words_apart=True).crops) == len(texts)  # as read
             times.append((time.perf_counter() - t) * 1000)
             result = rec.recognize_page(image)
             refs.append("\n".join(texts))
