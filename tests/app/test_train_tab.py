@@ -69,6 +69,20 @@ def make_request(
     )
 
 
+def test_every_button_of_the_settings_panel_shows_whole(qtbot, tab: TrainTab) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QAbstractButton
+
+    tab.resize(1300, 850)
+    tab.show()
+    qtbot.waitExposed(tab)
+    viewport = tab.settings_panel.viewport()
+    buttons = [b for b in tab.settings_panel.widget().findChildren(QAbstractButton) if b.isVisible()]
+    assert len(buttons) > 10
+    clipped = [b.text() for b in buttons if b.mapTo(viewport, QPoint(b.width(), 0)).x() > viewport.width()]
+    assert clipped == []  # (a fixed width once cut the validation row's "Remove" and "bfloat16")
+
+
 def test_weight_column_round_trip() -> None:
     assert split_weight("tsv:/a?split=train&weight=2") == ("tsv:/a?split=train", 2.0)
     assert join_weight("tsv:/a?weight=3", 1.0) == "tsv:/a"
