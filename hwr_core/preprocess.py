@@ -104,7 +104,8 @@ _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (spl
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _WORD_BAND_SHARE = 0.3  # ... but on a page, one this share of it or more, parted from its neighbours
-_WORD_BAND_GAP = 0.5  # ... by this share of its own height, is a short word's (`_line_bands`)
+_WORD_BAND_GAP = 0.5  # ... by this share of its own height, is a short word's (`_line_bands`) if it
+_WORD_BAND_INK = 0.3  # ... and holds this share of its neighbours' ink (an accent holds less)
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -1577,7 +1578,8 @@ def split_page(
         frame_left, frame_top = _frame_origin(rot, g.shape[1], g.shape[0])
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
-        level_bands = _line_bands(np.bincount(level_y) > 0, min_gap, words_apart)  # rules: edges blur here
+        level_ink = np.bincount(level_y)
+        level_bands = _line_bands(level_ink > 0, min_gap, words_apart, level_ink)  # rules: edges blur here
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
@@ -1717,28 +1719,29 @@ def _page_bands(mask: np.ndarray, min_gap: int, words_apart: bool = False) -> li
     extent = _ink_extent(mask)
     rules = _dense_rows(mask, counts, extent)
     if rules.any():
-        bands = _line_bands((counts > 0) & ~rules, min_gap, words_apart)
+        bands = _line_bands((counts > 0) & ~rules, min_gap, words_apart, counts)
         heights = [e - s for s, e in bands]
         long_lines = bool(bands) and extent >= _TILT_MIN_ASPECT * float(np.median(heights))
         if long_lines and np.count_nonzero(rules) <= sum(heights) / 2:
             return bands
-    return _line_bands(counts > 0, min_gap, words_apart)
+    return _line_bands(counts > 0, min_gap, words_apart, counts)
 
 
-def _line_bands(rows: np.ndarray, min_gap: int, words_apart: bool = False) -> list[list[int]]:
+def _line_bands(
+    rows: np.ndarray, min_gap: int, words_apart: bool = False, ink: np.ndarray | None = None
+) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
     and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour. With
-    `words_apart`, on a page of two lines or more that are not minor, not one `_WORD_BAND_SHARE` of
-    the tallest or more and parted from both neighbours by `_WORD_BAND_GAP` of its height: a short
-    word in a list ("và" under "nguyên"), not an accent, which is smaller or floats closer (a word
-    alone, its accents apart, is left as before: more of them read worse so than better)."""
+    `words_apart` (and `ink`, each row's), not one `_WORD_BAND_SHARE` of the tallest or more,
+    parted from both neighbours by `_WORD_BAND_GAP` of its height and holding `_WORD_BAND_INK` of
+    the inkier one's ink: a short word in a list ("và" under "nguyên"), not an accent, which is
+    smaller, floats closer or holds little ink."""
     bands = _joined_runs(rows, min_gap)
     if not bands:
         return bands
     # Against the tallest band as found: bands grown by merging must not make others look minor.
     tallest = max(e - s for s, e in bands)
     minor_height = _MINOR_BAND_SHARE * tallest
-    words_apart = words_apart and sum(e - s >= minor_height for s, e in bands) >= 2
 
     def gaps(i: int) -> tuple[int | None, int | None]:
         return (
@@ -1746,10 +1749,16 @@ def _line_bands(rows: np.ndarray, min_gap: int, words_apart: bool = False) -> li
             bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None,
         )
 
+    def band_ink(k: int) -> int:
+        return int(ink[bands[k][0] : bands[k][1]].sum()) if ink is not None else 0
+
     def a_word(i: int) -> bool:
         height = bands[i][1] - bands[i][0]
         near = min(g for g in gaps(i) if g is not None)
-        return words_apart and height >= _WORD_BAND_SHARE * tallest and near >= _WORD_BAND_GAP * height
+        if not (words_apart and height >= _WORD_BAND_SHARE * tallest and near >= _WORD_BAND_GAP * height):
+            return False
+        neighbours = [band_ink(k) for k in (i - 1, i + 1) if 0 <= k < len(bands)]
+        return ink is not None and band_ink(i) >= _WORD_BAND_INK * max(neighbours)
 
     while len(bands) > 1:
         heights = np.array([e - s if not a_word(k) else tallest for k, (s, e) in enumerate(bands)])

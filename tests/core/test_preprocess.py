@@ -747,19 +747,26 @@ def test_split_lines_keeps_a_floating_accent_with_its_word() -> None:
     assert len(lines) == 1 and np.array_equal(lines[0], page)
 
 
-def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
-    # A list of words: "on", all x-height, is under half as tall as "Hey" and "dog" (ascenders,
-    # descenders), so it used to join its neighbour as if it were accents ("nguyên" and "và" read
-    # "nạn"); parted from both by more than half its height, on a page of several lines, it is a
-    # line of its own. A word's floating accent on its own page still joins its word.
+def _listed(middle: str) -> np.ndarray:
     page = np.full((420, 400), 245, np.uint8)
-    for y, text, size in ((100, "Hey", 2.0), (225, "on", 1.4), (330, "dog", 2.0)):
+    for y, text, size in ((100, "Hey", 2.0), (225, middle, 1.4), (330, "dog", 2.0)):
         cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size, 20, 4, cv2.LINE_AA)
+    return page
+
+
+def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
+    # A list of words: "one", all x-height, is under half as tall as "Hey" and "dog" (ascenders,
+    # descenders), so it used to join its neighbour as if it were accents ("nguyên" and "và" read
+    # "nạn"); parted from both by more than half its height and holding 0.3 of their ink or more,
+    # on a page read as a page, it is a line of its own. A band as sparse as accents ("on": 0.26 of
+    # its neighbour's ink), or a word's floating accent on its own page, still joins its word.
+    page = _listed("one")
     bands = np.flatnonzero(np.diff(np.concatenate(([0], (page < 128).any(axis=1), [0])))).reshape(-1, 2)
     heights = bands[:, 1] - bands[:, 0]
     assert 0.3 * heights.max() <= heights[1] < 0.5 * heights.max()  # minor, but not an accent's size
     assert len(split_page(page).crops) == 2  # as a line's own preprocessing still splits it
     assert len(split_page(page, words_apart=True).crops) == 3
+    assert len(split_page(_listed("on"), words_apart=True).crops) == 2
     accent = np.full((160, 400), 245, np.uint8)
     cv2.putText(accent, "cac", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
     cv2.line(accent, (114, 58), (124, 48), 20, 5)

@@ -100,9 +100,9 @@ def test_recognize_page_keeps_the_split_when_the_whole_image_reads_less_sure(mon
 
 
 def test_recognize_page_reads_a_list_of_words_a_line_each(monkeypatch):
-    # "on" is short beside its neighbours (a list of words, `split_page`'s words_apart)
+    # "one" is short beside its neighbours (a list of words, `split_page`'s words_apart)
     page = np.full((420, 400), 245, np.uint8)
-    for y, text, size in ((100, "Hey", 2.0), (225, "on", 1.4), (330, "dog", 2.0)):
+    for y, text, size in ((100, "Hey", 2.0), (225, "one", 1.4), (330, "dog", 2.0)):
         cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size, 20, 4, cv2.LINE_AA)
     rec = Recognizer(new_bundle("tiny", CTCCodec()))
     calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
