@@ -104,8 +104,10 @@ _BAND_GAP = 3  # blank rows that may part two lines of an image read as one (spl
 _PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
 _MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
 _WORD_BAND_SHARE = 0.3  # ... but on a page, one this share of it or more, parted from its neighbours
-_WORD_BAND_GAP = 0.5  # ... by this share of its own height, is a short word's (`_line_bands`) if it
-_WORD_BAND_INK = 0.3  # ... and holds this share of its neighbours' ink (an accent holds less)
+_WORD_BAND_GAP = 0.5  # ... by this share of its own height (`_line_bands`)
+_WORD_BAND_INK = (
+    0.3  # ... and holding this share of its inkier neighbour's ink is a short word (accents hold less)
+)
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
