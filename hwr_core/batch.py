@@ -307,7 +307,6 @@ def file_line_samples(
     if Path(path).suffix.lower() == LAYOUT_SUFFIX:
         _refuse_turn(path, rotate, region)
         result = read_layout_file(recognizer, path).result
-        assert result is not None
         image = None  # each line has its cut (`crop`)
     else:
         image, _ = load_view(
