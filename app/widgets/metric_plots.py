@@ -140,6 +140,7 @@ class MetricPlots(QWidget):
         self._view.ci.layout.setAlignment(self.cer_plot.legend, Qt.AlignmentFlag.AlignTop)
         self._cer = _epoch_curve(self.cer_plot, QColor(44, 160, 44), "all")
         self._cer_by_source: dict[str, tuple[_Series, pg.PlotDataItem]] = {}
+        self._keep_layout_whole()
 
         self._raw = _Series()
         self._ema = _Series()
@@ -188,7 +189,17 @@ class MetricPlots(QWidget):
             color = QColor(SOURCE_COLORS[len(self._cer_by_source) % len(SOURCE_COLORS)])
             curve = _epoch_curve(self.cer_plot, color, name, width=1, symbol_size=4)
             self._cer_by_source[name] = (_Series(64), curve)
+            self._keep_layout_whole()
         return self._cer_by_source[name][0]
+
+    def _keep_layout_whole(self) -> None:
+        """Ask the widget's layout for the plots' and legend's least width: the graphics layout
+        does not pass it on, and in a narrow panel (the Teach tab at 1024 px) the scene was cut at
+        the right edge, legend first."""
+        grid = self._view.ci.layout
+        grid.invalidate()
+        grid.activate()
+        self._view.setMinimumWidth(math.ceil(grid.minimumWidth()))
 
     def source_names(self) -> list[str]:
         """Validation sources with a CER curve of their own."""
@@ -200,6 +211,7 @@ class MetricPlots(QWidget):
         for _, curve in self._cer_by_source.values():
             self.cer_plot.removeItem(curve)  # also leaves the legend
         self._cer_by_source.clear()
+        self._keep_layout_whole()
         self._ema_value = self._ema_weight = 0.0
         self._dirty = True
         self.refresh()

@@ -316,6 +316,31 @@ def test_validation_legend_keeps_each_label_beside_its_line(qtbot, sources: int)
         assert gap < 6, (label.text, gap)
 
 
+def test_a_narrow_panel_shows_the_validation_legend_whole(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Beside a wider neighbour (the Teach tab at 1024 px) the plots were given less than their
+    least width, and the legend, rightmost, was cut off."""
+    from PySide6.QtWidgets import QHBoxLayout, QTextEdit, QWidget
+
+    from app.widgets.metric_plots import MetricPlots
+    from hwr_core.training import EpochEnd
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    row = QHBoxLayout(window)
+    plots = MetricPlots()
+    row.addWidget(QTextEdit(), 3)
+    row.addWidget(plots, 2)
+    window.resize(700, 500)
+    window.show()
+    names = ("cinnamon_vi", "iam_lines", "kaggle_names", "synth", "vnondb_line", "vnondb_word")
+    plots.add_epoch(EpochEnd(0, 1, 1.0, 1e-3, 1.0, 2.0, 0.5, val_cer_by_source=dict.fromkeys(names, 0.1)))
+    plots.refresh()
+    qtbot.wait(50)  # the layout settles
+    view = plots._view
+    legend = view.mapFromScene(plots.cer_plot.legend.sceneBoundingRect()).boundingRect()
+    assert legend.right() <= view.viewport().width(), (legend.right(), view.viewport().width())
+
+
 def test_a_page_xml_folder_trains_and_validates(qtbot, tab: TrainTab, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
