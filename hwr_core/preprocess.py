@@ -108,6 +108,14 @@ _WORD_BAND_GAP = 0.5  # ... by this share of its own height (`_line_bands`)
 _WORD_BAND_INK = (
     0.3  # ... and holding this share of its inkier neighbour's ink is a short word (accents hold less)
 )
+# On a page, a band is its nearer neighbour's floating accent, however tall (a VNOnDB breve drawn
+# as a ring, as tall as "van" under it), when it is nearer it than _ACCENT_NEAR of the next gap out,
+# holds under _ACCENT_INK of its ink, in all and a row, and lies over or under it within its own
+# width, where the neighbour is a word: at most _ACCENT_SPAN times as wide as high (a short line
+# close over a long one is no accent).
+_ACCENT_INK = 0.5
+_ACCENT_NEAR = 0.5
+_ACCENT_SPAN = 6.0
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -1581,7 +1589,8 @@ def split_page(
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
         level_ink = np.bincount(level_y)
-        level_bands = _line_bands(level_ink > 0, min_gap, words_apart, level_ink)  # rules: edges blur here
+        row_ink = _RowInk.of(level_y, level_x, len(level_ink)) if words_apart else None
+        level_bands = _line_bands(level_ink > 0, min_gap, row_ink)  # rules: edges blur here
         if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
             bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
@@ -1718,26 +1727,53 @@ def _page_bands(mask: np.ndarray, min_gap: int, words_apart: bool = False) -> li
     (`_dense_rows`) count as blank where the lines they leave are long and the rules thin beside
     them, else nothing is taken out."""
     counts = np.count_nonzero(mask, axis=1)
+    row_ink = _RowInk.of(*np.nonzero(mask), len(counts)) if words_apart else None
     extent = _ink_extent(mask)
     rules = _dense_rows(mask, counts, extent)
     if rules.any():
-        bands = _line_bands((counts > 0) & ~rules, min_gap, words_apart, counts)
+        bands = _line_bands((counts > 0) & ~rules, min_gap, row_ink)
         heights = [e - s for s, e in bands]
         long_lines = bool(bands) and extent >= _TILT_MIN_ASPECT * float(np.median(heights))
         if long_lines and np.count_nonzero(rules) <= sum(heights) / 2:
             return bands
-    return _line_bands(counts > 0, min_gap, words_apart, counts)
+    return _line_bands(counts > 0, min_gap, row_ink)
 
 
-def _line_bands(
-    rows: np.ndarray, min_gap: int, words_apart: bool = False, ink: np.ndarray | None = None
-) -> list[list[int]]:
+@dataclass(frozen=True)
+class _RowInk:
+    """A page's ink row by row: how much, and its leftmost and rightmost column (inf and -inf in a
+    row without ink)."""
+
+    count: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    @classmethod
+    def of(cls, ys: np.ndarray, xs: np.ndarray, rows: int) -> _RowInk:
+        """Of ink pixels at (xs, ys), ys in [0, rows)."""
+        left, right = np.full(rows, np.inf), np.full(rows, -np.inf)
+        if len(ys):
+            order = np.argsort(ys, kind="stable")
+            y, x = ys[order], xs[order].astype(np.float64)
+            starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
+            left[y[starts]] = np.minimum.reduceat(x, starts)
+            right[y[starts]] = np.maximum.reduceat(x, starts)
+        return cls(np.bincount(ys, minlength=rows), left, right)
+
+    def within(self, start: int, end: int) -> tuple[int, float, float]:
+        """Rows [start, end)'s ink, leftmost and rightmost column."""
+        return (
+            int(self.count[start:end].sum()),
+            float(self.left[start:end].min()),
+            float(self.right[start:end].max()),
+        )
+
+
+def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
-    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearest neighbour. With
-    `words_apart` (and `ink`, each row's), not one `_WORD_BAND_SHARE` of the tallest or more,
-    parted from both neighbours by `_WORD_BAND_GAP` of its height and holding `_WORD_BAND_INK` of
-    the inkier one's ink: a short word in a list ("và" under "nguyên"), not an accent, which is
-    smaller, floats closer or holds little ink."""
+    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearer neighbour. On a page (its
+    `page_ink` given), a short word of a list ("và" under "nguyên") is a line all the same
+    (`_WORD_BAND_*`), and a floating accent joins its word however tall it is (`_ACCENT_*`)."""
     bands = _joined_runs(rows, min_gap)
     if not bands:
         return bands
@@ -1751,24 +1787,50 @@ def _line_bands(
             bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None,
         )
 
-    def band_ink(k: int) -> int:
-        return int(ink[bands[k][0] : bands[k][1]].sum()) if ink is not None else 0
+    def nearer(i: int) -> int:
+        """The neighbour band i joins."""
+        gap_prev, gap_next = gaps(i)
+        return i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
 
-    def a_word(i: int) -> bool:
+    def a_word(i: int, ink: _RowInk) -> bool:
         height = bands[i][1] - bands[i][0]
         near = min(g for g in gaps(i) if g is not None)
-        if not (words_apart and height >= _WORD_BAND_SHARE * tallest and near >= _WORD_BAND_GAP * height):
+        if height < _WORD_BAND_SHARE * tallest or near < _WORD_BAND_GAP * height:
             return False
-        neighbours = [band_ink(k) for k in (i - 1, i + 1) if 0 <= k < len(bands)]
-        return ink is not None and band_ink(i) >= _WORD_BAND_INK * max(neighbours)
+        neighbours = [ink.within(*bands[k])[0] for k in (i - 1, i + 1) if 0 <= k < len(bands)]
+        return ink.within(*bands[i])[0] >= _WORD_BAND_INK * max(neighbours)
+
+    def an_accent(i: int, ink: _RowInk) -> bool:
+        j = nearer(i)
+        gap = gaps(i)[j > i]
+        further = gaps(i)[j < i] if gaps(i)[j < i] is not None else gaps(j)[j > i]  # past i, or past j
+        if gap is None or further is None or gap >= _ACCENT_NEAR * further:
+            return False
+        height, its_height = bands[i][1] - bands[i][0], bands[j][1] - bands[j][0]
+        (mass, left, right), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])
+        width = right - left + 1
+        return (
+            mass < _ACCENT_INK * its_mass
+            # one mark where its word's rows cross letters ("là" beside "nghĩa": 0.44 of its ink in
+            # all, but 0.66 a row)
+            and mass / height < _ACCENT_INK * its_mass / its_height
+            and left - width <= its_right
+            and right + width >= its_left  # an accent may be written past its word's end
+            and its_right - its_left + 1 <= _ACCENT_SPAN * its_height
+        )
 
     while len(bands) > 1:
-        heights = np.array([e - s if not a_word(k) else tallest for k, (s, e) in enumerate(bands)])
+        heights = np.array([e - s for s, e in bands])
+        if page_ink is not None:
+            for k in range(len(bands)):
+                if an_accent(k, page_ink):
+                    heights[k] = 0
+                elif a_word(k, page_ink):
+                    heights[k] = tallest
         i = int(np.argmin(heights))
         if heights[i] >= minor_height:
             break
-        gap_prev, gap_next = gaps(i)
-        j = i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
+        j = nearer(i)
         a, b = min(i, j), max(i, j)
         bands[a] = [bands[a][0], bands[b][1]]
         del bands[b]

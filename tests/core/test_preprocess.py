@@ -773,6 +773,32 @@ def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
     assert len(split_page(accent, words_apart=True).crops) == 1
 
 
+def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
+    # A breve drawn as a ring, as tall as the x-height word under it ("văn" in VNOnDB), was a line
+    # of its own ("Ô / van"): too tall to join as minor. Closer to "van" than the gap past it and
+    # with a fraction of its ink in each row, on a page read as a page it joins "van".
+    page = np.full((330, 400), 245, np.uint8)
+    cv2.putText(page, "van", (40, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.circle(page, (105, 42), 13, 20, 4)
+    for y, text in ((200, "Tide"), (300, "Hold")):
+        cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    bands = np.flatnonzero(np.diff(np.concatenate(([0], (page < 128).any(axis=1), [0])))).reshape(-1, 2)
+    heights = bands[:, 1] - bands[:, 0]
+    assert len(bands) == 4 and heights[0] >= 0.5 * heights.max()  # the ring: not minor
+    split = split_page(page, words_apart=True)
+    assert len(split.crops) == 3
+    assert split.outlines[0][0][1] <= bands[0][0] and split.outlines[0][2][1] >= bands[1][1]
+
+
+def test_a_short_line_close_over_a_long_one_is_no_accent() -> None:
+    # A one-word line nearer the long line under it than the one above holds little ink in each
+    # row beside it, as an accent over a word does; beside a line (not a word) it stays a line.
+    page = np.full((260, 900), 245, np.uint8)
+    for y, text in ((60, "the quick brown fox jumped"), (150, "if"), (196, "the lazy dog slept all day")):
+        cv2.putText(page, text, (20, y), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 20, 3, cv2.LINE_AA)
+    assert len(split_page(page, words_apart=True).crops) == 3
+
+
 def _word_under_a_mark(gap: float, heavy: bool = False) -> np.ndarray:
     """ "nono" with, `gap` times its height above it, a hook over a circumflex (as "ổ" may float
     when handwritten: a band too tall to join the word as minor), or `heavy`: a second "nono"."""
