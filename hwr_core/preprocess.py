@@ -108,6 +108,8 @@ _WORD_BAND_GAP = 0.5  # ... by this share of its own height (`_line_bands`)
 _WORD_BAND_INK = (
     0.3  # ... and holding this share of its inkier neighbour's ink is a short word (accents hold less)
 )
+_WORD_EVEN_GAPS = 0.75  # ... or this share of it, where its nearer gap is this share of the next
+_WORD_EVEN_INK = 0.15  # ... gap out or more: evenly spaced, as a list's words are ("3", "in", "co")
 # On a page, a band is its nearer neighbour's floating accent, however tall (a VNOnDB breve drawn
 # as a ring, as tall as "van" under it), when it is nearer it than _ACCENT_NEAR of the next gap out,
 # holds under _ACCENT_INK of its ink, in all and a row, and lies over or under it within its own
@@ -1792,19 +1794,27 @@ def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None)
         gap_prev, gap_next = gaps(i)
         return i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
 
+    def spacing(i: int) -> tuple[int, int, int | None]:
+        """The neighbour band i joins, the gap to it and the next gap out (i's other one, or past
+        that neighbour; None with two bands)."""
+        j = nearer(i)
+        around = gaps(i)
+        gap, further = around[j > i], around[j < i] if around[j < i] is not None else gaps(j)[j > i]
+        assert gap is not None  # j is a neighbour
+        return j, gap, further
+
     def a_word(i: int, ink: _RowInk) -> bool:
         height = bands[i][1] - bands[i][0]
-        near = min(g for g in gaps(i) if g is not None)
+        _, near, further = spacing(i)
         if height < _WORD_BAND_SHARE * tallest or near < _WORD_BAND_GAP * height:
             return False
+        even = further is not None and near >= _WORD_EVEN_GAPS * further  # an accent floats nearer
         neighbours = [ink.within(*bands[k])[0] for k in (i - 1, i + 1) if 0 <= k < len(bands)]
-        return ink.within(*bands[i])[0] >= _WORD_BAND_INK * max(neighbours)
+        return ink.within(*bands[i])[0] >= (_WORD_EVEN_INK if even else _WORD_BAND_INK) * max(neighbours)
 
     def an_accent(i: int, ink: _RowInk) -> bool:
-        j = nearer(i)
-        gap = gaps(i)[j > i]
-        further = gaps(i)[j < i] if gaps(i)[j < i] is not None else gaps(j)[j > i]  # past i, or past j
-        if gap is None or further is None or gap >= _ACCENT_NEAR * further:
+        j, gap, further = spacing(i)
+        if further is None or gap >= _ACCENT_NEAR * further:
             return False
         height, its_height = bands[i][1] - bands[i][0], bands[j][1] - bands[j][0]
         (mass, left, right), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])

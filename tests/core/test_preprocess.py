@@ -747,9 +747,9 @@ def test_split_lines_keeps_a_floating_accent_with_its_word() -> None:
     assert len(lines) == 1 and np.array_equal(lines[0], page)
 
 
-def _listed(middle: str) -> np.ndarray:
+def _listed(middle: str, middle_y: int = 225) -> np.ndarray:
     page = np.full((420, 400), 245, np.uint8)
-    for y, text, size in ((100, "Hey", 2.0), (225, middle, 1.4), (330, "dog", 2.0)):
+    for y, text, size in ((100, "Hey", 2.0), (middle_y, middle, 1.4), (330, "dog", 2.0)):
         cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size, 20, 4, cv2.LINE_AA)
     return page
 
@@ -759,7 +759,8 @@ def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
     # descenders), so it used to join its neighbour as if it were accents ("nguyên" and "và" read
     # "nạn"); parted from both by more than half its height and holding 0.3 of their ink or more,
     # on a page read as a page, it is a line of its own. A band as sparse as accents ("on": 0.26 of
-    # its neighbour's ink), or a word's floating accent on its own page, still joins its word.
+    # its neighbour's ink) nearer one neighbour than the other (64 and 93 px), or a word's
+    # floating accent on its own page, still joins its word.
     page = _listed("one")
     bands = np.flatnonzero(np.diff(np.concatenate(([0], (page < 128).any(axis=1), [0])))).reshape(-1, 2)
     heights = bands[:, 1] - bands[:, 0]
@@ -771,6 +772,14 @@ def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
     cv2.putText(accent, "cac", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
     cv2.line(accent, (114, 58), (124, 48), 20, 5)
     assert len(split_page(accent, words_apart=True).crops) == 1
+
+
+def test_a_sparse_short_word_evenly_spaced_in_a_list_is_a_line() -> None:
+    # "on" holds 0.26 of its neighbour's ink, as accents may; where it lies as far from the word
+    # above as from the word below, as a list's words do (an accent floats nearer its word), it is
+    # a line of its own: VNOnDB's "3", "in", "co" and "và" in lists joined a neighbour.
+    assert len(split_page(_listed("on", middle_y=210), words_apart=True).crops) == 3
+    assert len(split_page(_listed("on", middle_y=210)).crops) == 2  # not within a line's preprocessing
 
 
 def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
