@@ -440,22 +440,27 @@ class TrainTab(QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("idle")
         self.progress.setValue(0)
-        self.eta_label = QLabel()
-        self.eta_label.setMinimumWidth(170)
         for w in (self.start_button, self.pause_button, self.stop_button):
             controls.addWidget(w)
         controls.addWidget(self.progress, 1)
-        controls.addWidget(self.eta_label)
         v.addLayout(controls)
 
         self.status_label = QLabel("Add training data, choose a model and press Start.")
         self.status_label.setWordWrap(True)
+        # Under the progress bar, beside the status, not in the buttons' row: there its fixed width
+        # made the window wider than a 1024-px screen (the Train tab's least width was 1031 px).
+        self.eta_label = QLabel()
+        self.eta_label.setMinimumWidth(170)  # the width of its text at most: no jumps as it changes
+        self.eta_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.eta_label)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
-        v.addWidget(self.status_label)
+        v.addLayout(status_row)
         v.addWidget(self.error_label)
 
         self.predictions_table = QTableWidget(0, 3)

@@ -236,3 +236,19 @@ def test_files_given_at_start_open_as_a_file_manager_asks(qtbot, window, tmp_pat
         open_files(window, paths)
     assert window.tabs.currentWidget() is window.batch_tab and window.batch_tab.table.rowCount() == 2
     window.batch_tab.shutdown()
+
+
+def test_the_window_fits_a_screen_1024_px_wide(window) -> None:  # type: ignore[no-untyped-def]
+    """A 1280-px screen at 125 % scaling is 1024 px wide. The Train tab's ETA label, at a fixed
+    170 px beside the progress bar, made the window at least 1035 px wide; a training run's six
+    validation sources (their curves' legend beside the CER plot) must fit as well."""
+    from hwr_core.training import EpochEnd
+
+    sources = ("cinnamon_vi", "iam_lines", "kaggle_names", "synth", "vnondb_line", "vnondb_word")
+    frame = 16  # a window manager's borders, generously
+    assert window.minimumSizeHint().width() + frame <= 1024
+    window.train_tab.plots.add_epoch(
+        EpochEnd(0, 1, 1.0, 1e-3, 1.0, 2.0, 0.5, val_cer_by_source=dict.fromkeys(sources, 0.1))
+    )
+    window.train_tab.plots.refresh()
+    assert window.minimumSizeHint().width() + frame <= 1024
