@@ -118,6 +118,12 @@ _WORD_EVEN_INK = 0.15  # ... gap out or more: evenly spaced, as a list's words a
 _ACCENT_INK = 0.5
 _ACCENT_NEAR = 0.5
 _ACCENT_SPAN = 6.0
+# On a page, a thin band as far from the writing as it is high, _RULE_ASPECT times as long as high,
+# inked along _RULE_COVER of its length and filling _RULE_FILL of its rows there is a drawn line (a
+# signature's line, a separator), not writing: left out of the lines (`_line_bands`).
+_RULE_ASPECT = 8.0
+_RULE_COVER = 0.9
+_RULE_FILL = 0.75
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -1749,18 +1755,25 @@ class _RowInk:
     count: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    ys: np.ndarray  # the ink pixels' rows, sorted
+    columns: np.ndarray  # ... and their columns, rounded
 
     @classmethod
     def of(cls, ys: np.ndarray, xs: np.ndarray, rows: int) -> _RowInk:
         """Of ink pixels at (xs, ys), ys in [0, rows)."""
         left, right = np.full(rows, np.inf), np.full(rows, -np.inf)
-        if len(ys):
-            order = np.argsort(ys, kind="stable")
-            y, x = ys[order], xs[order].astype(np.float64)
+        order = np.argsort(ys, kind="stable")
+        y, x = ys[order], xs[order].astype(np.float64)
+        if len(y):
             starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
             left[y[starts]] = np.minimum.reduceat(x, starts)
             right[y[starts]] = np.maximum.reduceat(x, starts)
-        return cls(np.bincount(ys, minlength=rows), left, right)
+        return cls(np.bincount(ys, minlength=rows), left, right, y, np.rint(x).astype(np.int64))
+
+    def covered(self, start: int, end: int) -> int:
+        """How many columns rows [start, end) hold ink in."""
+        a, b = np.searchsorted(self.ys, (start, end))
+        return int(np.unique(self.columns[a:b]).size)
 
     def within(self, start: int, end: int) -> tuple[int, float, float]:
         """Rows [start, end)'s ink, leftmost and rightmost column."""
@@ -1774,8 +1787,9 @@ class _RowInk:
 def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
     and runs under `_MINOR_BAND_SHARE` of the tallest join their nearer neighbour. On a page (its
-    `page_ink` given), a short word of a list ("và" under "nguyên") is a line all the same
-    (`_WORD_BAND_*`), and a floating accent joins its word however tall it is (`_ACCENT_*`)."""
+    `page_ink` given), a drawn line apart from the writing is left out (`_RULE_*`), a short word of
+    a list ("và" under "nguyên") is a line all the same (`_WORD_*`), and a floating accent joins its
+    word however tall it is (`_ACCENT_*`)."""
     bands = _joined_runs(rows, min_gap)
     if not bands:
         return bands
@@ -1828,6 +1842,24 @@ def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None)
             and right + width >= its_left  # an accent may be written past its word's end
             and its_right - its_left + 1 <= _ACCENT_SPAN * its_height
         )
+
+    def a_rule(i: int, ink: _RowInk) -> bool:
+        """A line drawn apart from the writing (a signature's line, a separator): thin, parted from
+        its nearer neighbour by its height, `_RULE_ASPECT` times as long as high, solid along its
+        length. Joined to a line as minor, it spoiled that line's reading."""
+        start, end = bands[i]
+        mass, left, right = ink.within(start, end)
+        width, covered = right - left + 1, ink.covered(start, end)
+        return (
+            end - start < minor_height
+            and spacing(i)[1] >= end - start
+            and width >= _RULE_ASPECT * (end - start)
+            and covered >= _RULE_COVER * width
+            and mass >= _RULE_FILL * covered * (end - start)
+        )
+
+    if page_ink is not None:
+        bands = [band for k, band in enumerate(bands) if not a_rule(k, page_ink)] or bands
 
     while len(bands) > 1:
         heights = np.array([e - s for s, e in bands])

@@ -782,6 +782,23 @@ def test_a_sparse_short_word_evenly_spaced_in_a_list_is_a_line() -> None:
     assert len(split_page(_listed("on", middle_y=210)).crops) == 2  # not within a line's preprocessing
 
 
+def test_a_line_drawn_apart_from_the_writing_is_left_out_of_its_lines() -> None:
+    # A signature's line drawn under two lines of writing was a minor band and joined the second
+    # line, whose crop then reached down to it ("jumped over the dog" read "Imped over the 109").
+    page = np.full((380, 900), 245, np.uint8)
+    for y, text in ((80, "the quick brown fox"), (180, "jumped over the dog")):
+        cv2.putText(page, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 4, cv2.LINE_AA)
+    cv2.line(page, (20, 260), (620, 260), 20, 4)
+    split = split_page(page, words_apart=True)
+    assert len(split.crops) == 2
+    assert split.outlines[1][2][1] < 240  # the second line's crop ends well above the rule
+    dashed = np.full((380, 900), 245, np.uint8)
+    dashed[:220] = page[:220]
+    for x in range(20, 620, 40):  # a dashed line is not solid: it joins as before
+        cv2.line(dashed, (x, 260), (x + 15, 260), 20, 4)
+    assert split_page(dashed, words_apart=True).outlines[1][2][1] > 260
+
+
 def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
     # A breve drawn as a ring, as tall as the x-height word under it ("văn" in VNOnDB), was a line
     # of its own ("Ô / van"): too tall to join as minor. Closer to "van" than the gap past it and
