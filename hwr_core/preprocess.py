@@ -194,8 +194,9 @@ class PageSplit:
     # Where each crop's line lies in the image: 4 corners (x, y), clockwise from the top left, around
     # its ink (a tilted page's lines are tilted boxes). For showing the lines and exporting them.
     outlines: list[np.ndarray] = field(default_factory=list)
-    # The crops are the image with its paper's printed lines (a margin, rules) taken out (one
-    # line's: cut to it, `_main_line`): the image read whole has the lines in it.
+    # The crops are the image with its paper's printed lines (a margin, rules), or a line drawn
+    # apart from the writing, taken out (one line's: cut to it, `_main_line`): the image read whole
+    # has the lines in it.
     without_paper_lines: bool = False
     # The row each crop starts at in the image, where the crops are the image's own rows, whole
     # (not levelled); empty otherwise. Where a line chosen out of them lies (`preprocess`).
@@ -1618,7 +1619,8 @@ def split_page(
     if len(bands) <= 1:  # one line, as it came: preprocessing levels a line itself
         x, y, w, h = box
         one = PageSplit([g], outlines=[box_outline(x, y, x + w, y + h)])
-        return _main_line(one) if paper_lined else one
+        ruled_off = bool(bands) and (bands[0][0] > y or bands[0][1] < y + h)  # a line drawn apart
+        return _main_line(one) if paper_lined or ruled_off else one
     crops: list[np.ndarray] = []
     outlines: list[np.ndarray] = []
     tops: list[int] = []

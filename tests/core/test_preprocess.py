@@ -784,7 +784,8 @@ def test_a_sparse_short_word_evenly_spaced_in_a_list_is_a_line() -> None:
 
 def test_a_line_drawn_apart_from_the_writing_is_left_out_of_its_lines() -> None:
     # A signature's line drawn under two lines of writing was a minor band and joined the second
-    # line, whose crop then reached down to it ("jumped over the dog" read "Imped over the 109").
+    # line, whose crop then reached down to it ("jumped over the dog" read "Imped over the 109");
+    # under one line, the line was read with it ("DOOVELOUD").
     page = np.full((380, 900), 245, np.uint8)
     for y, text in ((80, "the quick brown fox"), (180, "jumped over the dog")):
         cv2.putText(page, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 4, cv2.LINE_AA)
@@ -797,6 +798,10 @@ def test_a_line_drawn_apart_from_the_writing_is_left_out_of_its_lines() -> None:
     for x in range(20, 620, 40):  # a dashed line is not solid: it joins as before
         cv2.line(dashed, (x, 260), (x + 15, 260), 20, 4)
     assert split_page(dashed, words_apart=True).outlines[1][2][1] > 260
+    one = np.full((380, 900), 245, np.uint8)  # one line over it: cut to that line, not read whole
+    one[100:] = page[100:]
+    split = split_page(one, words_apart=True)
+    assert len(split.crops) == 1 and split.without_paper_lines and split.outlines[0][2][1] < 240
 
 
 def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
