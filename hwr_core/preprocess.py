@@ -1569,8 +1569,8 @@ def split_page(
     if box is None:
         return none
     page = g
-    bands = _page_bands(mask, min_gap, words_apart)
     ys, xs = np.nonzero(mask)
+    bands = _page_bands(mask, min_gap, _RowInk.of(ys, xs, mask.shape[0]) if words_apart else None)
     band_ys = ys  # the ink's rows in the bands' frame
     rot = _page_rotation(xs, ys) if level else None
     levelled: tuple[np.ndarray, np.ndarray, int] | None = None  # (page, flattened, paper level)
@@ -1732,12 +1732,11 @@ def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:
     return float(np.median(aspects)) >= _TILT_MIN_ASPECT
 
 
-def _page_bands(mask: np.ndarray, min_gap: int, words_apart: bool = False) -> list[list[int]]:
+def _page_bands(mask: np.ndarray, min_gap: int, row_ink: _RowInk | None = None) -> list[list[int]]:
     """A page's lines (`_line_bands`) from its ink mask, with ruled lines taken out: their rows
     (`_dense_rows`) count as blank where the lines they leave are long and the rules thin beside
-    them, else nothing is taken out."""
+    them, else nothing is taken out. `row_ink`: on a page read as a page (`_line_bands`)."""
     counts = np.count_nonzero(mask, axis=1)
-    row_ink = _RowInk.of(*np.nonzero(mask), len(counts)) if words_apart else None
     extent = _ink_extent(mask)
     rules = _dense_rows(mask, counts, extent)
     if rules.any():
