@@ -108,14 +108,19 @@ _WORD_BAND_GAP = 0.5  # ... by this share of its own height (`_line_bands`)
 _WORD_BAND_INK = (
     0.3  # ... and holding this share of its inkier neighbour's ink is a short word (accents hold less)
 )
-_WORD_EVEN_GAPS = 0.75  # ... or this share of it, where its nearer gap is this share of the next
-_WORD_EVEN_INK = 0.15  # ... gap out or more: evenly spaced, as a list's words are ("3", "in", "co")
+# ... or, evenly spaced as a list's words are (its nearer gap _WORD_EVEN_GAPS of the next gap out or
+# more: an accent floats nearer), _WORD_EVEN_SHARE of the tallest ("con" under "không": 0.25)
+# holding _WORD_EVEN_INK of that ink ("3", "in", "co"; "ra", 40 px under "Nhưng", 64 over "nghị")
+_WORD_EVEN_GAPS = 0.6
+_WORD_EVEN_SHARE = 0.2
+_WORD_EVEN_INK = 0.15
 # On a page, a band is its nearer neighbour's floating accent, however tall (a VNOnDB breve drawn
 # as a ring, as tall as "van" under it), when it is nearer it than _ACCENT_NEAR of the next gap out,
-# holds under _ACCENT_INK of its ink, in all and a row, and lies over or under it within its own
-# width, where the neighbour is a word: at most _ACCENT_SPAN times as wide as high (a short line
-# close over a long one is no accent).
+# holds under _ACCENT_INK of its ink in all and _ACCENT_ROW_INK of it a row (a bold tilde: 0.56),
+# and lies over or under it within its own width, where the neighbour is a word: at most
+# _ACCENT_SPAN times as wide as high (a short line close over a long one is no accent).
 _ACCENT_INK = 0.5
+_ACCENT_ROW_INK = 0.6
 _ACCENT_NEAR = 0.5
 _ACCENT_SPAN = 6.0
 # On a page, a thin band as far from the writing as it is high, _RULE_ASPECT times as long as high,
@@ -1821,9 +1826,12 @@ def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None)
     def a_word(i: int, ink: _RowInk) -> bool:
         height = bands[i][1] - bands[i][0]
         _, near, further = spacing(i)
-        if height < _WORD_BAND_SHARE * tallest or near < _WORD_BAND_GAP * height:
-            return False
         even = further is not None and near >= _WORD_EVEN_GAPS * further  # an accent floats nearer
+        if (
+            height < (_WORD_EVEN_SHARE if even else _WORD_BAND_SHARE) * tallest
+            or near < _WORD_BAND_GAP * height
+        ):
+            return False
         neighbours = [ink.within(*bands[k])[0] for k in (i - 1, i + 1) if 0 <= k < len(bands)]
         return ink.within(*bands[i])[0] >= (_WORD_EVEN_INK if even else _WORD_BAND_INK) * max(neighbours)
 
@@ -1838,7 +1846,7 @@ def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None)
             mass < _ACCENT_INK * its_mass
             # one mark where its word's rows cross letters ("là" beside "nghĩa": 0.44 of its ink in
             # all, but 0.66 a row)
-            and mass / height < _ACCENT_INK * its_mass / its_height
+            and mass / height < _ACCENT_ROW_INK * its_mass / its_height
             and left - width <= its_right
             and right + width >= its_left  # an accent may be written past its word's end
             and its_right - its_left + 1 <= _ACCENT_SPAN * its_height

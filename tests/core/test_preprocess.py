@@ -759,15 +759,15 @@ def test_a_page_read_as_a_page_keeps_a_short_word_of_a_list_apart() -> None:
     # descenders), so it used to join its neighbour as if it were accents ("nguyên" and "và" read
     # "nạn"); parted from both by more than half its height and holding 0.3 of their ink or more,
     # on a page read as a page, it is a line of its own. A band as sparse as accents ("on": 0.26 of
-    # its neighbour's ink) nearer one neighbour than the other (64 and 93 px), or a word's
-    # floating accent on its own page, still joins its word.
+    # its neighbour's ink) much nearer one neighbour than the other (48 and 109 px, as an accent
+    # floats), or a word's floating accent on its own page, still joins its word.
     page = _listed("one")
     bands = np.flatnonzero(np.diff(np.concatenate(([0], (page < 128).any(axis=1), [0])))).reshape(-1, 2)
     heights = bands[:, 1] - bands[:, 0]
     assert 0.3 * heights.max() <= heights[1] < 0.5 * heights.max()  # minor, but not an accent's size
     assert len(split_page(page).crops) == 2  # as a line's own preprocessing still splits it
     assert len(split_page(page, words_apart=True).crops) == 3
-    assert len(split_page(_listed("on"), words_apart=True).crops) == 2
+    assert len(split_page(_listed("on", middle_y=180), words_apart=True).crops) == 2
     accent = np.full((160, 400), 245, np.uint8)
     cv2.putText(accent, "cac", (40, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.4, 20, 5, cv2.LINE_AA)
     cv2.line(accent, (114, 58), (124, 48), 20, 5)
@@ -780,6 +780,27 @@ def test_a_sparse_short_word_evenly_spaced_in_a_list_is_a_line() -> None:
     # a line of its own: VNOnDB's "3", "in", "co" and "và" in lists joined a neighbour.
     assert len(split_page(_listed("on", middle_y=210), words_apart=True).crops) == 3
     assert len(split_page(_listed("on", middle_y=210)).crops) == 2  # not within a line's preprocessing
+    # spaced a little less evenly ("ra" 40 px under "Nhưng", 64 px over "nghị": 0.6 or more) too
+    assert len(split_page(_listed("on", middle_y=225), words_apart=True).crops) == 3
+
+
+def test_a_small_short_word_evenly_spaced_in_a_list_is_a_line() -> None:
+    # "one" written small between two words with ascenders and descenders: under 0.3 of their
+    # height, as VNOnDB's "con" under "không" is (0.25), it joined a neighbour however evenly
+    # spaced. Evenly spaced, 0.2 of the tallest is enough; much nearer one neighbour, it still joins.
+    def listed(middle_y: int) -> np.ndarray:
+        page = np.full((420, 400), 245, np.uint8)
+        for y, text, size in ((100, "Hey", 2.0), (middle_y, "one", 1.0), (330, "dog", 2.0)):
+            cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, size, 20, 4, cv2.LINE_AA)
+        return page
+
+    bands = np.flatnonzero(np.diff(np.concatenate(([0], (listed(210) < 128).any(axis=1), [0])))).reshape(
+        -1, 2
+    )
+    heights = bands[:, 1] - bands[:, 0]
+    assert 0.2 * heights.max() <= heights[1] < 0.3 * heights.max()
+    assert len(split_page(listed(210), words_apart=True).crops) == 3
+    assert len(split_page(listed(180), words_apart=True).crops) == 2  # 54 and 109 px apart
 
 
 def test_a_line_drawn_apart_from_the_writing_is_left_out_of_its_lines() -> None:
@@ -819,6 +840,24 @@ def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
     split = split_page(page, words_apart=True)
     assert len(split.crops) == 3
     assert split.outlines[0][0][1] <= bands[0][0] and split.outlines[0][2][1] >= bands[1][1]
+
+
+def test_a_list_keeps_a_bold_tilde_with_its_word() -> None:
+    # A tilde drawn bold and long, floating over "van", holds over half the word's ink in each of its
+    # rows (0.56), as VNOnDB's "rõ" and "vĩ" do in lists (they read "~ / ro"); under 0.6 of it a row
+    # and half of it in all, near its word, it joins it.
+    page = np.full((330, 400), 245, np.uint8)
+    cv2.putText(page, "van", (40, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    xs = np.linspace(75, 125, 30)
+    tilde = np.stack([xs, 40 - 6 * np.sin((xs - 75) / 50 * 2 * np.pi)], axis=1).astype(np.int32)
+    cv2.polylines(page, [tilde], False, 20, 7)
+    for y, text in ((200, "Tide"), (300, "Hold")):
+        cv2.putText(page, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    bands = np.flatnonzero(np.diff(np.concatenate(([0], (page < 128).any(axis=1), [0])))).reshape(-1, 2)
+    ink = np.array([np.count_nonzero(page[s:e] < 128) for s, e in bands])
+    per_row = ink / (bands[:, 1] - bands[:, 0])
+    assert len(bands) == 4 and 0.5 < per_row[0] / per_row[1] < 0.6 and ink[0] < 0.5 * ink[1]
+    assert len(split_page(page, words_apart=True).crops) == 3
 
 
 def test_a_short_line_close_over_a_long_one_is_no_accent() -> None:
