@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
                 rt.save_text_dialog,
                 QKeySequence.StandardKey.Save,
                 "Save the transcription as text, or with where its lines and words lie in the image as "
-                "PAGE XML, ALTO XML or hOCR",
+                "PAGE XML, ALTO XML, hOCR or a searchable PDF of the image",
             )
         )
         file_menu.addSeparator()

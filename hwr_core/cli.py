@@ -86,6 +86,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     )
     from .layout_export import page_lines, write_alto_xml, write_hocr, write_page_xml
     from .layout_fill import LayoutText, write_filled_layouts
+    from .pdf_export import write_searchable_pdf
 
     files = find_images(args.images)
     if not files:
@@ -109,7 +110,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             sure = reading.word_confidences()
             layouts.append(LayoutText(reading.layout, reading.layout_lines, reading.text, reading.text, sure))
         lines = None
-        if args.page_xml or args.alto or args.hocr or args.json:
+        if args.page_xml or args.alto or args.hocr or args.pdf or args.json:
             lines = page_lines(reading.path, reading.text, FileSummary.of(reading))
             placed += [lines] if lines is not None else []
         if args.json:
@@ -138,6 +139,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         written.append(f"{count} ALTO XML file{'s' if count != 1 else ''} in {args.alto}")
     if args.hocr and placed:
         written.append(str(write_hocr(placed, args.hocr)))
+    if args.pdf and placed:
+        written.append(str(write_searchable_pdf(placed, args.pdf)))
     if args.fill_layout and layouts:
         count = len(write_filled_layouts(layouts, args.fill_layout, datetime.now(UTC)))
         written.append(f"{count} filled PAGE/ALTO file{'s' if count != 1 else ''} in {args.fill_layout}")
@@ -725,6 +728,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--hocr",
         metavar="FILE",
         help="also write every image's lines, with where they lie in it, to one hOCR file (a page each)",
+    )
+    r.add_argument(
+        "--pdf",
+        metavar="FILE",
+        help="also write every image as a page of one searchable PDF, what was read laid over it as "
+        "invisible text where it lies (found by search, selected and copied as written)",
     )
     r.add_argument(
         "--fill-layout",

@@ -282,6 +282,11 @@ def _seek_page(im: Image.Image, name: str, page: int, max_pixels: int) -> None:
 
 def _pil_to_gray(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
     """Decode frame `page`, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
+    return to_grayscale(_pil_pixels(opened, name, page, max_pixels))
+
+
+def _pil_pixels(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
+    """Frame `page` decoded, EXIF orientation applied: uint8 gray HxW, RGB or RGBA HxWx3/4."""
     im = opened
     try:
         with warnings.catch_warnings():
@@ -314,7 +319,7 @@ def _pil_to_gray(opened: Image.Image, name: str, page: int = 0, max_pixels: int 
         opened.close()  # releases the file handle (multi-frame files keep it open until closed)
         if im is not opened:
             im.close()
-    return to_grayscale(np.array(arr))
+    return np.array(arr)
 
 
 def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
@@ -323,6 +328,20 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np
 
     Raises ImageLoadError / ImageTooLargeError with one line naming the file and the problem.
     """
+    return to_grayscale(_decoded(path, max_pixels))
+
+
+def load_image_pixels(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
+    """The image `load_image` reads (its page, turned by its EXIF tag) in its own colours: uint8
+    gray HxW, or RGB HxWx3 with any transparency flattened on white (a PDF of it shows it so)."""
+    pixels = _decoded(path, max_pixels)
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        return to_grayscale(pixels) if _gray_colours(pixels[:, :, :3]) else _on_white(pixels)
+    return to_grayscale(pixels) if pixels.ndim == 2 or _gray_colours(pixels) else pixels
+
+
+def _decoded(path: str | os.PathLike[str], max_pixels: int) -> np.ndarray:
+    """A file's image as `_pil_pixels` decodes it, each problem an ImageLoadError naming it."""
     name = os.fsdecode(os.fspath(path))
     file, page = split_page_path(name)
     if not os.path.exists(file):
@@ -336,7 +355,16 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np
     if size == 0:
         raise ImageLoadError(f"{name}: empty file (0 bytes)")
     im = _open_checked(lambda: Image.open(file), name, max_pixels)
-    return _pil_to_gray(im, name, 0 if page is None else page - 1, max_pixels)
+    return _pil_pixels(im, name, 0 if page is None else page - 1, max_pixels)
+
+
+def _gray_colours(rgb: np.ndarray) -> bool:
+    return not (np.any(rgb[:, :, 0] != rgb[:, :, 1]) or np.any(rgb[:, :, 1] != rgb[:, :, 2]))
+
+
+def _on_white(rgba: np.ndarray) -> np.ndarray:
+    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    return np.rint(rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
 
 
 def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_000_000) -> np.ndarray:

@@ -258,6 +258,8 @@ class BatchTab(QWidget):
         self._upright = upright
         self._keep_samples = keep_samples
         self._teaching: _TeachReport | None = None  # the corrections being turned into samples
+        self._pdf_pages: tuple[int, str] = (0, "")  # the PDF being written: its pages, those left out
+        self._pdf_report: str | None = None  # what to say of it once the worker is idle again
         self._session_file = Path(session_file) if session_file is not None else None
         self._session_saved = True  # the session file holds the list as it is
         self._save_timer = QTimer(self)
@@ -275,6 +277,7 @@ class BatchTab(QWidget):
         self.reader.file_read.connect(self._on_read)
         self.reader.samples_ready.connect(self._on_samples)
         self.reader.idle.connect(self._on_idle)
+        self.reader.pdf_written.connect(self._on_pdf_written)
         self._build_ui()
         self.setAcceptDrops(True)
         self._update_state()
@@ -310,6 +313,9 @@ class BatchTab(QWidget):
             "ALTO XML per image (eScriptorium, libraries and archives)…", self.export_alto_xml_dialog
         )
         self.export_menu.addAction("hOCR, all in one file…", self.export_hocr_dialog)
+        self.export_menu.addAction(
+            "Searchable PDF, the images with their readings (a page each)…", self.export_pdf_dialog
+        )
         self.export_menu.addSeparator()  # a PAGE or ALTO file added: its own lines
         self.export_menu.addAction(
             "Into the PAGE / ALTO files read (their lines and ids kept)…", self.export_filled_dialog
@@ -499,6 +505,9 @@ class BatchTab(QWidget):
         if self._teaching is not None:
             self.status_message.emit(self._teaching.summary(stopped))
             self._teaching = None
+        elif self._pdf_report is not None:
+            self.status_message.emit(self._pdf_report)
+            self._pdf_report = None
         else:
             count = len(self._rows)
             self.status_message.emit(
@@ -902,6 +911,42 @@ class BatchTab(QWidget):
 
     def export_hocr(self, path: str | os.PathLike[str]) -> bool:
         return self._write(write_hocr, path, self.placed_lines(), _PLACED)
+
+    def export_pdf_dialog(self) -> bool:
+        start = str(Path(self._images_dir()) / "reading.pdf")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save a searchable PDF", start, "PDF (*.pdf);;All files (*)"
+        )
+        if path and not Path(path).suffix:
+            path += ".pdf"
+        return self.export_pdf(path) if path else False
+
+    def export_pdf(self, path: str | os.PathLike[str]) -> bool:
+        """Write every file read from an image as a page of one searchable PDF at `path`, in the
+        worker (each image is loaded and encoded again); `_on_pdf_written` says how it went."""
+        if self.reader.is_busy():
+            self.status_message.emit(
+                "Still reading: the PDF can be written once the list is read (or stopped)"
+            )
+            return False
+        pages = self.placed_lines()
+        if not pages:
+            self.status_message.emit(f"Nothing to put in a PDF: no file has {_PLACED}")
+            return False
+        left = len(self._rows) - len(pages)
+        self._pdf_pages = (len(pages), f"; {left} without {_PLACED} left out" if left else "")
+        self.reader.write_pdf(pages, str(path))
+        self.status_message.emit(f"Writing {path} ({len(pages)} page{'s' * (len(pages) != 1)})…")
+        self._update_state()
+        return True
+
+    def _on_pdf_written(self, path: str, problem: str) -> None:
+        count, note = self._pdf_pages
+        if problem:
+            self._pdf_report = f"No PDF written to {path}: {problem}"
+        else:
+            self._unexported = False
+            self._pdf_report = f"Exported {count} page{'s' * (count != 1)} to {path}{note}"
 
     # ------------------------------------------------------------------ drops and lifetime
 

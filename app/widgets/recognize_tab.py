@@ -64,6 +64,7 @@ from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
 from hwr_core.image_pages import image_exists, page_count, page_path, shown_name, split_page_path
 from hwr_core.layout_export import PageLines, alto_xml, hocr, page_lines, page_xml
+from hwr_core.pdf_export import pdf_pages, searchable_pdf
 from hwr_core.preprocess import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
@@ -92,14 +93,15 @@ SAVE_FORMATS = {
     "PAGE XML, with where each line and word lies (*.xml)": "page",
     "ALTO XML, with where each line and word lies (*.xml)": "alto",
     "hOCR, with where each line and word lies (*.hocr *.html)": "hocr",
+    "Searchable PDF, the image with the reading laid over it (*.pdf)": "pdf",
 }
-SAVE_SUFFIXES = {"text": ".txt", "page": ".xml", "alto": ".xml", "hocr": ".hocr"}
+SAVE_SUFFIXES = {"text": ".txt", "page": ".xml", "alto": ".xml", "hocr": ".hocr", "pdf": ".pdf"}
 
 
 def _form_of(path: str) -> str:
     """The form a file name asks for where the dialog's filter does not say: by its suffix."""
     suffix = Path(path).suffix.lower()
-    return {".xml": "page", ".hocr": "hocr", ".html": "hocr"}.get(suffix, "text")
+    return {".xml": "page", ".hocr": "hocr", ".html": "hocr", ".pdf": "pdf"}.get(suffix, "text")
 
 
 #: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
@@ -892,7 +894,8 @@ class RecognizeTab(QWidget):
 
     def save_text_dialog(self) -> bool:
         """Ask where to save the reading shown (named after the image) and in which form: text, or
-        with where its lines and words lie in the image file as PAGE XML, ALTO XML or hOCR."""
+        with where its lines and words lie in the image file as PAGE XML, ALTO XML or hOCR, or as a
+        searchable PDF of the image."""
         if not self._has_reading():
             return False
         stem = "drawing"
@@ -917,7 +920,8 @@ class RecognizeTab(QWidget):
 
     def save_reading(self, path: str | os.PathLike[str], form: str) -> bool:
         """Write the reading shown to `path`, atomically: as UTF-8 text (`form` "text"), or with where
-        its lines and words lie in the image file ("page", "alto", "hocr"; `reading_layout`)."""
+        its lines and words lie in the image file ("page", "alto", "hocr"; `reading_layout`), or
+        as a searchable PDF of the image ("pdf")."""
         if not self._has_reading():
             return False
         if form == "text":
@@ -931,8 +935,13 @@ class RecognizeTab(QWidget):
                 "page": lambda: page_xml(layout, made),
                 "alto": lambda: alto_xml(layout, made),
                 "hocr": lambda: hocr([layout], Path(path).resolve().parent),
+                "pdf": lambda: searchable_pdf(pdf_pages([layout])),
             }
-            data = writers[form]()
+            try:
+                data = writers[form]()
+            except HwrError as exc:  # the PDF's image: the file gone or changed since it was read
+                self.status_message.emit(f"Nothing saved: {exc}")
+                return False
         try:
             atomic_write_bytes(Path(path), data)
         except OSError as exc:
@@ -948,8 +957,8 @@ class RecognizeTab(QWidget):
         bar, where there is no file to place it on (a drawing, a pasted image) or no reading of it."""
         if self.input_mode() != self.IMAGE or not self._file:
             self.status_message.emit(
-                "PAGE XML, ALTO XML and hOCR place the reading on an image file: open one (a drawing "
-                "or a pasted image has none)"
+                "PAGE XML, ALTO XML, hOCR and PDF place the reading on an image file: open one (a "
+                "drawing or a pasted image has none)"
             )
             return None
         result = self._image_reading()

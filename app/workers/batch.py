@@ -1,5 +1,6 @@
 """The Batch tab's reading off the UI thread: files are read one by one in a QThread, in the order
 queued; each reading is sent back as it comes, and Stop ends every queued job before its next file.
+A searchable PDF of what was read is written there too (every image loaded and encoded: seconds).
 
 Only a small summary of each reading crosses back (`hwr_core.batch.FileSummary`): a page's stages
 and per-timestep probabilities would cost megabytes a file, and a batch can hold hundreds.
@@ -16,6 +17,8 @@ from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
 from hwr_core.batch import FileSummary, file_line_samples, read_files
 from hwr_core.errors import HwrError
+from hwr_core.layout_export import PageLines
+from hwr_core.pdf_export import write_searchable_pdf
 from hwr_core.recognizer import Recognizer
 
 from .worker_thread import WorkerThreadOwner
@@ -47,6 +50,7 @@ class BatchWorker(QObject):
     sig_read = Signal(int, object)  # row key, FileSummary
     sig_samples = Signal(int, object)  # row key, [(line image, text)] or the reason there are none (str)
     sig_job_done = Signal(int)  # job id (ran to the end or was stopped)
+    sig_pdf_written = Signal(str, str)  # the PDF's path, why it was not written ("": it was)
 
     def __init__(self, stop: _StopMark) -> None:
         super().__init__()
@@ -84,6 +88,23 @@ class BatchWorker(QObject):
         finally:
             self.sig_job_done.emit(job)
 
+    @Slot(int, object, object)
+    def write_pdf(self, job: int, pages: Sequence[PageLines], path: str) -> None:
+        """The pages, each file's image with its reading over it, as one searchable PDF at `path`."""
+        try:
+            if self._stop.stopped(job):
+                return
+            try:
+                write_searchable_pdf(pages, path)
+            except OSError as exc:
+                self.sig_pdf_written.emit(path, f"cannot write it: {exc.strerror or exc}")
+            except HwrError as exc:  # an image gone or changed since it was read
+                self.sig_pdf_written.emit(path, str(exc))
+            else:
+                self.sig_pdf_written.emit(path, "")
+        finally:
+            self.sig_job_done.emit(job)
+
 
 class BatchReader(WorkerThreadOwner):
     """Owns the worker thread. `read()` queues files; `file_read` brings each reading back and
@@ -92,9 +113,11 @@ class BatchReader(WorkerThreadOwner):
     file_read = Signal(int, object)  # row key, FileSummary
     samples_ready = Signal(int, object)  # row key, [(line image, text)] or why there are none (str)
     idle = Signal(bool)  # True when the last job was stopped
+    pdf_written = Signal(str, str)  # the PDF's path, why it was not written ("": it was)
 
     _run = Signal(int, object, object)
     _line_samples = Signal(int, object, object)
+    _write_pdf = Signal(int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         stop = _StopMark()
@@ -106,6 +129,8 @@ class BatchReader(WorkerThreadOwner):
         self._stopped = False
         self._run.connect(worker.run)
         self._line_samples.connect(worker.line_samples)
+        self._write_pdf.connect(worker.write_pdf)
+        worker.sig_pdf_written.connect(self.pdf_written)
         worker.sig_samples.connect(self.samples_ready)
         worker.sig_read.connect(self.file_read)
         worker.sig_job_done.connect(self._on_job_done)
@@ -123,9 +148,13 @@ class BatchReader(WorkerThreadOwner):
         brings each back."""
         self._queue(self._line_samples, items, recognizer)
 
-    def _queue(
-        self, job_signal: SignalInstance, items: Sequence[tuple[object, ...]], recognizer: Recognizer
-    ) -> None:
+    def write_pdf(self, pages: Sequence[PageLines], path: str) -> None:
+        """Queue writing `pages` as one searchable PDF at `path`: `pdf_written` says how it went."""
+        self._queue(self._write_pdf, pages, path)
+
+    def _queue(self, job_signal: SignalInstance, items: Sequence[object], argument: object) -> None:
+        """A job for the worker: `job_signal`'s slot gets (job id, items, `argument`: the recognizer,
+        or the PDF's path)."""
         if not self._running:
             raise RuntimeError("batch reader is shut down")
         if not items:
@@ -133,7 +162,7 @@ class BatchReader(WorkerThreadOwner):
         self._last_job += 1
         self._open_jobs.add(self._last_job)
         self._stopped = False
-        job_signal.emit(self._last_job, list(items), recognizer)
+        job_signal.emit(self._last_job, list(items), argument)
 
     def stop(self) -> None:
         """Stop every queued job before its next file (the file being read finishes first)."""

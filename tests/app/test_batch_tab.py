@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+from pdf_reader import PdfReadBack
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -287,7 +288,7 @@ def test_a_multi_page_tiffs_pages_are_rows_exported_to_one_text_file(qtbot, wind
     )
 
 
-def test_page_xml_alto_and_hocr_exports_put_each_corrected_line_where_it_was_found(
+def test_page_xml_alto_hocr_and_pdf_exports_put_each_corrected_line_where_it_was_found(
     qtbot, window, tmp_path, monkeypatch
 ):
     import math
@@ -328,6 +329,17 @@ def test_page_xml_alto_and_hocr_exports_put_each_corrected_line_where_it_was_fou
     assert "ALTO XML per image (eScriptorium, libraries and archives)…" in [
         a.text() for a in tab.export_menu.actions()
     ]
+    with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT), qtbot.waitSignal(tab.status_message) as said:
+        assert tab.export_pdf(tmp_path / "all.pdf")  # written in the worker, said when it is done
+    assert "Writing" in said.args[0]
+    pdf = PdfReadBack((tmp_path / "all.pdf").read_bytes())
+    pages = pdf.pages()
+    assert len(pages) == 2 and [text for _, text in pdf.words(pages[0])] == list(WORDS[:2])
+    (tmp_path / "word.png").unlink()  # gone since it was read: said, nothing written
+    with qtbot.waitSignal(tab.status_message, timeout=TIMEOUT, check_params_cb=lambda m: "PDF" in m) as said:
+        assert tab.export_pdf(tmp_path / "none.pdf")
+    assert said.args[0].startswith("No PDF written") and "no such file" in said.args[0]
+    assert not (tmp_path / "none.pdf").exists()
 
 
 def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_image(qtbot, window, tmp_path):

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from pdf_reader import PdfReadBack
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
@@ -348,7 +349,12 @@ def test_rotating_the_image_reads_it_turned(tab: RecognizeTab, qtbot, tmp_path) 
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as turned:
         tab.rotate_left_action.trigger()
     assert np.array_equal(tab.current_image(), np.rot90(original)) and tab.image_view.region() is None
-    assert turned.args[0].model_input.shape[1] < 40  # a column read as a line: the writing now runs upwards
+    read = turned.args[0]  # an untrained model: read whole or by its letters' bands, either way turned
+    if read.lines:  # each band across the turned image's 80-px width, down its 320 rows
+        corners = np.concatenate([line.outline for line in read.lines])
+        assert corners[:, 0].max() <= 81 and corners[:, 1].max() > 200
+    else:  # a column read as a line: the writing now runs upwards
+        assert read.model_input.shape[1] < 40
     assert "(80×320)" in tab.image_name_label.text()
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT):
         tab.rotate_right_action.trigger()
@@ -409,7 +415,7 @@ def test_save_text_writes_the_reading_shown(tab: RecognizeTab, qtbot, tmp_path, 
     assert said.args[0].startswith("Cannot save") and out.read_text("utf-8") == "Xin chào\nViệt Nam\n"
 
 
-def test_the_reading_saves_as_page_alto_and_hocr_placed_on_the_file_as_stored(  # type: ignore[no-untyped-def]
+def test_the_reading_saves_as_page_alto_hocr_and_pdf_placed_on_the_file_as_stored(  # type: ignore[no-untyped-def]
     tab: RecognizeTab, qtbot, tmp_path, monkeypatch
 ) -> None:
     import xml.etree.ElementTree as ET
@@ -451,6 +457,15 @@ def test_the_reading_saves_as_page_alto_and_hocr_placed_on_the_file_as_stored(  
     assert (
         tab.save_text_dialog() and (tmp_path / "book.hocr").read_text("utf-8").count('class="ocr_line"') == 2
     )
+    assert tab.save_reading(tmp_path / "scan.pdf", "pdf")  # the file's image as stored, the reading over it
+    pdf = PdfReadBack((tmp_path / "scan.pdf").read_bytes())
+    (page,) = pdf.pages()
+    assert b"/Width 150 /Height 320 /ColorSpace /DeviceGray" in pdf.objects[pdf.ref(page, "Im0")]
+    assert [text for _, text in pdf.words(page)] == ["hello", "there"]
+    scan.unlink()  # gone since it was read: said, nothing written
+    with qtbot.waitSignal(tab.status_message) as said:
+        assert not tab.save_reading(tmp_path / "gone.pdf", "pdf")
+    assert "no such file" in said.args[0] and not (tmp_path / "gone.pdf").exists()
     tab.set_image(upright, "pasted")  # no file: nothing to place it on
     qtbot.waitUntil(lambda: tab.last_result is not None and tab._result_input is tab._input, timeout=TIMEOUT)
     with qtbot.waitSignal(tab.status_message) as said:
