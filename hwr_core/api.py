@@ -9,6 +9,7 @@
         for word in line.words:
             print(word.text, word.confidence, word.outline)
     reader.read(image)                       # an array: gray, RGB or RGBA (floats 0..1)
+    write_pdf(reader.read_many(paths), "notes.pdf")  # the files' images, their text searchable
 
 `page.result` holds the evidence the app shows (stages, per-timestep probabilities, n-best);
 `reader.recognizer` is the `Recognizer` underneath, for anything else.
@@ -29,8 +30,9 @@ from .batch import FileReading, FileSummary, read_file
 from .config import NO_LEXICON, NO_LM, DecodeConfig
 from .engine_cache import EngineCache
 from .errors import HwrError
-from .layout_export import PlacedLine, page_lines
+from .layout_export import PageLines, PlacedLine, page_lines
 from .modelfile import load_model
+from .pdf_export import write_searchable_pdf
 from .preprocess import ViewPlacement, to_grayscale
 from .recognizer import Backend, RecognitionResult, Recognizer
 from .resources import default_model_path
@@ -46,6 +48,7 @@ class PageReading:
     result: RecognitionResult  # the evidence
     path: Path | None = None  # the image read (a PAGE or ALTO file's); None: an array, or strokes
     turned: int = 0  # degrees clockwise it was turned to read its writing upright (`upright`)
+    size: tuple[int, int] | None = None  # the image's width and height as read; None for strokes
 
 
 def _page_reading(reading: FileReading, path: Path | None) -> PageReading:
@@ -58,7 +61,22 @@ def _page_reading(reading: FileReading, path: Path | None) -> PageReading:
         result=reading.result,
         path=path,
         turned=reading.result.turned,
+        size=(placed.width, placed.height) if placed is not None else None,
     )
+
+
+def write_pdf(readings: Iterable[PageReading | HwrError], out: str | os.PathLike[str]) -> Path:
+    """The images read from files, each a page of one searchable PDF with its text laid over it
+    where it was read (`pdf_export`), in order; `read_many`'s errors are passed over. Raises
+    HwrError where a reading has no image file to show (an array, canvas strokes)."""
+    pages = []
+    for reading in readings:
+        if isinstance(reading, HwrError):
+            continue
+        if reading.path is None or reading.size is None:
+            raise HwrError("a PDF page shows the image read: read it from its file, not an array or strokes")
+        pages.append(PageLines(reading.path, *reading.size, reading.lines))
+    return write_searchable_pdf(pages, out)
 
 
 class Reader:

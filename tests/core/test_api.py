@@ -6,10 +6,11 @@ import math
 import cv2
 import numpy as np
 import pytest
+from pdf_reader import PdfReadBack
 from rapidfuzz.distance import Levenshtein
 from testdata import SHIPPED_CER_BOUND, SHIPPED_MODEL, needs_shipped_model
 
-from hwr_core.api import decoding, open_reader
+from hwr_core.api import decoding, open_reader, write_pdf
 from hwr_core.batch import read_files
 from hwr_core.charset import CTCCodec
 from hwr_core.config import DecodeConfig
@@ -61,6 +62,19 @@ def test_a_bad_file_or_array_is_a_clear_error_and_the_rest_are_read(tmp_path, ti
     assert reader.read(np.ones((40, 100), np.float32)).text == ""  # a blank page (floats are 0..1)
     with pytest.raises(HwrError, match="none.safetensors: no such model file"):
         open_reader(tmp_path / "none.safetensors")
+
+
+def test_the_files_read_make_one_searchable_pdf(tmp_path, tiny_model, monkeypatch):
+    monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)  # read by lines
+    reader = open_reader(tiny_model, backend="torch")
+    cv2.imwrite(str(tmp_path / "page.png"), _page())
+    readings = list(reader.read_many([tmp_path / "page.png", tmp_path / "gone.png", tmp_path / "page.png"]))
+    pdf = PdfReadBack(write_pdf(readings, tmp_path / "out.pdf").read_bytes())
+    pages = pdf.pages()
+    assert len(pages) == 2 and readings[0].size == (520, 200)  # the error passed over
+    assert pdf.text(pages[0]).split() == readings[0].text.split()
+    with pytest.raises(HwrError, match="not an array"):
+        write_pdf([reader.read(_page())], tmp_path / "array.pdf")
 
 
 def test_no_default_model_says_so(tmp_path, monkeypatch):
