@@ -34,6 +34,7 @@ DEFAULT_DPI = 300.0  # a page's pixels per inch where its file says nothing beli
 _DPI_RANGE = (100.0, 1200.0)  # a phone photo's EXIF says 72: its page would be metres wide
 _ADVANCE = 0.5  # each character's width, in the font's em (its /DW 500)
 _JPEG_QUALITY = 90
+_MAX_PAGE_SIDE = 14400.0  # points (200 inches): the largest page PDF viewers show
 _FONT = "GlyphLessFont"
 
 
@@ -95,7 +96,7 @@ def write_searchable_pdf(pages: Sequence[PageLines], out: str | os.PathLike[str]
 
 def _add_page(doc: _Document, page: PdfPage, tree: int, font: int) -> int:
     height, width = page.pixels.shape[:2]
-    scale = 72.0 / page.dpi  # points per pixel
+    scale = min(72.0 / page.dpi, _MAX_PAGE_SIDE / max(width, height))  # points per pixel
     page_w, page_h = width * scale, height * scale
     image = _add_image(doc, page.pixels)
     ops = [f"q {_num(page_w)} 0 0 {_num(page_h)} 0 0 cm /Im0 Do Q", "BT 3 Tr /F1 1 Tf"]

@@ -106,6 +106,14 @@ def test_a_phone_photos_72_dpi_is_not_believed(tmp_path: Path) -> None:
     assert b"/MediaBox [0 0 96 38.4]" in pdf.pages()[0]  # 400 x 160 px at 300 dpi, not 72
 
 
+def test_a_very_long_scan_is_shrunk_to_a_page_viewers_show(tmp_path: Path) -> None:
+    strip = np.full((100, 64000), 235, np.uint8)  # a scroll scanned at 300 dpi: 213 inches long
+    Image.fromarray(strip).save(tmp_path / "scroll.png")
+    line = PlacedLine(_box(0, 20, 64000, 80), "a scroll")
+    pdf = _read([PageLines(tmp_path / "scroll.png", 64000, 100, (line,))], tmp_path / "s.pdf")
+    assert b"/MediaBox [0 0 14400 22.5]" in pdf.pages()[0]  # 200 inches, the limit
+
+
 def test_an_image_changed_since_it_was_read_is_refused_and_nothing_written(tmp_path: Path) -> None:
     path = _image(tmp_path, size=(300, 160))
     out = tmp_path / "out.pdf"
