@@ -154,6 +154,23 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failures else 0
 
 
+def _write_misread(path: Path, names: list[str], refs: list[str], hyps: list[str]) -> None:
+    """Every sample read otherwise than its transcription, the worst first: a TSV of the file, what
+    it says, what was read and that sample's CER (to look at, or to teach the model with)."""
+    from .fileio import atomic_write_bytes
+    from .metrics import cer
+
+    wrong = [(cer([ref], [hyp]), name, ref, hyp) for name, ref, hyp in zip(names, refs, hyps, strict=True)]
+    wrong = sorted((w for w in wrong if w[2] != w[3]), key=lambda w: -w[0])
+
+    def cell(text: str) -> str:  # a page's lines on one row
+        return text.replace("\t", " ").replace("\n", " / ")
+
+    rows = ["path\ttext\tread\tcer"] + [f"{n}\t{cell(r)}\t{cell(h)}\t{c:.4f}" for c, n, r, h in wrong]
+    atomic_write_bytes(path, ("\n".join(rows) + "\n").encode("utf-8"))
+    print(f"hwr: wrote the {len(wrong)} sample(s) misread to {path}", file=sys.stderr)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -171,9 +188,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     records, report = load_records(spec, codec=None)
     if args.limit:
         records = records[: args.limit]
-    refs, hyps, other_hyps, latencies = [], [], [], []
+    refs, hyps, other_hyps, latencies, names = [], [], [], [], []
     unreadable = 0
-    for r in records:
+    for k, r in enumerate(records):
         try:
             image = (
                 r.image
@@ -189,6 +206,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - t) * 1000)
         refs.append(r.text)
         hyps.append(hyp)
+        names.append(str(Path(r.path).resolve()) if r.path is not None else f"#{k + 1}")  # or a row without a file
         if other is not None:
             other_hyps.append(_read_text(other, image, args.lines))
     if not refs:
@@ -210,6 +228,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     }
     if other is not None:
         out["against"] = _comparison(other, refs, hyps, other_hyps)
+    if args.misread:
+        _write_misread(Path(args.misread), names, refs, hyps)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -770,6 +790,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="also read every sample with this model (same decoding options) and say whether its CER "
         "differs by more than chance (a paired bootstrap over the samples)",
+    )
+    e.add_argument(
+        "--misread",
+        metavar="FILE",
+        help="also write every sample read otherwise than its transcription to FILE, the worst first "
+        "(TSV: path, text, what was read, its CER)",
     )
     e.add_argument(
         "--json",

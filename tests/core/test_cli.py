@@ -2,12 +2,13 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from testdata import word_image, write_word_set
+from testdata import SHIPPED_MODEL, word_image, write_word_set
 
 from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
@@ -241,6 +242,27 @@ def test_eval_json_keys(capsys, tmp_path, model_file):
     obj = json.loads(out)
     assert code == 0
     assert {"cer", "wer", "accuracy", "n", "latency_ms_p50"} <= obj.keys() and obj["n"] == 2
+
+
+@pytest.mark.parametrize("model", ["tiny", "shipped"])
+def test_eval_writes_the_samples_it_misread_worst_first(capsys, tmp_path, model_file, model):
+    if model == "shipped" and not SHIPPED_MODEL.is_file():
+        pytest.skip(f"no shipped model at {SHIPPED_MODEL}")
+    tsv = write_word_set(tmp_path / "d", n=24, val_every=1)
+    chosen = model_file if model == "tiny" else SHIPPED_MODEL
+    misread = tmp_path / "misread.tsv"
+    code, out, err = _run(capsys, "eval", "--data", tsv, "--model", chosen, "--json", "--misread", misread)
+    summary = json.loads(out)
+    header, *rows = misread.read_text("utf-8").splitlines()
+    assert code == 0 and header == "path\ttext\tread\tcer" and f"{len(rows)} sample(s) misread" in err
+    assert len(rows) == round(summary["n"] * (1 - summary["accuracy"]))  # exactly those read wrong
+    labels = dict(line.split("\t")[:2] for line in tsv.read_text("utf-8").splitlines())
+    cers = []
+    for row in rows:
+        path, text, read, rate = row.split("\t")
+        assert read != text and labels[str(Path(path).relative_to(tsv.parent))] == text
+        cers.append(float(rate))
+    assert cers == sorted(cers, reverse=True) and all(c > 0 for c in cers)
 
 
 def test_eval_against_another_model_reads_the_same_samples(capsys, tmp_path, model_file):
