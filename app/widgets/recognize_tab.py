@@ -64,7 +64,7 @@ from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
 from hwr_core.image_pages import image_exists, page_count, page_path, shown_name, split_page_path
 from hwr_core.layout_export import PageLines, alto_xml, hocr, page_lines, page_xml
-from hwr_core.pdf_export import pdf_pages, searchable_pdf
+from hwr_core.pdf_export import PdfPage, pdf_pages, searchable_pdf
 from hwr_core.preprocess import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
@@ -926,6 +926,11 @@ class RecognizeTab(QWidget):
             return False
         if form == "text":
             data = (self.result_view.text() + "\n").encode("utf-8")
+        elif form == "pdf" and self.input_mode() == self.DRAW:
+            drawing = self._drawing_page()
+            if drawing is None:
+                return False
+            data = searchable_pdf([drawing])
         else:
             layout = self.reading_layout()
             if layout is None:
@@ -951,14 +956,29 @@ class RecognizeTab(QWidget):
         self.status_message.emit(f"Saved the {'text' if form == 'text' else 'reading'} to {path}")
         return True
 
+    def _drawing_page(self) -> PdfPage | None:
+        """The drawing read (as drawn for the model) with its reading shown, each line and word where
+        it was read, as a PDF page; None, said in the status bar, when the reading is not shown yet."""
+        if not self._has_drawing():
+            return None
+        drawn, result = self._result_input, self.last_result
+        stale = self._debounce.isActive() or self._pending_input is not drawn  # drawn on since
+        if drawn is None or result is None or stale or drawn is self._input:
+            self.status_message.emit("Wait for the drawing's reading, then save it")
+            return None
+        height, width = drawn.shape
+        reading = FileReading(Path("drawing"), result, placement=ViewPlacement(width, height))
+        layout = page_lines(Path("drawing"), self.result_view.text(), FileSummary.of(reading))
+        return PdfPage(drawn, layout) if layout is not None else None
+
     def reading_layout(self) -> PageLines | None:
         """The reading shown (as corrected here), each line and word where it lies in the image
         file as stored (through the turns made here and the region read); None, said in the status
         bar, where there is no file to place it on (a drawing, a pasted image) or no reading of it."""
         if self.input_mode() != self.IMAGE or not self._file:
             self.status_message.emit(
-                "PAGE XML, ALTO XML, hOCR and PDF place the reading on an image file: open one (a "
-                "drawing or a pasted image has none)"
+                "PAGE XML, ALTO XML and hOCR place the reading on an image file: open one (a drawing "
+                "or a pasted image has none; a drawing saves as a PDF)"
             )
             return None
         result = self._image_reading()

@@ -473,6 +473,27 @@ def test_the_reading_saves_as_page_alto_hocr_and_pdf_placed_on_the_file_as_store
     assert "image file" in said.args[0] and not (tmp_path / "pasted.xml").exists()
 
 
+def test_a_drawing_saves_as_a_searchable_pdf_of_what_was_read(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _draw(tab, qtbot)
+    tab.result_view.set_result(dataclasses.replace(result, text="hello world"), 0)  # as corrected
+    assert tab.save_reading(tmp_path / "note.pdf", "pdf")
+    pdf = PdfReadBack((tmp_path / "note.pdf").read_bytes())
+    (page,) = pdf.pages()
+    height, width = tab.canvas.render_image().shape  # the drawing as it was read
+    assert (
+        f"/Width {width} /Height {height} /ColorSpace /DeviceGray".encode()
+        in pdf.objects[pdf.ref(page, "Im0")]
+    )
+    assert pdf.text(page).split() == ["hello", "world"]
+    with qtbot.waitSignal(tab.status_message) as said:  # PAGE XML still needs an image file
+        assert not tab.save_reading(tmp_path / "note.xml", "page")
+    assert "a drawing saves as a PDF" in said.args[0]
+    tab.canvas.add_stroke(_wave(200))  # read again: not saved until that reading is shown
+    with qtbot.waitSignal(tab.status_message) as said:
+        assert not tab.save_reading(tmp_path / "later.pdf", "pdf")
+    assert "Wait for the drawing's reading" in said.args[0] and not (tmp_path / "later.pdf").exists()
+
+
 def test_corrupt_file_reports_and_tab_stays_usable(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "x.png"
     bad.write_bytes(b"not an image")
