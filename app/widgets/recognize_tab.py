@@ -95,6 +95,7 @@ SAVE_FORMATS = {
     "hOCR, with where each line and word lies (*.hocr *.html)": "hocr",
     "Searchable PDF, the image with the reading laid over it (*.pdf)": "pdf",
 }
+SCREEN_DPI = 96.0  # a drawing's pixels are the screen's: its PDF page as big as it was drawn
 SAVE_SUFFIXES = {"text": ".txt", "page": ".xml", "alto": ".xml", "hocr": ".hocr", "pdf": ".pdf"}
 
 
@@ -969,7 +970,7 @@ class RecognizeTab(QWidget):
         height, width = drawn.shape
         reading = FileReading(Path("drawing"), result, placement=ViewPlacement(width, height))
         layout = page_lines(Path("drawing"), self.result_view.text(), FileSummary.of(reading))
-        return PdfPage(drawn, layout) if layout is not None else None
+        return PdfPage(drawn, layout, dpi=SCREEN_DPI) if layout is not None else None  # as big as drawn
 
     def reading_layout(self) -> PageLines | None:
         """The reading shown (as corrected here), each line and word where it lies in the image
