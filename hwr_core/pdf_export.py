@@ -120,9 +120,7 @@ def _line_text(line: PlacedLine, scale: float, page_h: float) -> list[str]:
     for k, (outline, text) in enumerate(placed):
         if not text.strip():
             continue
-        corners = np.array(outline, dtype=np.float64)
-        if len(corners) != 4:
-            continue
+        corners = np.array(outline, dtype=np.float64)  # clockwise from where the word starts
         start, end, bottom = corners[0], corners[1], corners[3]
         if k + 1 < len(placed):  # reach to where the next word starts
             end = start + (np.array(placed[k + 1][0][0], dtype=np.float64) - start)
@@ -208,48 +206,18 @@ def _glyphless_truetype() -> bytes:
     (head, hhea, hmtx, loca, maxp, glyf), two empty glyphs (.notdef and the one every code draws),
     each half an em wide."""
     glyphs, advance = 2, int(_ADVANCE * 1000)
+    # version, revision, checksum adjustment (set below), magic number, flags, units per em,
+    # created, modified, bounding box, style, smallest readable size, direction, short loca, format
+    head = (0x10000, 0x10000, 0, 0x5F0F3CF5, 0x000B, 1000, 0, 0, 0, 0, advance, 1000, 0, 3, 2, 0, 0)
+    # version, ascender, descender, line gap, widest advance, least side bearings and extent,
+    # caret slope (upright) and offset, 4 reserved, metric format, metrics given
+    hhea = (0x10000, 1000, 0, 0, advance, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, glyphs)
+    # version, glyphs, then the largest points, contours, ..., of which zones: 1 (no instructions)
+    maxp = (0x10000, glyphs, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
     tables = {
-        b"head": struct.pack(
-            ">IIIIHHqqhhhhHHhhh",
-            0x00010000,
-            0x00010000,
-            0,
-            0x5F0F3CF5,
-            0x000B,
-            1000,
-            0,
-            0,
-            0,
-            0,
-            advance,
-            1000,
-            0,
-            3,
-            2,
-            0,
-            0,
-        ),  # fmt: skip
-        b"hhea": struct.pack(
-            ">Ihhh H hhh hhh hhhh hH",
-            0x00010000,
-            1000,
-            0,
-            0,
-            advance,
-            0,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            glyphs,
-        ),
-        b"maxp": struct.pack(">IH13H", 0x00010000, glyphs, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+        b"head": struct.pack(">IIIIHHqqhhhhHHhhh", *head),
+        b"hhea": struct.pack(">I3hH3h3h4hhH", *hhea),
+        b"maxp": struct.pack(">IH13H", *maxp),
         b"hmtx": struct.pack(f">{2 * glyphs}H", *[advance, 0] * glyphs),
         b"loca": struct.pack(f">{glyphs + 1}H", *[0] * (glyphs + 1)),
         b"glyf": b"",
@@ -329,7 +297,6 @@ class _Document:
         out += f"xref\n0 {size}\n0000000000 65535 f \n".encode("ascii")
         for number in range(1, size):
             out += f"{offsets[number]:010d} 00000 n \n".encode("ascii")
-        out += f"trailer\n<< /Size {size} /Root {catalog} 0 R /Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode(
-            "ascii"
-        )
+        trailer = f"<< /Size {size} /Root {catalog} 0 R /Info {info} 0 R >>"
+        out += f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
         return bytes(out)
