@@ -196,3 +196,11 @@ class CTCCodec:
         if data.get("blank", 0) != 0:
             raise CharsetError("only blank = 0 codecs are supported")
         return cls(alphabet)
+
+
+def search_key(text: str) -> str:
+    """`text` as a search compares it: case, accents and tone marks set aside and "đ" as "d" (so
+    "viet nam" finds "Việt Nam", as one types without a Vietnamese keyboard), runs of space as one."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())

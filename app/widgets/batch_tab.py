@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QPlainTextEdit,
@@ -81,6 +82,7 @@ from hwr_core.batch import (
     write_labels_tsv,
     write_text_files,
 )
+from hwr_core.charset import search_key
 from hwr_core.errors import HwrError
 from hwr_core.image_pages import shown_name
 from hwr_core.layout_export import (
@@ -326,9 +328,24 @@ class BatchTab(QWidget):
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 
+        self.find_edit = QLineEdit()
+        self.find_edit.setPlaceholderText("Find in the texts…")
+        self.find_edit.setClearButtonEnabled(True)
+        self.find_edit.setToolTip(
+            "Show only the files whose text or name holds this (Ctrl+F);\n"
+            'case and accents optional: "viet nam" finds "Việt Nam"'
+        )
+        self.find_edit.setMinimumWidth(120)
+        self.find_edit.setMaximumWidth(260)
+        self.find_edit.textChanged.connect(self._apply_find)
+        find = QShortcut(QKeySequence.StandardKey.Find, self, self.find_edit.setFocus)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
         bar = QHBoxLayout()
         for widget in (add_files, add_folder, self.read_button, self.remove_button, self.clear_button):
             bar.addWidget(widget)
+        bar.addSpacing(12)
+        bar.addWidget(self.find_edit, 1)
         bar.addStretch(1)
         self.teach_button = QPushButton("Teach corrections")
         self.teach_button.setToolTip(
@@ -559,6 +576,22 @@ class BatchTab(QWidget):
         header = self.table.horizontalHeader()
         self._sort_timer.stop()
         self.table.sortItems(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self._apply_find()  # rows hide by place, not by item: hidden again where they now are
+
+    def _apply_find(self) -> None:
+        """Hide the rows whose file name and text do not hold what the find field says."""
+        for key in self._rows:
+            self._find_row(key)
+        self._update_state()
+
+    def _find_row(self, key: int) -> bool:
+        """Show or hide one row by the find field; whether it is shown."""
+        wanted = search_key(self.find_edit.text())
+        row = self._rows[key]
+        error = row.reading.error if row.reading is not None else ""
+        shown = not wanted or wanted in search_key(f"{shown_name(row.path)}\n{row.text or error}")
+        self.table.setRowHidden(self._items[key].row(), not shown)
+        return shown
 
     def _show_name(self, key: int) -> None:
         row, item = self._rows[key], self._items[key]
@@ -579,6 +612,7 @@ class BatchTab(QWidget):
                 self.table.item(table_row, TEXT),
             )
         self.table.resizeRowToContents(table_row)  # a page's lines show (this row only: hundreds are slow)
+        self._find_row(key)
 
     @staticmethod
     def _fill_cells(
@@ -757,6 +791,9 @@ class BatchTab(QWidget):
             parts.append(f"{unsure} with unsure characters")
         if corrected:
             parts.append(f"{corrected} corrected")
+        if self.find_edit.text().strip():
+            shown = sum(1 for key in self._rows if not self.table.isRowHidden(self._items[key].row()))
+            parts.append(f"{shown} of {total} found")
         self.summary.setText(" · ".join(parts))
 
     # ------------------------------------------------------------------ state for others

@@ -65,6 +65,32 @@ def _read_all(qtbot, tab, paths):
     return added, idle.args[0]
 
 
+def test_find_shows_only_the_files_whose_text_or_name_holds_it(qtbot, window, scans):
+    tab = window.batch_tab
+    _read_all(qtbot, tab, [scans])
+    names = {tab.table.item(r, FILE).text(): r for r in range(tab.table.rowCount())}
+    w1 = next(k for k, r in tab._rows.items() if r.path.name == "w1.png")
+    tab.table.item(names["w1.png"], TEXT).setText("Đường Việt Nam")  # corrected in the table
+
+    def shown():
+        return sorted(
+            tab.table.item(r, FILE).text()
+            for r in range(tab.table.rowCount())
+            if not tab.table.isRowHidden(r)
+        )
+
+    tab.find_edit.setText("duong viet")  # without accents, in lower case
+    assert shown() == ["w1.png"] and "1 of 6 found" in tab.summary.text()
+    tab.find_edit.setText("W0.PNG")  # a file's name
+    assert shown() == ["w0.png"]
+    tab.find_edit.setText("not an image")  # a file's error is its text
+    assert shown() == ["w9.png"]
+    tab.table.horizontalHeader().setSortIndicator(FILE, Qt.SortOrder.DescendingOrder)  # sorted: still found
+    assert shown() == ["w9.png"] and tab._rows[w1].corrected == "Đường Việt Nam"
+    tab.find_edit.clear()
+    assert len(shown()) == 6 and "found" not in tab.summary.text()
+
+
 def test_a_folder_is_read_file_by_file_as_the_core_reads_it(qtbot, window, scans):
     tab = window.batch_tab
     assert tab.hint.isVisible() or not window.isVisible()

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hwr_core.charset import DEFAULT_ALPHABET, VIETNAMESE_LETTERS, CTCCodec, normalize_text
+from hwr_core.charset import DEFAULT_ALPHABET, VIETNAMESE_LETTERS, CTCCodec, normalize_text, search_key
 from hwr_core.errors import CharsetError
 
 
@@ -102,3 +102,16 @@ def test_round_trip_any_text_over_the_alphabet(text):
     norm = normalize_text(text)
     assert codec.decode(codec.encode(text).ids) == norm
     assert normalize_text(norm) == norm  # idempotent
+
+
+def test_a_search_sets_case_accents_and_tones_aside():
+    assert search_key("Việt  Nam") == search_key("viet nam") == "viet nam"
+    assert search_key("ĐƯỜNG Đi") == "duong di" and search_key("Ngã tư") == search_key("NGA TU")
+    assert search_key(unicodedata.normalize("NFD", "Hà Nội")) == "ha noi"  # typed decomposed too
+    assert search_key("") == "" and "oi" not in search_key("ô i")  # a space stays a space
+
+
+@given(st.text(alphabet=DEFAULT_ALPHABET, max_size=30))
+def test_every_reading_finds_itself_without_its_accents(text):
+    key = search_key(text)
+    assert key == search_key(key) and key in search_key(text.upper() + " tail")
