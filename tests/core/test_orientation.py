@@ -10,7 +10,7 @@ import pytest
 from testdata import SHIPPED_MODEL, data_rows, needs_shipped_model, val_page
 
 from hwr_core.cli import main
-from hwr_core.orientation import SURER_BY, axis_lean, read_upright, updown_lean
+from hwr_core.orientation import SHORT_SURER_BY, SURER_BY, axis_lean, read_upright, updown_lean
 from hwr_core.preprocess import ink_mask, load_image, rotate_clockwise
 
 TEXT = ["the lady had bold thoughts", "of little birds that sang", "high above the old hall"]
@@ -85,12 +85,21 @@ def test_a_turn_must_read_clearly_surer() -> None:
     assert read_upright(rotate_clockwise(page, 90), reader.read, reader.confidences).turn == 0
 
 
-def test_a_word_is_never_turned() -> None:
-    # too little writing to tell its way up from, however much surer a turn reads
+def test_a_word_is_turned_only_upside_down_and_only_when_far_surer() -> None:
+    # too little writing to tell which way its lines run: never a quarter turn, however much surer;
+    # upside down (its ascenders below), turned where the turn reads far surer than a page must
     word = _page(["bold"])[:, :200]
     reader = _FakeReader(word)
-    for stored in (90, 180, 270):
+    for stored in (90, 270):
         assert read_upright(rotate_clockwise(word, stored), reader.read, reader.confidences).turn == 0
+    assert read_upright(rotate_clockwise(word, 180), reader.read, reader.confidences).turn == 180
+    reader = _FakeReader(
+        word, sure=0.5 + (SURER_BY + SHORT_SURER_BY) / 2, unsure=0.5
+    )  # surer as a page needs
+    assert read_upright(rotate_clockwise(word, 180), reader.read, reader.confidences).turn == 0
+    reader = _FakeReader(word)
+    got = read_upright(word, reader.read, reader.confidences)  # upright: read once
+    assert got.turn == 0 and reader.reads == 1
 
 
 @needs_shipped_model
