@@ -206,7 +206,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         latencies.append((time.perf_counter() - t) * 1000)
         refs.append(r.text)
         hyps.append(hyp)
-        names.append(str(Path(r.path).resolve()) if r.path is not None else f"#{k + 1}")  # or a row without a file
+        names.append(str(Path(r.path).resolve()) if r.path is not None else f"#{k + 1}")  # a row: its number
         if other is not None:
             other_hyps.append(_read_text(other, image, args.lines))
     if not refs:
