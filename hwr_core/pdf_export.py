@@ -97,21 +97,63 @@ def write_searchable_pdf(pages: Sequence[PageLines], out: str | os.PathLike[str]
 def _add_page(doc: _Document, page: PdfPage, tree: int, font: int) -> int:
     height, width = page.pixels.shape[:2]
     scale = min(72.0 / page.dpi, _MAX_PAGE_SIDE / max(width, height))  # points per pixel
-    page_w, page_h = width * scale, height * scale
+    frame = _Frame.upright(width, height, scale, _quarter_turns(page.lines))
     image = _add_image(doc, page.pixels)
-    ops = [f"q {_num(page_w)} 0 0 {_num(page_h)} 0 0 cm /Im0 Do Q", "BT 3 Tr /F1 1 Tf"]
+    # the image's unit square onto the page: pixel (x, y) is (x / width, 1 - y / height) there
+    top, bottom = frame.matrix @ np.diag([width, -height])
+    e, f = frame.to_page(np.array([0.0, height]))
+    ops = [f"q {_nums([top[0], bottom[0], top[1], bottom[1], e, f])} cm /Im0 Do Q", "BT 3 Tr /F1 1 Tf"]
     for line in page.lines.lines:
-        ops += _line_text(line, scale, page_h)
+        ops += _line_text(line, frame)
     ops.append("ET")
     contents = doc.add_stream("\n".join(ops).encode("ascii"))
     return doc.add(
-        f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {_num(page_w)} {_num(page_h)}] "
+        f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {_nums(frame.size)}] "
         f"/Resources << /XObject << /Im0 {image} 0 R >> /Font << /F1 {font} 0 R >> >> "
         f"/Contents {contents} 0 R >>"
     )
 
 
-def _line_text(line: PlacedLine, scale: float, page_h: float) -> list[str]:
+@dataclass(frozen=True)
+class _Frame:
+    """Where an image's pixels lie on its page (points, y up), the image turned upright: page =
+    matrix @ (x, y) + offset."""
+
+    matrix: np.ndarray
+    offset: np.ndarray
+    size: tuple[float, float]
+
+    @classmethod
+    def upright(cls, width: int, height: int, scale: float, quarters: int) -> _Frame:
+        """The frame of an image whose writing runs `quarters` quarter turns anticlockwise from
+        left to right (1: upwards, a photo taken sideways): shown turned back clockwise, so that a
+        viewer shows it, and finds its text, the right way up (PDFium finds no text laid upwards)."""
+        w, h = width * scale, height * scale
+        frames = {
+            0: (((scale, 0.0), (0.0, -scale)), (0.0, h), (w, h)),
+            1: (((0.0, -scale), (-scale, 0.0)), (h, w), (h, w)),
+            2: (((-scale, 0.0), (0.0, scale)), (w, 0.0), (w, h)),
+            3: (((0.0, scale), (scale, 0.0)), (0.0, 0.0), (h, w)),
+        }
+        matrix, offset, size = frames[quarters % 4]
+        return cls(np.array(matrix), np.array(offset), size)
+
+    def to_page(self, point: np.ndarray) -> np.ndarray:
+        return self.matrix @ point + self.offset
+
+
+def _quarter_turns(lines: PageLines) -> int:
+    """How many quarter turns anticlockwise the page's writing runs, on the whole (its lines'
+    directions summed, each start corner to its next)."""
+    run = sum(
+        (np.subtract(line.outline[1], line.outline[0], dtype=np.float64) for line in lines.lines), np.zeros(2)
+    )
+    if not np.any(run):
+        return 0
+    return round(np.degrees(np.arctan2(-run[1], run[0])) / 90.0) % 4
+
+
+def _line_text(line: PlacedLine, frame: _Frame) -> list[str]:
     """Text operators laying each word of a line over its outline (the line's text over the line's,
     where its words were not placed). A word is followed by a space stretched over the gap to
     the next, so that copied text keeps its spaces."""
@@ -123,17 +165,14 @@ def _line_text(line: PlacedLine, scale: float, page_h: float) -> list[str]:
         corners = np.array(outline, dtype=np.float64)  # clockwise from where the word starts
         start, end, bottom = corners[0], corners[1], corners[3]
         if k + 1 < len(placed):  # reach to where the next word starts
-            end = start + (np.array(placed[k + 1][0][0], dtype=np.float64) - start)
+            end = np.array(placed[k + 1][0][0], dtype=np.float64)
             text += " "
-        along = (end - start) * scale  # in pixels' axes; flipped below
-        up = (start - bottom) * scale
+        start, end, bottom = (frame.to_page(p) for p in (start, end, bottom))
+        along, up = end - start, start - bottom
         if np.hypot(*along) < 1e-6 or np.hypot(*up) < 1e-6:
             continue
-        n = len(text) * _ADVANCE
-        a, b = along[0] / n, -along[1] / n
-        c, d = up[0], -up[1]
-        e, f = bottom[0] * scale, page_h - bottom[1] * scale
-        ops.append(f"{_num(a)} {_num(b)} {_num(c)} {_num(d)} {_num(e)} {_num(f)} Tm <{_utf16_hex(text)}> Tj")
+        a, b = along / (len(text) * _ADVANCE)
+        ops.append(f"{_nums([a, b, up[0], up[1], bottom[0], bottom[1]])} Tm <{_utf16_hex(text)}> Tj")
     return ops
 
 
@@ -256,9 +295,10 @@ def _ascii(text: str) -> str:
     return safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def _num(value: float) -> str:
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+def _nums(values: Sequence[float]) -> str:
+    """Numbers as a PDF writes them: at most 4 decimals, no trailing zeros."""
+    texts = (f"{float(v):.4f}".rstrip("0").rstrip(".") for v in values)
+    return " ".join("0" if t in ("", "-0") else t for t in texts)
 
 
 class _Document:

@@ -74,6 +74,36 @@ def test_a_tilted_words_text_runs_along_its_slant(tmp_path: Path) -> None:
     assert c / d == pytest.approx(-4 / 40)  # its left edge leans as its outline's does
 
 
+@pytest.mark.parametrize("stored", [90, 180, 270])
+def test_a_page_read_turned_is_shown_upright_with_its_text_level(tmp_path: Path, stored: int) -> None:
+    # a photo taken sideways (or upside down), read turned: its lines run up, down or backwards in
+    # the file. PDFium finds no text laid upwards, and a reader wants the page the right way up.
+    upright = np.full((160, 400), 240, np.uint8)
+    cv2.putText(upright, "hello", (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 20, 3)
+    Image.fromarray(np.ascontiguousarray(np.rot90(upright, -stored // 90))).save(tmp_path / "turned.png")
+    corners = np.array(_box(20, 30, 120, 70), dtype=np.float64)  # the word, upright
+    width, height = (400, 160) if stored == 180 else (160, 400)
+    box = tuple((int(x), int(y)) for x, y in _turned_corners(corners, stored, 400, 160))
+    line = PlacedLine(box, "hello", (PlacedWord(box, "hello"),))
+    pdf = _read([PageLines(tmp_path / "turned.png", width, height, (line,))], tmp_path / "t.pdf")
+    (page,) = pdf.pages()
+    assert b"/MediaBox [0 0 96 38.4]" in page  # landscape again: 400 x 160 px at 300 dpi
+    (((a, b, c, d, e, f), text),) = pdf.words(page)
+    scale = 72 / DEFAULT_DPI
+    assert text == "hello" and b == c == 0 and a > 0 and d > 0  # level, as written
+    assert (e, f) == pytest.approx((20 * scale, (160 - 70) * scale), abs=1e-3)  # where the word is
+
+
+def _turned_corners(corners: np.ndarray, degrees: int, width: int, height: int) -> np.ndarray:
+    """Points of a width x height image where they lie once it is turned `degrees` clockwise."""
+    x, y = corners[:, 0], corners[:, 1]
+    return {
+        90: np.stack([height - y, x], axis=1),
+        180: np.stack([width - x, height - y], axis=1),
+        270: np.stack([y, width - x], axis=1),
+    }[degrees]
+
+
 def test_every_code_of_the_text_is_mapped_back_to_itself(tmp_path: Path) -> None:
     # Vietnamese in NFC, a curly quote, a character outside the BMP (a surrogate pair): copied
     # from the PDF as written
