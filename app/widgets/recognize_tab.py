@@ -95,8 +95,8 @@ SAVE_FORMATS = {
     "hOCR, with where each line and word lies (*.hocr *.html)": "hocr",
     "Searchable PDF, the image with the reading laid over it (*.pdf)": "pdf",
 }
-SCREEN_DPI = 96.0  # a drawing's pixels are the screen's: its PDF page as big as it was drawn
 SAVE_SUFFIXES = {"text": ".txt", "page": ".xml", "alto": ".xml", "hocr": ".hocr", "pdf": ".pdf"}
+SCREEN_DPI = 96.0  # a drawing's pixels are the screen's: its PDF page as big as it was drawn
 
 
 def _form_of(path: str) -> str:
