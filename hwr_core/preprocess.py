@@ -359,7 +359,7 @@ def _decoded(path: str | os.PathLike[str], max_pixels: int) -> np.ndarray:
 
 
 def _gray_colours(rgb: np.ndarray) -> bool:
-    return not (np.any(rgb[:, :, 0] != rgb[:, :, 1]) or np.any(rgb[:, :, 1] != rgb[:, :, 2]))
+    return np.array_equal(rgb[:, :, 0], rgb[:, :, 1]) and np.array_equal(rgb[:, :, 1], rgb[:, :, 2])
 
 
 def _on_white(rgba: np.ndarray) -> np.ndarray:

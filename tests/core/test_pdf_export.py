@@ -129,6 +129,17 @@ def test_a_colour_photo_is_a_jpeg_page_turned_as_it_was_read(tmp_path: Path) -> 
     assert media[2:] == pytest.approx([120 * 72 / 150, 200 * 72 / 150])  # at the file's 150 dpi
 
 
+def test_a_pages_image_keeps_its_colours_and_gray_stays_gray(tmp_path: Path) -> None:
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 255, 128  # half-transparent red: on white, pink
+    Image.fromarray(rgba).save(tmp_path / "pink.png")
+    pink = load_image_pixels(tmp_path / "pink.png")
+    assert pink.shape == (20, 30, 3) and tuple(pink[0, 0]) == (255, 127, 127)
+    gray = np.stack([np.arange(30, dtype=np.uint8)[None, :].repeat(20, 0)] * 3, axis=2)
+    Image.fromarray(gray).save(tmp_path / "gray.png")  # gray stored as RGB: one channel is enough
+    assert np.array_equal(load_image_pixels(tmp_path / "gray.png"), gray[..., 0])
+
+
 def test_a_phone_photos_72_dpi_is_not_believed(tmp_path: Path) -> None:
     path = _image(tmp_path)
     Image.open(path).save(tmp_path / "phone.png", dpi=(72, 72))
