@@ -580,18 +580,18 @@ class BatchTab(QWidget):
 
     def _apply_find(self) -> None:
         """Hide the rows whose file name and text do not hold what the find field says."""
+        wanted = search_key(self.find_edit.text())  # folded once, not once a row
         for key in self._rows:
-            self._find_row(key)
+            self._find_row(key, wanted)
         self._update_state()
 
-    def _find_row(self, key: int) -> bool:
-        """Show or hide one row by the find field; whether it is shown."""
-        wanted = search_key(self.find_edit.text())
+    def _find_row(self, key: int, wanted: str | None = None) -> None:
+        """Show or hide one row by the find field (`wanted`: its text as `search_key` folds it)."""
+        wanted = search_key(self.find_edit.text()) if wanted is None else wanted
         row = self._rows[key]
         error = row.reading.error if row.reading is not None else ""
         shown = not wanted or wanted in search_key(f"{shown_name(row.path)}\n{row.text or error}")
         self.table.setRowHidden(self._items[key].row(), not shown)
-        return shown
 
     def _show_name(self, key: int) -> None:
         row, item = self._rows[key], self._items[key]
