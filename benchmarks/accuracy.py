@@ -63,7 +63,7 @@ TARGETS = {  # (max CER, min accuracy) from the default-model issue
 
 def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> list[tuple[str, str, float]]:
     """(reference, reading, milliseconds) per sample."""
-    from hwr_core.preprocess import load_image
+    from hwr_core.image_io import load_image
 
     out = []
     for image, text in samples:

@@ -25,7 +25,8 @@ from rapidfuzz.distance import Levenshtein
 
 from hwr_core.data.synth import load_fonts, split_fonts
 from hwr_core.data.textgen import load_wordlist
-from hwr_core.preprocess import load_image, render_strokes
+from hwr_core.image_io import load_image
+from hwr_core.preprocess import render_strokes
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 from hwr_core.strokes import Stroke, scale_strokes, text_to_strokes, trace_skeleton, zhang_suen_thin

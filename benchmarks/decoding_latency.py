@@ -34,7 +34,8 @@ import numpy as np
 
 from hwr_core.config import BACKENDS, BUILTIN_LEXICON, BUILTIN_LM, NO_LM
 from hwr_core.data.spec import load_records, parse_spec
-from hwr_core.preprocess import load_image, split_lines
+from hwr_core.image_io import load_image
+from hwr_core.preprocess import split_lines
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 

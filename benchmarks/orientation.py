@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from page_reading import pages
 
+from hwr_core.image_io import load_image, rotate_clockwise
 from hwr_core.orientation import read_upright
-from hwr_core.preprocess import load_image, rotate_clockwise
 from hwr_core.recognizer import RecognitionResult, Recognizer, char_confidences, mean_char_confidence
 from hwr_core.resources import default_model_path
 

@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 from accuracy import split_records
 
+from hwr_core.image_io import load_image, to_grayscale
 from hwr_core.metrics import cer
-from hwr_core.preprocess import load_image, split_page, to_grayscale
+from hwr_core.preprocess import split_page
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 

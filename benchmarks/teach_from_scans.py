@@ -24,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from hwr_core.data.records import Record
+from hwr_core.image_io import load_image
 from hwr_core.metrics import PairedChange, paired_bootstrap
 from hwr_core.modelfile import load_model
 from hwr_core.personalize import (
@@ -35,7 +36,6 @@ from hwr_core.personalize import (
     read_on,
     synth_replay_spec,
 )
-from hwr_core.preprocess import load_image
 from hwr_core.resources import default_model_path
 from hwr_core.training import TrainingFinished
 from hwr_core.userdata import UserSampleStore

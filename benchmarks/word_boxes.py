@@ -21,7 +21,7 @@ import numpy as np
 from accuracy import split_records
 
 from hwr_core.batch import FileReading, FileSummary
-from hwr_core.preprocess import ViewPlacement, load_image, to_grayscale
+from hwr_core.image_io import ViewPlacement, load_image, to_grayscale
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
 from hwr_core.word_boxes import even_fractions, word_outlines

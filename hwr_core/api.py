@@ -30,10 +30,10 @@ from .batch import FileReading, FileSummary, read_file
 from .config import NO_LEXICON, NO_LM, DecodeConfig
 from .engine_cache import EngineCache
 from .errors import HwrError
+from .image_io import ViewPlacement, to_grayscale
 from .layout_export import PageLines, PlacedLine, page_lines
 from .modelfile import load_model
 from .pdf_export import write_searchable_pdf
-from .preprocess import ViewPlacement, to_grayscale
 from .recognizer import Backend, RecognitionResult, Recognizer
 from .resources import default_model_path
 

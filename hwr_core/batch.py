@@ -21,8 +21,9 @@ import numpy as np
 
 from .errors import HwrError
 from .fileio import atomic_write_bytes
+from .image_io import ViewPlacement, load_image, load_view
 from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
-from .preprocess import ViewPlacement, box_outline, load_image, load_view
+from .preprocess import box_outline
 from .recognizer import RecognitionResult, Recognizer, combine_lines
 from .userdata import line_samples
 from .word_boxes import Fractions, word_confidences, word_fractions

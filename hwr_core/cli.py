@@ -177,8 +177,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .data.spec import load_records, parse_spec
+    from .image_io import load_image
     from .metrics import summarize
-    from .preprocess import load_image
 
     rec = _recognizer(args)
     other = _recognizer(argparse.Namespace(**{**vars(args), "model": args.against})) if args.against else None
@@ -475,7 +475,7 @@ def _teach_from(args: argparse.Namespace) -> int:
     share)."""
     from .config import PreprocessConfig
     from .data.spec import load_records, parse_spec
-    from .preprocess import load_view
+    from .image_io import load_view
     from .userdata import UserSampleStore, default_user_data_dir
 
     spec = parse_spec(args.source)

@@ -27,7 +27,8 @@ from typing import Generic, TypeVar
 import cv2
 import numpy as np
 
-from .preprocess import ink_mask, rotate_clockwise, to_grayscale
+from .image_io import rotate_clockwise, to_grayscale
+from .preprocess import ink_mask
 
 R = TypeVar("R")
 

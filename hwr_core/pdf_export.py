@@ -26,9 +26,9 @@ from PIL import Image
 from . import __version__
 from .errors import HwrError
 from .fileio import atomic_write_bytes
+from .image_io import load_image_pixels
 from .image_pages import split_page_path
 from .layout_export import PageLines, PlacedLine
-from .preprocess import load_image_pixels
 
 DEFAULT_DPI = 300.0  # a page's pixels per inch where its file says nothing believable
 _DPI_RANGE = (100.0, 1200.0)  # a phone photo's EXIF says 72: its page would be metres wide

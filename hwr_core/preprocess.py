@@ -22,23 +22,30 @@ skew, slant) even when `binarize="none"` keeps gray levels.
 
 from __future__ import annotations
 
-import io
 import math
-import os
-import threading
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
 
 from .config import PreprocessConfig
-from .errors import HwrError, ImageLoadError, ImageTooLargeError
-from .image_pages import split_page_path
+from .image_io import to_grayscale
+from .line_bands import (
+    BAND_GAP,
+    TILT_MIN_ASPECT,
+    RowInk,
+    count_extent,
+    dense_rows,
+    few_lines,
+    flag_runs,
+    ink_extent,
+    joined_runs,
+    line_bands,
+    long_lines,
+    maybe_accents,
+    page_bands,
+)
 from .line_choice import after_label_window, written_line_rows
 
 __all__ = [
@@ -46,16 +53,10 @@ __all__ = [
     "PageSplit",
     "Stage",
     "box_outline",
-    "clamp_region",
-    "crop_region",
-    "decode_image_bytes",
     "ink_mask",
-    "load_image",
     "preprocess",
     "render_strokes",
-    "rotate_clockwise",
     "split_lines",
-    "to_grayscale",
 ]
 
 _MIN_CONTRAST = 20  # max-min gray levels below this: a blank (or all-black) page, no ink
@@ -80,12 +81,10 @@ _BROAD_PEN = 4.0  # px: strokes this wide get `_smooth`'s wider blur on a page's
 _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
-_TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
 _PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
 _LINE_SEARCH_POINTS = 6_000  # a tilted margin's search (split_lines, when a tilted image does not split)
 _UPRIGHT_RUN = 9  # ... among ink runs this many pixels upright (a 2-px line tilted 10 degrees: 11)
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
-_RULE_ROW_SHARE = 0.8  # a row with ink along this share of the writing's length is a ruled line
 _SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
 _SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
 _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
@@ -100,35 +99,6 @@ _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
 _MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
 _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along at most this share
-_BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)
-_PARTED_BAND_SHARE = 0.3  # ... if both bands are this share of the tallest (a word's accent: less)
-_MINOR_BAND_SHARE = 0.5  # split_lines: an ink band under this share of the tallest is not a line
-_WORD_BAND_SHARE = 0.3  # ... but on a page, one this share of it or more, parted from its neighbours
-_WORD_BAND_GAP = 0.5  # ... by this share of its own height (`_line_bands`)
-_WORD_BAND_INK = (
-    0.3  # ... and holding this share of its inkier neighbour's ink is a short word (accents hold less)
-)
-# ... or, evenly spaced as a list's words are (its nearer gap _WORD_EVEN_GAPS of the next gap out or
-# more: an accent floats nearer), _WORD_EVEN_SHARE of the tallest ("con" under "không": 0.25)
-# holding _WORD_EVEN_INK of that ink ("3", "in", "co"; "ra", 40 px under "Nhưng", 64 over "nghị")
-_WORD_EVEN_GAPS = 0.6
-_WORD_EVEN_SHARE = 0.2
-_WORD_EVEN_INK = 0.15
-# On a page, a band is its nearer neighbour's floating accent, however tall (a VNOnDB breve drawn
-# as a ring, as tall as "van" under it), when it is nearer it than _ACCENT_NEAR of the next gap out,
-# holds under _ACCENT_INK of its ink in all and _ACCENT_ROW_INK of it a row (a bold tilde: 0.56),
-# and lies over or under it within its own width, where the neighbour is a word: at most
-# _ACCENT_SPAN times as wide as high (a short line close over a long one is no accent).
-_ACCENT_INK = 0.5
-_ACCENT_ROW_INK = 0.6
-_ACCENT_NEAR = 0.5
-_ACCENT_SPAN = 6.0
-# On a page, a thin band as far from the writing as it is high, _RULE_ASPECT times as long as high,
-# inked along _RULE_COVER of its length and filling _RULE_FILL of its rows there is a drawn line (a
-# signature's line, a separator), not writing: left out of the lines (`_line_bands`).
-_RULE_ASPECT = 8.0
-_RULE_COVER = 0.9
-_RULE_FILL = 0.75
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -137,12 +107,6 @@ _RULE_FILL = 0.75
 _FINE_PEN_SHARE = 0.02
 _THICKENED_SHARE = 0.05
 _MAX_THICKENING = 10  # px of radius: widened fully up to lines ~440 px tall; a 90,000-px line took minutes
-# Two bands, the upper holding under this share of the lower's ink, and closer above it than this
-# share of its height: maybe a word's floating accents (`PageSplit.maybe_accents`). Of VNOnDB's
-# 5,000 val words, split_lines splits 265, 21 of which still read as two lines: 16 of those look
-# so. Of 299 pages stacked from val lines and words (as `benchmarks/page_reading.py`'s), 3 do.
-_ACCENT_BAND_INK = 0.4
-_ACCENT_BAND_GAP = 0.6
 # A hairline is this much darker than the paper (or 4 sigma of its noise; 10 cost VNOnDB words
 # 0.13 point) ...
 _HAIRLINE_DROP = 25
@@ -156,10 +120,6 @@ _HAIRLINE_MAX_ASPECT = 5  # ... longer than this many times their breadth, level
 _PAPER_LINE_DROP = 10
 _PAPER_LINE_SHARE = 0.6
 _DEFAULT_CFG = PreprocessConfig()  # frozen, so a shared default is safe
-
-# PIL's bomb limit is a module global; we only lift it (briefly, serialized) to read the header
-# size of an image PIL already refused, so the error can name its dimensions.
-_PIL_LIMIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -193,7 +153,7 @@ class PageSplit:
     """An image's line crops (`split_page`), and whether its split may be a word's accents apart."""
 
     crops: list[np.ndarray]
-    # Two lines, the upper light and close above the lower (`_ACCENT_BAND_INK`): a word's floating
+    # Two lines, the upper light and close above the lower (`line_bands.maybe_accents`): a word's floating
     # accents look so, and so does a short line over a longer one. Geometry cannot tell them apart.
     maybe_accents: bool = False
     # Where each crop's line lies in the image: 4 corners (x, y), clockwise from the top left, around
@@ -206,327 +166,6 @@ class PageSplit:
     # The row each crop starts at in the image, where the crops are the image's own rows, whole
     # (not levelled); empty otherwise. Where a line chosen out of them lies (`preprocess`).
     tops: list[int] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
-def _too_large(name: str, width: int, height: int, max_pixels: int) -> ImageTooLargeError:
-    mp = width * height / 1e6
-    return ImageTooLargeError(
-        f"{name}: image is {width}x{height} = {mp:.1f} MP, over the {max_pixels / 1e6:.1f} MP limit"
-    )
-
-
-@contextmanager
-def _pil_unlimited() -> Iterator[None]:
-    """Temporarily disable PIL's own bomb check (restored on exit, serialized by a lock)."""
-    with _PIL_LIMIT_LOCK:
-        old = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None
-        try:
-            yield
-        finally:
-            Image.MAX_IMAGE_PIXELS = old
-
-
-def _open_checked(open_fn: Callable[[], Image.Image], name: str, max_pixels: int) -> Image.Image:
-    """Open lazily (header only) and enforce `max_pixels` before any pixel is decoded."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = open_fn()
-    except Image.DecompressionBombError:
-        # PIL refused on its own (> 2x its limit): reopen header-only to report the real size.
-        try:
-            with _pil_unlimited():
-                im = open_fn()
-        except Exception as exc:  # any failure here is "too large" anyway
-            raise ImageTooLargeError(f"{name}: image is too large ({_one_line(exc)})") from None
-    except Image.UnidentifiedImageError:
-        raise ImageLoadError(f"{name}: not an image (unrecognized or unsupported format)") from None
-    except PermissionError:
-        raise ImageLoadError(f"{name}: cannot read the file (permission denied)") from None
-    except Exception as exc:  # PIL raises many types; the user gets one line
-        raise ImageLoadError(f"{name}: cannot open image ({_one_line(exc)})") from None
-    width, height = im.size
-    if width <= 0 or height <= 0:
-        im.close()
-        raise ImageLoadError(f"{name}: image has no pixels ({width}x{height})")
-    if width * height > max_pixels:
-        im.close()
-        raise _too_large(name, width, height, max_pixels)
-    return im
-
-
-def _seek_page(im: Image.Image, name: str, page: int, max_pixels: int) -> None:
-    """Go to frame `page` (0: the first of a GIF/WebP/TIFF stack) and check its size: a TIFF's
-    pages each have their own, and only the first was checked on opening."""
-    count = getattr(im, "n_frames", 1) if page else 1  # counted before a failed seek can upset it
-    if page >= count:
-        raise ImageLoadError(
-            f"{name}: the file has {count} page{'s' if count != 1 else ''}, no page {page + 1}"
-        )
-    im.seek(page)
-    width, height = im.size
-    if width * height > max_pixels:
-        raise _too_large(name, width, height, max_pixels)
-
-
-def _pil_to_gray(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
-    """Decode frame `page`, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
-    return to_grayscale(_pil_pixels(opened, name, page, max_pixels))
-
-
-def _pil_pixels(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
-    """Frame `page` decoded, EXIF orientation applied: uint8 gray HxW, RGB or RGBA HxWx3/4."""
-    im = opened
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # PIL warns about odd palettes/EXIF; errors still raise
-            _seek_page(im, name, page, max_pixels)
-            im.load()
-            try:
-                im = ImageOps.exif_transpose(im)
-            except Exception:  # broken EXIF: keep the stored orientation
-                pass
-            mode = im.mode
-            if mode in ("1", "L"):
-                arr = np.asarray(im.convert("L"))
-            elif mode.startswith("I") or mode == "F":
-                # 16/32-bit integer and float gray: scale by the actual range (see _to_uint8)
-                arr = _to_uint8(np.asarray(im if mode in ("I", "F") else im.convert("I")))
-            elif mode in ("LA", "La", "PA", "RGBA", "RGBa") or (mode == "P" and "transparency" in im.info):
-                arr = np.asarray(im.convert("RGBA"))
-            else:  # P, CMYK, YCbCr, LAB, HSV, RGBX, ...
-                arr = np.asarray(im.convert("RGB"))
-    except HwrError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{name}: image is too large ({_one_line(exc)})") from None
-    except MemoryError:
-        raise ImageLoadError(f"{name}: not enough memory to decode the image") from None
-    except Exception as exc:  # truncated/corrupt data surfaces as many types
-        raise ImageLoadError(f"{name}: truncated or corrupt image ({_one_line(exc)})") from None
-    finally:
-        opened.close()  # releases the file handle (multi-frame files keep it open until closed)
-        if im is not opened:
-            im.close()
-    return np.array(arr)
-
-
-def load_image(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
-    """Read an image file as uint8 grayscale HxW, dark ink on light paper; a page of a multi-page
-    file by its page's path (`image_pages.page_path`: `scan.tif#page=2`), else the first page.
-
-    Raises ImageLoadError / ImageTooLargeError with one line naming the file and the problem.
-    """
-    return to_grayscale(_decoded(path, max_pixels))
-
-
-def load_image_pixels(path: str | os.PathLike[str], max_pixels: int = 80_000_000) -> np.ndarray:
-    """The image `load_image` reads (its page, turned by its EXIF tag) in its own colours: uint8
-    gray HxW, or RGB HxWx3 with any transparency flattened on white (a PDF of it shows it so)."""
-    pixels = _decoded(path, max_pixels)
-    if pixels.ndim == 3 and pixels.shape[2] == 4:
-        return to_grayscale(pixels) if _gray_colours(pixels[:, :, :3]) else _on_white(pixels)
-    return to_grayscale(pixels) if pixels.ndim == 2 or _gray_colours(pixels) else pixels
-
-
-def _decoded(path: str | os.PathLike[str], max_pixels: int) -> np.ndarray:
-    """A file's image as `_pil_pixels` decodes it, each problem an ImageLoadError naming it."""
-    name = os.fsdecode(os.fspath(path))
-    file, page = split_page_path(name)
-    if not os.path.exists(file):
-        raise ImageLoadError(f"{name}: no such file")
-    if os.path.isdir(file):
-        raise ImageLoadError(f"{name}: is a directory, not an image file")
-    try:
-        size = os.path.getsize(file)
-    except OSError as exc:
-        raise ImageLoadError(f"{name}: cannot read the file ({_one_line(exc)})") from None
-    if size == 0:
-        raise ImageLoadError(f"{name}: empty file (0 bytes)")
-    im = _open_checked(lambda: Image.open(file), name, max_pixels)
-    return _pil_pixels(im, name, 0 if page is None else page - 1, max_pixels)
-
-
-def _gray_colours(rgb: np.ndarray) -> bool:
-    return np.array_equal(rgb[:, :, 0], rgb[:, :, 1]) and np.array_equal(rgb[:, :, 1], rgb[:, :, 2])
-
-
-def _on_white(rgba: np.ndarray) -> np.ndarray:
-    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
-    return np.rint(rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-
-
-def decode_image_bytes(data: bytes, name: str = "<bytes>", max_pixels: int = 80_000_000) -> np.ndarray:
-    """Like `load_image`, from encoded bytes in memory (clipboard, drag and drop)."""
-    if not data:
-        raise ImageLoadError(f"{name}: empty data (0 bytes)")
-    blob = bytes(data)
-
-    def open_fn() -> Image.Image:
-        buf: IO[bytes] = io.BytesIO(blob)  # fresh stream per attempt (the bomb path reopens)
-        return Image.open(buf)
-
-    im = _open_checked(open_fn, name, max_pixels)
-    return _pil_to_gray(im, name, max_pixels=max_pixels)
-
-
-def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
-    """The image turned clockwise by a multiple of 90 degrees (a photo taken sideways)."""
-    if degrees % 90:
-        raise HwrError(f"an image turns by quarter turns: 90, 180 or 270 degrees, not {degrees}")
-    return np.ascontiguousarray(np.rot90(image, -(degrees // 90) % 4))
-
-
-def clamp_region(region: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
-    """A box (x0, y0, x1, y1, any corner order) as x0 <= x1, y0 <= y1 inside a width x height image."""
-    x0, x1 = sorted(min(max(int(v), 0), width) for v in region[0::2])
-    y0, y1 = sorted(min(max(int(v), 0), height) for v in region[1::2])
-    return x0, y0, x1, y1
-
-
-def crop_region(image: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
-    """The part x0 <= x < x1, y0 <= y < y1 of an image (`clamp_region`); HwrError when nothing is left."""
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = clamp_region(region, w, h)
-    if x1 <= x0 or y1 <= y0:
-        raise HwrError(f"the region {tuple(region)} holds nothing of the {w}×{h} image")
-    return np.ascontiguousarray(image[y0:y1, x0:x1])
-
-
-def turn_points(points: np.ndarray, degrees: int, width: int, height: int) -> np.ndarray:
-    """Where points (x, y) of a width x height image lie once it is turned clockwise by `degrees`
-    (`rotate_clockwise`). Pixel edges: the image spans 0..width, so a box's corners stay its corners."""
-    p = np.asarray(points, np.float64).reshape(-1, 2)
-    for _ in range(degrees // 90 % 4):
-        p = np.stack([height - p[:, 1], p[:, 0]], axis=1)
-        width, height = height, width
-    return p
-
-
-@dataclass(frozen=True)
-class ViewPlacement:
-    """Where a view of an image file (`load_view`: turned, then cropped) lies in the file's image
-    as stored: to put what was found in the view back on the file (an export's line coordinates)."""
-
-    width: int  # the file's image
-    height: int
-    rotate: int = 0
-    region: tuple[int, int, int, int] | None = None  # clamped, in the turned image
-
-    def outline(self) -> np.ndarray:
-        """The view's own corners, in the view (`PageSplit.outlines`' form)."""
-        if self.region is not None:
-            x0, y0, x1, y1 = self.region
-            w, h = x1 - x0, y1 - y0
-        else:
-            w, h = (self.height, self.width) if self.rotate % 180 else (self.width, self.height)
-        return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-
-    def to_file(self, points: np.ndarray) -> np.ndarray:
-        """Points (x, y) in the view, in the file's image."""
-        p = np.asarray(points, np.float64).reshape(-1, 2)
-        if self.region is not None:
-            p = p + np.array(self.region[:2], np.float64)
-        turned = (self.height, self.width) if self.rotate % 180 else (self.width, self.height)
-        return turn_points(p, -self.rotate % 360, *turned)
-
-
-def load_view(
-    path: str | os.PathLike[str],
-    max_pixels: int = 80_000_000,
-    rotate: int = 0,
-    region: tuple[int, int, int, int] | None = None,
-) -> tuple[np.ndarray, ViewPlacement]:
-    """An image file as the Image tab shows it: turned clockwise by `rotate`, then cropped to
-    `region`; and where that lies in the file's image."""
-    image = load_image(path, max_pixels=max_pixels)
-    h, w = image.shape[:2]
-    if rotate:
-        image = rotate_clockwise(image, rotate)
-    if not region:
-        return image, ViewPlacement(w, h, rotate % 360)
-    clamped = clamp_region(region, image.shape[1], image.shape[0])
-    return crop_region(image, region), ViewPlacement(w, h, rotate % 360, clamped)
-
-
-# --------------------------------------------------------------------------------------------
-# Grayscale conversion
-# --------------------------------------------------------------------------------------------
-
-
-def _to_uint8(a: np.ndarray) -> np.ndarray:
-    """Any numeric array -> uint8 with the same shape (per channel)."""
-    if a.dtype == np.uint8:
-        return a
-    if a.dtype == np.bool_:
-        return a.astype(np.uint8) * np.uint8(255)  # PIL mode "1" convention: True = white
-    if np.issubdtype(a.dtype, np.integer):
-        lo, hi = int(a.min()), int(a.max())
-        if lo >= 0 and hi <= 255:
-            return a.astype(np.uint8)
-        if lo >= 0 and hi <= 65535:
-            # Deep gray stored in a 16-bit container: guess the sensor depth from the range so a
-            # 12-bit scan is not crushed to black (x/257 would map 4095 to 16).
-            depth = next(b for b in (10, 12, 14, 16) if hi < (1 << b))
-            scale = 255.0 / ((1 << depth) - 1)
-            return np.clip(np.rint(a.astype(np.float32) * scale), 0, 255).astype(np.uint8)
-        lo = max(lo, 0) if hi > 0 else lo
-        span = max(hi - lo, 1)
-        f = (np.clip(a.astype(np.float64), lo, hi) - lo) * (255.0 / span)
-        return np.rint(f).astype(np.uint8)
-    if np.issubdtype(a.dtype, np.floating):
-        f = a.astype(np.float32)
-        finite = np.isfinite(f)
-        if not finite.all():
-            f = np.where(finite, f, np.float32(f[finite].max()) if finite.any() else np.float32(0))
-        hi = float(f.max())
-        if hi > 1.5:  # clearly 0..255 (cv2-style float), not the documented 0..1
-            f = f / (255.0 if hi <= 255.0 else hi)
-        return np.rint(np.clip(f, 0.0, 1.0) * 255.0).astype(np.uint8)
-    raise ImageLoadError(f"image array: unsupported pixel type {a.dtype}")
-
-
-def to_grayscale(image: np.ndarray) -> np.ndarray:
-    """HxW, HxWx1, HxWx2 (gray+alpha), HxWx3 (RGB) or HxWx4 (RGBA) of any numeric dtype -> uint8 HxW.
-
-    Alpha is flattened onto white; floats are taken as 0..1.
-    """
-    a = np.asarray(image)
-    if a.ndim not in (2, 3):
-        raise ImageLoadError(f"image array: expected HxW or HxWxC, got shape {a.shape}")
-    if a.size == 0:
-        raise ImageLoadError(f"image array: empty (shape {a.shape})")
-    if a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4):
-        raise ImageLoadError(f"image array: expected 1-4 channels, got shape {a.shape}")
-    a = _to_uint8(a)
-    if a.ndim == 2:
-        return np.ascontiguousarray(a)
-    channels = a.shape[2]
-    if channels == 1:
-        return np.ascontiguousarray(a[:, :, 0])
-    if channels == 2:
-        gray, alpha = a[:, :, 0], a[:, :, 1]
-    else:
-        gray = cv2.cvtColor(np.ascontiguousarray(a[:, :, :3]), cv2.COLOR_RGB2GRAY)
-        if channels == 3:
-            return gray
-        alpha = a[:, :, 3]
-    # composite over white: g*a + 255*(1-a), in integers
-    g16 = gray.astype(np.uint16)
-    a16 = alpha.astype(np.uint16)
-    out = (g16 * a16 + 255 * (255 - a16) + 127) // 255
-    return out.astype(np.uint8)
 
 
 # --------------------------------------------------------------------------------------------
@@ -905,9 +544,9 @@ def box_outline(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
 
 def _fine_pen_radius(mask: np.ndarray, stroke_width: float) -> int:
     """How far to widen strokes too fine for their writing (`_FINE_PEN_SHARE`; 0: not): towards
-    `_THICKENED_SHARE` of the tallest line's height (`_line_bands`), not the page's, and at most
+    `_THICKENED_SHARE` of the tallest line's height (`line_bands`), not the page's, and at most
     `_MAX_THICKENING`."""
-    bands = _line_bands(np.count_nonzero(mask, axis=1) > 0, _BAND_GAP)
+    bands = line_bands(np.count_nonzero(mask, axis=1) > 0, BAND_GAP)
     height = max((end - start for start, end in bands), default=0)
     if stroke_width >= _FINE_PEN_SHARE * height:
         return 0
@@ -1016,7 +655,7 @@ def _paper_lines(
     whether any was). `norm` is `gray` flattened, `paper` its level (`_paper_threshold`).
 
     A horizontal line must reach past both ends of the writing (the ink but the candidate runs),
-    and the writing must be long lines (`_long_lines`): a word's underline is the writer's. A
+    and the writing must be long lines (`long_lines`): a word's underline is the writer's. A
     vertical one must cross the writing from the middle of its first line to the middle of its
     last, with long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper
     has its margin too. Beside one long line it must reach a line's height past it above and below:
@@ -1031,7 +670,7 @@ def _paper_lines(
     # a word, and a word's stems cross its accents' band.
     stroke = _stroke_width(drawn)
     least = _LINE_MIN_STROKES * stroke
-    along, down = (max(2, round(max(_LINE_SPAN * _extent(c), least))) for c in (per_column, per_row))
+    along, down = (max(2, round(max(_LINE_SPAN * count_extent(c), least))) for c in (per_column, per_row))
     if per_row.max(initial=0) < along and per_column.max(initial=0) < down:
         return gray, False  # no row or column holds enough ink for a line: nearly every image
     row_runs = column_runs = drawn
@@ -1054,13 +693,13 @@ def _paper_lines(
     if len(ys) == 0:  # straight strokes only ("lll", "I"), or blank ruled paper: cannot tell
         return gray, False
     inked = np.bincount(ys, minlength=drawn.shape[0]) > 0
-    bands = _line_bands(inked, 3)
-    long_lines = _long_lines(bands, ys, xs)
+    bands = line_bands(inked, 3)
+    lines_long = long_lines(bands, ys, xs)
     thin = max(3.0, 3.0 * stroke)
     # past both ends of the writing, give or take `_LINE_END_SLACK`: a turned line's blurred end
     # may be left in the writing when its last piece is too short to be a line's
     ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
-    if not long_lines and len(_line_bands(_across_rules(inked, rows), 3)) < _LIST_MIN_BANDS:
+    if not lines_long and len(line_bands(_across_rules(inked, rows), 3)) < _LIST_MIN_BANDS:
         # a word (a rule through it cuts it in bands), or strokes cut by taking out its stems
         rules = _thin_lines(rows, thin, 3, ends)
         span = _ruled_span(rules)
@@ -1069,10 +708,10 @@ def _paper_lines(
         return _painted(
             gray, norm, drawn, paper, [rules, _thin_lines(columns, thin, 2, span)]
         )  # a margin too
-    found = [_thin_lines(rows, thin, 3, ends)] if long_lines else []
+    found = [_thin_lines(rows, thin, 3, ends)] if lines_long else []
     if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
         found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
-    elif long_lines:  # one line on a notebook page
+    elif lines_long:  # one line on a notebook page
         (top, bottom), height = bands[0], bands[0][1] - bands[0][0]
         found.append(_thin_lines(columns, thin, 2, (top - height, bottom + height)))
     return _painted(gray, norm, drawn, paper, found)
@@ -1085,7 +724,7 @@ def _across_rules(inked: np.ndarray, rows: np.ndarray) -> np.ndarray:
     a list of words)."""
     ruled = cv2.dilate(rows, np.ones((3, 1), np.uint8)).any(axis=1)  # (a margin's rows are not)
     out = inked.copy()
-    for start, end in _runs(~inked):
+    for start, end in flag_runs(~inked):
         if 0 < start and end < len(inked) and ruled[start:end].all():
             out[start:end] = True
     return out
@@ -1176,14 +815,14 @@ def _core_grey(grey: np.ndarray, line: np.ndarray, across: int) -> float:
 
 
 def _rule_rows(mask: np.ndarray) -> np.ndarray:
-    """Rows of a line's ink mask that belong to ruled lines (or an underline; `_dense_rows`), when
-    the writing is at least `_TILT_MIN_ASPECT` times longer than its letters are high and the rules
+    """Rows of a line's ink mask that belong to ruled lines (or an underline; `dense_rows`), when
+    the writing is at least `TILT_MIN_ASPECT` times longer than its letters are high and the rules
     are thin beside them. None for a short word (a "T" bar may span it), a blot, or a tilted rule."""
     counts = np.count_nonzero(mask, axis=1)
-    extent = _ink_extent(mask)
-    rules = _dense_rows(mask, counts, extent)
+    extent = ink_extent(mask)
+    rules = dense_rows(mask, counts, extent)
     text_rows = np.count_nonzero((counts > 0) & ~rules)
-    if extent < _TILT_MIN_ASPECT * text_rows or np.count_nonzero(rules) > text_rows / 2:
+    if extent < TILT_MIN_ASPECT * text_rows or np.count_nonzero(rules) > text_rows / 2:
         return np.zeros(len(counts), bool)
     return rules
 
@@ -1219,8 +858,8 @@ def _straight_through(mask: np.ndarray, stroke: float) -> list[np.ndarray]:
     if h < 8:
         return []
     thin = max(3.0, 2.0 * stroke)
-    top = [r for r in _runs(mask[:2].any(axis=0)) if r[1] - r[0] <= thin]
-    bottom = [r for r in _runs(mask[-2:].any(axis=0)) if r[1] - r[0] <= thin]
+    top = [r for r in flag_runs(mask[:2].any(axis=0)) if r[1] - r[0] <= thin]
+    bottom = [r for r in flag_runs(mask[-2:].any(axis=0)) if r[1] - r[0] <= thin]
     rows = np.arange(h)
     lines = []
     for t0, t1 in top:
@@ -1237,72 +876,6 @@ def _straight_through(mask: np.ndarray, stroke: float) -> list[np.ndarray]:
                 half = max(t1 - t0, b1 - b0) / 2.0 + 1.0
                 lines.append(np.abs(np.arange(w)[None, :] - x[:, None]) <= half)
     return lines
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """The (start, end) of each run of True in a 1-D bool array."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags, [0])).astype(np.int8))).tolist()
-    return list(zip(edges[::2], edges[1::2], strict=True))
-
-
-def _joined_runs(rows: np.ndarray, min_gap: int) -> list[list[int]]:
-    """The runs of `rows` as [start, end) ranges, runs closer than `min_gap` joined."""
-    joined: list[list[int]] = []
-    for start, end in _runs(rows):
-        if joined and start - joined[-1][1] < max(1, min_gap):
-            joined[-1][1] = end
-        else:
-            joined.append([start, end])
-    return joined
-
-
-def _few_lines(mask: np.ndarray) -> bool:
-    """Whether blank rows (`_BAND_GAP` or more) part the ink into two or three bands of some height
-    (`_PARTED_BAND_SHARE` of the tallest): a form field's crop with its print or a neighbour's cut
-    line, which `line_choice` may read by its written line (a page of more lines is read whole
-    without a look). A cheap first look, looser than `_line_bands` (a small label beside large
-    writing is a line too)."""
-    bands = _joined_runs(np.count_nonzero(mask, axis=1) > 0, _BAND_GAP)
-    heights = [end - start for start, end in bands]
-    return len(bands) > 1 and sum(h >= _PARTED_BAND_SHARE * max(heights) for h in heights) in (2, 3)
-
-
-def _ink_extent(mask: np.ndarray) -> int:
-    """Columns from the mask's first inked column to its last."""
-    return _extent(np.count_nonzero(mask, axis=0))
-
-
-def _extent(counts: np.ndarray) -> int:
-    """From the first nonzero count to the last (0 if none)."""
-    inked = np.flatnonzero(counts)
-    return int(inked[-1] - inked[0] + 1) if len(inked) else 0
-
-
-def _dense_rows(mask: np.ndarray, counts: np.ndarray, extent: int) -> np.ndarray:
-    """Rows holding one unbroken run of ink along `_RULE_ROW_SHARE` of the writing's length
-    `extent` and past both ends of the rest of the ink, with the rows beside them inked along half
-    of it (a rule's soft edges). `counts`: ink per row."""
-    rules = np.zeros(len(counts), bool)
-    spans: dict[int, tuple[int, int]] = {}
-    for y in np.flatnonzero(counts >= _RULE_ROW_SHARE * max(extent, 1)):
-        start, end = max(_runs(mask[y] > 0), key=lambda run: run[1] - run[0])  # the first longest
-        if end - start >= _RULE_ROW_SHARE * extent:
-            rules[y] = True
-            spans[int(y)] = (start, end)
-    if not rules.any():
-        return rules
-    # A rule runs the writing's whole length; a joined hand's baseline stops short of the round
-    # sides of its first and last letters (measured away from the rule's own soft edge rows).
-    near = rules | np.roll(rules, 1) | np.roll(rules, -1) | np.roll(rules, 2) | np.roll(rules, -2)
-    columns = np.flatnonzero(np.count_nonzero(mask[~near], axis=0))
-    if len(columns) == 0:
-        return np.zeros(len(counts), bool)
-    for y, (start, end) in spans.items():
-        rules[y] = start <= columns[0] and end > columns[-1]
-    soft = counts >= 0.5 * extent
-    for _ in range(2):
-        rules |= soft & (np.roll(rules, 1) | np.roll(rules, -1))
-    return rules
 
 
 def _keep_near(content: np.ndarray, mask: np.ndarray, binary: bool) -> np.ndarray:
@@ -1412,7 +985,7 @@ def preprocess(
     at: np.ndarray | None = None  # where `line` starts in `lines_from` (x, y), where known
     if cfg.written_line and cfg.crop:
         # (cheap) only with few lines split at full cost
-        split = split_page(lines_from) if _few_lines(mask) else PageSplit([])
+        split = split_page(lines_from) if few_lines(mask) else PageSplit([])
         found = written_line_rows(split.crops)
         if found is not None:
             k, rows = found
@@ -1577,8 +1150,8 @@ def split_page(
     between lines), so the page is also measured levelled (`_page_rotation`), and cut there when
     that finds more lines (`level=False`: never). Only then: a single word's tilt is a guess, and
     levelling words by it changed how their accents split. One line -> [the image]; no ink -> [].
-    Two lines may be a word's accents and its letters (`_maybe_accents`): `PageSplit.maybe_accents`.
-    `words_apart`: a page read as a page, where a short word may be a line of its own (`_line_bands`);
+    Two lines may be a word's accents and its letters (`maybe_accents`): `PageSplit.maybe_accents`.
+    `words_apart`: a page read as a page, where a short word may be a line of its own (`line_bands`);
     not where its paper's lines were taken out (what is left of them would count as lines too).
     """
     none = PageSplit([])
@@ -1603,7 +1176,7 @@ def split_page(
         return none
     page = g
     ys, xs = np.nonzero(mask)
-    bands = _page_bands(mask, min_gap, _RowInk.of(ys, xs, mask.shape[0]) if words_apart else None)
+    bands = page_bands(mask, min_gap, RowInk.of(ys, xs, mask.shape[0]) if words_apart else None)
     band_ys = ys  # the ink's rows in the bands' frame
     rot = _page_rotation(xs, ys) if level else None
     levelled: tuple[np.ndarray, np.ndarray, int] | None = None  # (page, flattened, paper level)
@@ -1631,9 +1204,9 @@ def split_page(
         level_y = np.rint(rot[1, 0] * xs + rot[1, 1] * ys - frame_top).astype(np.int64)
         level_x = rot[0, 0] * xs + rot[0, 1] * ys
         level_ink = np.bincount(level_y)
-        row_ink = _RowInk.of(level_y, level_x, len(level_ink)) if words_apart else None
-        level_bands = _line_bands(level_ink > 0, min_gap, row_ink)  # rules: edges blur here
-        if len(level_bands) > len(bands) and _long_lines(level_bands, level_y, level_x):
+        row_ink = RowInk.of(level_y, level_x, len(level_ink)) if words_apart else None
+        level_bands = line_bands(level_ink > 0, min_gap, row_ink)  # rules: edges blur here
+        if len(level_bands) > len(bands) and long_lines(level_bands, level_y, level_x):
             bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
             page_turn = rot
@@ -1673,7 +1246,7 @@ def split_page(
         outlines.append(outline if page_turn is None else _unwarp(outline, page_turn, g.shape[1], g.shape[0]))
     return PageSplit(
         crops,
-        _maybe_accents(bands, band_ys),
+        maybe_accents(bands, band_ys),
         outlines,
         without_paper_lines=paper_lined,
         tops=tops if page_turn is None else [],
@@ -1720,7 +1293,7 @@ def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
     # it made every row hold ink, and the page one band
     writing = np.count_nonzero(mask, axis=0) < _DOWN_THE_PAGE * mask.shape[0]
     counts = np.count_nonzero(mask[:, writing], axis=1)
-    runs = _joined_runs(counts > 0, 3)
+    runs = joined_runs(counts > 0, 3)
     if not runs:
         return None
     first = last = max(range(len(runs)), key=lambda k: int(counts[runs[k][0] : runs[k][1]].sum()))
@@ -1740,180 +1313,6 @@ def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> 
     image before the turn, of `shape`."""
     h, w = shape[:2]
     return replace(split, outlines=[_unwarp(o, turn, w, h) for o in split.outlines])
-
-
-def _maybe_accents(bands: list[list[int]], ys: np.ndarray) -> bool:
-    """Whether two bands (of the ink at rows ys) look like a word's floating accents and its
-    letters: the upper under `_ACCENT_BAND_INK` of the lower's ink, `_ACCENT_BAND_GAP` above it."""
-    if len(bands) != 2:
-        return False
-    (top, top_end), (low, low_end) = bands
-    upper = np.count_nonzero((ys >= top) & (ys < top_end))
-    lower = np.count_nonzero((ys >= low) & (ys < low_end))
-    return bool(upper < _ACCENT_BAND_INK * lower and low - top_end < _ACCENT_BAND_GAP * (low_end - low))
-
-
-def _long_lines(bands: list[list[int]], ys: np.ndarray, xs: np.ndarray) -> bool:
-    """Whether the median band's ink (points xs, ys) is `_TILT_MIN_ASPECT` times longer than high:
-    true of a page's lines, and of what a tilt can merge, but not of a word levelled into its
-    accents and its letters (an accent's band holds little ink along its length)."""
-    which = np.searchsorted([s for s, _ in bands], ys, side="right") - 1
-    aspects = [
-        float(np.ptp(xs[which == k])) / (e - s) if np.any(which == k) else 0.0
-        for k, (s, e) in enumerate(bands)
-    ]
-    return float(np.median(aspects)) >= _TILT_MIN_ASPECT
-
-
-def _page_bands(mask: np.ndarray, min_gap: int, row_ink: _RowInk | None = None) -> list[list[int]]:
-    """A page's lines (`_line_bands`) from its ink mask, with ruled lines taken out: their rows
-    (`_dense_rows`) count as blank where the lines they leave are long and the rules thin beside
-    them, else nothing is taken out. `row_ink`: on a page read as a page (`_line_bands`)."""
-    counts = np.count_nonzero(mask, axis=1)
-    extent = _ink_extent(mask)
-    rules = _dense_rows(mask, counts, extent)
-    if rules.any():
-        bands = _line_bands((counts > 0) & ~rules, min_gap, row_ink)
-        heights = [e - s for s, e in bands]
-        long_lines = bool(bands) and extent >= _TILT_MIN_ASPECT * float(np.median(heights))
-        if long_lines and np.count_nonzero(rules) <= sum(heights) / 2:
-            return bands
-    return _line_bands(counts > 0, min_gap, row_ink)
-
-
-@dataclass(frozen=True)
-class _RowInk:
-    """A page's ink row by row: how much, and its leftmost and rightmost column (inf and -inf in a
-    row without ink)."""
-
-    count: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    ys: np.ndarray  # the ink pixels' rows, sorted
-    columns: np.ndarray  # ... and their columns, rounded
-
-    @classmethod
-    def of(cls, ys: np.ndarray, xs: np.ndarray, rows: int) -> _RowInk:
-        """Of ink pixels at (xs, ys), ys in [0, rows)."""
-        left, right = np.full(rows, np.inf), np.full(rows, -np.inf)
-        order = np.argsort(ys, kind="stable")
-        y, x = ys[order], xs[order].astype(np.float64)
-        if len(y):
-            starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
-            left[y[starts]] = np.minimum.reduceat(x, starts)
-            right[y[starts]] = np.maximum.reduceat(x, starts)
-        return cls(np.bincount(ys, minlength=rows), left, right, y, np.rint(x).astype(np.int64))
-
-    def covered(self, start: int, end: int) -> int:
-        """How many columns rows [start, end) hold ink in."""
-        a, b = np.searchsorted(self.ys, (start, end))
-        return int(np.unique(self.columns[a:b]).size)
-
-    def within(self, start: int, end: int) -> tuple[int, float, float]:
-        """Rows [start, end)'s ink, leftmost and rightmost column."""
-        return (
-            int(self.count[start:end].sum()),
-            float(self.left[start:end].min()),
-            float(self.right[start:end].max()),
-        )
-
-
-def _line_bands(rows: np.ndarray, min_gap: int, page_ink: _RowInk | None = None) -> list[list[int]]:
-    """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
-    and runs under `_MINOR_BAND_SHARE` of the tallest join their nearer neighbour. On a page (its
-    `page_ink` given), a drawn line apart from the writing is left out (`_RULE_*`), a short word of
-    a list ("và" under "nguyên") is a line all the same (`_WORD_*`), and a floating accent joins its
-    word however tall it is (`_ACCENT_*`)."""
-    bands = _joined_runs(rows, min_gap)
-    if not bands:
-        return bands
-    # Against the tallest band as found: bands grown by merging must not make others look minor.
-    tallest = max(e - s for s, e in bands)
-    minor_height = _MINOR_BAND_SHARE * tallest
-
-    def gaps(i: int) -> tuple[int | None, int | None]:
-        return (
-            bands[i][0] - bands[i - 1][1] if i > 0 else None,
-            bands[i + 1][0] - bands[i][1] if i + 1 < len(bands) else None,
-        )
-
-    def nearer(i: int) -> int:
-        """The neighbour band i joins."""
-        gap_prev, gap_next = gaps(i)
-        return i - 1 if gap_next is None or (gap_prev is not None and gap_prev <= gap_next) else i + 1
-
-    def spacing(i: int) -> tuple[int, int, int | None]:
-        """The neighbour band i joins, the gap to it and the next gap out (i's other one, or past
-        that neighbour; None with two bands)."""
-        j = nearer(i)
-        around = gaps(i)
-        gap, further = around[j > i], around[j < i] if around[j < i] is not None else gaps(j)[j > i]
-        assert gap is not None  # j is a neighbour
-        return j, gap, further
-
-    def a_word(i: int, ink: _RowInk) -> bool:
-        height = bands[i][1] - bands[i][0]
-        _, near, further = spacing(i)
-        even = further is not None and near >= _WORD_EVEN_GAPS * further  # an accent floats nearer
-        if (
-            height < (_WORD_EVEN_SHARE if even else _WORD_BAND_SHARE) * tallest
-            or near < _WORD_BAND_GAP * height
-        ):
-            return False
-        neighbours = [ink.within(*bands[k])[0] for k in (i - 1, i + 1) if 0 <= k < len(bands)]
-        return ink.within(*bands[i])[0] >= (_WORD_EVEN_INK if even else _WORD_BAND_INK) * max(neighbours)
-
-    def an_accent(i: int, ink: _RowInk) -> bool:
-        j, gap, further = spacing(i)
-        if further is None or gap >= _ACCENT_NEAR * further:
-            return False
-        height, its_height = bands[i][1] - bands[i][0], bands[j][1] - bands[j][0]
-        (mass, left, right), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])
-        width = right - left + 1
-        return (
-            mass < _ACCENT_INK * its_mass
-            # one mark where its word's rows cross letters ("là" beside "nghĩa": 0.44 of its ink in
-            # all, but 0.66 a row)
-            and mass / height < _ACCENT_ROW_INK * its_mass / its_height
-            and left - width <= its_right
-            and right + width >= its_left  # an accent may be written past its word's end
-            and its_right - its_left + 1 <= _ACCENT_SPAN * its_height
-        )
-
-    def a_rule(i: int, ink: _RowInk) -> bool:
-        """A line drawn apart from the writing (a signature's line, a separator): thin, parted from
-        its nearer neighbour by its height, `_RULE_ASPECT` times as long as high, solid along its
-        length. Joined to a line as minor, it spoiled that line's reading."""
-        start, end = bands[i]
-        mass, left, right = ink.within(start, end)
-        width, covered = right - left + 1, ink.covered(start, end)
-        return (
-            end - start < minor_height
-            and spacing(i)[1] >= end - start
-            and width >= _RULE_ASPECT * (end - start)
-            and covered >= _RULE_COVER * width
-            and mass >= _RULE_FILL * covered * (end - start)
-        )
-
-    if page_ink is not None:
-        bands = [band for k, band in enumerate(bands) if not a_rule(k, page_ink)] or bands
-
-    while len(bands) > 1:
-        heights = np.array([e - s for s, e in bands])
-        if page_ink is not None:
-            for k in range(len(bands)):
-                if an_accent(k, page_ink):
-                    heights[k] = 0
-                elif a_word(k, page_ink):
-                    heights[k] = tallest
-        i = int(np.argmin(heights))
-        if heights[i] >= minor_height:
-            break
-        j = nearer(i)
-        a, b = min(i, j), max(i, j)
-        bands[a] = [bands[a][0], bands[b][1]]
-        del bands[b]
-    return bands
 
 
 def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:

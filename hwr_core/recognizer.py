@@ -24,12 +24,13 @@ from .config import BACKENDS, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .engine_cache import EngineCache
 from .errors import HwrError
+from .image_io import load_image
 from .lexicons import resolve_lexicon
 from .metrics import word_changes
 from .modelfile import ModelBundle, load_model
 from .orientation import read_upright
 from .ort_session import OrtSession, onnxruntime_installed
-from .preprocess import PreprocessResult, Stage, box_outline, load_image, preprocess, split_page
+from .preprocess import PreprocessResult, Stage, box_outline, preprocess, split_page
 
 Backend = Literal["torch", "onnx", "onnx-int8", "auto"]  # see config.BACKENDS
 ResolvedBackend = Literal["torch", "onnx", "onnx-int8"]

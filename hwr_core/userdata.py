@@ -45,7 +45,7 @@ from .charset import normalize_text
 from .data.records import Record
 from .errors import HwrError
 from .fileio import atomic_write_bytes
-from .preprocess import decode_image_bytes, to_grayscale
+from .image_io import decode_image_bytes, to_grayscale
 
 if TYPE_CHECKING:
     from .recognizer import RecognitionResult

@@ -93,7 +93,7 @@ needs_shipped_model = pytest.mark.skipif(
 def val_page(name: str, first: int, n: int = 3) -> tuple[np.ndarray, list[str]]:
     """`n` val lines of a ../shared/data set from the `first`, one under another on white, as a
     page (uint8 grey), and their texts; skips the test when the set is absent."""
-    from hwr_core.preprocess import load_image, to_grayscale
+    from hwr_core.image_io import load_image, to_grayscale
 
     rows = data_rows(name, "val")[first : first + n]
     lines = [to_grayscale(load_image(path)) for path, _ in rows]

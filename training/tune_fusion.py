@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from accuracy import val_sets  # noqa: E402
 
 from hwr_core.decoding import decode  # noqa: E402
+from hwr_core.image_io import load_image  # noqa: E402
 from hwr_core.metrics import summarize  # noqa: E402
-from hwr_core.preprocess import load_image  # noqa: E402
 from hwr_core.recognizer import Recognizer  # noqa: E402
 from hwr_core.resources import default_model_path  # noqa: E402
 

@@ -32,7 +32,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.qt_image import gray_to_pixmap
-from hwr_core.preprocess import clamp_region
+from hwr_core.image_io import clamp_region
 
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels, the ends exclusive
 

@@ -62,10 +62,10 @@ from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, Deco
 from hwr_core.decoding import Lexicon
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
+from hwr_core.image_io import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.image_pages import image_exists, page_count, page_path, shown_name, split_page_path
 from hwr_core.layout_export import PageLines, alto_xml, hocr, page_lines, page_xml
 from hwr_core.pdf_export import PdfPage, pdf_pages, searchable_pdf
-from hwr_core.preprocess import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
 from hwr_core.recognizer import RecognitionResult, Recognizer
 from hwr_core.userdata import line_samples
 from hwr_core.word_boxes import word_fractions, word_outlines

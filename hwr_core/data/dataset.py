@@ -19,7 +19,8 @@ import torch
 from ..charset import CTCCodec
 from ..config import AugmentConfig, PreprocessConfig
 from ..errors import DatasetError, HwrError
-from ..preprocess import load_image, preprocess
+from ..image_io import load_image
+from ..preprocess import preprocess
 from .augment import augment
 from .records import Record
 from .synth import SyntheticSource

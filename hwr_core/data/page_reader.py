@@ -29,7 +29,7 @@ from .. import APP_NAME
 from ..charset import CTCCodec
 from ..errors import DatasetError, HwrError
 from ..fileio import atomic_write_bytes
-from ..preprocess import load_image
+from ..image_io import load_image
 from .readers import _finish, _RowChecker
 from .records import ReadReport, Record
 

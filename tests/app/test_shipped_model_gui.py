@@ -13,8 +13,8 @@ from testdata import SHIPPED_CER_BOUND, needs_shipped_model, val_page
 from app.main import draw_text_on_canvas
 from app.main_window import MainWindow, load_startup_model
 from app.widgets.recognize_tab import KEY_UPRIGHT
+from hwr_core.image_io import rotate_clockwise
 from hwr_core.metrics import cer
-from hwr_core.preprocess import rotate_clockwise
 
 pytestmark = needs_shipped_model
 

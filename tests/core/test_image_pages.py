@@ -8,8 +8,8 @@ from testdata import word_image
 from hwr_core.batch import find_images, write_labels_tsv, write_text_files
 from hwr_core.data.readers import read_labels_tsv
 from hwr_core.errors import ImageLoadError, ImageTooLargeError
+from hwr_core.image_io import load_image
 from hwr_core.image_pages import page_count, page_path, shown_name, split_page_path
-from hwr_core.preprocess import load_image
 
 
 def _tiff(path, pages):

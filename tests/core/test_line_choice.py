@@ -10,8 +10,9 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 from testdata import SHIPPED_MODEL, data_rows, needs_shipped_model
 
+from hwr_core.image_io import load_image
 from hwr_core.line_choice import _Glyphs, after_label_window, written_line_rows
-from hwr_core.preprocess import load_image, preprocess, split_lines
+from hwr_core.preprocess import preprocess, split_lines
 
 WIDTH = 320
 
@@ -155,7 +156,7 @@ def test_only_two_or_three_lines_are_looked_at() -> None:
     # The full split runs where blank rows part the ink into two or three bands of some height:
     # a field with its label or a neighbour's edge. A word's small accent is no band, and a page
     # of more lines is read whole without the split's cost (1.35 s on a 12-megapixel page).
-    from hwr_core.preprocess import _few_lines
+    from hwr_core.line_bands import few_lines
 
     def mask(bands: list[tuple[int, int]]) -> np.ndarray:
         m = np.zeros((120, 50), np.uint8)
@@ -163,11 +164,11 @@ def test_only_two_or_three_lines_are_looked_at() -> None:
             m[top:bottom, 5:45] = 255
         return m
 
-    assert not _few_lines(mask([(10, 40)]))
-    assert not _few_lines(mask([(2, 6), (10, 40)]))  # an accent over a word
-    assert _few_lines(mask([(2, 12), (20, 40)]))
-    assert _few_lines(mask([(2, 12), (20, 40), (50, 60)]))
-    assert not _few_lines(mask([(2, 12), (20, 40), (50, 60), (70, 90)]))
+    assert not few_lines(mask([(10, 40)]))
+    assert not few_lines(mask([(2, 6), (10, 40)]))  # an accent over a word
+    assert few_lines(mask([(2, 12), (20, 40)]))
+    assert few_lines(mask([(2, 12), (20, 40), (50, 60)]))
+    assert not few_lines(mask([(2, 12), (20, 40), (50, 60), (70, 90)]))
 
 
 @needs_shipped_model

@@ -10,8 +10,9 @@ import pytest
 from testdata import SHIPPED_MODEL, data_rows, needs_shipped_model, val_page
 
 from hwr_core.cli import main
+from hwr_core.image_io import load_image, rotate_clockwise
 from hwr_core.orientation import SHORT_SURER_BY, SURER_BY, axis_lean, read_upright, updown_lean
-from hwr_core.preprocess import ink_mask, load_image, rotate_clockwise
+from hwr_core.preprocess import ink_mask
 
 TEXT = ["the lady had bold thoughts", "of little birds that sang", "high above the old hall"]
 

@@ -17,9 +17,9 @@ from testdata import needs_shipped_model
 
 from hwr_core.cli import main
 from hwr_core.errors import HwrError
+from hwr_core.image_io import load_image_pixels
 from hwr_core.layout_export import PageLines, PlacedLine, PlacedWord
 from hwr_core.pdf_export import DEFAULT_DPI, _glyphless_truetype, searchable_pdf, write_searchable_pdf
-from hwr_core.preprocess import load_image_pixels
 
 
 def _image(tmp_path: Path, name: str = "scan.png", size: tuple[int, int] = (400, 160)) -> Path:

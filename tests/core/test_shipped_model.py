@@ -25,8 +25,9 @@ from testdata import (
 )
 
 from hwr_core.cli import main
+from hwr_core.image_io import load_image
 from hwr_core.metrics import cer
-from hwr_core.preprocess import load_image, render_strokes, split_lines, split_page
+from hwr_core.preprocess import render_strokes, split_lines, split_page
 from hwr_core.recognizer import Recognizer
 from hwr_core.strokes import scale_strokes, text_to_strokes
 
