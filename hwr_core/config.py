@@ -41,7 +41,7 @@ class PreprocessConfig:
     # starts it ("NOM :"; hwr_core.line_choice).
     written_line: bool = True
     # Keep a nib's or a fine pen's hairline strokes, fainter than the threshold, where they join
-    # the ink (binarize="otsu" only; hwr_core.preprocess._hairlines; README "Hairlines"). Model
+    # the ink (binarize="otsu" only; hwr_core.preprocess._hairlines; docs/reading.md "Hairlines"). Model
     # files saved before the option existed load with it on.
     hairlines: bool = True
     pad: int = 4  # columns of background added left and right, at target height

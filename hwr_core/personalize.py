@@ -28,9 +28,9 @@ from .data.builder import TrainingSetup, build_training
 from .data.records import Record
 from .data.spec import DataSpec, load_records, parse_spec
 from .errors import DatasetError, HwrError
+from .image_io import load_image
 from .metrics import PairedChange, cer, paired_bootstrap
 from .modelfile import ModelBundle, load_model, save_model
-from .preprocess import load_image
 from .recognizer import Recognizer
 from .training import Event, Trainer, TrainingFinished
 from .userdata import UserSampleStore
@@ -68,7 +68,7 @@ class PersonalizeConfig:
     augment: bool = True
     # Normalise with the base model's BatchNorm statistics instead of the user's batches'
     # (CRNN.freeze_batchnorm). Off: it did worse on the writer's unseen lines and on other writers'
-    # (benchmarks/teach_from_scans.py --freeze-batchnorm, README "Teaching from scans").
+    # (benchmarks/teach_from_scans.py --freeze-batchnorm, docs/reading.md "Teaching from scans").
     freeze_batchnorm: bool = False
     seed: int = 1234
     device: str = "auto"
