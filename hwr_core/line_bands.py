@@ -14,6 +14,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "BAND_GAP",
+    "TILT_MIN_ASPECT",
+    "RowInk",
+    "count_extent",
+    "dense_rows",
+    "few_lines",
+    "flag_runs",
+    "ink_extent",
+    "joined_runs",
+    "line_bands",
+    "long_lines",
+    "maybe_accents",
+    "page_bands",
+]
+
 TILT_MIN_ASPECT = 4.0  # split_lines levels a page only if its lines are this many times longer than high
 _RULE_ROW_SHARE = 0.8  # a row with ink along this share of the writing's length is a ruled line
 BAND_GAP = 3  # blank rows that may part two lines of an image read as one (split_lines' min_gap)

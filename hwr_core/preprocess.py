@@ -1,4 +1,6 @@
-"""Image loading and preprocessing: any handwriting image -> the model's float32 input.
+"""Preprocessing: any handwriting image -> the model's float32 input; a page -> its lines' crops.
+
+Images come in through `image_io`; `line_bands` says which rows hold a page's lines.
 
 The output is (cfg.height x W) float32 with INK = 1.0 on BACKGROUND = 0.0, so zero padding in a
 batch is background. Training and inference run exactly this code; with `keep_stages=True` every
