@@ -320,6 +320,7 @@ def _train_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         bn_recalibrate_batches=args.bn_recalibrate,
         freeze_batchnorm=args.freeze_batchnorm,
         keep_epoch_weights=args.keep_epoch_weights,
+        loader_workers=args.loader_workers,
         augment=AugmentConfig(),
         augment_enabled=not args.no_augment,
     )
@@ -879,9 +880,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     t.add_argument(
-        "--amp", action="store_true", help="bfloat16 mixed precision (CUDA, or a CPU with native bf16)"
+        "--amp",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="bfloat16 mixed precision (CUDA, or a CPU with native bf16)",
     )
     t.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
+    t.add_argument(
+        "--loader-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="load batches in N processes (a GPU that one loading thread leaves idle); 0: one thread",
+    )
     t.add_argument("--no-augment", action="store_true", help="train without augmentation")
     t.add_argument("--seed", type=int, default=1234)
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -190,6 +190,9 @@ class TrainConfig:
     # Load the next batch on a worker thread while this one trains (`training._BatchLoader`);
     # the batches are the same either way (each sample is a function of seed, epoch and index).
     prefetch: bool = True
+    # Or load batches in this many processes, each with its own copy of the sources, up to twice as
+    # many batches ahead: for a GPU that one loading thread leaves idle. Same batches; 0: off.
+    loader_workers: int = 0
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -113,6 +113,24 @@ class ConvBackbone(nn.Module):
                 w = torch.div(w, pool[1], rounding_mode="floor")
         return w
 
+    def timesteps(self) -> Timesteps:
+        return Timesteps(
+            tuple((kernel, padding, pool[1] if pool else 1) for _, kernel, padding, _, pool in self._convs)
+        )
+
+
+@dataclass(frozen=True)
+class Timesteps:
+    """`CRNN.output_lengths` for one width, without the model: a picklable callable that training
+    data loaded in other processes uses to drop labels too long for their image."""
+
+    steps: tuple[tuple[int, int, int], ...]  # (kernel, padding, pool width) per conv
+
+    def __call__(self, width: int) -> int:
+        for kernel, padding, pool in self.steps:
+            width = (width + 2 * padding - kernel + 1) // pool
+        return max(1, width)
+
 
 class BiLSTMSequence(nn.Module):
     """(N, T, F) -> (N, T, 2 * hidden)."""
@@ -173,6 +191,10 @@ class CRNN(nn.Module):
     def output_lengths(self, widths: torch.Tensor) -> torch.Tensor:
         """Number of valid timesteps for inputs of the given (unpadded) pixel widths."""
         return self.backbone.output_width(widths).clamp(min=1)
+
+    def timesteps(self) -> Timesteps:
+        """`output_lengths` for one width, as a picklable callable without the weights."""
+        return self.backbone.timesteps()
 
     def min_input_width(self) -> int:
         """Smallest width that yields at least one timestep."""

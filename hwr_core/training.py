@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,42 +149,95 @@ def check_output_dir(out_dir: Path, need_bytes: int) -> None:
 
 
 class _BatchLoader:
-    """An epoch's batches, each loaded on one worker thread while the batch before it trains.
+    """An epoch's batches, each loaded on one worker thread while the batch before it trains, or
+    in a pool of processes (`TrainConfig.loader_workers`) several batches ahead.
 
     Augmenting and preprocessing a batch took a fifth of a CPU training step, run between the
-    steps; the model's ops release the GIL, so most of it now overlaps them. One worker at a time
-    touches the sources (their caches are not shared), and with `ahead` false everything loads on
-    the calling thread. The batches are the same either way.
+    steps; the model's ops release the GIL, so most of it now overlaps them. One worker thread at a
+    time touches the sources (their caches are not shared), and with no `pool` and `ahead` false
+    everything loads on the calling thread. The batches are the same every way: each sample is a
+    function of seed, epoch and index.
     """
 
     def __init__(
-        self, train_set: MixedTrainingSet, plan: list[tuple[int, list[int]]], epoch: int, ahead: bool
+        self,
+        train_set: MixedTrainingSet,
+        plan: list[tuple[int, list[int]]],
+        epoch: int,
+        ahead: bool,
+        pool: ProcessPoolExecutor | None = None,
     ) -> None:
         self._train_set = train_set
         self._plan = plan
         self._epoch = epoch
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="hwr-batches") if ahead else None
-        self._pending: tuple[int, Future[list[Item]]] | None = None
+        self._processes = pool
+        self._depth = 2 * pool._max_workers if pool is not None else 1  # noqa: SLF001 (no public size)
+        self._pool: Executor | None = pool or (
+            ThreadPoolExecutor(1, thread_name_prefix="hwr-batches") if ahead else None
+        )
+        self._pending: dict[int, Future[Any]] = {}
 
     def __enter__(self) -> _BatchLoader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
+        for future in self._pending.values():
+            future.cancel()
+        if self._pool is not None and self._processes is None:  # the process pool outlives the epoch
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def get(self, b: int) -> list[Item]:
-        """Batch `b`'s items; batch b + 1 starts loading before this returns."""
+        """Batch `b`'s items; the batches after it start loading before this returns."""
         if self._pool is None:
             return self._load(b)
-        pending = self._pending
-        current = pending[1] if pending is not None and pending[0] == b else self._pool.submit(self._load, b)
-        self._pending = (b + 1, self._pool.submit(self._load, b + 1)) if b + 1 < len(self._plan) else None
-        return current.result()
+        for ahead in range(b, min(b + 1 + self._depth, len(self._plan))):
+            if ahead not in self._pending:
+                self._pending[ahead] = self._submit(ahead)
+        result = self._pending.pop(b).result()
+        if self._processes is None:
+            return result
+        items, skipped = result
+        self._train_set.skipped.update(skipped)  # counted in the worker's copy
+        return items
+
+    def _submit(self, b: int) -> Future[Any]:
+        assert self._pool is not None
+        source_index, indices = self._plan[b]
+        if self._processes is not None:
+            return self._pool.submit(_load_in_worker, source_index, indices, self._epoch)
+        return self._pool.submit(self._load, b)
 
     def _load(self, b: int) -> list[Item]:
         source_index, indices = self._plan[b]
         return self._train_set.load_batch(source_index, indices, self._epoch)
+
+
+# A loader process's copy of the training set, set once by its initializer: per process, not
+# shared state (the training process never sets it).
+_worker_set: MixedTrainingSet | None = None
+
+
+def _start_loader_worker(train_set: MixedTrainingSet) -> None:
+    global _worker_set
+    _worker_set = train_set
+    torch.set_num_threads(1)  # the workers share the cores; each loads one batch at a time
+
+
+def _load_in_worker(source_index: int, indices: list[int], epoch: int) -> tuple[list[Item], Counter[str]]:
+    assert _worker_set is not None
+    before = _worker_set.skipped.copy()
+    items = _worker_set.load_batch(source_index, indices, epoch)
+    return items, _worker_set.skipped - before
+
+
+def _loader_pool(train_set: MixedTrainingSet, workers: int) -> ProcessPoolExecutor:
+    """Spawned, not forked: the training process may hold CUDA and threads, which fork does not copy safely."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_loader_worker,
+        initargs=(train_set,),
+    )
 
 
 class Trainer:
@@ -336,9 +391,13 @@ class Trainer:
 
     def fit(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
         created_group = self._init_distributed() if self.world > 1 else False
+        workers = self.cfg.loader_workers
+        pool = _loader_pool(self.train_set, workers) if workers > 0 else None
         try:
-            yield from self._fit(should_stop)
+            yield from self._fit(should_stop, pool)
         finally:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
             # A rank that exits with gloo's process group alive can abort in interpreter
             # teardown (SIGABRT), failing a run that had finished; so the group ends with the fit.
             if created_group:
@@ -346,7 +405,7 @@ class Trainer:
 
                 dist.destroy_process_group()
 
-    def _fit(self, should_stop: Callable[[], bool]) -> Iterator[Event]:
+    def _fit(self, should_stop: Callable[[], bool], pool: ProcessPoolExecutor | None) -> Iterator[Event]:
         c = self.cfg
         torch.manual_seed(c.seed)
         model = self.bundle.model.to(self.device)
@@ -401,7 +460,7 @@ class Trainer:
             epoch_start = time.perf_counter() - progress.epoch_seconds
             rate_start = time.perf_counter()  # throughput and ETA from this process's batches
             seen = 0
-            with _BatchLoader(self.train_set, plan, epoch, c.prefetch) as loader:
+            with _BatchLoader(self.train_set, plan, epoch, c.prefetch, pool) as loader:
                 for b in range(progress.batch, len(plan)):
                     if self._agree(should_stop()):
                         tick()

@@ -90,6 +90,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.command == "unpack":
         for pack in sorted(args.packs.glob(f"*{SUFFIX}")):
+            # labels.tsv is written last: a set that has one was unpacked whole by an earlier call
+            if (args.data_dir / pack.name.removesuffix(SUFFIX) / "labels.tsv").is_file():
+                print(f"{pack.name}: already unpacked")
+                continue
             print(f"{pack.name}: {unpack_set(pack, args.data_dir)} rows")
         return
     args.out.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..charset import CTCCodec
 from ..config import PreprocessConfig, TrainConfig, geometry_error
 from ..errors import DatasetError, HwrError
@@ -169,7 +167,6 @@ def build_training(
                 (RecordSource(spec.name, recs, cache_height, bundle.preprocess.max_pixels), spec.weight)
             )
 
-    model = bundle.model
     train_set = MixedTrainingSet(
         sources,
         bundle.codec,
@@ -178,7 +175,7 @@ def build_training(
         seed=cfg.seed,
         augment_cfg=cfg.augment if cfg.augment_enabled else None,
         samples_per_epoch=cfg.samples_per_epoch,
-        timesteps=lambda w: int(model.output_lengths(torch.tensor([w]))[0]),
+        timesteps=bundle.model.timesteps(),
     )
 
     if val is None:

@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -47,6 +48,10 @@ class RecordSource:
 
     def __len__(self) -> int:
         return len(self.records)
+
+    # Loader processes (`TrainConfig.loader_workers`) get the records, not the images cached so far.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_cache": {}}
 
     def image(self, index: int) -> np.ndarray | None:
         """The record's image, or None if it cannot be read (counted by the caller)."""
@@ -97,6 +102,11 @@ class Item:
     source: str
 
 
+def quarter_width(width: int) -> int:
+    """The timesteps of a model that quarters the width (`MixedTrainingSet`'s default)."""
+    return width // 4
+
+
 class MixedTrainingSet:
     """Batches drawn from weighted sources; `batches(epoch)` is the epoch's plan, resumable by slicing."""
 
@@ -109,7 +119,7 @@ class MixedTrainingSet:
         seed: int,
         augment_cfg: AugmentConfig | None = None,
         samples_per_epoch: int = 0,
-        timesteps: Callable[[int], int] = lambda width: width // 4,
+        timesteps: Callable[[int], int] = quarter_width,
     ) -> None:
         if not sources:
             raise DatasetError("no training data sources")

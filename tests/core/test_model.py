@@ -1,3 +1,5 @@
+import pickle
+
 import pytest
 import torch
 
@@ -14,6 +16,15 @@ def test_output_lengths_match_forward(variant, width):
         out = model(torch.rand(2, 1, 32, width))
     assert out.shape[0] == 2 and out.shape[2] == 11
     assert int(model.output_lengths(torch.tensor([width]))[0]) == out.shape[1]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_timesteps_for_a_width_match_output_lengths_and_pickle(variant):
+    """`CRNN.timesteps()` is what loader processes get instead of the model."""
+    model = CRNN(ModelConfig(variant=variant, num_classes=5))
+    timesteps = pickle.loads(pickle.dumps(model.timesteps()))
+    widths = list(range(1, 300))
+    assert [timesteps(w) for w in widths] == model.output_lengths(torch.tensor(widths)).tolist()
 
 
 def test_paper_variant_follows_shi_et_al_table():

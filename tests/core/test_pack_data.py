@@ -23,6 +23,10 @@ def test_pack_then_unpack_round_trip(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "words: 12 rows, 1 skipped" in out
     subprocess.run([*run, "unpack", str(packs), str(unpacked)], check=True, capture_output=True)
+    again = subprocess.run(
+        [*run, "unpack", str(packs), str(unpacked)], check=True, capture_output=True, text=True
+    )
+    assert "words.hwrpack.xz: already unpacked" in again.stdout  # a second call (packs split over calls)
 
     original = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines()][:12]
     restored = [

@@ -169,16 +169,19 @@ def test_stop_then_resume_matches_uninterrupted_run(tmp_path):
 
 
 def test_batches_loaded_ahead_train_the_same_weights_as_loaded_in_turn(tmp_path):
-    """The next batch loads on a worker thread while one trains (`TrainConfig.prefetch`): with
-    augmentation on, a batch loaded out of turn, or twice, would train other weights."""
+    """The next batch loads on a worker thread while one trains (`TrainConfig.prefetch`), or several
+    batches ahead in processes (`loader_workers`): with augmentation on, a batch loaded out of turn,
+    or twice, would train other weights."""
     weights = []
-    for ahead in (False, True):
-        setup, cfg = _setup(tmp_path / str(ahead), epochs=2, augment_enabled=True, prefetch=ahead)
-        for _ in Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / f"run-{ahead}").fit():
+    ways = {"in-turn": {"prefetch": False}, "thread": {}, "processes": {"loader_workers": 2}}
+    for name, way in ways.items():
+        setup, cfg = _setup(tmp_path / name, epochs=2, augment_enabled=True, **way)
+        for _ in Trainer(setup.bundle, setup.train_set, None, cfg, tmp_path / f"run-{name}").fit():
             pass
         weights.append(setup.bundle.model.state_dict())
-    for a, b in zip(*weights, strict=True):
-        assert torch.equal(weights[0][a], weights[1][b]), a
+    for other in weights[1:]:
+        for key in weights[0]:
+            assert torch.equal(weights[0][key], other[key]), key
 
 
 def test_a_batch_that_fails_to_load_ahead_stops_the_run_with_its_error(tmp_path, monkeypatch):
