@@ -67,6 +67,15 @@ def test_a_loss_within_chance_does_not_veto_but_one_over_a_point_does(tmp_path: 
     assert run.returncode == 1 and "iam_lines: CER worse by more than 1%" in run.stdout
 
 
+def test_a_left_out_set_neither_vetoes_nor_counts_in_the_mean(tmp_path: Path) -> None:
+    base = readings(tmp_path / "base.jsonl", dict.fromkeys(SETS, 5) | {"synthetic_en_heldout_fonts": 0})
+    cand = readings(tmp_path / "cand.jsonl", {"synthetic_en_heldout_fonts": 2})  # 6 points worse
+    assert compare(base, cand).returncode == 1
+    run = compare(base, cand, "--leave-out", "synthetic_en_heldout_fonts")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "over the 4 target sets (left out: synthetic_en_heldout_fonts): -2.500 points" in run.stdout
+
+
 def test_missing_target_set_or_different_samples_cannot_be_compared(tmp_path: Path) -> None:
     base = readings(tmp_path / "base.jsonl", {})
     run = compare(base, readings(tmp_path / "cand.jsonl", {}, SETS[1:]))
