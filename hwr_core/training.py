@@ -166,12 +166,13 @@ class _BatchLoader:
         epoch: int,
         ahead: bool,
         pool: ProcessPoolExecutor | None = None,
+        depth: int = 1,
     ) -> None:
         self._train_set = train_set
         self._plan = plan
         self._epoch = epoch
         self._processes = pool
-        self._depth = 2 * pool._max_workers if pool is not None else 1  # noqa: SLF001 (no public size)
+        self._depth = depth  # batches loading ahead of the one asked for
         self._pool: Executor | None = pool or (
             ThreadPoolExecutor(1, thread_name_prefix="hwr-batches") if ahead else None
         )
@@ -460,7 +461,9 @@ class Trainer:
             epoch_start = time.perf_counter() - progress.epoch_seconds
             rate_start = time.perf_counter()  # throughput and ETA from this process's batches
             seen = 0
-            with _BatchLoader(self.train_set, plan, epoch, c.prefetch, pool) as loader:
+            with _BatchLoader(
+                self.train_set, plan, epoch, c.prefetch, pool, max(1, 2 * c.loader_workers)
+            ) as loader:
                 for b in range(progress.batch, len(plan)):
                     if self._agree(should_stop()):
                         tick()

@@ -42,7 +42,8 @@ ACCURACY_SETS = ("vnondb_word", "kaggle_names")  # (b): the real sets with an ac
 @dataclass(frozen=True)
 class Verdict:
     changes: dict[str, dict[str, PairedChange]]
-    mean_target_change: float
+    mean_target_change: float  # over `counted`
+    counted: list[str]  # the target sets not left out
     vetoes: list[str]
 
     @property
@@ -91,7 +92,7 @@ def judge(
             vetoes.append(f"{name}: fewer read right beyond chance ({_pts(ch['accuracy'])})")
     counted = [s for s in TARGETS if s not in left_out]
     mean = sum(changes[s]["cer"].change for s in counted) / len(counted)
-    return Verdict(changes, mean, vetoes)
+    return Verdict(changes, mean, counted, vetoes)
 
 
 def _pts(c: PairedChange) -> str:
@@ -142,9 +143,10 @@ def main() -> None:
             f"{name:28s} {c.base:9.2%} {c.other:9.2%} {c.change * 100:+8.2f} {c.low * 100:+7.2f} {c.high * 100:+7.2f}"
             f"   {a.base:.2%} -> {a.other:.2%} ({a.low * 100:+.2f} to {a.high * 100:+.2f})"
         )
-    counted = len([s for s in TARGETS if s not in left_out])
     left = f" (left out: {', '.join(sorted(left_out))})" if left_out else ""
-    print(f"mean CER change over the {counted} target sets{left}: {v.mean_target_change * 100:+.3f} points")
+    print(
+        f"mean CER change over the {len(v.counted)} target sets{left}: {v.mean_target_change * 100:+.3f} points"
+    )
     for veto in v.vetoes:
         print(f"veto: {veto}")
     print("SHIPS under the rule" if v.ships else "does NOT ship under the rule")
