@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -23,6 +24,7 @@ from .errors import HwrError
 
 # One conv layer: (out_channels, kernel, padding, batch_norm, pool) with pool as (ph, pw) or None.
 ConvSpec = tuple[int, int, int, bool, tuple[int, int] | None]
+Width = TypeVar("Width", int, torch.Tensor)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,25 @@ def variant_spec(name: str) -> VariantSpec:
         raise HwrError(f"unknown model variant {name!r} (known: {', '.join(sorted(VARIANTS))})") from None
 
 
+@dataclass(frozen=True)
+class Timesteps:
+    """The conv/pool stack's integer arithmetic along the width, without the layers: `CRNN`'s
+    output lengths come from it, and training data loaded in other processes gets it (picklable)
+    to drop labels too long for their image."""
+
+    steps: tuple[tuple[int, int, int], ...]  # (kernel, padding, pool width) per conv
+
+    def width(self, widths: Width) -> Width:
+        """Output width of input widths (an int or a tensor), floored as the layers floor it; below 1
+        where the input is too narrow for a timestep."""
+        for kernel, padding, pool in self.steps:
+            widths = (widths + 2 * padding - kernel + 1) // pool
+        return widths
+
+    def __call__(self, width: int) -> int:
+        return max(1, self.width(width))
+
+
 class ConvBackbone(nn.Module):
     """(N, 1, H, W) -> (N, W', F): conv stack, then the height collapsed by averaging."""
 
@@ -98,38 +119,16 @@ class ConvBackbone(nn.Module):
             in_ch = out_ch
         self.layers = nn.Sequential(*layers)
         self.out_features = in_ch
-        self._convs = tuple(convs)
+        self.width_steps = Timesteps(
+            tuple((kernel, padding, pool[1] if pool else 1) for _, kernel, padding, _, pool in convs)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.layers(x)  # (N, F, H', W')
         return f.mean(dim=2).permute(0, 2, 1)  # (N, W', F)
 
     def output_width(self, widths: torch.Tensor) -> torch.Tensor:
-        """Integer arithmetic of the conv/pool stack along the width."""
-        w = widths.clone()
-        for _, kernel, padding, _, pool in self._convs:
-            w = w + 2 * padding - kernel + 1
-            if pool is not None:
-                w = torch.div(w, pool[1], rounding_mode="floor")
-        return w
-
-    def timesteps(self) -> Timesteps:
-        return Timesteps(
-            tuple((kernel, padding, pool[1] if pool else 1) for _, kernel, padding, _, pool in self._convs)
-        )
-
-
-@dataclass(frozen=True)
-class Timesteps:
-    """`CRNN.output_lengths` for one width, without the model: a picklable callable that training
-    data loaded in other processes uses to drop labels too long for their image."""
-
-    steps: tuple[tuple[int, int, int], ...]  # (kernel, padding, pool width) per conv
-
-    def __call__(self, width: int) -> int:
-        for kernel, padding, pool in self.steps:
-            width = (width + 2 * padding - kernel + 1) // pool
-        return max(1, width)
+        return self.width_steps.width(widths)
 
 
 class BiLSTMSequence(nn.Module):
@@ -194,7 +193,7 @@ class CRNN(nn.Module):
 
     def timesteps(self) -> Timesteps:
         """`output_lengths` for one width, as a picklable callable without the weights."""
-        return self.backbone.timesteps()
+        return self.backbone.width_steps
 
     def min_input_width(self) -> int:
         """Smallest width that yields at least one timestep."""

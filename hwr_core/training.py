@@ -171,7 +171,7 @@ class _BatchLoader:
         self._train_set = train_set
         self._plan = plan
         self._epoch = epoch
-        self._processes = pool
+        self._in_processes = pool is not None
         self._depth = depth  # batches loading ahead of the one asked for
         self._pool: Executor | None = pool or (
             ThreadPoolExecutor(1, thread_name_prefix="hwr-batches") if ahead else None
@@ -184,7 +184,7 @@ class _BatchLoader:
     def __exit__(self, *exc: object) -> None:
         for future in self._pending.values():
             future.cancel()
-        if self._pool is not None and self._processes is None:  # the process pool outlives the epoch
+        if self._pool is not None and not self._in_processes:  # the process pool outlives the epoch
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def get(self, b: int) -> list[Item]:
@@ -195,7 +195,7 @@ class _BatchLoader:
             if ahead not in self._pending:
                 self._pending[ahead] = self._submit(ahead)
         result = self._pending.pop(b).result()
-        if self._processes is None:
+        if not self._in_processes:
             return result
         items, skipped = result
         self._train_set.skipped.update(skipped)  # counted in the worker's copy
@@ -204,7 +204,7 @@ class _BatchLoader:
     def _submit(self, b: int) -> Future[Any]:
         assert self._pool is not None
         source_index, indices = self._plan[b]
-        if self._processes is not None:
+        if self._in_processes:
             return self._pool.submit(_load_in_worker, source_index, indices, self._epoch)
         return self._pool.submit(self._load, b)
 
