@@ -134,6 +134,11 @@ def save_model(bundle: ModelBundle, path: str | os.PathLike[str]) -> Path:
 # --------------------------------------------------------------------------- reading
 
 
+def _shaped_like_safetensors(head: bytes, size: int) -> bool:
+    """The first 9 bytes: a little-endian u64 header length that fits the file, then the JSON's '{'."""
+    return len(head) == 9 and 8 + int.from_bytes(head[:8], "little") <= size and head[8:9] == b"{"
+
+
 def _read_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if not path.exists():
         raise ModelFileError(f"{path}: no such model file")
@@ -148,8 +153,10 @@ def _read_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if size > _MAX_FILE_BYTES:
         raise ModelFileError(f"{path}: {size / 1e9:.1f} GB is too large for a model file")
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(_PICKLE_MAGIC):
+        head = f.read(9)
+    # A safetensors header length can itself begin with pickle's bytes (a length of 0x0280 does),
+    # so only a file that is not shaped like safetensors counts as a pickle.
+    if head.startswith(_PICKLE_MAGIC) and not _shaped_like_safetensors(head, size):
         raise ModelFileError(
             f"{path}: this is a pickle-based PyTorch checkpoint (.pt/.pth); HWR Studio never unpickles "
             "files because they can run code. Use a .safetensors model file made by HWR Studio."
