@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import logging
 import math
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -404,6 +405,21 @@ class TrainTab(QWidget):
         device_row = QHBoxLayout()
         device_row.addWidget(self.device_combo, 1)
         device_row.addWidget(self.amp_check)
+        self.workers_spin = QSpinBox()
+        cores = os.cpu_count() or 1
+        self.workers_spin.setRange(0, cores)
+        self.workers_spin.setSpecialValueText("1 thread")
+        self.workers_spin.valueChanged.connect(
+            lambda n: self.workers_spin.setSuffix(" process" if n == 1 else " processes")
+        )
+        # A GPU trains faster than one thread loads and augments images; on a CPU the
+        # processes would only take cores from training.
+        default_workers = min(4, cores - 1) if torch.cuda.is_available() else 0
+        self.workers_spin.setValue(int(self._settings.value("train/loader_workers", default_workers)))  # type: ignore[arg-type]
+        self.workers_spin.setToolTip(
+            "Load and augment batches in this many processes, several batches ahead: for a GPU "
+            "that waits on data. The batches are the same either way."
+        )
         self.out_edit = QLineEdit()
         self.out_edit.textChanged.connect(self.out_edit.setToolTip)  # the field is narrower than a path
         self.out_edit.setText(str(self._new_run_dir()))
@@ -417,6 +433,7 @@ class TrainTab(QWidget):
         form.addRow("Batch size", self.batch_spin)
         form.addRow("Learning rate", self.lr_spin)
         form.addRow("Device", device_row)
+        form.addRow("Data loading", self.workers_spin)
         form.addRow("Output folder", out_row)
         form.addRow("", self.resume_check)
         self._training_box = box
@@ -708,6 +725,7 @@ class TrainTab(QWidget):
             lr=self.lr_spin.value(),
             device=self.device_combo.currentText(),
             amp=self.amp_check.isEnabled() and self.amp_check.isChecked(),
+            loader_workers=self.workers_spin.value(),
             freeze_backbone_epochs=self.freeze_spin.value()
             if finetune and self.freeze_check.isChecked()
             else 0,
@@ -806,6 +824,7 @@ class TrainTab(QWidget):
         self._settings.setValue("train/batch_size", request.cfg.batch_size)
         self._settings.setValue("train/lr", request.cfg.lr)
         self._settings.setValue("train/amp", self.amp_check.isChecked())
+        self._settings.setValue("train/loader_workers", request.cfg.loader_workers)
         self._settings.setValue("train/variant", request.variant)
         self.start_training(request)
 

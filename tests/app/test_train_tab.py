@@ -113,6 +113,23 @@ def test_tiny_run_plots_predictions_and_files(qtbot, tab: TrainTab, word_data: P
     assert tab.active_model.bundle is not None and tab.active_model.bundle.model.config.variant == "tiny"
 
 
+def test_a_run_started_here_can_load_batches_in_processes(
+    qtbot, tab: TrainTab, word_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader processes are spawned from the GUI's worker thread and re-import the core."""
+    from hwr_core import training
+
+    pools: list[int] = []
+    real_pool = training._loader_pool
+    monkeypatch.setattr(training, "_loader_pool", lambda s, n: pools.append(n) or real_pool(s, n))
+    request = make_request([f"tsv:{word_data}"], tmp_path / "run")
+    request = dataclasses.replace(request, cfg=dataclasses.replace(request.cfg, loader_workers=1))
+    with qtbot.waitSignal(tab.controller.sig_finished, timeout=180_000) as blocker:
+        assert tab.start_training(request)
+    assert blocker.args[0].reason == "completed" and blocker.args[0].epochs_done == 2
+    assert (tmp_path / "run" / "model.safetensors").is_file() and pools == [1]
+
+
 def test_stop_is_quick_and_resume_continues(qtbot, tab: TrainTab, word_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     request = make_request([f"tsv:{word_data}"], out, epochs=30, samples=64)
@@ -261,6 +278,11 @@ def test_build_request_from_the_form(qtbot, tab: TrainTab, word_data: Path, tmp_
     assert req.cfg.amp == amp_supported(torch.device("cpu"))  # on by default where it is fast
     tab.amp_check.setChecked(False)
     assert tab.build_request().cfg.amp is False
+    assert req.cfg.loader_workers == (
+        0 if not torch.cuda.is_available() else min(4, tab.workers_spin.maximum() - 1)
+    )
+    tab.workers_spin.setValue(2)
+    assert tab.build_request().cfg.loader_workers == 2
 
 
 def test_validation_cer_curve_per_source(qtbot) -> None:  # type: ignore[no-untyped-def]
