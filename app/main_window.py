@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
             )
         )
         self.recent_menu = file_menu.addMenu("Open &recent")
-        rt.recent_files_changed.connect(self._fill_recent)
+        self.recent_menu.setToolTipsVisible(True)
+        rt.recent.changed.connect(self._fill_recent)
         self._fill_recent()
         file_menu.addAction(
             self._action(
@@ -194,13 +195,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&About HWR Studio", self.show_about))
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.value("paths/recent_images", []) or []
-        if isinstance(recent, str):
-            recent = [recent]
-        for path in recent:
-            self.recent_menu.addAction(self._action(path, lambda _=False, p=path: self.open_image(p)))
-        self.recent_menu.setEnabled(bool(recent))
+        self.recognize_tab.recent.fill_menu(self.recent_menu, self.open_image)
 
     # ------------------------------------------------------------------ actions
 

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from app.active_model import ActiveModel
 from app.qt_image import qimage_to_gray
+from app.recent_files import RecentFiles
 from app.widgets.canvas import HandwritingCanvas
 from app.widgets.heatmap import HeatmapView
 from app.widgets.image_view import ImageView, Region
@@ -75,7 +76,6 @@ logger = logging.getLogger(__name__)
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
-KEY_RECENT_IMAGES = "paths/recent_images"
 KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
 KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
 _OPEN_WORD_LIST = "open…"  # the word-list menu's last entry: pick a file
@@ -108,7 +108,6 @@ def _form_of(path: str) -> str:
 #: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
 ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
 
-MAX_RECENT = 10
 DEBOUNCE_MS = 400
 # The word list, character model and ONNX export load ~0.6 s (the first read's wait). They load in
 # the worker this long after the tab is shown, or a model is opened, if nothing is being written or
@@ -138,7 +137,6 @@ class RecognizeTab(QWidget):
 
     status_message = Signal(str)  # one line for the status bar (errors, loaded files)
     result_ready = Signal(object)  # the RecognitionResult now shown
-    recent_files_changed = Signal(list)  # list[str], newest first
     # The drawing to keep as a Teach sample: its strokes, what was written, the pen's width
     teach_requested = Signal(object, str, float)
     # An image's lines to keep as Teach samples: [(line image, its text)], the image's name
@@ -186,6 +184,8 @@ class RecognizeTab(QWidget):
         self.stage_strip = StageStrip()
         self.heatmap = HeatmapView()
         self._build_ui()
+        self.recent = RecentFiles(settings, self)
+        self.recent.changed.connect(self._refresh_recent_menu)
         self._refresh_recent_menu()
         self._update_model_info()
         self._update_canvas_actions()
@@ -317,6 +317,7 @@ class RecognizeTab(QWidget):
         paste_action.setToolTip("Paste an image (or an image file) from the clipboard")
         paste_action.triggered.connect(self.paste_from_clipboard)
         self.recent_menu = QMenu("Recent", self)
+        self.recent_menu.setToolTipsVisible(True)
         self.recent_button = QToolButton()
         self.recent_button.setText("Recent")
         self.recent_button.setMenu(self.recent_menu)
@@ -1017,7 +1018,7 @@ class RecognizeTab(QWidget):
         except HwrError as exc:
             self.status_message.emit(str(exc))
             if not image_exists(name):
-                self._remove_recent(name)
+                self.recent.remove(name)
             return False
         except Exception as exc:  # noqa: BLE001 - never let a file take the UI down
             logger.exception("loading %s failed", name)
@@ -1025,7 +1026,7 @@ class RecognizeTab(QWidget):
             return False
         file, page = split_page_path(name)
         self._settings.setValue(KEY_LAST_IMAGE_DIR, str(Path(file).resolve().parent))
-        self._add_recent(file)  # the file, not each page turned to
+        self.recent.add(file)  # the file, not each page turned to
         pages = page_count(file)
         if not self.set_image(image, shown_name(name)):
             return False
@@ -1175,44 +1176,11 @@ class RecognizeTab(QWidget):
     # ------------------------------------------------------------------ recent files
 
     def recent_files(self) -> list[str]:
-        value = self._settings.value(KEY_RECENT_IMAGES, [])
-        if value is None:
-            return []
-        if isinstance(value, str):  # ini files return a one-element list as a plain string
-            value = [value] if value else []
-        return [str(v) for v in value if v][:MAX_RECENT]
-
-    def _store_recent(self, files: list[str]) -> None:
-        self._settings.setValue(KEY_RECENT_IMAGES, files[:MAX_RECENT])
-        self._refresh_recent_menu()
-        self.recent_files_changed.emit(files[:MAX_RECENT])
-
-    def _add_recent(self, path: str) -> None:
-        full = str(Path(path).resolve())
-        files = [full] + [f for f in self.recent_files() if f != full]
-        self._store_recent(files)
-
-    def _remove_recent(self, path: str) -> None:
-        full = str(Path(path).resolve())
-        files = self.recent_files()
-        if full in files or path in files:
-            self._store_recent([f for f in files if f not in (full, path)])
-
-    def clear_recent_files(self) -> None:
-        self._store_recent([])
+        return self.recent.files()
 
     def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.recent_files()
-        for f in files:
-            action = self.recent_menu.addAction(Path(f).name)
-            action.setToolTip(f)
-            action.setStatusTip(f)
-            action.triggered.connect(lambda _=False, f=f: self.load_image_file(f))
-        if files:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear recent", self.clear_recent_files)
-        self.recent_button.setEnabled(bool(files))
+        self.recent.fill_menu(self.recent_menu, self.load_image_file)
+        self.recent_button.setEnabled(self.recent_menu.isEnabled())
 
     # ------------------------------------------------------------------ lifetime
 

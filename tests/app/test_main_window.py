@@ -57,6 +57,21 @@ def test_menus_and_shortcuts(window):
     assert "About HWR Studio" in acts
 
 
+def test_open_recent_in_the_file_menu_follows_the_recognize_tab(qtbot, window, tmp_path):
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    for path in (first, second):
+        cv2.imwrite(str(path), word_image("cat"))
+        assert window.open_image(str(path))
+    for menu in (window.recent_menu, window.recognize_tab.recent_menu):
+        names = [a.text() for a in menu.actions() if not a.isSeparator()]
+        assert names == ["second.png", "first.png", "Clear recent"] and menu.isEnabled()
+    window.recent_menu.actions()[1].trigger()  # reopen the older file: it becomes the newest
+    assert window.recognize_tab.recent_files() == [str(first.resolve()), str(second.resolve())]
+    window.recent_menu.actions()[-1].trigger()  # "Clear recent"
+    assert window.recent_menu.actions() == [] and not window.recent_menu.isEnabled()
+    assert not window.recognize_tab.recent_button.isEnabled()
+
+
 def test_status_bar_names_the_model_and_about_box(window):
     assert "tiny-test" in window._model_label.text()
     assert "tiny-test" in window.about_text()

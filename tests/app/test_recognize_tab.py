@@ -19,11 +19,11 @@ from PySide6.QtTest import QTest
 
 from app.active_model import ActiveModel
 from app.qt_image import gray_to_qimage
+from app.recent_files import MAX_RECENT
 from app.widgets.canvas import HandwritingCanvas
 from app.widgets.recognize_tab import (
     KEY_LAST_IMAGE_DIR,
     KEY_PEN_WIDTH,
-    MAX_RECENT,
     WARMUP_DELAY_MS,
     RecognizeTab,
 )
@@ -206,7 +206,7 @@ def test_hover_text_top5(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-u
 def test_load_image_file_shows_stages_and_heatmap(tab: RecognizeTab, qtbot, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
     path = _word_png(tmp_path / "word.png")
     recent: list[list[str]] = []
-    tab.recent_files_changed.connect(recent.append)
+    tab.recent.changed.connect(recent.append)
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
         assert tab.load_image_file(path)
     result = blocker.args[0]
