@@ -394,6 +394,8 @@ class Trainer:
         created_group = self._init_distributed() if self.world > 1 else False
         workers = self.cfg.loader_workers
         pool = _loader_pool(self.train_set, workers) if workers > 0 else None
+        if pool is not None:
+            log.info("loading batches in %d process%s", workers, "" if workers == 1 else "es")
         try:
             yield from self._fit(should_stop, pool)
         finally:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from testdata import write_word_set
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
@@ -369,6 +370,32 @@ def test_frozen_cold_start_and_cli(built: dict[str, object], tmp_path: Path):
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     res = run([str(bundle / "hwr"), "recognize", str(bundle / "_internal/resources/samples/sample.png")], env)
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_frozen_cli_trains_loading_batches_in_a_process(built: dict[str, object], tmp_path: Path):
+    """A loader process re-enters the frozen executable (multiprocessing.freeze_support in entry.py)."""
+    bundle = built["bundle"]
+    assert isinstance(bundle, Path)
+    env = clean_env(tmp_path / "home")
+    tsv = write_word_set(tmp_path / "data", n=24)
+    out = tmp_path / "run"
+    args = [
+        "--variant",
+        "tiny",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--loader-workers",
+        "1",
+        "--device",
+        "cpu",
+    ]
+    res = run([str(bundle / "hwr"), "train", "--data", str(tsv), "--out", str(out), *args], env, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert (out / "model.safetensors").is_file()
+    assert "loading batches in 1 process" in (out / "train.log").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
