@@ -66,6 +66,11 @@ _INK_MIN_DROP = 40  # ink must be this much darker than the paper after backgrou
 _WORK_MAX_PIXELS = 4_000_000  # bigger inputs are shrunk first: bounds time; 32-px output needs no more
 _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times the model height first
 _DOWN_THE_PAGE = 0.6  # share of a page's rows a column inked along is not writing (`_main_rows`)
+# `_main_rows`: a page's one line is cut this many of its heights above and below, and a band in
+# there that is a floating accent (`_an_accent`: under _ACCENT_SHARE of the word's ink) joins it.
+_ACCENT_REACH = 1.6
+_ACCENT_SHARE = 0.5
+_ACCENT_ASPECT = 8.0
 # What the median filter erases whole comes back if it is a pen's dot: this many pixels or more (a
 # lone pixel or two is noise), and round (the pieces of a light printed line left beside a page's
 # lines are thin dashes: on squared paper turned 3 degrees they stretched a line's crop to the edge)
@@ -1294,20 +1299,47 @@ def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
     # a column inked down most of the page is a margin or a border left in it, not writing: counted,
     # it made every row hold ink, and the page one band
     writing = np.count_nonzero(mask, axis=0) < _DOWN_THE_PAGE * mask.shape[0]
-    counts = np.count_nonzero(mask[:, writing], axis=1)
-    runs = joined_runs(counts > 0, 3)
+    ys, xs = np.nonzero(mask[:, writing])
+    ink = RowInk.of(ys, np.flatnonzero(writing)[xs], mask.shape[0])
+    runs = joined_runs(ink.count > 0, 3)
     if not runs:
         return None
-    first = last = max(range(len(runs)), key=lambda k: int(counts[runs[k][0] : runs[k][1]].sum()))
+    first = last = max(range(len(runs)), key=lambda k: ink.within(*runs[k])[0])
     height = runs[first][1] - runs[first][0]
-    if not grow:
-        return max(0, runs[first][0] - height), min(image.shape[0], runs[first][1] + height)
-    while first > 0 and runs[first][0] - runs[first - 1][1] <= height / 2:
+    if not grow:  # wide enough for a word's accents floating a band's height off (`_an_accent`)
+        reach = round(_ACCENT_REACH * height)
+        return max(0, runs[first][0] - reach), min(image.shape[0], runs[first][1] + reach)
+    main = runs[first]
+    while first > 0 and (
+        runs[first][0] - runs[first - 1][1] <= height / 2 or _an_accent(runs[first - 1], main, ink)
+    ):
         first -= 1
-    while last + 1 < len(runs) and runs[last + 1][0] - runs[last][1] <= height / 2:
+    while last + 1 < len(runs) and (
+        runs[last + 1][0] - runs[last][1] <= height / 2 or _an_accent(runs[last + 1], main, ink)
+    ):
         last += 1
     pad = max(2, (runs[last][1] - runs[first][0]) // 8)
     return max(0, runs[first][0] - pad), min(image.shape[0], runs[last][1] + pad)
+
+
+def _an_accent(band: list[int], word: list[int], ink: RowInk) -> bool:
+    """Whether `band` is `word`'s floating accent (a VNOnDB acute floats 0.6 of the word's height
+    off, over a notebook's rule): within the word's height of it, lower than half of it, holding
+    under `_ACCENT_SHARE` of its ink, over or under it within its own width, and no longer than
+    `_ACCENT_ASPECT` times its height (a signature's line drawn under the writing is)."""
+    height = word[1] - word[0]
+    gap = band[0] - word[1] if band[0] >= word[1] else word[0] - band[1]
+    mass, left, right = ink.within(*band)
+    its_mass, its_left, its_right = ink.within(*word)
+    width = right - left + 1
+    return (
+        gap <= height
+        and band[1] - band[0] < height / 2
+        and mass < _ACCENT_SHARE * its_mass
+        and width <= _ACCENT_ASPECT * (band[1] - band[0])
+        and left - width <= its_right
+        and right + width >= its_left
+    )
 
 
 def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> PageSplit:
