@@ -52,6 +52,9 @@ _WORD_EVEN_INK = 0.15
 # and lies over or under it within its own width, where the neighbour is a word: at most
 # _ACCENT_SPAN times as wide as high (a short line close over a long one is no accent).
 _ACCENT_INK = 0.5
+# ... or, the only other band (a word alone: "của" with its hook 0.7 of the word's height up, read
+# "1 / va"), nearer it than its height and holding under _LONE_ACCENT_INK of its ink.
+_LONE_ACCENT_INK = 0.25
 _ACCENT_ROW_INK = 0.6
 _ACCENT_NEAR = 0.5
 _ACCENT_SPAN = 6.0
@@ -258,13 +261,16 @@ def line_bands(rows: np.ndarray, min_gap: int, page_ink: RowInk | None = None) -
 
     def an_accent(i: int, ink: RowInk) -> bool:
         j, gap, further = spacing(i)
-        if further is None or gap >= _ACCENT_NEAR * further:
-            return False
         height, its_height = bands[i][1] - bands[i][0], bands[j][1] - bands[j][0]
+        if further is None:  # two bands: no gap further out to weigh this one by
+            if gap >= its_height:
+                return False
+        elif gap >= _ACCENT_NEAR * further:
+            return False
         (mass, left, right), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])
         width = right - left + 1
         return (
-            mass < _ACCENT_INK * its_mass
+            mass < (_ACCENT_INK if further is not None else _LONE_ACCENT_INK) * its_mass
             # one mark where its word's rows cross letters ("là" beside "nghĩa": 0.44 of its ink in
             # all, but 0.66 a row)
             and mass / height < _ACCENT_ROW_INK * its_mass / its_height

@@ -609,6 +609,22 @@ def test_a_list_keeps_a_tall_floating_accent_with_its_word() -> None:
     assert split.outlines[0][0][1] <= bands[0][0] and split.outlines[0][2][1] >= bands[1][1]
 
 
+def test_a_word_alone_keeps_its_tall_floating_hook() -> None:
+    # A word alone has no gap further out to weigh its accent's by: VNOnDB's "của", its hook as tall
+    # as the letters and 0.7 of their height up, was two lines ("1 / va"). Under a quarter of the
+    # word's ink, over it and nearer than its height, it joins it; a second word does not.
+    word = np.full((150, 260), 245, np.uint8)
+    cv2.putText(word, "cua", (20, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.ellipse(word, (95, 62), (8, 12), 0, -90, 120, 20, 4)
+    bands = np.flatnonzero(np.diff(np.concatenate(([0], (word < 128).any(axis=1), [0])))).reshape(-1, 2)
+    assert len(bands) == 2 and bands[1][0] - bands[0][1] >= 0.6 * (bands[1][1] - bands[1][0])
+    assert len(split_page(word, words_apart=True).crops) == 1
+    two = np.full((150, 260), 245, np.uint8)
+    cv2.putText(two, "cua", (20, 130), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.putText(two, "no", (60, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 20, 3, cv2.LINE_AA)
+    assert len(split_page(two, words_apart=True).crops) == 2
+
+
 def test_a_list_keeps_a_bold_tilde_with_its_word() -> None:
     # A tilde drawn bold and long, floating over "van", holds over half the word's ink in each of its
     # rows (0.56), as VNOnDB's "rõ" and "vĩ" do in lists (they read "~ / ro"); under 0.6 of it a row
