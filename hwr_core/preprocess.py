@@ -1262,11 +1262,11 @@ def split_page(
 
 def _main_line(split: PageSplit) -> PageSplit:
     """A page's one line, its paper's printed lines taken out (`PageSplit.without_paper_lines`):
-    cut to the band of rows holding the most ink and a band's height above and below it, its rules
+    cut to the band of rows holding the most ink and 1.6 of its height above and below it, its rules
     looked for again there (on the page, a stray mark past the writing's end, what is left of a
     desk's edge, kept them: they must reach past both ends of the writing), then cut to that band
-    and the bands within half its height of it (accents, descenders). Stray marks further off had
-    made the line a sliver of the page."""
+    and the bands within half its height of it (descenders, accents; an accent within its height,
+    `_an_accent`). Stray marks further off had made the line a sliver of the page."""
     (page,) = split.crops
     rows = _main_rows(page, grow=False)
     if rows is None:
@@ -1291,8 +1291,9 @@ def ink_mask(image: np.ndarray) -> np.ndarray | None:
 
 
 def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
-    """The rows around the band of `image` holding the most ink: a band's height above and below it,
-    or (`grow`) the bands within half its height of it, with an eighth of their height around."""
+    """The rows around the band of `image` holding the most ink: `_ACCENT_REACH` of its height above
+    and below it, or (`grow`) the bands within half its height of it and its accents
+    (`_an_accent`), with an eighth of their height around."""
     mask = ink_mask(image)
     if mask is None:
         return None
