@@ -27,6 +27,7 @@ __all__ = [
     "line_bands",
     "long_lines",
     "maybe_accents",
+    "over_its_word",
     "page_bands",
 ]
 
@@ -214,6 +215,14 @@ class RowInk:
         )
 
 
+def over_its_word(band: list[int], word: list[int], ink: RowInk, ink_share: float) -> bool:
+    """Whether rows `band` hold an accent's ink for rows `word`: under `ink_share` of the word's, and
+    over or under it within its own width (an accent may be written past its word's end)."""
+    (mass, left, right), (its_mass, its_left, its_right) = ink.within(*band), ink.within(*word)
+    width = right - left + 1
+    return mass < ink_share * its_mass and left - width <= its_right and right + width >= its_left
+
+
 def line_bands(rows: np.ndarray, min_gap: int, page_ink: RowInk | None = None) -> list[list[int]]:
     """Lines as [start, end) row ranges, from which rows hold ink: runs closer than `min_gap` join,
     and runs under `_MINOR_BAND_SHARE` of the tallest join their nearer neighbour. On a page (its
@@ -267,15 +276,12 @@ def line_bands(rows: np.ndarray, min_gap: int, page_ink: RowInk | None = None) -
                 return False
         elif gap >= _ACCENT_NEAR * further:
             return False
-        (mass, left, right), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])
-        width = right - left + 1
+        (mass, _, _), (its_mass, its_left, its_right) = ink.within(*bands[i]), ink.within(*bands[j])
         return (
-            mass < (_ACCENT_INK if further is not None else _LONE_ACCENT_INK) * its_mass
+            over_its_word(bands[i], bands[j], ink, _ACCENT_INK if further is not None else _LONE_ACCENT_INK)
             # one mark where its word's rows cross letters ("là" beside "nghĩa": 0.44 of its ink in
             # all, but 0.66 a row)
             and mass / height < _ACCENT_ROW_INK * its_mass / its_height
-            and left - width <= its_right
-            and right + width >= its_left  # an accent may be written past its word's end
             and its_right - its_left + 1 <= _ACCENT_SPAN * its_height
         )
 

@@ -46,6 +46,7 @@ from .line_bands import (
     line_bands,
     long_lines,
     maybe_accents,
+    over_its_word,
     page_bands,
 )
 from .line_choice import after_label_window, written_line_rows
@@ -1330,16 +1331,12 @@ def _an_accent(band: list[int], word: list[int], ink: RowInk) -> bool:
     `_ACCENT_ASPECT` times its height (a signature's line drawn under the writing is)."""
     height = word[1] - word[0]
     gap = band[0] - word[1] if band[0] >= word[1] else word[0] - band[1]
-    mass, left, right = ink.within(*band)
-    its_mass, its_left, its_right = ink.within(*word)
-    width = right - left + 1
+    _, left, right = ink.within(*band)
     return (
         gap <= height
         and band[1] - band[0] < height / 2
-        and mass < _ACCENT_SHARE * its_mass
-        and width <= _ACCENT_ASPECT * (band[1] - band[0])
-        and left - width <= its_right
-        and right + width >= its_left
+        and right - left + 1 <= _ACCENT_ASPECT * (band[1] - band[0])
+        and over_its_word(band, word, ink, _ACCENT_SHARE)
     )
 
 
