@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Run `vnword1` (session 49; its rule in training/README.md, "Session 42, run `scratch2`"): scratch2's
 # candidate given one more gentle phase, phase 2's recipe with VNOnDB's words weighed 0.5.
-#   training/train-vnword1.sh            # from the start
-#   training/train-vnword1.sh --resume   # on a new machine first: mkdir -p /work/runs/vnword1/epochs &&
-#     cp training/vnword1/*.* /work/runs/vnword1/ && cp training/vnword1/epochs/* /work/runs/vnword1/epochs/
+# Finished in session 50 (its gate failed: not shipped); training/vnword1/ keeps its history and both
+# epochs' weights, not a checkpoint. Run again from the start to recreate it (~45 min alone here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 F=${HWR_FONTS:-../shared/fonts}
