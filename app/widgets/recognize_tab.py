@@ -55,12 +55,12 @@ from app.widgets.heatmap import HeatmapView
 from app.widgets.image_view import ImageView, Region
 from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
+from app.widgets.word_list_combo import WordListCombo
 from app.workers.recognition import RecognitionController
 from hwr_core.allowed_chars import parse_allowed
 from hwr_core.batch import IMAGE_SUFFIXES, LAYOUT_SUFFIX, FileReading, FileSummary
 from hwr_core.charset import CTCCodec
-from hwr_core.config import BUILTIN_LEXICON, BUILTIN_LM, NO_LEXICON, NO_LM, DecodeConfig, PreprocessConfig
-from hwr_core.decoding import Lexicon
+from hwr_core.config import BUILTIN_LM, NO_LM, DecodeConfig, PreprocessConfig
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
 from hwr_core.image_io import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
@@ -76,9 +76,6 @@ logger = logging.getLogger(__name__)
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
-KEY_LAST_WORDLIST_DIR = "paths/last_wordlist_dir"
-KEY_WORD_LIST = "recognize/word_list"  # "builtin", "none" or a file's path
-_OPEN_WORD_LIST = "open…"  # the word-list menu's last entry: pick a file
 KEY_BINARIZE = "recognize/binarize"
 KEY_DESKEW = "recognize/deskew"
 KEY_DECODER = "recognize/decoder"
@@ -157,10 +154,6 @@ class RecognizeTab(QWidget):
         self._input: np.ndarray | None = None  # what the Image page reads: the image or a region of it
         self._pending_input: np.ndarray | None = None  # the input of the newest request
         self._result_input: np.ndarray | None = None  # the input `last_result` was read from
-        # The word list beam search prefers: BUILTIN_LEXICON, NO_LEXICON or a file's path (whose
-        # words are in _file_lexicon, read once when chosen).
-        self._word_list = BUILTIN_LEXICON
-        self._file_lexicon: Lexicon | None = None
         self._pending_codec: CTCCodec | None = None  # codec of the newest submitted request
         self._shut_down = False
 
@@ -424,12 +417,11 @@ class RecognizeTab(QWidget):
         self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, self._model_beam_width(), 1, 64))
         self.beam_spin.valueChanged.connect(self._on_beam_width_changed)
         dform.addRow("Beam width", self.beam_spin)
-        self.wordlist_combo = QComboBox()
-        self.wordlist_combo.setToolTip(
-            "Beam search prefers words of this list: the built-in one has common English words and every "
-            "Vietnamese syllable; or load your own (one word per line, UTF-8)"
+        self.wordlist_combo = WordListCombo(
+            self._settings, lambda: self.decoder_combo.currentText() == "beam"
         )
-        self.wordlist_combo.activated.connect(self._on_word_list_activated)
+        self.wordlist_combo.chosen.connect(self.recognize_now)
+        self.wordlist_combo.message.connect(self.status_message)
         dform.addRow("Word list", self.wordlist_combo)
         self.charlm_check = QCheckBox("Character language model")
         self.charlm_check.setToolTip(
@@ -467,7 +459,6 @@ class RecognizeTab(QWidget):
         layout.addStretch(1)
         panel.setFixedWidth(270)
         self._update_beam_enabled()
-        self._restore_word_list()
         return panel
 
     # ------------------------------------------------------------------ settings helpers
@@ -508,15 +499,15 @@ class RecognizeTab(QWidget):
             decoder=self.decoder_combo.currentText(),
             beam_width=self.beam_spin.value(),
             allowed=parse_allowed(self.allowed_combo.currentText(), base.codec),  # HwrError: shown
-        ).with_word_list(self._word_list)
+        ).with_word_list(self.wordlist_combo.choice())
         # The model's own character model (or the built-in one), or none; looked up in the worker.
         if self.charlm_check.isChecked():
             dec = dec.with_char_model(dec.lm if dec.lm not in ("", NO_LM) else BUILTIN_LM)
         else:
             dec = dataclasses.replace(dec, lm=NO_LM)
         rec = base.with_options(dec, pre)  # the built-in list is looked up in the worker, on first use
-        if self._file_lexicon is not None:
-            rec.lexicon = self._file_lexicon
+        if (lexicon := self.wordlist_combo.file_lexicon()) is not None:
+            rec.lexicon = lexicon
         return rec
 
     def input_mode(self) -> int:
@@ -803,87 +794,6 @@ class RecognizeTab(QWidget):
         self.height_spin.setValue(bundle.preprocess.height)
         engine = self._active.recognizer.engine if self._active.recognizer is not None else "?"
         self.model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant}), read with {engine}")
-
-    # ------------------------------------------------------------------ word list
-
-    def open_word_list_dialog(self) -> bool:
-        start = str(self._settings.value(KEY_LAST_WORDLIST_DIR, "") or "")
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open word list", start, "Word lists (*.txt *.lst *.dic);;All files (*)"
-        )
-        if not path:
-            return False
-        self._settings.setValue(KEY_LAST_WORDLIST_DIR, str(Path(path).parent))
-        return self.load_word_list(path)
-
-    def load_word_list(self, path: str | os.PathLike[str]) -> bool:
-        try:
-            lexicon = Lexicon.from_file(path)
-        except HwrError as exc:
-            self.status_message.emit(str(exc))
-            return False
-        self._set_word_list(os.fspath(path), lexicon)
-        hint = "" if self.decoder_combo.currentText() == "beam" else "; it is used by beam search only"
-        self.status_message.emit(f"Word list {Path(path).name}: {len(lexicon)} words{hint}")
-        return True
-
-    def use_builtin_word_list(self) -> None:
-        self._set_word_list(BUILTIN_LEXICON, None)
-
-    def clear_word_list(self) -> None:
-        self._set_word_list(NO_LEXICON, None)
-
-    def word_list(self) -> str:
-        """The word list in use: "builtin", "none" or a file's path."""
-        return self._word_list
-
-    def _set_word_list(self, name: str, lexicon: Lexicon | None) -> None:
-        changed = name != self._word_list or lexicon is not None
-        self._word_list = name
-        self._file_lexicon = lexicon
-        self._settings.setValue(KEY_WORD_LIST, name)
-        self._show_word_list()
-        if changed:
-            self.recognize_now()
-
-    def _show_word_list(self) -> None:
-        """Rebuild the word-list menu: built-in, none, the loaded file (if any), and "Open…"."""
-        combo = self.wordlist_combo
-        with QSignalBlocker(combo):
-            combo.clear()
-            combo.addItem("built-in (EN + VI)", BUILTIN_LEXICON)
-            combo.addItem("none", NO_LEXICON)
-            if self._word_list not in (BUILTIN_LEXICON, NO_LEXICON):
-                n = len(self._file_lexicon) if self._file_lexicon is not None else 0
-                combo.addItem(f"{Path(self._word_list).name} ({n} words)", self._word_list)
-                combo.setItemData(2, self._word_list, Qt.ItemDataRole.ToolTipRole)
-            combo.addItem("Open word list…", _OPEN_WORD_LIST)
-            combo.setCurrentIndex(combo.findData(self._word_list))
-
-    @Slot(int)
-    def _on_word_list_activated(self, index: int) -> None:
-        choice = self.wordlist_combo.itemData(index)
-        if choice == _OPEN_WORD_LIST:
-            if not self.open_word_list_dialog():
-                self._show_word_list()  # cancelled or unreadable: back to the list in use
-        elif choice in (BUILTIN_LEXICON, NO_LEXICON):
-            self._set_word_list(choice, None)
-
-    def _restore_word_list(self) -> None:
-        """The word list chosen last time; a file that has gone falls back to the built-in list."""
-        saved = str(self._settings.value(KEY_WORD_LIST, BUILTIN_LEXICON) or BUILTIN_LEXICON)
-        if saved in (BUILTIN_LEXICON, NO_LEXICON):
-            self._word_list = saved
-        else:
-            try:
-                self._file_lexicon = Lexicon.from_file(saved)
-                self._word_list = saved
-            except HwrError as exc:
-                # Said once the window is up (nothing listens to the status yet), and only once.
-                self._settings.setValue(KEY_WORD_LIST, BUILTIN_LEXICON)
-                message = f"{exc}; using the built-in word list"
-                QTimer.singleShot(0, self, lambda: self.status_message.emit(message))
-        self._show_word_list()
 
     # ------------------------------------------------------------------ image input
 

@@ -575,48 +575,54 @@ def test_options_rerun_recognition(tab: RecognizeTab, qtbot, settings) -> None: 
 
 def test_word_list_errors_go_to_status(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
-        assert not tab.load_word_list(tmp_path / "missing.txt")
+        assert not tab.wordlist_combo.load(tmp_path / "missing.txt")
     assert "missing.txt" in blocker.args[0]
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
-    assert tab.load_word_list(words)
+    with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
+        assert tab.wordlist_combo.load(words)
+    assert blocker.args[0] == "Word list words.txt: 2 words"
     assert tab.wordlist_combo.currentText() == "words.txt (2 words)"
+    tab.decoder_combo.setCurrentText("greedy")  # a list read while greedy decodes: it says so
+    with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
+        assert tab.wordlist_combo.load(words)
+    assert blocker.args[0].endswith("; it is used by beam search only")
 
 
 def test_word_list_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
     tab: RecognizeTab, qtbot, tmp_path, bundle, settings, monkeypatch
 ) -> None:
-    assert tab.word_list() == "builtin" and "built-in" in tab.wordlist_combo.currentText()
+    assert tab.wordlist_combo.choice() == "builtin" and "built-in" in tab.wordlist_combo.currentText()
     rec = tab.make_recognizer()
     assert rec.lexicon is builtin_lexicon() and rec.decode_cfg.lexicon_weight > 0
     tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("none"))  # as a click on "none"
     assert tab.make_recognizer().lexicon is None and tab.wordlist_combo.currentText() == "none"
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
-    assert tab.load_word_list(words)
+    assert tab.wordlist_combo.load(words)
     own = tab.make_recognizer().lexicon
     assert own is not None and len(own) == 2 and "world" in own
 
     # A new tab (the next start) picks the file up again; once it is gone, the built-in list.
     again = RecognizeTab(ActiveModel(bundle), settings)
     qtbot.addWidget(again)
-    assert again.word_list() == str(words) and len(again.make_recognizer().lexicon) == 2
+    assert again.wordlist_combo.choice() == str(words) and len(again.make_recognizer().lexicon) == 2
     again.shutdown()
     words.unlink()
     with qtbot.waitSignal(tab.status_message, timeout=1000):
         gone = RecognizeTab(ActiveModel(bundle), settings)
         qtbot.addWidget(gone)
         gone.status_message.connect(tab.status_message)
-    assert gone.word_list() == "builtin"
+    assert gone.wordlist_combo.choice() == "builtin"
     gone.shutdown()
     # "Open word list…" then cancel: the file stays in use and selected.
     monkeypatch.setattr(
-        "app.widgets.recognize_tab.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: ("", ""))
+        "app.widgets.word_list_combo.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: ("", ""))
     )
     tab.wordlist_combo.activated.emit(tab.wordlist_combo.count() - 1)
-    assert tab.word_list() == str(words) and tab.wordlist_combo.currentData() == str(words)
+    assert tab.wordlist_combo.choice() == str(words) and tab.wordlist_combo.currentData() == str(words)
     tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("builtin"))
-    assert tab.word_list() == "builtin" and settings.value("recognize/word_list") == "builtin"
+    assert tab.wordlist_combo.choice() == "builtin" and settings.value("recognize/word_list") == "builtin"
 
 
 def test_character_model_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
