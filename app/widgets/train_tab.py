@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import numpy as np
 from platformdirs import user_data_dir
@@ -35,10 +34,8 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -71,6 +68,7 @@ from hwr_core.training import (
 from ..active_model import ActiveModel
 from ..qt_image import gray_to_pixmap
 from ..workers.training import FunctionRunner, TrainingController, TrainingRequest, build_setup, one_line
+from .data_sources_box import DataSourcesBox
 from .metric_plots import MetricPlots
 
 log = logging.getLogger(__name__)
@@ -79,7 +77,6 @@ VARIANTS = ("small", "paper", "tiny")
 PREVIEW_SAMPLES = 8
 PREVIEW_MAX_WIDTH = 260
 MAX_PREDICTION_ROWS = 400
-SYNTH_DEFAULT_N = 2000
 UI_REFRESH_MS = 100
 OK_BRUSH = QColor(205, 240, 205)
 OK_TEXT = QColor(20, 70, 20)
@@ -117,32 +114,6 @@ def check_data(request: TrainingRequest, n: int = PREVIEW_SAMPLES) -> DataCheck:
         if len(samples) >= n or tried >= 8 * n:
             break
     return DataCheck(lines, samples[:n])
-
-
-def split_weight(spec: str) -> tuple[str, float]:
-    """("tsv:/a?split=train&weight=2") -> ("tsv:/a?split=train", 2.0): the weight lives in its own column."""
-    body, sep, query = spec.partition("?")
-    if not sep:
-        return spec, 1.0
-    weight = 1.0
-    kept: list[str] = []
-    for part in query.split("&"):
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "weight":
-            try:
-                weight = float(unquote(value))
-            except ValueError:
-                kept.append(part)  # leave it for parse_spec to report
-        elif part:
-            kept.append(part)
-    return (f"{body}?{'&'.join(kept)}" if kept else body), weight
-
-
-def join_weight(spec: str, weight: float) -> str:
-    base, _ = split_weight(spec.strip())
-    if math.isclose(weight, 1.0):
-        return base
-    return f"{base}{'&' if '?' in base else '?'}weight={weight:g}"
 
 
 def _duration(seconds: float) -> str:
@@ -224,7 +195,11 @@ class TrainTab(QWidget):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self._build_data_group())
+        self.data_sources = DataSourcesBox(settings)
+        self.data_sources.failed.connect(self._show_error)
+        self.check_button = self.data_sources.check_button
+        self.check_button.clicked.connect(lambda: self._guard(self.check_data))
+        left_layout.addWidget(self.data_sources)
         left_layout.addWidget(self._build_model_group())
         left_layout.addWidget(self._build_training_group())
         left_layout.addStretch(1)
@@ -272,75 +247,6 @@ class TrainTab(QWidget):
         return self._active
 
     # ================================================================== building the form
-
-    def _build_data_group(self) -> QGroupBox:
-        box = QGroupBox("Training data")
-        v = QVBoxLayout(box)
-        self.sources_table = QTableWidget(0, 2)
-        self.sources_table.setHorizontalHeaderLabels(["Source (spec)", "Weight"])
-        header = self.sources_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.sources_table.verticalHeader().setVisible(False)
-        self.sources_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sources_table.setMinimumHeight(90)
-        self.sources_table.setMaximumHeight(140)  # leaves the form room to fit without scrolling
-        self.sources_table.setToolTip(
-            "One data source per row, as [kind:]PATH[?split=..&option=..]; double-click to edit. "
-            "The weight sets how often batches come from the source."
-        )
-        v.addWidget(self.sources_table)
-
-        grid = QGridLayout()
-        adders: list[tuple[str, Callable[[], None]]] = [
-            ("Add labels.tsv…", self._add_tsv),
-            ("Add IAM folder…", self._add_iam),
-            ("Add Kaggle CSV…", self._add_kaggle),
-            ("Add Cinnamon JSON…", self._add_cinnamon),
-            ("Add synthetic fonts folder…", self._add_synth),
-            ("Add my samples…", self._add_my_samples),
-            ("Add PAGE / ALTO XML folder…", self._add_page),
-        ]
-        for i, (text, fn) in enumerate(adders):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _=False, fn=fn: self._guard(fn))
-            grid.addWidget(button, i // 2, i % 2)
-        remove = QPushButton("Remove")
-        remove.clicked.connect(self._remove_source)
-        grid.addWidget(remove, 4, 0)
-        self.check_button = QPushButton("Check data")
-        self.check_button.setToolTip("Read the sources, count usable samples and preview augmented samples")
-        self.check_button.clicked.connect(lambda: self._guard(self.check_data))
-        grid.addWidget(self.check_button, 4, 1)
-        v.addLayout(grid)
-
-        v.addWidget(QLabel("Validation sources"))
-        self.val_list = QListWidget()
-        self.val_list.setMaximumHeight(48)
-        v.addWidget(self.val_list)
-        row = QHBoxLayout()
-        add_val = QPushButton("Add validation labels.tsv…")
-        add_val.clicked.connect(lambda: self._guard(self._add_val_tsv))
-        add_val_page = QPushButton("PAGE / ALTO XML folder…")
-        add_val_page.setToolTip(
-            "Validate on the lines of a folder of PAGE or ALTO XML pages (they have no splits)"
-        )
-        add_val_page.clicked.connect(lambda: self._guard(self._add_val_page))
-        remove_val = QPushButton("Remove")
-        remove_val.clicked.connect(lambda: self._remove_selected(self.val_list))
-        row.addWidget(add_val)
-        row.addWidget(add_val_page)
-        row.addWidget(remove_val)
-        v.addLayout(row)
-        hint = QLabel(
-            "When empty, validation uses the val split of each labels.tsv source (PAGE and ALTO XML have no splits: "
-            "add a folder of its own)."
-        )
-        hint.setWordWrap(True)
-        hint.setEnabled(False)  # greyed: a hint, not a control
-        v.addWidget(hint)
-        self._data_box = box
-        return box
 
     def _build_model_group(self) -> QGroupBox:
         box = QGroupBox("Model")
@@ -534,118 +440,6 @@ class TrainTab(QWidget):
         v.addLayout(results)
         return panel
 
-    # ================================================================== data sources
-
-    def add_source(self, spec: str, weight: float | None = None) -> None:
-        """Append a training source; a `weight=` in the spec goes to the weight column."""
-        base, w = split_weight(spec)
-        row = self.sources_table.rowCount()
-        self.sources_table.insertRow(row)
-        self.sources_table.setItem(row, 0, QTableWidgetItem(base))
-        spin = QDoubleSpinBox()
-        spin.setRange(0.01, 1000.0)
-        spin.setDecimals(2)
-        spin.setSingleStep(0.5)
-        spin.setValue(w if weight is None else weight)
-        spin.setFrame(False)
-        self.sources_table.setCellWidget(row, 1, spin)
-
-    def add_validation_source(self, spec: str) -> None:
-        self.val_list.addItem(spec)
-
-    def sources(self) -> list[str]:
-        """The training specs as strings, weights folded in."""
-        out: list[str] = []
-        for row in range(self.sources_table.rowCount()):
-            item = self.sources_table.item(row, 0)
-            text = item.text().strip() if item is not None else ""
-            if not text:
-                continue
-            spin = self.sources_table.cellWidget(row, 1)
-            weight = spin.value() if isinstance(spin, QDoubleSpinBox) else 1.0
-            out.append(join_weight(text, weight))
-        return out
-
-    def validation_sources(self) -> list[str] | None:
-        specs = [self.val_list.item(i).text().strip() for i in range(self.val_list.count())]
-        specs = [s for s in specs if s]
-        return specs or None
-
-    def _data_dir(self) -> str:
-        return str(self._settings.value("paths/train_data_dir", str(Path.home())))
-
-    def _remember_data_dir(self, path: str) -> None:
-        p = Path(path)
-        self._settings.setValue("paths/train_data_dir", str(p if p.is_dir() else p.parent))
-
-    def _pick_file(self, title: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, title, self._data_dir(), filters)
-        if path:
-            self._remember_data_dir(path)
-        return path or None
-
-    def _pick_folder(self, title: str, start: str | None = None) -> str | None:
-        path = QFileDialog.getExistingDirectory(self, title, start or self._data_dir())
-        if path:
-            self._remember_data_dir(path)
-        return path or None
-
-    def _add_tsv(self) -> None:
-        if path := self._pick_file("Add labels.tsv", "Labels (*.tsv);;All files (*)"):
-            self.add_source(f"tsv:{path}")
-
-    def _add_iam(self) -> None:
-        if path := self._pick_folder("Add IAM folder (with lines.txt or words.txt)"):
-            self.add_source(f"iam:{path}")
-
-    def _add_kaggle(self) -> None:
-        if path := self._pick_file("Add Kaggle CSV", "CSV (*.csv);;All files (*)"):
-            self.add_source(f"kaggle:{path}")
-
-    def _add_cinnamon(self) -> None:
-        if path := self._pick_file("Add Cinnamon labels.json", "JSON (*.json);;All files (*)"):
-            self.add_source(f"cinnamon:{path}")
-
-    def _add_synth(self) -> None:
-        path = self._pick_folder("Add a folder of handwriting fonts (.ttf/.otf)")
-        if not path:
-            return
-        n, ok = QInputDialog.getInt(
-            self, "Synthetic samples", "Samples rendered per epoch:", SYNTH_DEFAULT_N, 10, 10_000_000, 500
-        )
-        if ok:
-            self.add_source(f"synth:{path}?n={n}")
-
-    def _add_my_samples(self) -> None:
-        default = Path(user_data_dir("hwr-studio")) / "samples"
-        start = str(default) if default.is_dir() else None
-        if path := self._pick_folder("Add a folder of your samples (with labels.tsv)", start):
-            self.add_source(f"tsv:{path}?name=my-samples")
-
-    def _add_page(self) -> None:
-        if path := self._pick_folder("Add a folder of PAGE or ALTO XML pages (Transkribus, eScriptorium)"):
-            self.add_source(f"page:{path}")
-
-    def _add_val_page(self) -> None:
-        if path := self._pick_folder("Add a folder of PAGE or ALTO XML pages to validate on"):
-            self.add_validation_source(f"page:{path}")
-
-    def _add_val_tsv(self) -> None:
-        if path := self._pick_file("Add validation labels.tsv", "Labels (*.tsv);;All files (*)"):
-            self.add_validation_source(f"tsv:{path}")
-
-    def _remove_source(self) -> None:
-        rows = sorted({i.row() for i in self.sources_table.selectedIndexes()}, reverse=True)
-        if not rows and self.sources_table.currentRow() >= 0:
-            rows = [self.sources_table.currentRow()]
-        for row in rows:
-            self.sources_table.removeRow(row)
-
-    @staticmethod
-    def _remove_selected(widget: QListWidget) -> None:
-        for item in widget.selectedItems():
-            widget.takeItem(widget.row(item))
-
     # ================================================================== model / output choices
 
     def _on_active_model_changed(self, bundle: ModelBundle | None) -> None:
@@ -708,7 +502,7 @@ class TrainTab(QWidget):
 
     def build_request(self) -> TrainingRequest:
         """The form as a request. A new (non-resume) run never reuses a folder that holds another run."""
-        data = self.sources()
+        data = self.data_sources.sources()
         if not data:
             raise DatasetError("add at least one training data source")
         text = self.out_edit.text().strip()
@@ -733,7 +527,7 @@ class TrainTab(QWidget):
         bundle = self._active.bundle
         return TrainingRequest(
             data=data,
-            val=self.validation_sources(),
+            val=self.data_sources.validation_sources(),
             cfg=cfg,
             out_dir=str(out_dir),
             init=self._init_model_path(out_dir),
@@ -750,7 +544,7 @@ class TrainTab(QWidget):
         if self._checker.is_running() or self.is_training():
             self._say("busy: wait for the running task to end")
             return False
-        data = self.sources()
+        data = self.data_sources.sources()
         if not data:
             raise DatasetError("add at least one training data source")
         finetune = self.finetune_radio.isChecked()
@@ -760,7 +554,7 @@ class TrainTab(QWidget):
             init = str(bundle.path)
         request = TrainingRequest(
             data=data,
-            val=self.validation_sources(),
+            val=self.data_sources.validation_sources(),
             cfg=TrainConfig(batch_size=self.batch_spin.value()),
             out_dir="",
             init=init,
@@ -938,7 +732,7 @@ class TrainTab(QWidget):
                 self.progress.setRange(0, 1)
                 self.progress.setValue(0)
                 self.progress.setFormat("idle")
-        for box in (self._data_box, self._model_box, self._training_box):
+        for box in (self.data_sources, self._model_box, self._training_box):
             box.setEnabled(not running)
         self.check_button.setEnabled(not running and not self._checker.is_running())
 

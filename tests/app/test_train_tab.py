@@ -19,7 +19,8 @@ from PySide6.QtCore import QSettings, Qt
 from uiprobe import StallProbe
 
 from app.active_model import ActiveModel
-from app.widgets.train_tab import TrainTab, join_weight, split_weight
+from app.widgets.data_sources_box import join_weight, split_weight
+from app.widgets.train_tab import TrainTab
 from app.workers.training import TrainingRequest
 from hwr_core.config import TrainConfig
 from hwr_core.training import BatchEnd, CheckpointSaved, amp_supported
@@ -227,9 +228,22 @@ def test_bad_source_fails_with_one_line_and_tab_stays_usable(qtbot, tab: TrainTa
     assert not tab.is_training()
 
 
+def test_an_add_button_that_fails_says_so_and_adds_nothing(qtbot, tab: TrainTab, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QPushButton
+
+    def unreadable(*args: object) -> str:
+        raise PermissionError("the folder cannot be read")
+
+    monkeypatch.setattr(tab.data_sources, "_pick_folder", unreadable)
+    button = next(b for b in tab.data_sources.findChildren(QPushButton) if b.text() == "Add IAM folder…")
+    button.click()  # the error must not escape into Qt's event loop
+    assert "Could not add the source: the folder cannot be read" in tab.error_label.text()
+    assert tab.data_sources.sources() == []
+
+
 def test_check_data_reports_counts_and_previews(qtbot, tab: TrainTab, word_data: Path) -> None:
-    tab.add_source(f"tsv:{word_data}?weight=2")
-    assert tab.sources() == [f"tsv:{word_data}?weight=2"]
+    tab.data_sources.add_source(f"tsv:{word_data}?weight=2")
+    assert tab.data_sources.sources() == [f"tsv:{word_data}?weight=2"]
     with qtbot.waitSignal(tab.data_checked, timeout=30_000) as blocker:
         assert tab.check_data()
     lines = blocker.args[0]
@@ -255,7 +269,7 @@ def test_build_request_from_the_form(qtbot, tab: TrainTab, word_data: Path, tmp_
     from hwr_core.charset import CTCCodec
     from hwr_core.modelfile import new_bundle
 
-    tab.add_source(f"tsv:{word_data}?weight=3")
+    tab.data_sources.add_source(f"tsv:{word_data}?weight=3")
     tab.epochs_spin.setValue(3)
     tab.batch_spin.setValue(4)
     tab.lr_spin.setValue(3e-4)
@@ -380,10 +394,12 @@ def test_a_page_xml_folder_trains_and_validates(qtbot, tab: TrainTab, tmp_path: 
     write_page_xml(
         [page_lines(tmp_path / "scan.png", "cat\ndog", summary)], tmp_path / "page", datetime.now(UTC)
     )
-    monkeypatch.setattr(tab, "_pick_folder", lambda *args: str(tmp_path))
-    tab._add_page()
-    tab._add_val_page()
-    assert tab.sources() == [f"page:{tmp_path}"] and tab.validation_sources() == [f"page:{tmp_path}"]
+    monkeypatch.setattr(tab.data_sources, "_pick_folder", lambda *args: str(tmp_path))
+    tab.data_sources._add_page()
+    tab.data_sources._add_val_page()
+    assert tab.data_sources.sources() == [f"page:{tmp_path}"] and tab.data_sources.validation_sources() == [
+        f"page:{tmp_path}"
+    ]
     with qtbot.waitSignal(tab.data_checked, timeout=30_000) as blocker:
         assert tab.check_data()
     assert any("2 rows, 2 usable" in line for line in blocker.args[0])
