@@ -8,11 +8,11 @@ step is also returned as a display image (dark ink on white) for the GUI's stage
 
 Pipeline: grayscale -> [invert | surroundings] -> denoise -> binarize -> [margin] -> smooth -> [rules]
 -> [line] -> crop -> [thicken] -> deskew -> slant -> resize -> pad (bracketed stages only where they
-change something: `_writing_surface`, `_margin_line`, `_rule_rows`, `_fine_pen_radius`; `line`: an
+change something: `_writing_surface`, `printed_margin`, `rule_rows`, `_fine_pen_radius`; `line`: an
 image of several lines whose others are print or cut off is read by its written line, and one
 that starts with a printed label ending in a colon, "NOM :", by what follows it;
 `hwr_core.line_choice`). `split_lines` also takes printed lines (a margin, a grid) off a page before
-cutting it into lines (`_paper_lines`).
+cutting it into lines (`remove_paper_lines`).
 Binarizing keeps hairlines (`PreprocessConfig.hairlines`, on): thin strokes fainter than the
 threshold that join the ink (a nib's upstrokes, a fine pen's light ends; `_hairlines`).
 The grayscale stage is the working resolution: huge inputs are shrunk, and inputs under twice the
@@ -35,13 +35,8 @@ from .config import PreprocessConfig
 from .image_io import to_grayscale
 from .line_bands import (
     BAND_GAP,
-    TILT_MIN_ASPECT,
     RowInk,
-    count_extent,
-    dense_rows,
     few_lines,
-    flag_runs,
-    ink_extent,
     joined_runs,
     line_bands,
     long_lines,
@@ -50,6 +45,23 @@ from .line_bands import (
     page_bands,
 )
 from .line_choice import after_label_window, written_line_rows
+from .paper import (
+    flatten_background,
+    hist_quantile,
+    mean_stroke_width,
+    noise_sigma,
+    odd,
+    paper_estimate,
+    paper_threshold,
+)
+from .paper_lines import (
+    LINE_MIN_STROKES,
+    LINE_SPAN,
+    drawn_mask,
+    printed_margin,
+    remove_paper_lines,
+    rule_rows,
+)
 
 __all__ = [
     "PreprocessResult",
@@ -63,7 +75,6 @@ __all__ = [
 ]
 
 _MIN_CONTRAST = 20  # max-min gray levels below this: a blank (or all-black) page, no ink
-_INK_MIN_DROP = 40  # ink must be this much darker than the paper after background flattening
 _WORK_MAX_PIXELS = 4_000_000  # bigger inputs are shrunk first: bounds time; 32-px output needs no more
 _MIN_WORK_HEIGHT_FACTOR = 2  # smaller inputs are enlarged to this many times the model height first
 _DOWN_THE_PAGE = 0.6  # share of a page's rows a column inked along is not writing (`_main_rows`)
@@ -96,19 +107,8 @@ _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates
 _SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
 _SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
 _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
-_LINE_MIN_DROP = 25  # a printed line at least this much darker than the paper (light grid ~40)
-_LINE_SPAN = 0.5  # ... running straight along at least this share of what is drawn, across or down
-_INK_UNDER_LINE = 40  # where a line crosses writing, pixels this much darker than the line are ink
-_LINE_END_SLACK = 2  # a rule reaches past both ends of the writing, give or take this many pixels
-_LINE_MIN_STROKES = 30  # a printed line is this many stroke widths long: as two lines of writing
-_RULED_MIN = 3  # ... and beside a word, lines past it only as ruled paper's: this many at least,
-_RULED_PITCH_SPREAD = 0.25  # ... their spacings within this share of the median one
-_LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one, long lines or not
-_MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
-_MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
-_MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along at most this share
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
-# pen, which `_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
+# pen, which `mean_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
 # _THICKENED_SHARE (the canvas reads with 0.07, hwr_core/canvas_ink.py). Real scans and photos are
 # over 0.02: 1 of the val sets' 7,395 readings changed (at 0.03 more did, and tilted pages read worse).
@@ -181,97 +181,6 @@ class PageSplit:
 # --------------------------------------------------------------------------------------------
 
 
-def _odd(x: float) -> int:
-    n = max(1, int(round(x)))
-    return n if n % 2 else n + 1
-
-
-def _otsu_from_hist(hist: np.ndarray) -> int:
-    """Otsu threshold on a 256-bin histogram: class 0 is values <= t."""
-    h = hist.astype(np.float64)
-    total = h.sum()
-    if total <= 0:
-        return 127
-    levels = np.arange(256, dtype=np.float64)
-    w0 = np.cumsum(h)
-    m0 = np.cumsum(h * levels)
-    w1 = total - w0
-    mean_all = m0[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mean_all * w0 / total - m0) ** 2 / (w0 * w1)
-    between[~np.isfinite(between)] = -1.0
-    return int(np.argmax(between))
-
-
-def _hist_quantile(hist: np.ndarray, q: float) -> int:
-    cum = np.cumsum(hist)
-    if cum[-1] <= 0:
-        return 255
-    return int(np.searchsorted(cum, q * cum[-1]))
-
-
-def _flatten_background(gray: np.ndarray) -> np.ndarray:
-    """Divide by a smooth paper estimate (`_paper_estimate`) so uneven lighting becomes flat white (~255)."""
-    return cv2.divide(gray, _paper_estimate(gray), scale=255.0)
-
-
-def _paper_estimate(gray: np.ndarray) -> np.ndarray:
-    """The paper's grey at every pixel, ignoring the ink: a large max-filter on a ~32-px-short-side
-    thumbnail, which keeps it cheap; the window is about half the short side so thick strokes are
-    not mistaken for paper (and hollowed when divided by it). Never 0."""
-    h, w = gray.shape
-    short = min(h, w)
-    f = min(1.0, 32.0 / short)
-    if f < 1.0:
-        small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-    else:
-        small = gray
-    k = min(15, max(3, _odd(0.47 * min(small.shape))))
-    bg = cv2.dilate(small, np.ones((k, k), np.uint8))
-    bg = cv2.blur(bg, (k, k))
-    if f < 1.0:
-        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    np.maximum(bg, 1, out=bg)
-    return bg
-
-
-def _paper_threshold(norm: np.ndarray) -> tuple[int, int, float]:
-    """(ink threshold, paper level, paper noise sigma) on a flattened image; ink is <= threshold.
-
-    Otsu alone splits a blank page's noise in two; capping the threshold at paper - max(40, 4 sigma)
-    keeps blank paper blank and makes the choice robust to tiny ink fractions.
-    """
-    hist = cv2.calcHist([norm], [0], None, [256], [0, 256]).ravel()
-    t = _otsu_from_hist(hist)
-    paper_hist = hist.copy()
-    paper_hist[: t + 1] = 0
-    paper = _hist_quantile(paper_hist, 0.5)
-    sigma = float(max(paper - _hist_quantile(paper_hist, 0.16), 0))
-    cap = paper - max(_INK_MIN_DROP, int(math.ceil(4.0 * sigma)))
-    return min(t, cap), paper, sigma
-
-
-def _noise_sigma(gray: np.ndarray) -> float:
-    """Robust pixel-noise sigma (Immerkaer Laplacian, median of |response|)."""
-    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-    lap = cv2.filter2D(gray, cv2.CV_16S, kernel, borderType=cv2.BORDER_REFLECT)
-    step = 2 if lap.size > 40_000 else 1
-    sample = np.abs(lap[::step, ::step])
-    return float(np.median(sample)) * 1.4826 / 6.0
-
-
-def _stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width ~ 2 * area / boundary length (ink pixels touching background)."""
-    ink = cv2.countNonZero(mask)
-    if ink == 0:
-        return 1.0
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    # outside the image counts as background, else a 1-row image looks like one huge stroke
-    inner = cv2.countNonZero(cv2.erode(mask, cross, borderType=cv2.BORDER_CONSTANT, borderValue=0))
-    boundary = max(ink - inner, 1)
-    return 2.0 * ink / boundary
-
-
 def _denoise(gray: np.ndarray) -> np.ndarray:
     """Median 3x3 against specks of noise, unless it would thin or erase the strokes themselves
     (a fine pen, 1-px lines, tiny renders).
@@ -309,14 +218,14 @@ def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, 
     """
     if method == "adaptive":
         h = gray.shape[0]
-        block = min(255, max(3, _odd(0.6 * h)))  # >> stroke width on a line: no hollow strokes
+        block = min(255, max(3, odd(0.6 * h)))  # >> stroke width on a line: no hollow strokes
         c = max(8.0, 4.0 * noise)  # blank paper's noise never crosses mean - C
         mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, c)
         return mask, mask
     if method not in ("otsu", "none"):
         raise ValueError(f"unknown binarize method {method!r} (expected none, otsu or adaptive)")
-    norm = _flatten_background(gray)
-    t, paper, sigma = _paper_threshold(norm)
+    norm = flatten_background(gray)
+    t, paper, sigma = paper_threshold(norm)
     if t < 0:
         mask = np.zeros_like(norm)
     else:
@@ -325,7 +234,7 @@ def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, 
         return mask, mask
     # "none": keep gray levels, stretched so typical ink ~1 and paper (within noise) 0
     ink_hist = cv2.calcHist([norm], [0], mask, [256], [0, 256]).ravel()
-    lo = _hist_quantile(ink_hist, 0.1) if ink_hist.sum() > 0 else 0
+    lo = hist_quantile(ink_hist, 0.1) if ink_hist.sum() > 0 else 0
     hi = paper - 2.0 * sigma
     if hi - lo < 1.0:
         hi = lo + 1.0
@@ -340,8 +249,8 @@ def _hairlines(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     the ink of `mask`: the hairline upstrokes of a nib or a fine pen, the thin ends of a fast
     stroke. Read without them, a school copybook hand fell apart into its downstrokes ("card" read
     "nh"). `gray` is the image before denoising; None when nothing is added."""
-    norm = _flatten_background(gray)
-    t, paper, sigma = _paper_threshold(norm)
+    norm = flatten_background(gray)
+    t, paper, sigma = paper_threshold(norm)
     if t < 0:
         return None
     ink = mask > 0
@@ -611,8 +520,8 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     )
     _, light = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     dark = cv2.bitwise_not(light)
-    light_width = _stroke_width(light)
-    if 2.0 * light_width < _stroke_width(dark) and _solid_share(light, 2.0 * light_width) < 0.2:
+    light_width = mean_stroke_width(light)
+    if 2.0 * light_width < mean_stroke_width(dark) and _solid_share(light, 2.0 * light_width) < 0.2:
         return cv2.bitwise_not(gray), "invert"
     k = max(5, round(0.08 * min(small.shape)))
     paper = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
@@ -625,7 +534,7 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     cv2.fillConvexPoly(hull, cv2.convexHull(np.concatenate(contours)), 255)
     if cv2.countNonZero(hull) > (1.0 - _SURROUNDINGS_MIN_SHARE) * hull.size:
         return gray, ""
-    ink_width = _stroke_width(cv2.bitwise_and(dark, hull))
+    ink_width = mean_stroke_width(cv2.bitwise_and(dark, hull))
     k = max(k, round(3.0 * ink_width) + 1)
     solid = cv2.bitwise_and(cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((k, k), np.uint8)), 255 - hull)
     if cv2.countNonZero(solid) < _SURROUNDINGS_MIN_SHARE * solid.size:
@@ -653,237 +562,6 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     out = gray.copy()
     out[outside > 0] = int(np.median(gray[(hull > 0) & (outside == 0)]))
     return out, "surroundings"
-
-
-def _paper_lines(
-    gray: np.ndarray, norm: np.ndarray, paper: int, pieces: bool = False
-) -> tuple[np.ndarray, bool]:
-    """Ruled or squared paper, a margin, a form's border: straight thin runs along `_LINE_SPAN` of
-    what is drawn and `_LINE_MIN_STROKES` stroke widths, painted in the paper's grey; (image,
-    whether any was). `norm` is `gray` flattened, `paper` its level (`_paper_threshold`).
-
-    A horizontal line must reach past both ends of the writing (the ink but the candidate runs),
-    and the writing must be long lines (`long_lines`): a word's underline is the writer's. A
-    vertical one must cross the writing from the middle of its first line to the middle of its
-    last, with long lines or `_LIST_MIN_BANDS` bands of writing: a list of words on notebook paper
-    has its margin too. Beside one long line it must reach a line's height past it above and below:
-    no letter does (a margin through the line's own crop, edge to edge, is `_margin_line`'s).
-    Where a stroke crosses a line, the crossing stays (`_line_crossings`).
-    `pieces`: lines may come in pieces (a thin line on a page turned and levelled again).
-    """
-    drawn = _drawn(norm, paper)
-    per_row, per_column = np.count_nonzero(drawn, axis=1), np.count_nonzero(drawn, axis=0)
-    # Along half of what is drawn (not of the image: a photo's page may fill only part of it),
-    # and longer than any letter, as a line of writing is: a heavy hand's joined tops run along
-    # a word, and a word's stems cross its accents' band.
-    stroke = _stroke_width(drawn)
-    least = _LINE_MIN_STROKES * stroke
-    along, down = (max(2, round(max(_LINE_SPAN * count_extent(c), least))) for c in (per_column, per_row))
-    if per_row.max(initial=0) < along and per_column.max(initial=0) < down:
-        return gray, False  # no row or column holds enough ink for a line: nearly every image
-    row_runs = column_runs = drawn
-    if pieces:
-        # A thin line turned and turned back comes in pieces (lighter in places than a line must
-        # be) that step between two rows: rows are pooled in pairs and gaps of two strokes bridged.
-        k = 2 * int(math.ceil(2 * stroke)) + 1
-        row_runs = cv2.morphologyEx(
-            cv2.dilate(drawn, np.ones((2, 1), np.uint8)), cv2.MORPH_CLOSE, np.ones((1, k), np.uint8)
-        )
-        column_runs = cv2.morphologyEx(
-            cv2.dilate(drawn, np.ones((1, 2), np.uint8)), cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8)
-        )
-    rows = cv2.morphologyEx(row_runs, cv2.MORPH_OPEN, np.ones((1, along), np.uint8))
-    columns = cv2.morphologyEx(column_runs, cv2.MORPH_OPEN, np.ones((down, 1), np.uint8))
-    if not cv2.countNonZero(rows) and not cv2.countNonZero(columns):
-        return gray, False  # no straight run that long
-    near = cv2.dilate(cv2.bitwise_or(rows, columns), np.ones((3, 3), np.uint8))
-    ys, xs = np.nonzero(cv2.bitwise_and(drawn, cv2.bitwise_not(near)))  # the writing
-    if len(ys) == 0:  # straight strokes only ("lll", "I"), or blank ruled paper: cannot tell
-        return gray, False
-    inked = np.bincount(ys, minlength=drawn.shape[0]) > 0
-    bands = line_bands(inked, 3)
-    lines_long = long_lines(bands, ys, xs)
-    thin = max(3.0, 3.0 * stroke)
-    # past both ends of the writing, give or take `_LINE_END_SLACK`: a turned line's blurred end
-    # may be left in the writing when its last piece is too short to be a line's
-    ends = (int(xs.min()) + _LINE_END_SLACK, int(xs.max()) - _LINE_END_SLACK)
-    if not lines_long and len(line_bands(_across_rules(inked, rows), 3)) < _LIST_MIN_BANDS:
-        # a word (a rule through it cuts it in bands), or strokes cut by taking out its stems
-        rules = _thin_lines(rows, thin, 3, ends)
-        span = _ruled_span(rules)
-        if span is None:  # one line past it may be its underline, a bar beside it its own
-            return gray, False
-        return _painted(
-            gray, norm, drawn, paper, [rules, _thin_lines(columns, thin, 2, span)]
-        )  # a margin too
-    found = [_thin_lines(rows, thin, 3, ends)] if lines_long else []
-    if len(bands) >= 2:  # through the first line and the last (the page may end with the writing)
-        found.append(_thin_lines(columns, thin, 2, (sum(bands[0]) // 2, sum(bands[-1]) // 2)))
-    elif lines_long:  # one line on a notebook page
-        (top, bottom), height = bands[0], bands[0][1] - bands[0][0]
-        found.append(_thin_lines(columns, thin, 2, (top - height, bottom + height)))
-    return _painted(gray, norm, drawn, paper, found)
-
-
-def _across_rules(inked: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Rows holding writing (`inked`), each gap between two that lies wholly on a line's rows
-    (`rows`: the lines found, and the row either side) filled: a rule through a word takes its rows
-    out of the writing, and the word, cut in two, would count as two lines (three with its accents:
-    a list of words)."""
-    ruled = cv2.dilate(rows, np.ones((3, 1), np.uint8)).any(axis=1)  # (a margin's rows are not)
-    out = inked.copy()
-    for start, end in flag_runs(~inked):
-        if 0 < start and end < len(inked) and ruled[start:end].all():
-            out[start:end] = True
-    return out
-
-
-def _ruled_span(rules: np.ndarray) -> tuple[int, int] | None:
-    """The rows of the first and the last of `rules` (horizontal lines) if they are ruled paper's,
-    `_RULED_MIN` or more at an even pitch (within `_RULED_PITCH_SPREAD` of it); else None."""
-    n, _, _, centroids = cv2.connectedComponentsWithStats(rules, connectivity=8)
-    if n - 1 < _RULED_MIN:
-        return None
-    ys = np.sort(centroids[1:, 1])
-    pitches = np.diff(ys)
-    if pitches.min() <= 0 or np.ptp(pitches) > _RULED_PITCH_SPREAD * np.median(pitches):
-        return None
-    return int(ys[0]), int(ys[-1])
-
-
-def _painted(
-    gray: np.ndarray, norm: np.ndarray, drawn: np.ndarray, paper: int, found: list[np.ndarray]
-) -> tuple[np.ndarray, bool]:
-    """`_paper_lines`' result: the `found` lines (masks of `drawn`) painted in the paper's grey
-    where no stroke crosses them; whether any was."""
-    lines = np.zeros_like(drawn)
-    for some in found:
-        lines |= some
-    if not lines.any():
-        return gray, False
-    paint = cv2.dilate(lines, np.ones((3, 3), np.uint8))  # with the lines' soft edges
-    paint[_line_crossings(norm, drawn, found, lines)] = 0
-    out = gray.copy()
-    out[paint > 0] = np.clip(_paper_estimate(gray)[paint > 0] * (paper / 255.0), 0, 255).astype(np.uint8)
-    return out, True
-
-
-def _drawn(norm: np.ndarray, paper: int) -> np.ndarray:
-    """Mask of anything drawn on the paper (flattened `norm`, `paper` its level): the ink, and
-    printed lines lighter than ink."""
-    return cv2.compare(norm, paper - _LINE_MIN_DROP, cv2.CMP_LT)
-
-
-def _thin_lines(opened: np.ndarray, thin: float, across: int, spans: tuple[int, int]) -> np.ndarray:
-    """The components of `opened` (straight runs) at most `thin` thick (stats column `across`:
-    3 height, 2 width) that cover `spans` (first, last) along their length."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    start = stats[:, 0] if across == 3 else stats[:, 1]
-    length = stats[:, 2] if across == 3 else stats[:, 3]
-    keep = (stats[:, across] <= thin) & (start <= spans[0]) & (start + length > spans[1])
-    keep[0] = False
-    return (keep.astype(np.uint8) * 255)[labels]
-
-
-def _line_crossings(
-    norm: np.ndarray, drawn: np.ndarray, found: list[np.ndarray], lines: np.ndarray
-) -> np.ndarray:
-    """Where strokes cross the lines (`found`: the horizontal and the vertical ones; `lines`: all
-    of them), as bool: ink close beyond a line on both sides of it (above and below, or left and
-    right), or pixels `_INK_UNDER_LINE` darker than that line's core grey (each line its own: a
-    grid's every fourth line is darker, and they all touch)."""
-    # the ink but the lines and their soft edges
-    other = cv2.bitwise_and(drawn, cv2.bitwise_not(cv2.dilate(lines, np.ones((3, 3), np.uint8))))
-    k = int(math.ceil(_stroke_width(lines))) + 3  # across the line and its soft edge, into the stroke
-    down, right = np.ones((k, 1), np.uint8), np.ones((1, k), np.uint8)
-    below = cv2.dilate(other, down, anchor=(0, 0))  # ink within k pixels below
-    above = cv2.dilate(other, down, anchor=(0, k - 1))
-    after = cv2.dilate(other, right, anchor=(0, 0))
-    before = cv2.dilate(other, right, anchor=(k - 1, 0))
-    crossing = (cv2.bitwise_and(below, above) | cv2.bitwise_and(after, before)) > 0
-    for j, some in enumerate(found):
-        # where it meets a line of the other direction (a grid), a line is no darker than lines
-        others = np.zeros(lines.shape, bool)
-        for other_lines in found[:j] + found[j + 1 :]:
-            others |= other_lines > 0
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(some, connectivity=8)
-        for i in range(1, n):
-            x, y, bw, bh = (int(v) for v in stats[i, :4])
-            own = (slice(y, y + bh), slice(x, x + bw))  # its bounding box
-            level = _core_grey(norm[own], labels[own] == i, across=0 if bw >= bh else 1)
-            box = (slice(max(0, y - 2), y + bh + 2), slice(max(0, x - 2), x + bw + 2))
-            crossing[box] |= (norm[box] < level - _INK_UNDER_LINE) & ~others[box]
-    return crossing
-
-
-def _core_grey(grey: np.ndarray, line: np.ndarray, across: int) -> float:
-    """A printed line's core grey (`line`: its pixels, bool; `across`: the axis across it): its
-    darkest pixel across, typical along (its soft edges are lighter, strokes crossing it darker)."""
-    return float(np.median(np.where(line, grey, 255).min(axis=across)))
-
-
-def _rule_rows(mask: np.ndarray) -> np.ndarray:
-    """Rows of a line's ink mask that belong to ruled lines (or an underline; `dense_rows`), when
-    the writing is at least `TILT_MIN_ASPECT` times longer than its letters are high and the rules
-    are thin beside them. None for a short word (a "T" bar may span it), a blot, or a tilted rule."""
-    counts = np.count_nonzero(mask, axis=1)
-    extent = ink_extent(mask)
-    rules = dense_rows(mask, counts, extent)
-    text_rows = np.count_nonzero((counts > 0) & ~rules)
-    if extent < TILT_MIN_ASPECT * text_rows or np.count_nonzero(rules) > text_rows / 2:
-        return np.zeros(len(counts), bool)
-    return rules
-
-
-def _margin_line(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndarray | None:
-    """A printed margin through a single line's image (as bool pixels to paint as paper; None if
-    there is none): a thin straight line from the image's top edge to its bottom (`_straight_through`:
-    printed across the page, it crosses any crop of it), `_INK_UNDER_LINE` grey levels lighter
-    than the ink, or else apart from the writing and reaching past it above and below: a tight
-    crop's "l" runs from edge to edge too, but ends where the other letters do, or is joined to
-    them. Where a stroke crosses a margin (pixels that much darker), the stroke stays. `gray` is
-    the image `mask` was thresholded from."""
-    clear = np.zeros(mask.shape, bool)
-    reach = 2 * int(math.ceil(stroke)) + 1
-    for line in _straight_through(mask, stroke):
-        ink = (mask > 0) & ~line
-        if not ink.any():  # nothing but the line: it may be what was written
-            continue
-        level = _core_grey(gray, line, across=1)
-        if level - float(np.median(gray[ink])) < _INK_UNDER_LINE:
-            beside = cv2.dilate(line.view(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
-            touched = np.count_nonzero((ink & beside).any(axis=1)) / len(ink)
-            if ink[:2].any() or ink[-2:].any() or touched > _MARGIN_TOUCHED_ROWS:
-                continue
-        clear |= line & (gray >= level - _INK_UNDER_LINE)
-    return clear if clear.any() else None
-
-
-def _straight_through(mask: np.ndarray, stroke: float) -> list[np.ndarray]:
-    """Bool pixels of each thin straight line in `mask` from its top edge to its bottom, within
-    `_MARGIN_MAX_TILT` of upright and drawn along `_MARGIN_ROWS` of the rows, with its soft edges."""
-    h, w = mask.shape
-    if h < 8:
-        return []
-    thin = max(3.0, 2.0 * stroke)
-    top = [r for r in flag_runs(mask[:2].any(axis=0)) if r[1] - r[0] <= thin]
-    bottom = [r for r in flag_runs(mask[-2:].any(axis=0)) if r[1] - r[0] <= thin]
-    rows = np.arange(h)
-    lines = []
-    for t0, t1 in top:
-        for b0, b1 in bottom:
-            xt, xb = (t0 + t1 - 1) / 2.0, (b0 + b1 - 1) / 2.0
-            if abs(xb - xt) > _MARGIN_MAX_TILT * h:
-                continue
-            x = xt + (xb - xt) * rows / (h - 1)
-            xi = np.rint(x).astype(np.intp)
-            near = np.zeros(h, bool)
-            for dx in (-1, 0, 1):
-                near |= mask[rows, np.clip(xi + dx, 0, w - 1)] > 0
-            if near.mean() >= _MARGIN_ROWS:
-                half = max(t1 - t0, b1 - b0) / 2.0 + 1.0
-                lines.append(np.abs(np.arange(w)[None, :] - x[:, None]) <= half)
-    return lines
 
 
 def _keep_near(content: np.ndarray, mask: np.ndarray, binary: bool) -> np.ndarray:
@@ -941,7 +619,7 @@ def preprocess(
     if changed:
         record(changed, gray)
 
-    noise = _noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
+    noise = noise_sigma(gray) if cfg.binarize == "adaptive" else 0.0
 
     def threshold(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """(denoised gray, content, mask, the hairlines added to the mask)"""
@@ -960,16 +638,16 @@ def preprocess(
     if cv2.countNonZero(mask) == 0:
         return _empty_result(cfg, stages)
 
-    sw = _stroke_width(mask)
-    margin_line = _margin_line(mask, denoised, sw)
+    sw = mean_stroke_width(mask)
+    margin_line = printed_margin(mask, denoised, sw)
     if margin_line is not None:
         # a notebook's margin through one line: painted as paper, then denoised and thresholded
         # again (its grey swayed both)
         gray = gray.copy()
-        gray[margin_line] = _paper_estimate(gray)[margin_line]
+        gray[margin_line] = paper_estimate(gray)[margin_line]
         _, content, mask, hairlines = threshold(gray)
         record("margin", _display(content))
-        sw = _stroke_width(mask)
+        sw = mean_stroke_width(mask)
 
     if cfg.smooth:
         # A broad pen's strokes stay as thresholded (the median filter before thresholding
@@ -982,7 +660,7 @@ def preprocess(
         if cv2.countNonZero(mask) == 0:
             return _empty_result(cfg, stages)
 
-    rules = _rule_rows(mask)
+    rules = rule_rows(mask)
     if rules.any():  # ruled paper, an underline: not part of the text
         mask = mask.copy()
         mask[rules] = 0
@@ -1168,17 +846,17 @@ def split_page(
     if hi - lo < _MIN_CONTRAST:
         return none
     g, _ = _writing_surface(g)
-    norm = _flatten_background(g)
-    t, paper, _ = _paper_threshold(norm)
-    g, paper_lined = _paper_lines(g, norm, paper)
+    norm = flatten_background(g)
+    t, paper, _ = paper_threshold(norm)
+    g, paper_lined = remove_paper_lines(g, norm, paper)
     if paper_lined:  # measured again without them
         words_apart = False  # what is left of them must join the writing as before
-        norm = _flatten_background(g)
-        t, paper, _ = _paper_threshold(norm)
+        norm = flatten_background(g)
+        t, paper, _ = paper_threshold(norm)
     if t < 0:
         return none
     _, mask = cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)
-    sw = _stroke_width(mask)
+    sw = mean_stroke_width(mask)
     mask, box = _remove_specks(_smooth(mask, sw), sw)
     if box is None:
         return none
@@ -1191,16 +869,16 @@ def split_page(
     one_line: PageSplit | None = None  # the page levelled, its paper's lines taken out, as one line
     if (
         rot is not None
-        and np.ptp(ys) >= _LINE_MIN_STROKES * sw  # else no line found could count (_paper_lines)
-        and (upright := _upright_line_rotation(_drawn(norm, paper))) is not None
+        and np.ptp(ys) >= LINE_MIN_STROKES * sw  # else no line found could count (remove_paper_lines)
+        and (upright := _upright_line_rotation(drawn_mask(norm, paper))) is not None
     ):
         # A margin (or a grid) on a tilted page joins its lines, in every row whichever way the
         # page is turned (or splits them wrongly); it is found once it stands upright, and tells
         # the tilt better than the writing does.
         turned = 255 - _warp_fit(255 - g, upright, xs, ys, 0, False)
-        turned_norm = _flatten_background(turned)
-        levelled = (turned, turned_norm, _paper_threshold(turned_norm)[1])
-        painted, lined = _paper_lines(*levelled)
+        turned_norm = flatten_background(turned)
+        levelled = (turned, turned_norm, paper_threshold(turned_norm)[1])
+        painted, lined = remove_paper_lines(*levelled)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
             return _turned_back(replace(lines, without_paper_lines=True), upright, g.shape)
         if lined and lines.crops:  # one line, or not all of the lines were found (a grid's, in pieces)
@@ -1223,7 +901,7 @@ def split_page(
         # lines, blurred by the turn and the levelling, may have come in pieces too short to count;
         # looked for again, pieced together. Else that one line it is: the other bands the page
         # splits into levelled are its paper's lines.
-        painted, lined = _paper_lines(*levelled, pieces=True)
+        painted, lined = remove_paper_lines(*levelled, pieces=True)
         if lined and len((lines := split_page(painted, min_gap, level=False)).crops) > 1:
             return _turned_back(replace(lines, without_paper_lines=True), upright, g.shape)
         if lined and one_line is not None and lines.crops:  # more of its paper's lines taken out
@@ -1273,8 +951,8 @@ def _main_line(split: PageSplit) -> PageSplit:
     if rows is None:
         return replace(split, without_paper_lines=True)
     line = page[rows[0] : rows[1]]
-    norm = _flatten_background(line)
-    line, _ = _paper_lines(line, norm, _paper_threshold(norm)[1])
+    norm = flatten_background(line)
+    line, _ = remove_paper_lines(line, norm, paper_threshold(norm)[1])
     top, bottom = _main_rows(line, grow=True) or (0, line.shape[0])
     cut = line[top:bottom].copy()
     mask = ink_mask(cut)
@@ -1286,8 +964,8 @@ def _main_line(split: PageSplit) -> PageSplit:
 
 def ink_mask(image: np.ndarray) -> np.ndarray | None:
     """The ink of an image (its background flattened, thresholded); None when it has none."""
-    norm = _flatten_background(image)
-    t, _, _ = _paper_threshold(norm)
+    norm = flatten_background(image)
+    t, _, _ = paper_threshold(norm)
     return None if t < 0 else cv2.threshold(norm, t, 255, cv2.THRESH_BINARY_INV)[1]
 
 
@@ -1348,8 +1026,8 @@ def _turned_back(split: PageSplit, turn: np.ndarray, shape: tuple[int, ...]) -> 
 
 
 def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
-    """The rotation (as `_page_rotation`) that stands a long straight line in a mask (`_drawn`) upright,
-    if there is one: a column holding `_LINE_SPAN` of the ink's height at some angle within
+    """The rotation (as `_page_rotation`) that stands a long straight line in a mask (`drawn_mask`) upright,
+    if there is one: a column holding `LINE_SPAN` of the ink's height at some angle within
     `_MAX_SKEW_DEG` (every quarter degree), then the angle fitted to that column's points.
     Searched among the ink's upright runs only (at most `_LINE_SEARCH_POINTS` of them): a line
     within 10 degrees of upright is made of such runs, and most of the writing is not."""
@@ -1361,7 +1039,7 @@ def _upright_line_rotation(mask: np.ndarray) -> np.ndarray | None:
     rad = np.radians(np.arange(-_MAX_SKEW_DEG, _MAX_SKEW_DEG + 1e-9, 0.25))[:, None]
     counts = _histograms(np.rint(x * np.cos(rad) + y * np.sin(rad)))  # x after each rotation
     best = int(np.argmax(counts.max(axis=1)))
-    if counts[best].max() * step < _LINE_SPAN * float(np.ptp(ys)):
+    if counts[best].max() * step < LINE_SPAN * float(np.ptp(ys)):
         return None
     a = float(rad[best, 0])
     column = float(np.argmax(counts[best])) + float((x * math.cos(a) + y * math.sin(a)).min())

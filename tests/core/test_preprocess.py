@@ -884,10 +884,11 @@ def test_a_rule_under_a_line_is_not_part_of_it() -> None:
 
 
 def _paper_lines_of(image: np.ndarray) -> tuple[np.ndarray, bool]:
-    from hwr_core.preprocess import _flatten_background, _paper_lines, _paper_threshold
+    from hwr_core.paper import flatten_background, paper_threshold
+    from hwr_core.paper_lines import remove_paper_lines
 
-    norm = _flatten_background(image)
-    return _paper_lines(image, norm, _paper_threshold(norm)[1])
+    norm = flatten_background(image)
+    return remove_paper_lines(image, norm, paper_threshold(norm)[1])
 
 
 def test_strokes_that_look_like_rules_stay() -> None:
@@ -984,15 +985,15 @@ def test_one_line_on_a_notebook_page_is_that_line_without_the_papers_lines(degre
 
 
 def test_a_gap_in_the_writing_that_lies_on_a_rule_is_no_gap() -> None:
-    from hwr_core.preprocess import _across_rules
+    from hwr_core.paper_lines import across_rules
 
     inked = np.array([0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0], bool)
     rules = np.zeros((12, 30), np.uint8)
     rules[[3, 8], :] = 255  # each rule's rows: its own and the row either side (2-4, 7-9)
     # the gaps 3-4 and 7-9 lie wholly on them: filled; nothing is beyond the first and last rows
-    assert _across_rules(inked, rules).astype(int).tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]
+    assert across_rules(inked, rules).astype(int).tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]
     rules[8], rules[9] = 0, 255  # now rows 8-10: row 7 of the gap is off it, so the gap stays
-    assert _across_rules(inked, rules)[7:10].tolist() == [False, False, False]
+    assert across_rules(inked, rules)[7:10].tolist() == [False, False, False]
 
 
 def test_a_word_crossed_by_a_notebooks_rules_loses_them() -> None:
