@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QMessageBox
 from testdata import WORDS, word_image
 
 from app.main_window import MainWindow, load_startup_model
-from app.widgets.batch_tab import FILE, TEXT, UNSURE, UNSURE_AT_ROLE
+from app.widgets.batch_tab import FILE, TEXT, UNSURE
+from app.widgets.reading_delegate import UNSURE_AT_ROLE
 from app.widgets.teach_tab import KEY_FOLDER
 from hwr_core.batch import find_images, read_files
 from hwr_core.charset import CTCCodec
