@@ -3,7 +3,7 @@
 # gentle phase from vnword1's candidate (the mean of training/vnword1/epochs/, frozen statistics
 # kept), vnword1's recipe with VNOnDB's words still weighed 0.5 and twice the synthetic English
 # words (6,000 an epoch instead of 3,000), whose share vnword1 had lowered. ~65 min alone here;
-# resumes mid-epoch with --resume.
+# resumes mid-epoch with --resume. train-vnword3.sh reuses it (HWR_INIT, HWR_WORD_WEIGHT, --seed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 F=${HWR_FONTS:-../shared/fonts}
@@ -11,6 +11,6 @@ OUT=${HWR_OUT:-/work/runs/vnword2}
 START=${HWR_INIT:-$OUT-start.safetensors}
 [[ -f $START ]] || "${HWR_PYTHON:-.venv/bin/python}" training/ship_default.py \
   training/vnword1/epochs/epoch-00{1,2}.safetensors --no-recalibrate --out "$START"
-HWR_INIT=$START HWR_OUT=$OUT HWR_WORD_WEIGHT=0.5 HWR_IAM_OPTION='&untokenize=1' \
+HWR_INIT=$START HWR_OUT=$OUT HWR_WORD_WEIGHT=${HWR_WORD_WEIGHT:-0.5} HWR_IAM_OPTION='&untokenize=1' \
   HWR_EXTRA_DATA="synth:$F?n=6000&lang=en&kind=word&name=enwords synth:$F?n=2000&lang=en,vi&kind=number&strokes=0.5&name=numbers synth:$F?n=2000&lang=en,vi&kind=mixed&spaced=1&name=spaced" \
   exec training/train-kaggle3.sh --seed 1511 --bn-recalibrate 0 --freeze-batchnorm "$@"
