@@ -2,8 +2,9 @@
 # Run `vnword4` (session 52; its rule in training/README.md, "Session 52, run `vnword4`"): from
 # vnword2's candidate (the mean of training/vnword2/epochs/, frozen statistics kept), vnword2's recipe
 # (train-vnword2.sh: VNOnDB's words weighed 0.5) at a constant rate of 3e-5 instead of 1e-5, for 4
-# epochs. ~27 min an epoch alone here; resumes mid-epoch with --resume (its checkpoint is committed
-# in training/vnword4/ at a session's end).
+# epochs. ~27 min an epoch alone here; resumes mid-epoch with --resume. Its checkpoint and history
+# are committed in training/vnword4/ at a session's end; on a machine without /work/runs/vnword4:
+#   mkdir -p /work/runs/vnword4 && cp training/vnword4/* /work/runs/vnword4/ && training/train-vnword4.sh --resume
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${HWR_OUT:-/work/runs/vnword4}
