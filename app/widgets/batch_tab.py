@@ -1,9 +1,10 @@
 """Batch tab: read many images or a folder at once, correct the texts in a table, export them.
 
 Each file is read as the Image tab reads one (its lines split, the Recognize tab's settings) in a
-worker thread, and its row fills in as it comes. The rows with the most unsure characters sort first;
-a double-click on a text edits it (a correction is kept through "Read again"), one elsewhere opens
-the image in the Recognize tab with all its evidence. Export writes one .txt per image, one text of
+worker thread, and its row fills in as it comes, in the order added; a click on the Unsure header
+sorts them by unsure characters (a second click puts the most unsure first). A double-click on a
+text edits it (a correction is kept through "Read again"), one elsewhere opens the image in the
+Recognize tab with all its evidence. Export writes one .txt per image, one text of
 them all, a labels.tsv that `hwr eval`, `hwr train` and `hwr teach --from` read, or the lines with
 where they lie in each image (PAGE XML, hOCR: `hwr_core.layout_export`). "Teach corrections"
 keeps the corrected files' lines as Teach samples. The list is saved as it changes and comes back in
