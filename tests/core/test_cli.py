@@ -280,7 +280,7 @@ def test_eval_against_another_model_reads_the_same_samples(capsys, tmp_path, mod
 def test_eval_comparison_says_which_way_beyond_chance():
     from types import SimpleNamespace
 
-    from hwr_core.cli import _comparison
+    from hwr_core.cli_commands import _comparison
 
     refs = [f"word{i}" for i in range(60)]
     worse = [r[:-1] if i % 3 else r for i, r in enumerate(refs)]
