@@ -6,7 +6,6 @@ the UI never waits on the model. Canvas edits are debounced; option changes re-r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -25,13 +24,10 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -50,17 +46,17 @@ from PySide6.QtWidgets import (
 from app.active_model import ActiveModel
 from app.qt_image import qimage_to_gray
 from app.recent_files import RecentFiles
+from app.settings_values import setting_bool, setting_float
 from app.widgets.canvas import HandwritingCanvas
 from app.widgets.heatmap import HeatmapView
 from app.widgets.image_view import ImageView, Region
+from app.widgets.reading_options import ReadingOptions
 from app.widgets.result_view import ResultView
 from app.widgets.stage_strip import StageStrip
-from app.widgets.word_list_combo import WordListCombo
 from app.workers.recognition import RecognitionController
-from hwr_core.allowed_chars import parse_allowed
 from hwr_core.batch import IMAGE_SUFFIXES, LAYOUT_SUFFIX, FileReading, FileSummary
 from hwr_core.charset import CTCCodec
-from hwr_core.config import BUILTIN_LM, NO_LM, DecodeConfig, PreprocessConfig
+from hwr_core.config import DecodeConfig, PreprocessConfig
 from hwr_core.errors import HwrError
 from hwr_core.fileio import atomic_write_bytes
 from hwr_core.image_io import ViewPlacement, crop_region, load_image, rotate_clockwise, to_grayscale
@@ -76,12 +72,6 @@ logger = logging.getLogger(__name__)
 KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
-KEY_BINARIZE = "recognize/binarize"
-KEY_DESKEW = "recognize/deskew"
-KEY_DECODER = "recognize/decoder"
-KEY_BEAM_WIDTH = "recognize/beam_width"
-KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
-KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
 KEY_UPRIGHT = "recognize/upright"  # bool: turn an image loaded on its side or upside down upright
 
 # The save dialog's forms of a reading: its filters, each with what it writes, and their suffixes.
@@ -102,9 +92,6 @@ def _form_of(path: str) -> str:
     return {".xml": "page", ".hocr": "hocr", ".html": "hocr", ".pdf": "pdf"}.get(suffix, "text")
 
 
-#: The "Only" menu's choices (editable: any characters may be typed): a form's field types.
-ALLOWED_PRESETS = ("", "0123456789", "0123456789/.-", "ABCDEFGHIJKLMNOPQRSTUVWXYZ -'")
-
 DEBOUNCE_MS = 400
 # The word list, character model and ONNX export load ~0.6 s (the first read's wait). They load in
 # the worker this long after the tab is shown, or a model is opened, if nothing is being written or
@@ -116,8 +103,6 @@ IMAGE_FILTER = (
     f"Images ({' '.join('*' + s for s in sorted(IMAGE_SUFFIXES))});;"
     f"PAGE or ALTO XML, read in the Batch tab (*{LAYOUT_SUFFIX});;All files (*)"
 )
-BINARIZE_METHODS = ("otsu", "adaptive", "none")
-DECODERS = ("greedy", "beam")
 
 
 def _local_files(mime: QMimeData | None) -> list[str]:
@@ -172,7 +157,7 @@ class RecognizeTab(QWidget):
         self._warmup.timeout.connect(self._warm_up_if_idle)
         self._warmed_bundle: object | None = None  # the bundle whose first read was prepared or done
 
-        self.canvas = HandwritingCanvas(pen_width=self._setting_float(KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
+        self.canvas = HandwritingCanvas(pen_width=setting_float(settings, KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
         self.result_view = ResultView()
         self.stage_strip = StageStrip()
         self.heatmap = HeatmapView()
@@ -199,7 +184,11 @@ class RecognizeTab(QWidget):
         top_layout = QHBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.input_tabs, 1)
-        top_layout.addWidget(self._build_options())
+        self.options = ReadingOptions(self._settings, self._model_beam_width())
+        self.options.changed.connect(self.recognize_now)
+        self.options.typed.connect(self._debounce.start)  # read again once the typing pauses
+        self.options.status_message.connect(self.status_message)
+        top_layout.addWidget(self.options)
 
         evidence = QSplitter(Qt.Orientation.Horizontal)
         evidence.addWidget(self.result_view)
@@ -331,7 +320,7 @@ class RecognizeTab(QWidget):
             "Turn an image loaded on its side or upside down upright by itself: where its lines run\n"
             "down the image, or read clearly surer turned over (a word or a short line is left as it is)"
         )
-        self.upright_action.setChecked(self._setting_bool(KEY_UPRIGHT, True))
+        self.upright_action.setChecked(setting_bool(self._settings, KEY_UPRIGHT, True))
         self.upright_action.toggled.connect(lambda on: self._settings.setValue(KEY_UPRIGHT, on))
         self.fit_action = bar.addAction("Fit")
         self.fit_action.setToolTip("Show all of the image (the wheel zooms in where the pointer is)")
@@ -375,140 +364,12 @@ class RecognizeTab(QWidget):
         layout.addWidget(self.image_view, 1)
         return page
 
-    def _build_options(self) -> QWidget:
-        pre = QGroupBox("Preprocessing")
-        form = QFormLayout(pre)
-        self.binarize_combo = QComboBox()
-        self.binarize_combo.addItems(list(BINARIZE_METHODS))
-        self.binarize_combo.setToolTip(
-            "otsu: global threshold · adaptive: local (uneven light) · none: keep gray"
-        )
-        method = str(self._settings.value(KEY_BINARIZE, "otsu"))
-        self.binarize_combo.setCurrentText(method if method in BINARIZE_METHODS else "otsu")
-        self.binarize_combo.currentTextChanged.connect(self._on_option_changed)
-        form.addRow("Binarize", self.binarize_combo)
-        self.deskew_check = QCheckBox("Deskew && deslant")
-        self.deskew_check.setToolTip("Straighten the baseline (skew) and upright the letters (slant)")
-        self.deskew_check.setChecked(self._setting_bool(KEY_DESKEW, True))
-        self.deskew_check.toggled.connect(self._on_option_changed)
-        form.addRow(self.deskew_check)
-        self.height_spin = QSpinBox()
-        self.height_spin.setRange(0, 1024)
-        self.height_spin.setSpecialValueText("—")
-        self.height_spin.setSuffix(" px")
-        self.height_spin.setEnabled(False)
-        self.height_spin.setToolTip("Input height is fixed by the model")
-        form.addRow("Target height", self.height_spin)
-
-        dec = QGroupBox("Decoding")
-        dform = QFormLayout(dec)
-        self.decoder_combo = QComboBox()
-        self.decoder_combo.addItems(list(DECODERS))
-        self.decoder_combo.setToolTip(
-            "greedy: best class per timestep · beam: prefix beam search with n-best"
-        )
-        decoder = str(self._settings.value(KEY_DECODER, "beam"))
-        self.decoder_combo.setCurrentText(decoder if decoder in DECODERS else "beam")
-        self.decoder_combo.currentTextChanged.connect(self._on_option_changed)
-        dform.addRow("Decoder", self.decoder_combo)
-        self.beam_spin = QSpinBox()
-        self.beam_spin.setRange(1, 64)
-        # The model's own width (the shipped decoding) until the user picks one
-        self.beam_spin.setValue(self._setting_int(KEY_BEAM_WIDTH, self._model_beam_width(), 1, 64))
-        self.beam_spin.valueChanged.connect(self._on_beam_width_changed)
-        dform.addRow("Beam width", self.beam_spin)
-        self.wordlist_combo = WordListCombo(
-            self._settings, lambda: self.decoder_combo.currentText() == "beam"
-        )
-        self.wordlist_combo.chosen.connect(self.recognize_now)
-        self.wordlist_combo.message.connect(self.status_message)
-        dform.addRow("Word list", self.wordlist_combo)
-        self.charlm_check = QCheckBox("Character language model")
-        self.charlm_check.setToolTip(
-            "Beam search also asks which letters usually follow the ones before (a character model of "
-            "English and Vietnamese text): fewer misspelt readings where the ink is unclear"
-        )
-        self.charlm_check.setChecked(self._setting_bool(KEY_CHAR_MODEL, True))
-        self.charlm_check.toggled.connect(self._on_option_changed)
-        dform.addRow(self.charlm_check)
-        self.allowed_combo = QComboBox()
-        self.allowed_combo.setEditable(True)
-        self.allowed_combo.addItems(list(ALLOWED_PRESETS))
-        self.allowed_combo.lineEdit().setPlaceholderText("any character")
-        self.allowed_combo.setToolTip(
-            "Read only these characters (a form's field: digits, a date, capitals). A letter that is "
-            "not allowed counts as its other case or its base letter (é → e → E). Empty: any."
-        )
-        self.allowed_combo.setCurrentText(str(self._settings.value(KEY_ALLOWED, "")))
-        self.allowed_combo.currentTextChanged.connect(self._on_allowed_changed)
-        dform.addRow("Only", self.allowed_combo)
-
-        self.busy_label = QLabel()
-        self.busy_label.setStyleSheet("color: #666;")
-        self.model_label = QLabel()
-        self.model_label.setWordWrap(True)
-        self.model_label.setStyleSheet("color: #666;")
-
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(pre)
-        layout.addWidget(dec)
-        layout.addWidget(self.model_label)
-        layout.addWidget(self.busy_label)
-        layout.addStretch(1)
-        panel.setFixedWidth(270)
-        self._update_beam_enabled()
-        return panel
-
-    # ------------------------------------------------------------------ settings helpers
-
-    def _setting_float(self, key: str, default: float, lo: float, hi: float) -> float:
-        try:
-            value = float(self._settings.value(key, default))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return default
-        return min(hi, max(lo, value)) if value == value else default
-
-    def _setting_int(self, key: str, default: int, lo: int, hi: int) -> int:
-        try:
-            value = int(float(self._settings.value(key, default)))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return default
-        return min(hi, max(lo, value))
-
-    def _setting_bool(self, key: str, default: bool) -> bool:
-        value = self._settings.value(key, default)
-        if isinstance(value, str):  # ini files give strings back
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
-
     # ------------------------------------------------------------------ recognition
 
     def make_recognizer(self) -> Recognizer | None:
         """The active recognizer with the panel's options (shares the network; cheap)."""
         base = self._active.recognizer
-        if base is None:
-            return None
-        deskew = self.deskew_check.isChecked()
-        pre = dataclasses.replace(
-            base.preprocess_cfg, binarize=self.binarize_combo.currentText(), deskew=deskew, slant=deskew
-        )
-        dec = dataclasses.replace(
-            base.decode_cfg,
-            decoder=self.decoder_combo.currentText(),
-            beam_width=self.beam_spin.value(),
-            allowed=parse_allowed(self.allowed_combo.currentText(), base.codec),  # HwrError: shown
-        ).with_word_list(self.wordlist_combo.choice())
-        # The model's own character model (or the built-in one), or none; looked up in the worker.
-        if self.charlm_check.isChecked():
-            dec = dec.with_char_model(dec.lm if dec.lm not in ("", NO_LM) else BUILTIN_LM)
-        else:
-            dec = dataclasses.replace(dec, lm=NO_LM)
-        rec = base.with_options(dec, pre)  # the built-in list is looked up in the worker, on first use
-        if (lexicon := self.wordlist_combo.file_lexicon()) is not None:
-            rec.lexicon = lexicon
-        return rec
+        return self.options.apply(base) if base is not None else None  # HwrError: shown
 
     def input_mode(self) -> int:
         return self.input_tabs.currentIndex()
@@ -614,7 +475,7 @@ class RecognizeTab(QWidget):
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
-        self.busy_label.setText("Recognizing…" if busy else "")
+        self.options.set_busy(busy)
 
     # ------------------------------------------------------------------ reactions
 
@@ -724,31 +585,9 @@ class RecognizeTab(QWidget):
         if self.input_mode() == self.DRAW and not self.canvas.is_empty():
             self._debounce.start()
 
-    def _on_option_changed(self, *_: object) -> None:
-        self._settings.setValue(KEY_BINARIZE, self.binarize_combo.currentText())
-        self._settings.setValue(KEY_DESKEW, self.deskew_check.isChecked())
-        self._settings.setValue(KEY_DECODER, self.decoder_combo.currentText())
-        self._settings.setValue(KEY_CHAR_MODEL, self.charlm_check.isChecked())
-        self._update_beam_enabled()
-        self.recognize_now()
-
-    def _on_beam_width_changed(self, width: int) -> None:
-        self._settings.setValue(KEY_BEAM_WIDTH, width)
-        self._on_option_changed()
-
     def _model_beam_width(self) -> int:
         bundle = self._active.bundle
         return bundle.decode.beam_width if bundle is not None else DecodeConfig().beam_width
-
-    def _on_allowed_changed(self, text: str) -> None:
-        self._settings.setValue(KEY_ALLOWED, text)
-        self._debounce.start()  # typed: read again once the typing pauses
-
-    def _update_beam_enabled(self) -> None:
-        beam = self.decoder_combo.currentText() == "beam"
-        self.beam_spin.setEnabled(beam)
-        self.wordlist_combo.setEnabled(beam)  # greedy decoding reads no word list
-        self.charlm_check.setEnabled(beam)
 
     @Slot(int)
     def _on_input_switched(self, index: int) -> None:
@@ -756,9 +595,7 @@ class RecognizeTab(QWidget):
 
     @Slot(object)
     def _on_model_changed(self, bundle: object) -> None:
-        if not self._settings.contains(KEY_BEAM_WIDTH):  # no width of the user's: the model's
-            with QSignalBlocker(self.beam_spin):
-                self.beam_spin.setValue(self._model_beam_width())
+        self.options.follow_model_beam_width(self._model_beam_width())
         self._update_model_info()
         self.recognize_now()
         if self.isVisible():
@@ -786,14 +623,8 @@ class RecognizeTab(QWidget):
             self._controller.prepare(rec)
 
     def _update_model_info(self) -> None:
-        bundle = self._active.bundle
-        if bundle is None:
-            self.height_spin.setValue(0)
-            self.model_label.setText("No model loaded.")
-            return
-        self.height_spin.setValue(bundle.preprocess.height)
         engine = self._active.recognizer.engine if self._active.recognizer is not None else "?"
-        self.model_label.setText(f"Model: {bundle.name} ({bundle.model.config.variant}), read with {engine}")
+        self.options.show_model(self._active.bundle, engine)
 
     # ------------------------------------------------------------------ image input
 

@@ -58,6 +58,7 @@ from hwr_core.training import BatchEnd, EpochEnd, TrainingFinished
 from hwr_core.userdata import Sample, UserSampleStore, default_models_dir, default_user_data_dir
 
 from ..active_model import ActiveModel
+from ..settings_values import setting_float, setting_int
 from ..workers.training import FunctionRunner, TrainingController, TrainingRequest
 from .canvas import HandwritingCanvas
 from .metric_plots import MetricPlots
@@ -111,7 +112,7 @@ class TeachTab(QWidget):
         self.last_result: PersonalizeResult | None = None
         self._icons: dict[str, QIcon] = {}  # thumbnails by sample id: a refresh does not reload every PNG
 
-        self.canvas = HandwritingCanvas(pen_width=self._pen_width())
+        self.canvas = HandwritingCanvas(pen_width=setting_float(settings, KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
         self.canvas.setMinimumSize(480, 170)
         self.plots = MetricPlots()
 
@@ -274,10 +275,12 @@ class TeachTab(QWidget):
         form = QFormLayout()
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 200)
-        self.epochs_spin.setValue(self._setting_int(KEY_EPOCHS, PersonalizeConfig.epochs))
+        self.epochs_spin.setValue(setting_int(self._settings, KEY_EPOCHS, PersonalizeConfig.epochs, 1, 200))
         self.freeze_spin = QSpinBox()
         self.freeze_spin.setRange(0, 200)
-        self.freeze_spin.setValue(self._setting_int(KEY_FREEZE, PersonalizeConfig.freeze_backbone_epochs))
+        self.freeze_spin.setValue(
+            setting_int(self._settings, KEY_FREEZE, PersonalizeConfig.freeze_backbone_epochs, 0, 200)
+        )
         self.freeze_spin.setToolTip("Epochs that train only the sequence and output layers first")
         form.addRow("Epochs:", self.epochs_spin)
         form.addRow("Frozen-backbone epochs:", self.freeze_spin)
@@ -341,19 +344,6 @@ class TeachTab(QWidget):
         return box
 
     # ------------------------------------------------------------------ settings helpers
-
-    def _setting_int(self, key: str, default: int) -> int:
-        try:
-            return int(self._settings.value(key, default))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return default
-
-    def _pen_width(self) -> float:
-        try:
-            width = float(self._settings.value(KEY_PEN_WIDTH, 3.0))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return 3.0
-        return width if 0.5 <= width <= 40.0 else 3.0
 
     def _langs_from_settings(self) -> tuple[str, ...]:
         raw = self._settings.value(KEY_LANGS, "en,vi")

@@ -67,6 +67,7 @@ from hwr_core.training import (
 
 from ..active_model import ActiveModel
 from ..qt_image import gray_to_pixmap
+from ..settings_values import setting_bool, setting_float, setting_int
 from ..workers.training import FunctionRunner, TrainingController, TrainingRequest, build_setup, one_line
 from .data_sources_box import DataSourcesBox
 from .metric_plots import MetricPlots
@@ -288,12 +289,12 @@ class TrainTab(QWidget):
         form = QFormLayout(box)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 10_000)
-        self.epochs_spin.setValue(int(self._settings.value("train/epochs", 10)))  # type: ignore[arg-type]
+        self.epochs_spin.setValue(setting_int(self._settings, "train/epochs", 10, 1, 10_000))
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, 4096)
-        self.batch_spin.setValue(int(self._settings.value("train/batch_size", 32)))  # type: ignore[arg-type]
+        self.batch_spin.setValue(setting_int(self._settings, "train/batch_size", 32, 1, 4096))
         self.lr_spin = ScientificSpinBox()
-        self.lr_spin.setValue(float(self._settings.value("train/lr", 1e-3)))  # type: ignore[arg-type]
+        self.lr_spin.setValue(setting_float(self._settings, "train/lr", 1e-3, 1e-7, 1.0))
         self.lr_spin.setToolTip("Peak learning rate of the one-cycle schedule; arrows halve/double it")
         self.device_combo = QComboBox()
         self.device_combo.addItem("cpu")
@@ -305,7 +306,7 @@ class TrainTab(QWidget):
             "Mixed precision: about 1.5-2x faster on GPUs and on CPUs with native bfloat16; "
             "greyed out where the chosen device would only emulate it"
         )
-        self.amp_check.setChecked(self._settings.value("train/amp", True) in (True, "true"))
+        self.amp_check.setChecked(setting_bool(self._settings, "train/amp", True))
         self.device_combo.currentTextChanged.connect(self._update_amp_enabled)
         self._update_amp_enabled(self.device_combo.currentText())
         device_row = QHBoxLayout()
@@ -321,7 +322,9 @@ class TrainTab(QWidget):
         # A GPU trains faster than one thread loads and augments images; on a CPU the
         # processes would only take cores from training.
         default_workers = min(4, cores - 1) if torch.cuda.is_available() else 0
-        self.workers_spin.setValue(int(self._settings.value("train/loader_workers", default_workers)))  # type: ignore[arg-type]
+        self.workers_spin.setValue(
+            setting_int(self._settings, "train/loader_workers", default_workers, 0, cores)
+        )
         self.workers_spin.setToolTip(
             "Load and augment batches in this many processes, several batches ahead: for a GPU "
             "that waits on data. The batches are the same either way."

@@ -5,6 +5,7 @@ import unicodedata
 import cv2
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from testdata import word_image
@@ -154,6 +155,31 @@ def test_model_tab_reports_bad_file_and_keeps_model(window, tmp_path):
     assert "bad.safetensors" in window.statusBar().currentMessage()
     assert window.active_model.bundle.name == "tiny-test"
     assert "tiny-test" in window.model_tab.card.toPlainText()
+
+
+def test_settings_edited_into_nonsense_read_as_defaults(qtbot, settings, model_path):
+    """An ini file edited by hand (or by another version) must not stop the window from opening."""
+    for key, value in [
+        ("canvas/pen_width", "thick"), ("recognize/beam_width", "lots"), ("recognize/deskew", "maybe"),
+        ("train/epochs", "ten"), ("train/batch_size", ""), ("train/lr", "nan"), ("train/amp", "no"),
+        ("train/loader_workers", "x"), ("teach/epochs", "1e9"), ("teach/freeze_epochs", "-3"),
+    ]:  # fmt: skip
+        settings.setValue(key, value)
+    bundle, _ = load_startup_model(settings, str(model_path))
+    win = MainWindow(settings, bundle, confirm_quit=False)
+    qtbot.addWidget(win)
+    try:
+        assert win.recognize_tab.canvas.pen_width() == 3.0
+        assert win.recognize_tab.options.beam_spin.value() == bundle.decode.beam_width
+        assert not win.recognize_tab.options.deskew_check.isChecked()  # "maybe" is not a yes
+        assert (win.train_tab.epochs_spin.value(), win.train_tab.batch_spin.value()) == (10, 32)
+        assert win.train_tab.lr_spin.value() == 1e-3 and not win.train_tab.amp_check.isChecked()
+        spin = win.train_tab.workers_spin  # its default: no loader processes without a GPU
+        assert spin.value() == (min(4, spin.maximum() - 1) if torch.cuda.is_available() else 0)
+        assert win.teach_tab.epochs_spin.value() == 200  # out of range: the nearest it takes
+        assert win.teach_tab.freeze_spin.value() == 0
+    finally:
+        win.recognize_tab.shutdown()
 
 
 def test_broken_remembered_model_falls_back_with_message(settings, tmp_path):

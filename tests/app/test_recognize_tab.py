@@ -554,7 +554,7 @@ def test_options_rerun_recognition(tab: RecognizeTab, qtbot, settings) -> None: 
     binarized = next(s.image for s in first.stages if s.name == "binarize")
     assert len(np.unique(binarized)) <= 2  # otsu: black and white only
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
-        tab.binarize_combo.setCurrentText("none")
+        tab.options.binarize_combo.setCurrentText("none")
     second = blocker.args[0]
     assert second is not first
     gray = next(s.image for s in second.stages if s.name == "binarize")
@@ -563,107 +563,117 @@ def test_options_rerun_recognition(tab: RecognizeTab, qtbot, settings) -> None: 
 
     assert "deskew" in [s.name for s in second.stages]
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
-        tab.deskew_check.setChecked(False)
+        tab.options.deskew_check.setChecked(False)
     names = [s.name for s in blocker.args[0].stages]
     assert "deskew" not in names and "slant" not in names
 
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
-        tab.decoder_combo.setCurrentText("greedy")
+        tab.options.decoder_combo.setCurrentText("greedy")
     assert len(blocker.args[0].hypotheses) == 1
-    assert not tab.beam_spin.isEnabled()
+    assert not tab.options.beam_spin.isEnabled()
 
 
 def test_word_list_errors_go_to_status(tab: RecognizeTab, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
-        assert not tab.wordlist_combo.load(tmp_path / "missing.txt")
+        assert not tab.options.wordlist_combo.load(tmp_path / "missing.txt")
     assert "missing.txt" in blocker.args[0]
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
     with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
-        assert tab.wordlist_combo.load(words)
+        assert tab.options.wordlist_combo.load(words)
     assert blocker.args[0] == "Word list words.txt: 2 words"
-    assert tab.wordlist_combo.currentText() == "words.txt (2 words)"
-    tab.decoder_combo.setCurrentText("greedy")  # a list read while greedy decodes: it says so
+    assert tab.options.wordlist_combo.currentText() == "words.txt (2 words)"
+    tab.options.decoder_combo.setCurrentText("greedy")  # a list read while greedy decodes: it says so
     with qtbot.waitSignal(tab.status_message, timeout=1000) as blocker:
-        assert tab.wordlist_combo.load(words)
+        assert tab.options.wordlist_combo.load(words)
     assert blocker.args[0].endswith("; it is used by beam search only")
 
 
 def test_word_list_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
     tab: RecognizeTab, qtbot, tmp_path, bundle, settings, monkeypatch
 ) -> None:
-    assert tab.wordlist_combo.choice() == "builtin" and "built-in" in tab.wordlist_combo.currentText()
+    assert (
+        tab.options.wordlist_combo.choice() == "builtin"
+        and "built-in" in tab.options.wordlist_combo.currentText()
+    )
     rec = tab.make_recognizer()
     assert rec.lexicon is builtin_lexicon() and rec.decode_cfg.lexicon_weight > 0
-    tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("none"))  # as a click on "none"
-    assert tab.make_recognizer().lexicon is None and tab.wordlist_combo.currentText() == "none"
+    tab.options.wordlist_combo.activated.emit(
+        tab.options.wordlist_combo.findData("none")
+    )  # as a click on "none"
+    assert tab.make_recognizer().lexicon is None and tab.options.wordlist_combo.currentText() == "none"
     words = tmp_path / "words.txt"
     words.write_text("hello\nworld\n", encoding="utf-8")
-    assert tab.wordlist_combo.load(words)
+    assert tab.options.wordlist_combo.load(words)
     own = tab.make_recognizer().lexicon
     assert own is not None and len(own) == 2 and "world" in own
 
     # A new tab (the next start) picks the file up again; once it is gone, the built-in list.
     again = RecognizeTab(ActiveModel(bundle), settings)
     qtbot.addWidget(again)
-    assert again.wordlist_combo.choice() == str(words) and len(again.make_recognizer().lexicon) == 2
+    assert again.options.wordlist_combo.choice() == str(words) and len(again.make_recognizer().lexicon) == 2
     again.shutdown()
     words.unlink()
     with qtbot.waitSignal(tab.status_message, timeout=1000):
         gone = RecognizeTab(ActiveModel(bundle), settings)
         qtbot.addWidget(gone)
         gone.status_message.connect(tab.status_message)
-    assert gone.wordlist_combo.choice() == "builtin"
+    assert gone.options.wordlist_combo.choice() == "builtin"
     gone.shutdown()
     # "Open word list…" then cancel: the file stays in use and selected.
     monkeypatch.setattr(
         "app.widgets.word_list_combo.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: ("", ""))
     )
-    tab.wordlist_combo.activated.emit(tab.wordlist_combo.count() - 1)
-    assert tab.wordlist_combo.choice() == str(words) and tab.wordlist_combo.currentData() == str(words)
-    tab.wordlist_combo.activated.emit(tab.wordlist_combo.findData("builtin"))
-    assert tab.wordlist_combo.choice() == "builtin" and settings.value("recognize/word_list") == "builtin"
+    tab.options.wordlist_combo.activated.emit(tab.options.wordlist_combo.count() - 1)
+    assert tab.options.wordlist_combo.choice() == str(
+        words
+    ) and tab.options.wordlist_combo.currentData() == str(words)
+    tab.options.wordlist_combo.activated.emit(tab.options.wordlist_combo.findData("builtin"))
+    assert (
+        tab.options.wordlist_combo.choice() == "builtin"
+        and settings.value("recognize/word_list") == "builtin"
+    )
 
 
 def test_character_model_choice_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
     tab: RecognizeTab, qtbot, bundle, settings
 ) -> None:
-    assert tab.charlm_check.isChecked()  # on by default
-    tab.decoder_combo.setCurrentText("beam")
+    assert tab.options.charlm_check.isChecked()  # on by default
+    tab.options.decoder_combo.setCurrentText("beam")
     rec = tab.make_recognizer()
     assert rec.decode_cfg.uses_lm and rec.lm is resolve_char_model("builtin")
     result = _draw(tab, qtbot)
     assert any(h.lm_bonus != 0.0 for h in result.hypotheses)  # the worker fused it
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
-        tab.charlm_check.setChecked(False)
+        tab.options.charlm_check.setChecked(False)
     assert all(h.lm_bonus == 0.0 for h in blocker.args[0].hypotheses)
     assert tab.make_recognizer().lm is None and not tab.make_recognizer().decode_cfg.uses_lm
     again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers "off"
     qtbot.addWidget(again)
-    assert not again.charlm_check.isChecked()
+    assert not again.options.charlm_check.isChecked()
     again.shutdown()
-    tab.decoder_combo.setCurrentText("greedy")
-    assert not tab.charlm_check.isEnabled()
+    tab.options.decoder_combo.setCurrentText("greedy")
+    assert not tab.options.charlm_check.isEnabled()
 
 
 def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ignore[no-untyped-def]
     tab: RecognizeTab, qtbot, bundle, settings
 ) -> None:
-    assert tab.allowed_combo.currentText() == ""  # any character by default
+    assert tab.options.allowed_combo.currentText() == ""  # any character by default
     _draw(tab, qtbot)
     with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
-        tab.allowed_combo.setCurrentText("xyz")  # typed: read again after the pause
+        tab.options.allowed_combo.setCurrentText("xyz")  # typed: read again after the pause
     result = blocker.args[0]
     assert set(result.text) <= set("xyz") and tab.make_recognizer().decode_cfg.allowed == "xyz"
     assert np.allclose(result.probs.sum(axis=1), 1.0, atol=1e-5)
     again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers it
     qtbot.addWidget(again)
-    assert again.allowed_combo.currentText() == "xyz"
+    assert again.options.allowed_combo.currentText() == "xyz"
     again.shutdown()
     with qtbot.waitSignal(tab.status_message, timeout=TIMEOUT) as blocker:
-        tab.allowed_combo.setCurrentText("x€")  # a character the model cannot write
+        tab.options.allowed_combo.setCurrentText("x€")  # a character the model cannot write
     assert "'€'" in blocker.args[0]
-    tab.allowed_combo.setCurrentIndex(tab.allowed_combo.findText("0123456789"))  # a preset
+    tab.options.allowed_combo.setCurrentIndex(tab.options.allowed_combo.findText("0123456789"))  # a preset
     assert tab.make_recognizer().decode_cfg.allowed == "0123456789"
 
 
@@ -706,19 +716,19 @@ def test_beam_width_is_the_models_until_the_user_picks_one(  # type: ignore[no-u
     # The shipped model decodes with a width of its own (12 since session 28): the app read with 8,
     # the CLI with the model's, until the panel followed the model.
     wide = dataclasses.replace(bundle, decode=dataclasses.replace(bundle.decode, beam_width=12))
-    tab.deskew_check.setChecked(False)  # another option chosen: the width is still the model's
+    tab.options.deskew_check.setChecked(False)  # another option chosen: the width is still the model's
     tab._test_active.set_bundle(wide)
-    assert tab.beam_spin.value() == 12 and tab.make_recognizer().decode_cfg.beam_width == 12
+    assert tab.options.beam_spin.value() == 12 and tab.make_recognizer().decode_cfg.beam_width == 12
     fresh = RecognizeTab(ActiveModel(wide), settings)
     qtbot.addWidget(fresh)
-    assert fresh.beam_spin.value() == 12
+    assert fresh.options.beam_spin.value() == 12
     fresh.shutdown()
-    tab.beam_spin.setValue(5)  # the user's choice outlives a model change and a restart
+    tab.options.beam_spin.setValue(5)  # the user's choice outlives a model change and a restart
     tab._test_active.set_bundle(bundle)
-    assert tab.beam_spin.value() == 5 and int(settings.value("recognize/beam_width")) == 5
+    assert tab.options.beam_spin.value() == 5 and int(settings.value("recognize/beam_width")) == 5
     again = RecognizeTab(ActiveModel(wide), settings)
     qtbot.addWidget(again)
-    assert again.beam_spin.value() == 5
+    assert again.options.beam_spin.value() == 5
     again.shutdown()
 
 
@@ -978,7 +988,7 @@ def test_a_model_onnxruntime_cannot_run_is_read_with_pytorch(qtbot, bundle, sett
     try:
         result = _draw(widget, qtbot)
         assert not result.empty
-        assert "read with PyTorch" in widget.model_label.text()
+        assert "read with PyTorch" in widget.options.model_label.text()
     finally:
         widget.shutdown()
 
