@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMouseEvent,
@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.settings_values import setting_float
 from hwr_core.canvas_ink import render_for_reading
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,15 @@ logger = logging.getLogger(__name__)
 Point = tuple[float, float]
 Stroke = list[Point]
 _Snapshot = tuple[tuple[Point, ...], ...]
+
+KEY_PEN_WIDTH = "canvas/pen_width"  # one pen for the user: the Recognize and Teach tabs' canvases
+DEFAULT_PEN_WIDTH = 3.0
+PEN_WIDTHS = (0.5, 40.0)  # px on screen, the width control's range
+
+
+def saved_pen_width(settings: QSettings) -> float:
+    return setting_float(settings, KEY_PEN_WIDTH, DEFAULT_PEN_WIDTH, *PEN_WIDTHS)
+
 
 _INK = QColor(25, 25, 35)
 _GUIDE = QColor(150, 170, 210, 110)
@@ -73,7 +83,7 @@ class HandwritingCanvas(QWidget):
 
     strokes_changed = Signal()  # after a finished stroke, undo, redo, clear, erase, set_strokes
 
-    def __init__(self, parent: QWidget | None = None, pen_width: float = 3.0) -> None:
+    def __init__(self, parent: QWidget | None = None, pen_width: float = DEFAULT_PEN_WIDTH) -> None:
         super().__init__(parent)
         self._strokes: list[Stroke] = []
         self._current: Stroke | None = None

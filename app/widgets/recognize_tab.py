@@ -46,8 +46,8 @@ from PySide6.QtWidgets import (
 from app.active_model import ActiveModel
 from app.qt_image import qimage_to_gray
 from app.recent_files import RecentFiles
-from app.settings_values import setting_bool, setting_float
-from app.widgets.canvas import HandwritingCanvas
+from app.settings_values import setting_bool
+from app.widgets.canvas import KEY_PEN_WIDTH, PEN_WIDTHS, HandwritingCanvas, saved_pen_width
 from app.widgets.heatmap import HeatmapView
 from app.widgets.image_view import ImageView, Region
 from app.widgets.reading_options import ReadingOptions
@@ -69,7 +69,6 @@ from hwr_core.word_boxes import word_fractions, word_outlines
 
 logger = logging.getLogger(__name__)
 
-KEY_PEN_WIDTH = "canvas/pen_width"
 KEY_LAST_IMAGE_DIR = "paths/last_image_dir"
 KEY_LAST_TEXT_DIR = "paths/last_text_dir"
 KEY_UPRIGHT = "recognize/upright"  # bool: turn an image loaded on its side or upside down upright
@@ -157,7 +156,7 @@ class RecognizeTab(QWidget):
         self._warmup.timeout.connect(self._warm_up_if_idle)
         self._warmed_bundle: object | None = None  # the bundle whose first read was prepared or done
 
-        self.canvas = HandwritingCanvas(pen_width=setting_float(settings, KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
+        self.canvas = HandwritingCanvas(pen_width=saved_pen_width(settings))
         self.result_view = ResultView()
         self.stage_strip = StageStrip()
         self.heatmap = HeatmapView()
@@ -244,7 +243,7 @@ class RecognizeTab(QWidget):
         bar.addSeparator()
         bar.addWidget(QLabel(" Width "))
         self.pen_width_spin = QDoubleSpinBox()
-        self.pen_width_spin.setRange(0.5, 40.0)
+        self.pen_width_spin.setRange(*PEN_WIDTHS)
         self.pen_width_spin.setSingleStep(0.5)
         self.pen_width_spin.setDecimals(1)
         self.pen_width_spin.setSuffix(" px")

@@ -58,9 +58,9 @@ from hwr_core.training import BatchEnd, EpochEnd, TrainingFinished
 from hwr_core.userdata import Sample, UserSampleStore, default_models_dir, default_user_data_dir
 
 from ..active_model import ActiveModel
-from ..settings_values import setting_float, setting_int
+from ..settings_values import setting_int
 from ..workers.training import FunctionRunner, TrainingController, TrainingRequest
-from .canvas import HandwritingCanvas
+from .canvas import HandwritingCanvas, saved_pen_width
 from .metric_plots import MetricPlots
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,6 @@ KEY_REPLAY_FONTS = "teach/replay_fonts"
 KEY_LANGS = "teach/langs"
 KEY_EPOCHS = "teach/epochs"
 KEY_FREEZE = "teach/freeze_epochs"
-KEY_PEN_WIDTH = "canvas/pen_width"  # shared with the Recognize tab: one pen for the user
 
 THUMB = QSize(150, 54)
 THUMB_MIN_HEIGHT = 30  # a sample's thumbnail is at least this tall, a long line's end cut off
@@ -112,7 +111,7 @@ class TeachTab(QWidget):
         self.last_result: PersonalizeResult | None = None
         self._icons: dict[str, QIcon] = {}  # thumbnails by sample id: a refresh does not reload every PNG
 
-        self.canvas = HandwritingCanvas(pen_width=setting_float(settings, KEY_PEN_WIDTH, 3.0, 0.5, 40.0))
+        self.canvas = HandwritingCanvas(pen_width=saved_pen_width(settings))
         self.canvas.setMinimumSize(480, 170)
         self.plots = MetricPlots()
 

@@ -20,10 +20,9 @@ from PySide6.QtTest import QTest
 from app.active_model import ActiveModel
 from app.qt_image import gray_to_qimage
 from app.recent_files import MAX_RECENT
-from app.widgets.canvas import HandwritingCanvas
+from app.widgets.canvas import KEY_PEN_WIDTH, HandwritingCanvas
 from app.widgets.recognize_tab import (
     KEY_LAST_IMAGE_DIR,
-    KEY_PEN_WIDTH,
     WARMUP_DELAY_MS,
     RecognizeTab,
 )
