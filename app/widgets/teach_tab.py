@@ -266,8 +266,9 @@ class TeachTab(QWidget):
         box = QGroupBox("Personalise the model")
         v = QVBoxLayout(box)
         intro = QLabel(
-            "Fine-tunes the active model on your samples (the held-out ones, in italics, only score it), "
-            "mixed with synthetic handwriting so it keeps reading other hands."
+            "Fine-tunes the active model on your samples (the held-out ones, in italics, only score it). "
+            "Give it a folder of handwriting fonts to replay and synthetic text from them is mixed in, "
+            "so it keeps reading other hands too."
         )
         intro.setWordWrap(True)
         v.addWidget(intro)
