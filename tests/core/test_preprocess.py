@@ -13,6 +13,7 @@ import pytest
 from testdata import data_rows, on_notebook_page
 
 from hwr_core.config import PreprocessConfig
+from hwr_core.data.photo_conditions import squared
 from hwr_core.errors import ImageLoadError
 from hwr_core.image_io import load_image, to_grayscale
 from hwr_core.preprocess import (
@@ -916,16 +917,6 @@ def test_strokes_that_look_like_rules_stay() -> None:
     assert _paper_lines_of(page)[1]
 
 
-def _squared(image: np.ndarray, pitch: int, fine: int = 215, bold: int = 180) -> np.ndarray:
-    """Squared paper: 1-px lines every `pitch` pixels both ways, every fourth one darker."""
-    out = image.copy()
-    for axis in (0, 1):
-        for i, at in enumerate(range(pitch // 2, image.shape[axis], pitch)):
-            line = out[at] if axis == 0 else out[:, at]
-            np.minimum(line, bold if i % 4 == 0 else fine, out=line)
-    return out
-
-
 def _with_margin(image: np.ndarray, grey: int | None = 150) -> np.ndarray:
     """A margin 40 px from the left edge (none for `grey=None`: the same page without it)."""
     out = cv2.copyMakeBorder(image, 0, 0, 80, 0, cv2.BORDER_CONSTANT, value=int(np.median(image)))
@@ -939,8 +930,8 @@ def test_a_page_on_squared_or_margined_paper_loses_the_lines_not_the_writing(pap
     texts = ("the first line of this page here", "and then a second line below it", "with the third one")
     page = _lines_page(texts)
     drawn, plain = {
-        "squared": lambda: (_squared(page, 17), page),
-        "squared dark": lambda: (_squared(page, 17, fine=190, bold=150), page),
+        "squared": lambda: (squared(page, 17), page),
+        "squared dark": lambda: (squared(page, 17, fine=190, bold=150), page),
         "margin": lambda: (_with_margin(page), _with_margin(page, None)),
         "margin ruled": lambda: (
             _with_margin(_rule(page, range(20, page.shape[0], 35), 175)),
@@ -1117,7 +1108,7 @@ def test_a_tilted_page_of_real_lines_on_squared_paper_splits_into_them() -> None
             ]
         )
         pitch = int(np.median([line.shape[0] for line in lines])) // 4
-        assert len(split_lines(_turned(_squared(page, pitch), 3.0))) == 3, i
+        assert len(split_lines(_turned(squared(page, pitch), 3.0))) == 3, i
 
 
 def test_a_grids_remnants_between_a_broad_pens_lines_do_not_join_them() -> None:
