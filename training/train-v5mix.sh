@@ -5,7 +5,7 @@
 # its BatchNorm statistics frozen, constant rate 1e-5, 2 epochs. ~20 min an epoch alone here; resumes
 # mid-epoch with --resume. Its checkpoint is committed in training/v5mix/; on a machine without
 # /work/runs/v5mix:
-#   mkdir -p /work/runs/v5mix && cp training/v5mix/* /work/runs/v5mix/ && training/train-v5mix.sh --resume
+#   mkdir -p /work/runs/v5mix && cp -r training/v5mix/. /work/runs/v5mix/ && training/train-v5mix.sh --resume
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HWR_INIT=${HWR_INIT:-resources/models/default.safetensors} HWR_OUT=${HWR_OUT:-/work/runs/v5mix} \
