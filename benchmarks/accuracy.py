@@ -1,6 +1,6 @@
 """The model card's accuracy table: `hwr eval` on every val set that is present, plus held-out-font synthetic words.
 
-    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm | --lm FILE] [--backend auto|torch|onnx]
+    python benchmarks/accuracy.py [--model M] [--greedy | --no-lm | --lm FILE] [--backend auto|torch|onnx] [--lang en|vi]
                                   [--data ../shared/data] [--fonts ../shared/fonts] [--limit N]
                                   [--per-font N] [--json] [--readings FILE]
 
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwr_core.config import BACKENDS
+from hwr_core.config import BACKENDS, CLI_LANGUAGES
 from hwr_core.data.records import Record
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.data.synth import SyntheticSource
@@ -178,6 +178,7 @@ def main() -> None:
     ap.add_argument(
         "--backend", choices=BACKENDS, default="auto", help="inference engine (default: the app's)"
     )
+    ap.add_argument("--lang", choices=CLI_LANGUAGES, help="read every set as this language (as `hwr --lang`)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument(
         "--readings", type=Path, default=None, metavar="FILE", help="write every sample's reading"
@@ -188,6 +189,8 @@ def main() -> None:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, decoder="greedy"))
     elif args.no_lm or args.lm:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, lm=args.lm or ""))
+    if args.lang:
+        rec = rec.with_options(dataclasses.replace(rec.decode_cfg, language=CLI_LANGUAGES[args.lang]))
     rows: dict[str, dict[str, float | str] | str] = {}
     env = environment()
     readings: dict[str, list[tuple[str, str, float]]] = {}

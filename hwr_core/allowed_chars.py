@@ -31,14 +31,35 @@ def parse_allowed(allowed: str, codec: CTCCodec) -> str:
     return chars
 
 
+def language_allowed(allowed: str, language: str, codec: CTCCodec) -> str:
+    """The characters a reading told its language (`DecodeConfig.language`) may use: `allowed`
+    ("" any), without the Vietnamese letters where the language is English. Raises CharsetError for
+    characters the model cannot write, or where no allowed character is English."""
+    chars = parse_allowed(allowed, codec)
+    if language != "en":
+        return chars
+    kept = "".join(c for c in (chars or codec.alphabet) if not is_vietnamese_letter(c))
+    if not kept:
+        raise CharsetError(f"none of the allowed characters {chars!r} is written in English")
+    return kept
+
+
+def is_vietnamese_letter(ch: str) -> bool:
+    """A letter English does not write: every letter of the alphabet outside ASCII (ă, â, đ, ê, ô,
+    ơ, ư and the toned vowels)."""
+    return ch.isalpha() and not ch.isascii()
+
+
 _TONE_MARKS = "\u0300\u0301\u0309\u0303\u0323"  # Vietnamese tones: grave, acute, hook, tilde, dot below
+_BARE_LETTER = {"đ": "d", "Đ": "D"}  # no Unicode decomposition, but "d" is the letter it is built on
 
 
 def _nearest_allowed(ch: str, allowed: str) -> str | None:
-    """The other case; else without its tone mark ("ặ" -> "ă"); else the bare letter ("ặ" -> "a")."""
+    """The other case; else without its tone mark ("ặ" -> "ă"); else the bare letter ("ặ" -> "a",
+    "đ" -> "d")."""
     decomposed = unicodedata.normalize("NFD", ch)
     toneless = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
-    base = decomposed[0]
+    base = _BARE_LETTER.get(ch, decomposed[0])
     for candidate in (ch.swapcase(), toneless, toneless.swapcase(), base, base.swapcase()):
         if len(candidate) == 1 and candidate in allowed:
             return candidate

@@ -130,10 +130,12 @@ def decoding(
     char_model: str | None = None,
     char_weight: float | None = None,
     allowed: str | None = None,
+    language: str | None = None,
 ) -> DecodeConfig:
     """`base` (a model's own decoding) changed where asked: `beam` width or `greedy` (fastest, no
     word list), `n_best` readings kept, a `word_list` or `char_model` file ("builtin", "none"; one
-    given makes the decoding beam search unless greedy) and their weights, `allowed` characters."""
+    given makes the decoding beam search unless greedy) and their weights, `allowed` characters, the
+    writing's `language` (a key of `config.LANGUAGES`: "en", "vi", "" for both)."""
     replace = dataclasses.replace
     decode = base
     if word_list is not None:
@@ -154,6 +156,8 @@ def decoding(
         decode = replace(decode, lm_weight=char_weight)
     if allowed is not None:
         decode = replace(decode, allowed=allowed)
+    if language is not None:
+        decode = replace(decode, language=language)
     return decode
 
 

@@ -26,6 +26,7 @@ from .cli_commands import (
 )
 from .config import (
     BACKENDS,
+    CLI_LANGUAGES,
     DEFAULT_LEXICON_WEIGHT,
     DEFAULT_LM_WEIGHT,
     INT8_CALIBRATION_BATCHES,
@@ -115,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
             help="read only these characters, e.g. '0123456789/' or capitals and ' -' for a form's name "
             "field; a letter not allowed counts as its other case or its base letter (é -> e -> E) "
             "(default: the model's, usually all; '' allows all)",
+        )
+        sp.add_argument(
+            "--lang",
+            choices=CLI_LANGUAGES,
+            help="the writing's language: 'en' reads no Vietnamese letter (ị -> i) and prefers only English "
+            "words of the built-in word list, 'vi' only its Vietnamese words (default: the model's, "
+            "English + Vietnamese)",
         )
 
     r = sub.add_parser(

@@ -41,6 +41,7 @@ def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
 
 def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .api import open_reader
+    from .config import CLI_LANGUAGES
 
     reader = open_reader(
         _model_path(args.model),
@@ -53,6 +54,7 @@ def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         char_model=getattr(args, "lm", None),
         char_weight=getattr(args, "lm_weight", None),
         allowed=getattr(args, "allow", None),
+        language=CLI_LANGUAGES[args.lang] if getattr(args, "lang", None) else None,
     )
     return reader.recognizer
 

@@ -74,6 +74,12 @@ NO_LEXICON = "none"
 DEFAULT_LEXICON_WEIGHT = 1.5  # beam bonus per listed word where a word list comes without a weight
 BUILTIN_LM = "builtin"  # DecodeConfig.lm: the character model shipped beside the default model
 NO_LM = "none"
+# What a reading may be told of its language (DecodeConfig.language), named as the app shows it.
+# "en": no Vietnamese letter is read (each passes its probability to its bare letter, "ị" -> "i")
+# and beam search prefers only the English part of the built-in word list; "vi": only its
+# Vietnamese part; "": both, as the shipped model reads by default.
+LANGUAGES = {"": "English + Vietnamese", "en": "English", "vi": "Vietnamese"}
+CLI_LANGUAGES = {"en": "en", "vi": "vi", "en+vi": ""}  # `hwr --lang` -> DecodeConfig.language
 # Fusion settings where a character model comes without its own. Chosen on the even half of each val
 # set with the shipped network (session 32; session 7's 0.8 per character and word bonus 2 were
 # chosen with default-v1): a larger per-character bonus keeps letters the character model doubts.
@@ -105,6 +111,12 @@ class DecodeConfig:
     # Only these characters may be read ("": any); the others pass their probability to the
     # nearest allowed one (other case, then without tone mark, then bare letter): allowed_chars.py.
     allowed: str = ""
+    language: str = ""  # a key of LANGUAGES: "" both, "en" or "vi"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            known = ", ".join(repr(k) for k in LANGUAGES)
+            raise HwrError(f"unknown reading language {self.language!r} (known: {known})")
 
     @property
     def uses_lexicon(self) -> bool:
@@ -132,6 +144,8 @@ class DecodeConfig:
     def describe(self) -> str:
         """One line for logs and reports, e.g. "beam 8 + word list builtin (bonus 2)"."""
         only = f", only {self.allowed!r}" if self.allowed else ""
+        if self.language:
+            only += f", {LANGUAGES[self.language]} only"
         if self.decoder != "beam":
             return self.decoder + only
         out = f"beam {self.beam_width}"

@@ -1,4 +1,5 @@
-"""Word lists for beam search by name: the built-in English + Vietnamese list, none, or a file.
+"""Word lists for beam search by name: the built-in English + Vietnamese list (or one language's part of
+it), none, or a file.
 
 A model file's decode config names its word list (`DecodeConfig.lexicon`), so the CLI, the app and
 the selftest decode the shipped model the same way without carrying a path around.
@@ -15,23 +16,30 @@ from .vietnamese import syllables
 
 
 @functools.cache
-def builtin_lexicon() -> Lexicon:
-    """Every Vietnamese syllable plus the package's English and Vietnamese word lists (~22k entries).
+def builtin_lexicon(language: str = "") -> Lexicon:
+    """The package's word lists for `language` ("en", "vi"; "": both, ~22k entries): every
+    Vietnamese syllable with the Vietnamese list, "I" with the English one.
 
-    Built once per process (about 0.2 s): it is immutable, so sharing it is safe.
+    Built once per process and language (about 0.2 s): it is immutable, so sharing it is safe.
+    Call it without an argument for both languages: `builtin_lexicon("")` is another cache entry.
     """
-    words: set[str] = set(syllables()) | {"I"}  # the one word always written as a lone capital
-    for lang in ("en", "vi"):
+    words: set[str] = set()
+    if language in ("", "vi"):
+        words.update(syllables())
+    if language in ("", "en"):
+        words.add("I")  # the one word always written as a lone capital
+    for lang in ("en", "vi") if not language else (language,):
         singles, phrases = load_wordlist(lang)
         words.update(singles)
         words.update(w for p in phrases for w in p.split())
     return Lexicon(words)
 
 
-def resolve_lexicon(name: str) -> Lexicon | None:
-    """ "" or "none": no word list; "builtin": `builtin_lexicon()`; anything else: a word-list file."""
+def resolve_lexicon(name: str, language: str = "") -> Lexicon | None:
+    """ "" or "none": no word list; "builtin": `builtin_lexicon(language)`; anything else: a
+    word-list file (whatever the language)."""
     if not name or name == NO_LEXICON:
         return None
     if name == BUILTIN_LEXICON:
-        return builtin_lexicon()
+        return builtin_lexicon(language) if language else builtin_lexicon()
     return Lexicon.from_file(name)

@@ -17,10 +17,10 @@ from typing import Literal, get_args
 import numpy as np
 import torch
 
-from .allowed_chars import Folding, folding, restrict
+from .allowed_chars import Folding, folding, language_allowed, restrict
 from .canvas_ink import render_for_reading
 from .charlm import CharLM, resolve_char_model
-from .config import BACKENDS, DecodeConfig, PreprocessConfig
+from .config import BACKENDS, BUILTIN_LEXICON, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
 from .engine_cache import EngineCache
 from .errors import HwrError
@@ -226,14 +226,15 @@ class Recognizer:
             if self.backend != "torch"
             else None
         )
-        self._folding: tuple[str, Folding | None] | None = None  # (decode_cfg.allowed, its folding)
+        # ((decode_cfg.allowed, decode_cfg.language), their folding)
+        self._folding: tuple[tuple[str, str], Folding | None] | None = None
         bundle.model.eval()
 
     @property
     def lexicon(self) -> Lexicon | None:
         """The word list beam search prefers (None: none). Raises HwrError for an unreadable file."""
         if self._lexicon is _UNRESOLVED:
-            self._lexicon = resolve_lexicon(self.decode_cfg.lexicon)
+            self._lexicon = resolve_lexicon(self.decode_cfg.lexicon, self.decode_cfg.language)
         return self._lexicon  # type: ignore[return-value]
 
     @lexicon.setter
@@ -257,12 +258,13 @@ class Recognizer:
         self, decode_cfg: DecodeConfig | None = None, preprocess_cfg: PreprocessConfig | None = None
     ) -> Recognizer:
         """A copy with other decoding/preprocessing options, sharing the loaded network (and the
-        word list, unless the new decode config names another)."""
+        word list, unless the new decode config names another, or another language of the built-in one)."""
         clone = object.__new__(Recognizer)
         clone.__dict__.update(self.__dict__)
         clone.decode_cfg = decode_cfg or self.decode_cfg
-        if clone.decode_cfg.lexicon != self.decode_cfg.lexicon:
-            clone._lexicon = _UNRESOLVED
+        old, new = self.decode_cfg, clone.decode_cfg
+        if new.lexicon != old.lexicon or (new.lexicon == BUILTIN_LEXICON and new.language != old.language):
+            clone._lexicon = _UNRESOLVED  # another list, or another language's part of the built-in one
         if clone.decode_cfg.lm != self.decode_cfg.lm:
             clone._lm = _UNRESOLVED
         clone.preprocess_cfg = dataclasses.replace(  # the input geometry is the model's
@@ -281,11 +283,11 @@ class Recognizer:
         return f"onnxruntime ({layers})" if layers else "onnxruntime"
 
     def _allowed_folding(self) -> Folding | None:
-        """The folding of `decode_cfg.allowed` (None: every character allowed). Raises CharsetError
-        for characters the model cannot write."""
-        allowed = self.decode_cfg.allowed
-        if self._folding is None or self._folding[0] != allowed:
-            self._folding = (allowed, folding(self.codec, allowed))
+        """The folding of `decode_cfg.allowed` narrowed to `decode_cfg.language` (None: every
+        character allowed). Raises CharsetError for characters the model cannot write."""
+        key = (self.decode_cfg.allowed, self.decode_cfg.language)
+        if self._folding is None or self._folding[0] != key:
+            self._folding = (key, folding(self.codec, language_allowed(*key, self.codec)))
         return self._folding[1]
 
     def prepare(self) -> None:

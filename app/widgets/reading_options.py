@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.settings_values import setting_bool, setting_int
 from app.widgets.word_list_combo import WordListCombo
 from hwr_core.allowed_chars import parse_allowed
-from hwr_core.config import BUILTIN_LM, NO_LM
+from hwr_core.config import BUILTIN_LM, LANGUAGES, NO_LM
 from hwr_core.modelfile import ModelBundle
 from hwr_core.recognizer import Recognizer
 
@@ -34,6 +34,7 @@ KEY_DECODER = "recognize/decoder"
 KEY_BEAM_WIDTH = "recognize/beam_width"
 KEY_CHAR_MODEL = "recognize/char_model"  # bool: fuse a character language model into beam search
 KEY_ALLOWED = "recognize/allowed"  # the characters a reading may use ("": any)
+KEY_LANGUAGE = "recognize/language"  # a key of hwr_core.config.LANGUAGES ("": English + Vietnamese)
 
 BINARIZE_METHODS = ("otsu", "adaptive", "none")
 DECODERS = ("greedy", "beam")
@@ -79,6 +80,17 @@ class ReadingOptions(QWidget):
 
         dec = QGroupBox("Decoding")
         dform = QFormLayout(dec)
+        self.language_combo = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language_combo.addItem(name, code)
+        self.language_combo.setToolTip(
+            "The writing's language. English: no Vietnamese letter is read (ị → i) and only English words "
+            "of the built-in word list are preferred. Vietnamese: only its Vietnamese words."
+        )
+        language = self.language_combo.findData(str(settings.value(KEY_LANGUAGE, "")))
+        self.language_combo.setCurrentIndex(max(0, language))  # an unknown value: both
+        self.language_combo.currentIndexChanged.connect(self._on_option_changed)
+        dform.addRow("Language", self.language_combo)
         self.decoder_combo = QComboBox()
         self.decoder_combo.addItems(list(DECODERS))
         self.decoder_combo.setToolTip(
@@ -146,6 +158,7 @@ class ReadingOptions(QWidget):
             decoder=self.decoder_combo.currentText(),
             beam_width=self.beam_spin.value(),
             allowed=parse_allowed(self.allowed_combo.currentText(), base.codec),
+            language=self.language_combo.currentData(),
         ).with_word_list(self.wordlist_combo.choice())
         # The model's own character model (or the built-in one), or none; looked up in the worker.
         if self.charlm_check.isChecked():
@@ -180,6 +193,7 @@ class ReadingOptions(QWidget):
         self._settings.setValue(KEY_DESKEW, self.deskew_check.isChecked())
         self._settings.setValue(KEY_DECODER, self.decoder_combo.currentText())
         self._settings.setValue(KEY_CHAR_MODEL, self.charlm_check.isChecked())
+        self._settings.setValue(KEY_LANGUAGE, self.language_combo.currentData())
         self._update_beam_enabled()
         self.changed.emit()
 

@@ -39,7 +39,7 @@ class WordListCombo(QComboBox):
         self._file_lexicon: Lexicon | None = None
         self.setToolTip(
             "Beam search prefers words of this list: the built-in one has common English words and every "
-            "Vietnamese syllable; or load your own (one word per line, UTF-8)"
+            "Vietnamese syllable (those of the chosen language); or load your own (one word per line, UTF-8)"
         )
         self.activated.connect(self._on_activated)
         self._restore()
@@ -90,7 +90,7 @@ class WordListCombo(QComboBox):
         """Rebuild the menu: built-in, none, the loaded file (if any), and "Open…"."""
         with QSignalBlocker(self):
             self.clear()
-            self.addItem("built-in (EN + VI)", BUILTIN_LEXICON)
+            self.addItem("built-in", BUILTIN_LEXICON)
             self.addItem("none", NO_LEXICON)
             if self._choice not in (BUILTIN_LEXICON, NO_LEXICON):
                 n = len(self._file_lexicon) if self._file_lexicon is not None else 0

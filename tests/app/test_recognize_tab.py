@@ -676,6 +676,27 @@ def test_allowed_characters_reach_the_recognizer_and_are_remembered(  # type: ig
     assert tab.make_recognizer().decode_cfg.allowed == "0123456789"
 
 
+def test_the_language_reaches_the_recognizer_and_is_remembered(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, bundle, settings
+) -> None:
+    combo = tab.options.language_combo
+    assert combo.currentData() == "" and tab.make_recognizer().decode_cfg.language == ""  # both by default
+    _draw(tab, qtbot)
+    with qtbot.waitSignal(tab.result_ready, timeout=TIMEOUT) as blocker:
+        combo.setCurrentIndex(combo.findData("en"))  # read again at once
+    assert not any(c.isalpha() and not c.isascii() for c in blocker.args[0].text)
+    assert tab.make_recognizer().decode_cfg.language == "en"
+    again = RecognizeTab(ActiveModel(bundle), settings)  # the next start remembers it
+    qtbot.addWidget(again)
+    assert again.options.language_combo.currentText() == "English"
+    again.shutdown()
+    settings.setValue("recognize/language", "klingon")  # edited by hand: read as both
+    edited = RecognizeTab(ActiveModel(bundle), settings)
+    qtbot.addWidget(edited)
+    assert edited.make_recognizer().decode_cfg.language == ""
+    edited.shutdown()
+
+
 def test_an_idle_tab_loads_what_the_first_read_needs(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
     assert WARMUP_DELAY_MS < 1000
     builtin_lexicon.cache_clear()

@@ -5,11 +5,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from hwr_core.allowed_chars import folding, parse_allowed, restrict
+from hwr_core.allowed_chars import folding, is_vietnamese_letter, language_allowed, parse_allowed, restrict
 from hwr_core.charset import CTCCodec
 from hwr_core.config import DecodeConfig
 from hwr_core.decoding import greedy_decode
-from hwr_core.errors import CharsetError
+from hwr_core.errors import CharsetError, HwrError
 from hwr_core.modelfile import new_bundle
 from hwr_core.recognizer import Recognizer
 
@@ -86,3 +86,30 @@ def test_recognizer_reads_only_allowed_characters():
 def test_describe_names_the_allowed_characters():
     assert DecodeConfig(decoder="greedy", allowed="0123").describe() == "greedy, only '0123'"
     assert DecodeConfig(decoder="beam", beam_width=4).describe() == "beam 4"
+
+
+def test_read_as_english_no_vietnamese_letter_is_written():
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    english = rec.with_options(dataclasses.replace(DecodeConfig(), decoder="greedy", language="en"))
+    lp = _log_probs({"d": 0.9}, {"": 0.9}, {"ị": 0.6, "i": 0.3}, {"": 0.9}, {"p": 0.9})
+    assert greedy_decode(lp, CODEC).text == "dịp"  # read as both languages
+    assert greedy_decode(restrict(lp, english._allowed_folding()), CODEC).text == "dip"
+    lp = _log_probs({"Đ": 0.9}, {"": 0.9}, {"ư": 0.9})  # no decomposition, yet built on D; ư is u + horn
+    assert greedy_decode(restrict(lp, english._allowed_folding()), CODEC).text == "Du"
+    vietnamese = rec.with_options(dataclasses.replace(english.decode_cfg, language="vi"))
+    assert vietnamese._allowed_folding() is None  # Vietnamese writes every letter English does
+
+
+def test_english_narrows_the_allowed_characters_and_says_so():
+    assert language_allowed("", "", CODEC) == ""
+    assert language_allowed("aăb", "vi", CODEC) == "aăb"
+    assert language_allowed("aăb", "en", CODEC) == "ab"
+    everything_english = language_allowed("", "en", CODEC)
+    assert "°" in everything_english and "0" in everything_english and "z" in everything_english
+    assert not any(is_vietnamese_letter(c) for c in everything_english)
+    assert all(is_vietnamese_letter(c) for c in "ăâđêôơưàỹĐ") and not any(map(is_vietnamese_letter, "aZ°1 "))
+    with pytest.raises(CharsetError, match="written in English"):
+        language_allowed("ăơ", "en", CODEC)
+    assert DecodeConfig(decoder="greedy", language="en").describe() == "greedy, English only"
+    with pytest.raises(HwrError, match="unknown reading language 'fr'"):
+        DecodeConfig(language="fr")

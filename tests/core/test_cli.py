@@ -92,6 +92,8 @@ def test_decoding_follows_the_model_file_unless_overridden(capsys, tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("cat\n", encoding="utf-8")
     assert decoding("--lexicon", words) == f"beam 6 + word list {words} (bonus 1.5)"
+    assert decoding("--lang", "en") == "beam 6 + word list builtin (bonus 1.5), English only"
+    assert decoding("--lang", "en+vi") == "beam 6 + word list builtin (bonus 1.5)"
 
 
 def test_charlm_builds_a_model_that_recognize_and_eval_use(capsys, tmp_path, model_file, image_file):

@@ -46,3 +46,22 @@ def test_recognizer_takes_the_word_list_its_config_names() -> None:
     assert explicit.with_options(dataclasses.replace(explicit.decode_cfg, beam_width=3)).lexicon is own
     assert rec.with_options(dataclasses.replace(rec.decode_cfg, lexicon="none")).lexicon is None
     assert Recognizer(new_bundle("tiny", CTCCodec())).lexicon is None  # a plain model: no list
+
+
+def test_one_language_takes_its_part_of_the_builtin_list(tmp_path) -> None:
+    english, vietnamese = builtin_lexicon("en"), builtin_lexicon("vi")
+    assert english.rewards("the") and english.rewards("I") and not english.rewards("người")
+    assert vietnamese.rewards("người") and vietnamese.rewards("quỳnh") and not vietnamese.rewards("would")
+    assert len(english) + len(vietnamese) >= len(builtin_lexicon())  # both, as before
+    assert resolve_lexicon("builtin", "en") is english
+    path = tmp_path / "words.txt"
+    path.write_text("cat\n", encoding="utf-8")
+    assert len(resolve_lexicon(str(path), "vi")) == 1  # a file is the user's, whatever the language
+    bundle = new_bundle("tiny", CTCCodec())
+    bundle.decode = DecodeConfig(decoder="beam", lexicon="builtin", lexicon_weight=2.0)
+    rec = Recognizer(bundle)
+    assert rec.lexicon is builtin_lexicon()
+    assert rec.with_options(dataclasses.replace(rec.decode_cfg, language="en")).lexicon is english
+    named = Recognizer(bundle).with_options(dataclasses.replace(rec.decode_cfg, lexicon=str(path)))
+    own = named.lexicon
+    assert named.with_options(dataclasses.replace(named.decode_cfg, language="en")).lexicon is own  # kept
