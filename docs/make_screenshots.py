@@ -81,7 +81,7 @@ def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
     win.resize(1280, 900)
     win.select_tab("train")
     win.show()
-    win.train_tab.add_source(str(tmp / "labels.tsv"))
+    win.train_tab.data_sources.add_source(str(tmp / "labels.tsv"))
     request = TrainingRequest(data=[str(tmp / "labels.tsv")], val=None, out_dir=str(tmp / "run"), variant="tiny",
                               cfg=TrainConfig(epochs=40, batch_size=8, lr=5e-3, augment_enabled=False, early_stopping_patience=0))  # fmt: skip
     win.train_tab.start_training(request)
