@@ -27,9 +27,8 @@ punctuation ("affairs ."): `SPEC_OPTIONS`. Tables before session 33 scored them 
 
 Sets missing on this machine are reported as absent, not skipped silently.
 
-The table names the versions of the libraries a reading depends on ("environment"): OpenCV 5.1's
-rotation rounds some pixels one grey level away from 5.0's, and that alone moved `default-v5`'s
-VNOnDB lines from 5.98 to 6.00 % (session 55).
+The table names the versions of the libraries a reading depends on ("environment",
+`hwr_core.environment`): another OpenCV alone moves the figures by a few hundredths of a point.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ import dataclasses
 import json
 import time
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +46,7 @@ from hwr_core.config import BACKENDS, CLI_LANGUAGES
 from hwr_core.data.records import Record
 from hwr_core.data.spec import load_records, parse_spec
 from hwr_core.data.synth import SyntheticSource
+from hwr_core.environment import library_versions
 from hwr_core.metrics import summarize
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
@@ -64,17 +63,6 @@ TARGETS = {  # (max CER, min accuracy) from the default-model issue
     "kaggle_names": (0.10, 0.75),
     "synthetic_en_heldout_fonts": (0.05, 0.85),
 }
-
-
-def environment() -> dict[str, str]:
-    """Versions of the libraries that preprocess and run the model ("absent" where not installed)."""
-    versions = {}
-    for dist in ("opencv-python-headless", "onnxruntime", "numpy", "torch"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "absent"
-    return versions
 
 
 def evaluate(rec: Recognizer, samples: list[tuple[np.ndarray | Path, str]]) -> list[tuple[str, str, float]]:
@@ -192,7 +180,7 @@ def main() -> None:
     if args.lang:
         rec = rec.with_options(dataclasses.replace(rec.decode_cfg, language=CLI_LANGUAGES[args.lang]))
     rows: dict[str, dict[str, float | str] | str] = {}
-    env = environment()
+    env = library_versions()
     readings: dict[str, list[tuple[str, str, float]]] = {}
 
     def read(name: str, samples: list) -> list[tuple[str, str, float]]:

@@ -162,6 +162,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .data.spec import load_records, parse_spec
+    from .environment import library_versions
     from .image_io import load_image
     from .metrics import summarize
 
@@ -210,6 +211,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "skipped_rows": sum(report.skipped.values()) + unreadable,
         "worst_chars": [[c, round(rate, 3), n] for c, rate, n in s.worst_chars[:10]],
         "confusions": [[c.ref, c.hyp, c.count] for c in s.confusions[:10]],
+        "environment": library_versions(),  # another OpenCV moves CER by hundredths of a point
     }
     if other is not None:
         out["against"] = _comparison(other, refs, hyps, other_hyps)

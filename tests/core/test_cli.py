@@ -1,3 +1,4 @@
+import importlib.metadata
 import json
 import math
 import subprocess
@@ -14,6 +15,7 @@ from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
 from hwr_core.config import DEFAULT_LM_CHAR_BONUS, DEFAULT_LM_WEIGHT, DecodeConfig
+from hwr_core.environment import READING_LIBRARIES
 from hwr_core.metrics import word_changes
 from hwr_core.modelfile import load_model, new_bundle, save_model
 from hwr_core.quantization import stored_ranges
@@ -244,6 +246,11 @@ def test_eval_json_keys(capsys, tmp_path, model_file):
     obj = json.loads(out)
     assert code == 0
     assert {"cer", "wer", "accuracy", "n", "latency_ms_p50"} <= obj.keys() and obj["n"] == 2
+    # the libraries a figure was read with: another OpenCV moves CER by hundredths of a point
+    assert obj["environment"]["opencv-python-headless"] == importlib.metadata.version(
+        "opencv-python-headless"
+    )
+    assert obj["environment"].keys() == set(READING_LIBRARIES)
 
 
 @pytest.mark.parametrize("model", ["tiny", "shipped"])
