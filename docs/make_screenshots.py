@@ -1,6 +1,6 @@
 """Regenerate the README screenshots offscreen.
 
-    python docs/make_screenshots.py [--model M]
+    python docs/make_screenshots.py [--model M] [--out DIR]
 
 recognize.png: the word "Việt Nam" drawn on the canvas as pen strokes; train.png: the Train tab
 after a short live run on words rendered here (no ../shared data needed); batch.png: the Batch tab
@@ -27,8 +27,8 @@ SHARED_DATA = DOCS.parents[1] / "shared" / "data"
 BATCH_SETS = ("cinnamon_vi", "vnondb_line", "iam_lines", "kaggle_names")
 
 
-def recognize(model: str | None) -> None:
-    cmd = [sys.executable, "-m", "app", "--screenshot", str(DOCS / "recognize.png"), "--text", "Việt Nam",
+def recognize(model: str | None, out: Path) -> None:
+    cmd = [sys.executable, "-m", "app", "--screenshot", str(out / "recognize.png"), "--text", "Việt Nam",
            "--settings", str(Path(tempfile.mkdtemp()) / "s.ini")] + (["--model", model] if model else [])  # fmt: skip
     subprocess.run(cmd, check=True)
 
@@ -41,19 +41,19 @@ def _wait(app, busy: Callable[[], bool], seconds: float) -> None:  # type: ignor
         time.sleep(0.02)
 
 
-def _save(app, win, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Let plots and layouts settle, grab the window to docs/`name` and close it (widgets go before
+def _save(app, win, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Let plots and layouts settle, grab the window to `path` and close it (widgets go before
     the QApplication that owns their resources)."""
     for _ in range(30):
         app.processEvents()
         time.sleep(0.02)
-    win.grab().save(str(DOCS / name))
+    win.grab().save(str(path))
     win.close()
     win.deleteLater()
     app.processEvents()
 
 
-def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
+def train(app, model: str | None, out: Path) -> None:  # type: ignore[no-untyped-def]
     import cv2
     import numpy as np
     from PySide6.QtCore import QSettings
@@ -86,10 +86,10 @@ def train(app, model: str | None) -> None:  # type: ignore[no-untyped-def]
                               cfg=TrainConfig(epochs=40, batch_size=8, lr=5e-3, augment_enabled=False, early_stopping_patience=0))  # fmt: skip
     win.train_tab.start_training(request)
     _wait(app, win.train_tab.is_training, 300)
-    _save(app, win, "train.png")
+    _save(app, win, out / "train.png")
 
 
-def batch(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
+def batch(app, model: str | None, out: Path) -> bool:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QSettings, Qt
 
     from app.main_window import MainWindow, load_startup_model
@@ -116,11 +116,11 @@ def batch(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
     tab.table.sortByColumn(UNSURE, Qt.SortOrder.DescendingOrder)
     # the second most unsure file corrected to its transcription, as a user would
     tab.table.item(1, TEXT).setText(truth[tab.table.item(1, FILE).text()])
-    _save(app, win, "batch.png")
+    _save(app, win, out / "batch.png")
     return True
 
 
-def page(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
+def page(app, model: str | None, out: Path) -> bool:  # type: ignore[no-untyped-def]
     import cv2
     import numpy as np
     from PySide6.QtCore import QSettings
@@ -151,22 +151,28 @@ def page(app, model: str | None) -> bool:  # type: ignore[no-untyped-def]
     tab.load_image_file(tmp / "page.png")
     _wait(app, lambda: tab.last_result is None, 120)
     tab.line_picker.setCurrentIndex(1)
-    _save(app, win, "page.png")
+    _save(app, win, out / "page.png")
     return True
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--out", type=Path, default=DOCS, help="folder to write the PNGs to (default: docs/)")
     args = ap.parse_args()
-    recognize(args.model)
+    recognize(args.model, args.out)
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    train(app, args.model)
-    made = [name for name, make in (("batch.png", batch), ("page.png", page)) if make(app, args.model)]
-    print(f"saved {DOCS / 'recognize.png'}, {DOCS / 'train.png'}" + "".join(f", {DOCS / n}" for n in made))
+    train(app, args.model, args.out)
+    made = [
+        name for name, make in (("batch.png", batch), ("page.png", page)) if make(app, args.model, args.out)
+    ]
+    print(
+        f"saved {args.out / 'recognize.png'}, {args.out / 'train.png'}"
+        + "".join(f", {args.out / n}" for n in made)
+    )
 
 
 if __name__ == "__main__":
