@@ -110,6 +110,45 @@ def _seek_page(im: Image.Image, name: str, page: int, max_pixels: int) -> None:
         raise _too_large(name, width, height, max_pixels)
 
 
+#: A JPEG decoder given too little data fills the rest with mid-grey (every coefficient zero);
+#: this many full-width rows of exactly that grey at the bottom mean the data ended early.
+_JPEG_FILL = 128
+_JPEG_MIN_LOST_ROWS = 8
+
+
+def _check_jpeg_complete(im: Image.Image, name: str) -> None:
+    """ImageLoadError for a JPEG whose data ends early but which still decodes (its end marker
+    there, or its middle overwritten): PIL raises for a file cut short, but for these it fills the
+    rest of the image with grey and says nothing, and the reading of the half image would be wrong
+    without a word. A photo's rows are never exactly one grey across their width, so the check
+    costs one row for every other image."""
+    if im.format != "JPEG" or im.mode not in ("L", "RGB"):
+        return
+    width, height = im.size
+
+    def grey(top: int, bottom: int) -> np.ndarray:  # per row: all exactly the fill grey
+        rows = np.asarray(im.crop((0, top, width, bottom)))
+        return (rows == _JPEG_FILL).reshape(bottom - top, -1).all(axis=1)
+
+    if height < 2 * _JPEG_MIN_LOST_ROWS or not grey(height - 1, height)[0]:
+        return
+    lost, bottom = 0, height
+    while bottom > 0:
+        top = max(bottom - 256, 0)
+        rows = grey(top, bottom)
+        kept = np.flatnonzero(~rows)
+        if kept.size:
+            lost += bottom - 1 - int(kept[-1])
+            break
+        lost += bottom - top
+        bottom = top
+    if _JPEG_MIN_LOST_ROWS <= lost < height:  # all grey: a flat picture, or nothing to read either way
+        raise ImageLoadError(
+            f"{name}: damaged JPEG: its data ends early, and the bottom {lost} of its {height} rows "
+            "are blank grey (the file was cut short or overwritten)"
+        )
+
+
 def _pil_to_gray(opened: Image.Image, name: str, page: int = 0, max_pixels: int = 80_000_000) -> np.ndarray:
     """Decode frame `page`, apply EXIF orientation, flatten alpha on white -> uint8 gray."""
     return to_grayscale(_pil_pixels(opened, name, page, max_pixels))
@@ -123,6 +162,7 @@ def _pil_pixels(opened: Image.Image, name: str, page: int = 0, max_pixels: int =
             warnings.simplefilter("ignore")  # PIL warns about odd palettes/EXIF; errors still raise
             _seek_page(im, name, page, max_pixels)
             im.load()
+            _check_jpeg_complete(im, name)
             try:
                 im = ImageOps.exif_transpose(im)
             except Exception:  # broken EXIF: keep the stored orientation

@@ -187,6 +187,30 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
     _assert_load_error(tmp_path / "cut.png", "truncated")
 
 
+def test_a_jpeg_whose_data_ends_early_is_an_error_not_a_grey_half(tmp_path: Path) -> None:
+    """A JPEG cut short with its end marker put back (a copy interrupted, then "repaired") decodes
+    without a word from PIL, its lost rows mid-grey; the reading of the rest would be wrong silently."""
+    rng = np.random.default_rng(1)
+    page = (rng.random((240, 320)) * 60 + 180).astype(np.uint8)
+    page[100:140, 40:280] = 20  # some ink
+    buf = io.BytesIO()
+    Image.fromarray(page).convert("RGB").save(buf, "JPEG", quality=90)
+    whole = buf.getvalue()
+    (tmp_path / "whole.jpg").write_bytes(whole)
+    assert load_image(tmp_path / "whole.jpg").shape == (240, 320)
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) // 2] + b"\xff\xd9")
+    _assert_load_error(tmp_path / "cut.jpg", "damaged jpeg")
+    with pytest.raises(ImageLoadError, match=r"bottom \d+ of its 240 rows are blank grey"):
+        load_image(tmp_path / "cut.jpg")
+    # a picture that is mid-grey all over, or has a mid-grey band that is not at its bottom, is read
+    Image.new("L", (120, 60), 128).save(tmp_path / "flat.jpg")
+    assert (load_image(tmp_path / "flat.jpg") == 128).all()
+    banded = np.full((64, 64), 230, np.uint8)
+    banded[16:48] = 128
+    Image.fromarray(banded).save(tmp_path / "band.jpg", quality=95)
+    assert load_image(tmp_path / "band.jpg").shape == (64, 64)
+
+
 def _png_header_bomb(path: Path, width: int, height: int) -> None:
     """A valid 1-bit PNG of width x height zeros, written without ever holding its pixels."""
 
