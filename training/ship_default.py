@@ -106,7 +106,8 @@ def main() -> None:
     # A prepared candidate keeps the name it was given, so ship_flow.sh's second pass keeps it too.
     bundle.metadata["name"] = args.name or bundle.metadata.get("name") or run or "default"
     bundle.metadata["description"] = (
-        f"HWR Studio's default model: English and Vietnamese handwriting, run {history} on a 2-core CPU. "
+        # where each phase ran (a 2-core CPU, a lent GPU) is the card's to say, run by run
+        f"HWR Studio's default model: English and Vietnamese handwriting, run {history}. "
         "Card: resources/models/README.md."
     )
     bundle.decode = SHIPPED_DECODING

@@ -315,12 +315,14 @@ def test_writing_with_a_colon_stays_whole() -> None:
 
 
 @needs_shipped_model
-def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kaggle_names_read_no_worse_without_the_label_on_their_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # The Kaggle crops whose name shares its line with the form's "NOM :" or "PRENOM :": read
-    # without the label, they lose a third to a half of their errors (measured in session 38 with
+    # without the label, they lost a third to a half of their errors (measured in session 38 with
     # default-v4: 23 val crops, 21 -> 10 edits, the set 12.30 -> 11.74 % CER; session 40 with
-    # default-v5, which reads them whole better: 16 -> 10). The labels behind a form's margin
-    # (session 39) have a test of their own, below.
+    # default-v5, which reads them whole better: 16 -> 10). default-v6 (session 56), trained on
+    # spaced block capitals, reads them whole about as well: 12 -> 11. So the rule must not cost,
+    # for the shipped model and for models of the older lineage that a user may have. The labels
+    # behind a form's margin (session 39) have a test of their own, below.
     from hwr_core import line_choice
     from hwr_core import preprocess as preprocess_module
     from hwr_core.recognizer import Recognizer
@@ -333,20 +335,21 @@ def test_kaggle_names_read_better_without_the_label_on_their_line(monkeypatch: p
     monkeypatch.setattr(preprocess_module, "after_label_window", lambda crop: None)
     whole_errors = sum(Levenshtein.distance(text, rec.recognize(image).text) for image, text in labelled)
     assert len(labelled) >= 20
-    assert cut_errors <= 0.7 * whole_errors
+    assert cut_errors <= whole_errors
 
 
 @needs_shipped_model
 @pytest.mark.parametrize(
     ("rule", "least", "share"),
     [
-        # measured in session 39: 52 val crops, 26 -> 17 edits
-        ("_label_past_margin", 40, 0.8),
-        # 7 val crops, 8 -> 0 edits
+        # measured in session 39 (default-v4): 52 val crops, 26 -> 17 edits; default-v6 (session 56)
+        # reads them as well either way (18 -> 18; the set 7.40 % with or without it): no cost
+        ("_label_past_margin", 40, 1.0),
+        # 7 val crops, 8 -> 0 edits (default-v6: the set 7.61 -> 7.40 % CER with it)
         ("_print_past_cut_band", 5, 0.5),
     ],
 )
-def test_kaggle_names_read_better_with_a_forms_margin_and_cut_lines_told_apart(
+def test_kaggle_names_read_no_worse_with_a_forms_margin_and_better_with_cut_lines_told_apart(
     monkeypatch: pytest.MonkeyPatch, rule: str, least: int, share: float
 ) -> None:
     # Each of session 39's two rules on the Kaggle val crops it changes: a label found after the
