@@ -163,9 +163,11 @@ def build_training(
             synth = SyntheticSource(spec, seed=cfg.seed, codec=bundle.codec)
             sources.append((SynthSourceAdapter(spec.name, synth), spec.weight))
         else:
-            sources.append(
-                (RecordSource(spec.name, recs, cache_height, bundle.preprocess.max_pixels), spec.weight)
+            strokes = spec.option_share("strokes", 0.0) if spec.kind == "tsv" else 0.0
+            source = RecordSource(
+                spec.name, recs, cache_height, bundle.preprocess.max_pixels, strokes=strokes, seed=cfg.seed
             )
+            sources.append((source, spec.weight))
 
     train_set = MixedTrainingSet(
         sources,

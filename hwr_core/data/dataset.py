@@ -34,16 +34,36 @@ def ctc_min_length(ids: Sequence[int]) -> int:
     return len(ids) + sum(1 for a, b in zip(ids, ids[1:], strict=False) if a == b)
 
 
-class RecordSource:
-    """A list of records with lazily loaded, downscaled, cached images (uint8 gray)."""
+#: How much larger or smaller than the cached image a traced sample is drawn: the canvas is written
+#: at any size, and `canvas_pens.py` reads VNOnDB's words traced at 0.75 to 3 times theirs.
+_TRACE_SCALES = (0.75, 3.0)
 
-    def __init__(self, name: str, records: Sequence[Record], cache_height: int, max_pixels: int) -> None:
+
+class RecordSource:
+    """A list of records with lazily loaded, downscaled, cached images (uint8 gray).
+
+    With `strokes` > 0, that share of the samples (drawn per seed, epoch and index) is the image's
+    ink thinned to its skeleton, traced to pen strokes and drawn again with the pen the app reads
+    its canvas with (`canvas_ink.render_for_reading`): real handwriting as the canvas shows it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        records: Sequence[Record],
+        cache_height: int,
+        max_pixels: int,
+        strokes: float = 0.0,
+        seed: int = 0,
+    ) -> None:
         if not records:
             raise DatasetError(f"{name}: no usable samples")
         self.name = name
         self.records = list(records)
         self.cache_height = cache_height
         self.max_pixels = max_pixels
+        self.strokes = strokes
+        self.seed = seed
         self._cache: dict[int, np.ndarray | None] = {}
 
     def __len__(self) -> int:
@@ -73,7 +93,29 @@ class RecordSource:
         return img
 
     def get(self, index: int, epoch: int) -> tuple[np.ndarray | None, str]:
-        return self.image(index), self.records[index].text
+        image = self.image(index)
+        if image is not None and self.strokes > 0:
+            rng = np.random.default_rng([self.seed, epoch, index, _STROKES_STREAM])
+            if rng.random() < self.strokes:
+                image = as_canvas_strokes(image, float(rng.uniform(*_TRACE_SCALES)))
+        return image, self.records[index].text
+
+
+_STROKES_STREAM = 7  # keeps this draw apart from the augmentation's (seed, epoch, source, index)
+
+
+def as_canvas_strokes(image: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """A gray image's dark ink traced to strokes (skeleton -> polylines, as `benchmarks/canvas_pens.py`
+    traces VNOnDB's words) and drawn `scale` times its size with the app's reading pen; the image
+    itself where it holds no ink to trace."""
+    from ..canvas_ink import render_for_reading
+    from ..strokes import scale_strokes, trace_skeleton, zhang_suen_thin
+
+    ink = (image < 128).astype(np.uint8)
+    strokes = trace_skeleton(zhang_suen_thin(ink), simplify=0.7) if ink.any() else []
+    if not strokes:
+        return image
+    return render_for_reading(scale_strokes(strokes, scale))
 
 
 class SynthSourceAdapter:

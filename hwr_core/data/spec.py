@@ -33,7 +33,9 @@ KINDS = ("tsv", "iam", "kaggle", "cinnamon", "synth", "page")
 # `untokenize`: transcriptions that space their punctuation as IAM's do ("here ." for "here.") are
 # read as people write them, so that a model trained on them does not learn to space punctuation.
 _OPTIONS: dict[str, frozenset[str]] = {
-    "tsv": frozenset({"name", "check_images", "untokenize"}),
+    # `strokes` (tsv): a share of the images traced to pen strokes and drawn again as the app's canvas
+    # draws them (`dataset.RecordSource`), so that writing on the canvas looks like what was learnt.
+    "tsv": frozenset({"name", "check_images", "untokenize", "strokes"}),
     "iam": frozenset({"name", "level", "untokenize"}),
     "kaggle": frozenset({"name", "images"}),
     "cinnamon": frozenset({"name"}),

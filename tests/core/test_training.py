@@ -38,6 +38,37 @@ def test_build_training_splits_train_and_val(tmp_path):
     assert any("usable" in line for line in setup.report_lines())
 
 
+def test_a_share_of_a_labelled_sets_images_is_drawn_as_canvas_strokes(tmp_path):
+    # `?strokes=0.5`: half the samples are the image's ink traced and drawn again with the app's
+    # reading pen (what a word written on the canvas looks like), the same ones every time for a
+    # given seed, epoch and index, others the next epoch; the rest, and validation, are the images
+    # as stored.
+    tsv = write_word_set(tmp_path / "data")
+    cfg = TrainConfig(epochs=1, batch_size=8, seed=7, augment_enabled=False)
+    plain = build_training([str(tsv)], None, cfg, variant="tiny")
+    drawn = build_training([f"{tsv}?strokes=0.5"], None, cfg, variant="tiny")
+    source, stored = drawn.train_set.sources[0][0], plain.train_set.sources[0][0]
+
+    def traced(epoch: int) -> list[int]:
+        out = []
+        for i in range(len(source)):
+            (image, text), (original, same_text) = source.get(i, epoch), stored.get(i, epoch)
+            assert text == same_text
+            if image.shape != original.shape or (image != original).any():
+                out.append(i)
+                assert (source.get(i, epoch)[0] == image).all()  # deterministic
+                assert image.min() < 64 and image.max() == 255  # dark ink on white, as the canvas draws
+        return out
+
+    first = traced(0)
+    assert 0.2 * len(source) < len(first) < 0.8 * len(source)
+    assert traced(1) != first
+    val_drawn, val_plain = next(drawn.val_set.batches(64)), next(plain.val_set.batches(64))
+    assert all((a.image == b.image).all() for a, b in zip(val_drawn, val_plain, strict=True))
+    with pytest.raises(HwrError, match="strokes"):
+        build_training([f"{tsv}?strokes=2"], None, cfg, variant="tiny")
+
+
 @needs_fonts
 def test_synthetic_training_never_draws_the_fonts_validated_on(tmp_path):
     cfg = TrainConfig(epochs=1, batch_size=8, seed=7)
