@@ -29,7 +29,7 @@ from hwr_core.image_io import load_image
 from hwr_core.preprocess import render_strokes
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
-from hwr_core.strokes import Stroke, scale_strokes, text_to_strokes, trace_skeleton, zhang_suen_thin
+from hwr_core.strokes import Stroke, scale_strokes, text_to_strokes, trace_ink
 
 REPO = Path(__file__).resolve().parents[1]
 PENS = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
@@ -64,8 +64,7 @@ def traced_words(data_dir: Path, split: str, n: int) -> list[tuple[str, str, lis
     rows = rows[:: max(1, len(rows) // (2 * n))][: 2 * n]
     traced = []
     for path, text, _ in rows:
-        ink = (load_image(root / path) < 128).astype(np.uint8)
-        traced.append((text, trace_skeleton(zhang_suen_thin(ink), simplify=0.7)))
+        traced.append((text, trace_ink(load_image(root / path))))
     return [(f"VNOnDB x{s:g}", text, scale_strokes(st, s)) for s in TRACE_SCALES for text, st in traced]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "scale_strokes",
     "strokes_bbox",
     "text_to_strokes",
+    "trace_ink",
     "trace_skeleton",
     "zhang_suen_thin",
 ]
@@ -181,6 +182,12 @@ def _simplify(pts: np.ndarray, tol: float) -> np.ndarray:
         pts = pts.copy()
         pts[1:-1] = 0.25 * pts[:-2] + 0.5 * pts[1:-1] + 0.25 * pts[2:]
     return _rdp(pts, tol)
+
+
+def trace_ink(image: np.ndarray, simplify: float = 0.7) -> list[Stroke]:
+    """The pen strokes of a uint8 gray image's dark ink (below mid-grey): thinned, then traced."""
+    ink = (np.asarray(image) < 128).astype(np.uint8)
+    return trace_skeleton(zhang_suen_thin(ink), simplify=simplify) if ink.any() else []
 
 
 def trace_skeleton(skeleton: np.ndarray, simplify: float = 0.7, prune: int = 0) -> list[Stroke]:

@@ -109,10 +109,9 @@ def as_canvas_strokes(image: np.ndarray, scale: float = 1.0) -> np.ndarray:
     traces VNOnDB's words) and drawn `scale` times its size with the app's reading pen; the image
     itself where it holds no ink to trace."""
     from ..canvas_ink import render_for_reading
-    from ..strokes import scale_strokes, trace_skeleton, zhang_suen_thin
+    from ..strokes import scale_strokes, trace_ink  # imported here: strokes imports this package
 
-    ink = (image < 128).astype(np.uint8)
-    strokes = trace_skeleton(zhang_suen_thin(ink), simplify=0.7) if ink.any() else []
+    strokes = trace_ink(image)
     if not strokes:
         return image
     return render_for_reading(scale_strokes(strokes, scale))
