@@ -8,6 +8,14 @@ drawn again for reading with a pen of READING_PEN_RATIO times the height of thei
 Session 30 (`benchmarks/canvas_pens.py`), 1-12 px pens at 40-160 px: held-out fonts 12.2 -> 4.5 %
 CER, VNOnDB's val words traced to strokes 12.6 -> 8.4 %. The ratio was chosen on the training fonts
 and VNOnDB's train words: 0.06-0.08 read about alike.
+
+Small writing is also drawn larger (`reading_scale`): the canvas's guide lines invite words some
+40-60 px tall, and preprocessing enlarges an image under twice the model's height before
+thresholding it, which blurred a small drawing's antialiased strokes and close marks together.
+Drawn at MIN_READING_HEIGHT instead, it needs no enlarging (session 57, `canvas_pens.py --n 200`
+with `default-v6`, reading pen: VNOnDB's val words traced to strokes 8.19 -> 7.86 % CER, held-out
+fonts at 40 px 6.69 -> 4.76 % in English and 7.37 -> 5.84 % in Vietnamese; the height was
+chosen on the training fonts and VNOnDB's train words, where 64 and 128 px read about alike).
 """
 
 from __future__ import annotations
@@ -28,11 +36,16 @@ __all__ = [
     "clean_strokes",
     "load_strokes",
     "reading_pen_width",
+    "reading_scale",
     "render_for_reading",
     "writing_line_height",
 ]
 
 READING_PEN_RATIO = 0.07
+# Writing whose line is shorter than this (px) is drawn for reading at this height: the working
+# height preprocessing enlarges smaller images to (2 x the 32-px model input), so it never has to.
+MIN_READING_HEIGHT = 64.0
+_MAX_READING_SCALE = 4.0  # a flat dash has almost no height: it is not blown up to 64 px
 _MIN_READING_PEN = 1.0  # px: thinner antialiased ink fades to grey
 _FALLBACK_PEN = 3.0  # the canvas's default pen, for writing without height (a dot, a flat dash)
 
@@ -75,14 +88,23 @@ def reading_pen_width(strokes: Sequence[Sequence[Point]]) -> float:
     return max(_MIN_READING_PEN, READING_PEN_RATIO * height)
 
 
+def reading_scale(strokes: Sequence[Sequence[Point]]) -> float:
+    """How many image pixels a canvas pixel of `strokes` is drawn with for the model (>= 1)."""
+    height = writing_line_height(strokes)
+    if height <= 0:
+        return 1.0
+    return min(_MAX_READING_SCALE, max(1.0, MIN_READING_HEIGHT / height))
+
+
 # Raised whenever `render_for_reading` draws differently, so that images stored from strokes (a
-# Teach store's) are drawn again: 1 was the pen on screen, 2 a pen sized to the writing (session 30).
-READING_RENDER_VERSION = 2
+# Teach store's) are drawn again: 1 was the pen on screen, 2 a pen sized to the writing (session 30),
+# 3 small writing drawn larger (session 57).
+READING_RENDER_VERSION = 3
 
 
 def render_for_reading(strokes: Sequence[Sequence[Point]]) -> np.ndarray:
     """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them."""
-    return render_strokes(strokes, pen_width=reading_pen_width(strokes))
+    return render_strokes(strokes, pen_width=reading_pen_width(strokes), scale=reading_scale(strokes))
 
 
 def clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwr_core.canvas_ink import READING_PEN_RATIO, reading_pen_width, render_for_reading, writing_line_height
+from hwr_core.canvas_ink import (
+    MIN_READING_HEIGHT,
+    READING_PEN_RATIO,
+    reading_pen_width,
+    reading_scale,
+    render_for_reading,
+    writing_line_height,
+)
 from hwr_core.strokes import scale_strokes
 
 
@@ -39,11 +46,26 @@ def test_the_reading_pen_scales_with_the_writing() -> None:
 
 
 def test_small_and_large_writing_reach_the_model_alike() -> None:
-    """The same word at 4x the size: about the same share of ink once scaled to one height."""
+    """The same word at 4x the size: about the same share of ink within the box preprocessing
+    crops it to, and small writing drawn at least MIN_READING_HEIGHT tall."""
     word = [_zigzag(0, 100, 40), _zigzag(130, 100, 40), [(300.0, 80.0)]]
 
+    def ink_box(image: np.ndarray) -> np.ndarray:
+        rows, cols = np.nonzero(image < 128)
+        return image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
     def ink_share(image: np.ndarray) -> float:
-        return float((image < 128).mean())
+        return float((ink_box(image) < 128).mean())
 
     small, large = render_for_reading(word), render_for_reading(scale_strokes(word, 4.0))
     assert ink_share(large) == pytest.approx(ink_share(small), rel=0.15)
+    assert reading_scale(word) == pytest.approx(MIN_READING_HEIGHT / 40)
+    assert ink_box(small).shape[0] >= MIN_READING_HEIGHT  # not left for preprocessing to enlarge
+    assert reading_scale(scale_strokes(word, 4.0)) == 1.0  # large writing is drawn as it is
+
+
+def test_writing_without_height_is_not_blown_up() -> None:
+    dash = [[(0.0, 50.0), (300.0, 50.5)]]  # a flat dash: half a pixel of height
+    assert reading_scale(dash) == 4.0
+    assert reading_scale([[(5.0, 5.0)]]) == 1.0  # a dot
+    assert render_for_reading(dash).shape[1] < 4 * 340
