@@ -15,14 +15,17 @@ from .decoding import Lexicon
 from .vietnamese import syllables
 
 
-@functools.cache
 def builtin_lexicon(language: str = "") -> Lexicon:
     """The package's word lists for `language` ("en", "vi"; "": both, ~22k entries): every
     Vietnamese syllable with the Vietnamese list, "I" with the English one.
 
     Built once per process and language (about 0.2 s): it is immutable, so sharing it is safe.
-    Call it without an argument for both languages: `builtin_lexicon("")` is another cache entry.
     """
+    return _builtin_lexicon(language)  # one positional key: `()` and `("")` share the cached list
+
+
+@functools.cache
+def _builtin_lexicon(language: str) -> Lexicon:
     words: set[str] = set()
     if language in ("", "vi"):
         words.update(syllables())
@@ -41,5 +44,5 @@ def resolve_lexicon(name: str, language: str = "") -> Lexicon | None:
     if not name or name == NO_LEXICON:
         return None
     if name == BUILTIN_LEXICON:
-        return builtin_lexicon(language) if language else builtin_lexicon()
+        return builtin_lexicon(language)
     return Lexicon.from_file(name)

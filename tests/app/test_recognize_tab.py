@@ -35,6 +35,7 @@ from app.widgets.result_view import (
     confidence_html,
 )
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
+from hwr_core import lexicons
 from hwr_core.allowed_chars import is_vietnamese_letter
 from hwr_core.charlm import resolve_char_model
 from hwr_core.charset import CTCCodec
@@ -700,10 +701,10 @@ def test_the_language_reaches_the_recognizer_and_is_remembered(  # type: ignore[
 
 def test_an_idle_tab_loads_what_the_first_read_needs(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]
     assert WARMUP_DELAY_MS < 1000
-    builtin_lexicon.cache_clear()
+    lexicons._builtin_lexicon.cache_clear()
     with qtbot.waitSignal(tab._controller.prepared, timeout=TIMEOUT):
         tab.show()  # nothing drawn: the worker loads the word list, character model and engine
-    assert builtin_lexicon.cache_info().currsize == 1  # loaded (and cached for every read)
+    assert lexicons._builtin_lexicon.cache_info().currsize == 1  # loaded (and cached for every read)
     with qtbot.assertNotEmitted(tab._controller.prepared, wait=WARMUP_DELAY_MS + 300):
         tab.hide()
         tab.show()  # once per model
