@@ -8,7 +8,8 @@ Words are written as canvas strokes two ways: in the handwriting fonts (held out
 word images of that split traced to strokes (skeleton -> polylines) at 0.75, 1.5 and 3 times their
 size. Each is read with the strokes drawn with every pen from 1 to 12 px (`render_strokes`, as the
 canvas drew them before session 30), and drawn with the pen `canvas_ink` sizes to the writing
-(`canvas_ink.render_for_reading`, what the app and `recognize_strokes` read now, whatever the pen). Both are
+(`canvas_ink.render_for_reading`, what the app and `recognize_strokes` read now, whatever the pen;
+since session 57 small writing is drawn at 64 px, which the fixed pens' columns are not). Both are
 read as the app reads its canvas, as a page (`recognize_page`). Reported: CER per size and pen, over
 every pen, and with the reading pen. Session 30 chose the reading pen's ratio with `--split train`.
 """
