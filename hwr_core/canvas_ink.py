@@ -14,7 +14,7 @@ Small writing is also drawn larger (`reading_scale`): the canvas's guide lines i
 thresholding it, which blurred a small drawing's antialiased strokes and close marks together.
 Drawn at MIN_READING_HEIGHT instead, it needs no enlarging (session 57, `canvas_pens.py --n 200`
 with `default-v6`, reading pen: VNOnDB's val words traced to strokes 8.19 -> 7.86 % CER, held-out
-fonts at 40 px 6.69 -> 4.76 % in English and 7.37 -> 5.84 % in Vietnamese; the height was
+fonts at 40 px 6.69 -> 4.60 % in English and 7.37 -> 5.99 % in Vietnamese; the height was
 chosen on the training fonts and VNOnDB's train words, where 64 and 128 px read about alike).
 """
 
