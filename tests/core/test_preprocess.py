@@ -246,7 +246,8 @@ def test_the_median_filter_leaves_a_fine_pens_strokes_alone() -> None:
 
 def test_a_shadow_does_not_make_a_fine_pen_look_broad() -> None:
     # Judged on the raw greys, the dark side of a shaded page passed for ink and the median filter
-    # ran on VNOnDB's 2-px strokes (their val lines in shade: 4.7 -> 9.9 % CER, benchmarks/photo_reading.py)
+    # ran on VNOnDB's 2-px strokes (their val lines read 9.9 % CER in shade, 4.7 % in level light:
+    # benchmarks/photo_reading.py)
     img = np.full((64, 300), 250, np.uint8)
     for x in range(20, 260, 24):
         cv2.line(img, (x, 16), (x + 14, 48), 20, 1, cv2.LINE_AA)
