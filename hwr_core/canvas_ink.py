@@ -82,18 +82,20 @@ def writing_line_height(strokes: Sequence[Sequence[Point]]) -> float:
 
 def reading_pen_width(strokes: Sequence[Sequence[Point]]) -> float:
     """The pen width, in canvas pixels, that `strokes` are drawn with for the model."""
-    height = writing_line_height(strokes)
-    if height <= 0:
-        return _FALLBACK_PEN
-    return max(_MIN_READING_PEN, READING_PEN_RATIO * height)
+    return _pen_for(writing_line_height(strokes))
 
 
 def reading_scale(strokes: Sequence[Sequence[Point]]) -> float:
     """How many image pixels a canvas pixel of `strokes` is drawn with for the model (>= 1)."""
-    height = writing_line_height(strokes)
-    if height <= 0:
-        return 1.0
-    return min(_MAX_READING_SCALE, max(1.0, MIN_READING_HEIGHT / height))
+    return _scale_for(writing_line_height(strokes))
+
+
+def _pen_for(height: float) -> float:
+    return max(_MIN_READING_PEN, READING_PEN_RATIO * height) if height > 0 else _FALLBACK_PEN
+
+
+def _scale_for(height: float) -> float:
+    return min(_MAX_READING_SCALE, max(1.0, MIN_READING_HEIGHT / height)) if height > 0 else 1.0
 
 
 # Raised whenever `render_for_reading` draws differently, so that images stored from strokes (a
@@ -104,7 +106,8 @@ READING_RENDER_VERSION = 3
 
 def render_for_reading(strokes: Sequence[Sequence[Point]]) -> np.ndarray:
     """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them."""
-    return render_strokes(strokes, pen_width=reading_pen_width(strokes), scale=reading_scale(strokes))
+    height = writing_line_height(strokes)  # measured once: the pen and the scale both follow it
+    return render_strokes(strokes, pen_width=_pen_for(height), scale=_scale_for(height))
 
 
 def clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:
