@@ -182,17 +182,17 @@ class PageSplit:
 # --------------------------------------------------------------------------------------------
 
 
-def _denoise(gray: np.ndarray) -> np.ndarray:
+def _denoise(gray: np.ndarray, norm: np.ndarray) -> np.ndarray:
     """Median 3x3 against specks of noise, unless it would thin or erase the strokes themselves
     (a fine pen, 1-px lines, tiny renders).
 
     The marks it erases whole come back when they are a pen's dot: a full stop, the dot of an
     "i" or the Vietnamese dot below are hardly bigger than the noise it is for (VNOnDB lines lost
-    them: "đáp ứng nhu cầu." was read without its full stop)."""
+    them: "đáp ứng nhu cầu." was read without its full stop). `norm` is `gray` flattened
+    (`flatten_background`)."""
     med = cv2.medianBlur(gray, 3)
     # Judged on the paper flattened: under uneven light (a shadow across a photo) Otsu on the raw
     # greys split the paper itself, its dark side passed for ink, and the median thinned the strokes
-    norm = flatten_background(gray)
     t, raw = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     raw_ink = cv2.countNonZero(raw)
     if raw_ink == 0:
@@ -217,11 +217,14 @@ def _denoise(gray: np.ndarray) -> np.ndarray:
     return med
 
 
-def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, np.ndarray]:
+def _binarize(
+    gray: np.ndarray, method: str, noise: float, norm: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(content, mask): content is inkness 0..255 (ink high); mask is binary 0/255 for measuring.
 
     `noise` is the pixel-noise sigma of the image *before* denoising (a median filter fools the
-    estimator), used by the adaptive method to keep blank paper blank.
+    estimator), used by the adaptive method to keep blank paper blank. `norm`: `gray` flattened,
+    where the caller has it already.
     """
     if method == "adaptive":
         h = gray.shape[0]
@@ -231,7 +234,7 @@ def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, 
         return mask, mask
     if method not in ("otsu", "none"):
         raise ValueError(f"unknown binarize method {method!r} (expected none, otsu or adaptive)")
-    norm = flatten_background(gray)
+    norm = flatten_background(gray) if norm is None else norm
     t, paper, sigma = paper_threshold(norm)
     if t < 0:
         mask = np.zeros_like(norm)
@@ -251,12 +254,12 @@ def _binarize(gray: np.ndarray, method: str, noise: float) -> tuple[np.ndarray, 
     return content, mask
 
 
-def _hairlines(gray: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+def _hairlines(norm: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """Thin faint strokes that the threshold (and the median filter before it) lost but that join
     the ink of `mask`: the hairline upstrokes of a nib or a fine pen, the thin ends of a fast
     stroke. Read without them, a school copybook hand fell apart into its downstrokes ("card" read
-    "nh"). `gray` is the image before denoising; None when nothing is added."""
-    norm = flatten_background(gray)
+    "nh"). `norm` is the image before denoising, flattened (`flatten_background`); None when
+    nothing is added."""
     t, paper, sigma = paper_threshold(norm)
     if t < 0:
         return None
@@ -630,9 +633,10 @@ def preprocess(
 
     def threshold(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """(denoised gray, content, mask, the hairlines added to the mask)"""
-        denoised = _denoise(gray) if cfg.denoise else gray
-        content, mask = _binarize(denoised, cfg.binarize, noise)
-        hairlines = _hairlines(gray, mask) if cfg.hairlines and content is mask else None
+        norm = flatten_background(gray)  # once: the filter's test, the threshold and the hairlines
+        denoised = _denoise(gray, norm) if cfg.denoise else gray
+        content, mask = _binarize(denoised, cfg.binarize, noise, norm if denoised is gray else None)
+        hairlines = _hairlines(norm, mask) if cfg.hairlines and content is mask else None
         if hairlines is not None:
             content = mask = np.where(hairlines, np.uint8(255), mask)
         return denoised, content, mask, hairlines
