@@ -921,8 +921,12 @@ def split_page(
         row_ink = RowInk.of(level_y, level_x, len(level_ink)) if words_apart else None
         level_bands = line_bands(level_ink > 0, min_gap, row_ink)  # rules: edges blur here
         if len(level_bands) > len(bands) and long_lines(level_bands, level_y, level_x):
-            bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page = 255 - _warp_fit(255 - g, rot, xs, ys, 0, False)  # uncovered corners: white
+            # No margin told the tilt: the paper's printed lines, turned with it, are looked for
+            # levelled by the ink's (a word on a ruled sheet: its rules had passed for lines)
+            if levelled is None and (ruled := _without_paper_lines(page, min_gap)) is not None:
+                return _turned_back(ruled, rot, g.shape)
+            bands, band_ys, band_xs = level_bands, level_y, level_x - frame_left
             page_turn = rot
     if (len(bands) <= 1 or one_line is not None) and levelled is not None:
         # Still one band, or one line once the paper's lines were taken out: a light grid's thin
@@ -965,6 +969,16 @@ def split_page(
         without_paper_lines=paper_lined,
         tops=tops if page_turn is None else [],
     )
+
+
+def _without_paper_lines(page: np.ndarray, min_gap: int) -> PageSplit | None:
+    """`page`'s lines with its paper's printed lines taken out (one line: `_main_line`), or None
+    when it has no such lines."""
+    norm = flatten_background(page)
+    painted, lined = remove_paper_lines(page, norm, paper_threshold(norm)[1])
+    if not lined or not (lines := split_page(painted, min_gap, level=False)).crops:
+        return None
+    return replace(lines, without_paper_lines=True) if len(lines.crops) > 1 else _main_line(lines)
 
 
 def _main_line(split: PageSplit) -> PageSplit:
