@@ -20,7 +20,7 @@ def odd(x: float) -> int:
     return n if n % 2 else n + 1
 
 
-def _otsu_from_hist(hist: np.ndarray) -> int:
+def otsu_from_hist(hist: np.ndarray) -> int:
     """Otsu threshold on a 256-bin histogram: class 0 is values <= t."""
     h = hist.astype(np.float64)
     total = h.sum()
@@ -76,7 +76,7 @@ def paper_threshold(norm: np.ndarray) -> tuple[int, int, float]:
     keeps blank paper blank and makes the choice robust to tiny ink fractions.
     """
     hist = cv2.calcHist([norm], [0], None, [256], [0, 256]).ravel()
-    t = _otsu_from_hist(hist)
+    t = otsu_from_hist(hist)
     paper_hist = hist.copy()
     paper_hist[: t + 1] = 0
     paper = hist_quantile(paper_hist, 0.5)

@@ -51,6 +51,7 @@ from .paper import (
     mean_stroke_width,
     noise_sigma,
     odd,
+    otsu_from_hist,
     paper_estimate,
     paper_threshold,
 )
@@ -112,6 +113,10 @@ _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates
 _SURFACE_PIXELS = 256 * 256  # ink polarity and the paper's edge are judged at about this size
 _SURROUNDINGS_MIN_SHARE = 0.03  # less dark solid area than this outside the paper: nothing to mask
 _SURROUNDINGS_MIN_STEP = 50  # grey levels from the surroundings up to the paper at its edge (not a shadow)
+# Grey paper on a white ground (a scanner's lid, a page turned in an editor): the white is this
+# much whiter than the paper
+_LIGHT_SURROUNDINGS_MIN_STEP = 15
+_LIGHT_SURROUNDINGS_MAX_SPREAD = 10  # grey levels from its 10th to its 90th percentile: an even white
 # A pen too fine for the size of its writing (strokes under this share of a line's height: a 1-px
 # pen, which `mean_stroke_width` measures as 2 px, on writing over 100 px tall, as drawing apps export
 # it) fades when the line is scaled to the model's height; its strokes are widened towards
@@ -520,7 +525,7 @@ def _empty_result(cfg: PreprocessConfig, stages: list[Stage]) -> PreprocessResul
     )
 
 
-def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
+def _writing_surface(gray: np.ndarray, white_ground: bool = False) -> tuple[np.ndarray, str]:
     """Dark ink on light paper, as the rest of the pipeline expects: (image, what was changed:
     "" for nothing, "invert" or "surroundings").
 
@@ -528,8 +533,10 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     is thin everywhere, like strokes, and the dark one is not. A photo of a page on a dark desk has
     the desk painted over in the paper's grey: dark areas too solid to be strokes (an opening wider
     than three times the ink's stroke width keeps them) outside the paper's convex hull, where the
-    grey steps up to the paper (a shadow fades into it instead). Judged on a copy of about
-    `_SURFACE_PIXELS`. Ordinary scans, crops and canvas drawings come back as they
+    grey steps up to the paper (a shadow fades into it instead). With `white_ground`, a white ground
+    around grey paper is painted over too (`_light_surroundings`): a line's preprocessing, not a
+    page's split, whose search for printed lines needs them to reach the paper's edge. Judged on a
+    copy of about `_SURFACE_PIXELS`. Ordinary scans, crops and canvas drawings come back as they
     are (every val and train image of the five real sets, measured).
     """
     h, w = gray.shape
@@ -539,12 +546,14 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
         if f < 1.0
         else gray
     )
-    _, light = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    split, light = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     dark = cv2.bitwise_not(light)
     light_width = mean_stroke_width(light)
     if 2.0 * light_width < mean_stroke_width(dark) and _solid_share(light, 2.0 * light_width) < 0.2:
         return cv2.bitwise_not(gray), "invert"
     k = max(5, round(0.08 * min(small.shape)))
+    if white_ground and (white := _light_surroundings(small, light, int(split), k)) is not None:
+        return _painted(gray, white, f), "surroundings"
     paper = cv2.morphologyEx(light, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     if paper[0, 0] and paper[0, -1] and paper[-1, 0] and paper[-1, -1]:
         return gray, ""  # paper in every corner: nothing lies outside it
@@ -575,14 +584,60 @@ def _writing_surface(gray: np.ndarray) -> tuple[np.ndarray, str]:
     touched = np.unique(regions[solid > 0])
     outside = np.isin(regions, touched[touched > 0]).astype(np.uint8) * 255
     outside = cv2.bitwise_and(outside, cv2.bitwise_not(cv2.erode(hull, np.ones((5, 5), np.uint8))))
+    return _painted(gray, outside, f, hull), "surroundings"
+
+
+def _painted(gray: np.ndarray, outside: np.ndarray, f: float, paper: np.ndarray | None = None) -> np.ndarray:
+    """`gray` with `outside` (a mask of its copy at scale `f`) painted in the paper's grey: the
+    median of the rest, or of `paper` (the same scale) but `outside`."""
+    h, w = gray.shape
     if f < 1.0:
         outside = cv2.resize(outside, (w, h), interpolation=cv2.INTER_NEAREST)
-        hull = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
+        paper = None if paper is None else cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
     grow = 2 * int(math.ceil(1.0 / f)) + 1  # the rim's antialiased edge, at full size
     outside = cv2.dilate(outside, np.ones((grow, grow), np.uint8))
+    rest = outside == 0 if paper is None else (paper > 0) & (outside == 0)
     out = gray.copy()
-    out[outside > 0] = int(np.median(gray[(hull > 0) & (outside == 0)]))
-    return out, "surroundings"
+    out[outside > 0] = int(np.median(gray[rest]))
+    return out
+
+
+def _light_surroundings(small: np.ndarray, light: np.ndarray, split: int, k: int) -> np.ndarray | None:
+    """A mask of `small` (a copy of the image; `light`: its Otsu light class, over `split`) for a white ground
+    around grey paper, or None: the light class's brighter part, solid (opened by `k`), touching
+    the image's edge, a tenth to 60 % of the image, even, `_LIGHT_SURROUNDINGS_MIN_STEP` whiter
+    than the rest of the paper, with no ink within it (its holes filled). Flattened by the white
+    beside it (`paper_estimate` takes the brightest grey about), grey paper stayed as grey as faint
+    ink, and the threshold fell under the writing's."""
+    hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel()
+    hist[: split + 1] = 0  # the light class's
+    cum = np.cumsum(hist)
+    paper = int(np.searchsorted(cum, cum[-1] / 2))  # where the white is less than the paper
+    if paper > 255 - _LIGHT_SURROUNDINGS_MIN_STEP or cum[-1] - cum[paper + 10] < 0.05 * small.size:
+        return None  # nothing much whiter than the paper: most images stop here
+    t = otsu_from_hist(hist)  # the paper and the white
+    bright = cv2.morphologyEx((small > t).view(np.uint8) * 255, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    if cv2.countNonZero(bright) < 0.1 * bright.size:
+        return None
+    n, labels = cv2.connectedComponents(bright)
+    at_edge = np.zeros(n, np.uint8)
+    at_edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 255
+    at_edge[0] = 0
+    white = at_edge[labels]
+    if cv2.countNonZero(white) < 0.1 * white.size or cv2.countNonZero(white) > 0.6 * white.size:
+        return None
+    low, high = np.percentile(small[white > 0], [10, 90])
+    if high - low > _LIGHT_SURROUNDINGS_MAX_SPREAD:
+        return None  # not one even white: the bright side of a page in shade
+    rest = small[(light > 0) & (white == 0)]
+    if rest.size == 0 or np.median(small[white > 0]) - np.median(rest) < _LIGHT_SURROUNDINGS_MIN_STEP:
+        return None  # the paper is as white (a rule under a word parts it from the rest)
+    contours, _ = cv2.findContours(white, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = cv2.drawContours(np.zeros_like(white), contours, -1, 255, cv2.FILLED)
+    inner = cv2.erode(filled, np.ones((5, 5), np.uint8))
+    if cv2.countNonZero(cv2.bitwise_and(inner, cv2.bitwise_not(light))):
+        return None  # ink within it: it is the paper (white paper on a grey desk)
+    return white
 
 
 def _keep_near(content: np.ndarray, mask: np.ndarray, binary: bool) -> np.ndarray:
@@ -636,7 +691,7 @@ def preprocess(
     lo, hi, _, _ = cv2.minMaxLoc(gray)
     if hi - lo < _MIN_CONTRAST:  # blank page, all-black page, 1x1
         return _empty_result(cfg, stages)
-    gray, changed = _writing_surface(gray)
+    gray, changed = _writing_surface(gray, white_ground=True)
     if changed:
         record(changed, gray)
 
