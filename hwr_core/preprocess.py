@@ -603,18 +603,20 @@ def _painted(gray: np.ndarray, outside: np.ndarray, f: float, paper: np.ndarray 
 
 
 def _light_surroundings(small: np.ndarray, light: np.ndarray, split: int, k: int) -> np.ndarray | None:
-    """A mask of `small` (a copy of the image; `light`: its Otsu light class, over `split`) for a white ground
-    around grey paper, or None: the light class's brighter part, solid (opened by `k`), touching
-    the image's edge, a tenth to 60 % of the image, even, `_LIGHT_SURROUNDINGS_MIN_STEP` whiter
-    than the rest of the paper, with no ink within it (its holes filled). Flattened by the white
-    beside it (`paper_estimate` takes the brightest grey about), grey paper stayed as grey as faint
-    ink, and the threshold fell under the writing's."""
+    """A mask of `small` (a copy of the image; `light`: its Otsu light class, over `split`) for a
+    white ground around grey paper, or None: the light class's brighter part, solid (opened by
+    `k`), touching the image's edge, a tenth to 60 % of the image, even,
+    `_LIGHT_SURROUNDINGS_MIN_STEP` whiter than the rest of the paper, with no ink within it (its
+    holes filled). Flattened by the white beside it (`paper_estimate` takes the brightest grey
+    about), grey paper stayed as grey as faint ink, and the threshold fell under the writing's."""
     hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel()
     hist[: split + 1] = 0  # the light class's
     cum = np.cumsum(hist)
-    paper = int(np.searchsorted(cum, cum[-1] / 2))  # where the white is less than the paper
+    paper = int(np.searchsorted(cum, cum[-1] / 2))  # the light class's median: the paper's grey
+    # where there is more paper than white. Most images stop here: no room for a whiter ground, or
+    # under 5 % of the image over 10 grey levels whiter than the paper
     if paper > 255 - _LIGHT_SURROUNDINGS_MIN_STEP or cum[-1] - cum[paper + 10] < 0.05 * small.size:
-        return None  # nothing much whiter than the paper: most images stop here
+        return None
     t = otsu_from_hist(hist)  # the paper and the white
     bright = cv2.morphologyEx((small > t).view(np.uint8) * 255, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
     if cv2.countNonZero(bright) < 0.1 * bright.size:
