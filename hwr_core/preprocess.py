@@ -1031,11 +1031,16 @@ def split_page(
 def _without_paper_lines(page: np.ndarray, min_gap: int) -> PageSplit | None:
     """`page`'s lines with its paper's printed lines taken out (one line: `_main_line`), or None
     when it has no such lines."""
-    norm = flatten_background(page)
-    painted, lined = remove_paper_lines(page, norm, paper_threshold(norm)[1])
+    painted, lined = _paper_lines_painted(page)
     if not lined or not (lines := split_page(painted, min_gap, level=False)).crops:
         return None
     return replace(lines, without_paper_lines=True) if len(lines.crops) > 1 else _main_line(lines)
+
+
+def _paper_lines_painted(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`remove_paper_lines` on `image` as it is, its paper measured flattened."""
+    norm = flatten_background(image)
+    return remove_paper_lines(image, norm, paper_threshold(norm)[1])
 
 
 def _main_line(split: PageSplit) -> PageSplit:
@@ -1049,9 +1054,7 @@ def _main_line(split: PageSplit) -> PageSplit:
     rows = _main_rows(page, grow=False)
     if rows is None:
         return replace(split, without_paper_lines=True)
-    line = page[rows[0] : rows[1]]
-    norm = flatten_background(line)
-    line, _ = remove_paper_lines(line, norm, paper_threshold(norm)[1])
+    line, _ = _paper_lines_painted(page[rows[0] : rows[1]])
     top, bottom = _main_rows(line, grow=True) or (0, line.shape[0])
     cut = line[top:bottom].copy()
     mask = ink_mask(cut)

@@ -16,10 +16,11 @@ from hwr_core.config import PreprocessConfig
 from hwr_core.data.photo_conditions import in_shade, line_on_notebook, squared
 from hwr_core.errors import ImageLoadError
 from hwr_core.image_io import load_image, to_grayscale
-from hwr_core.paper import mean_stroke_width
+from hwr_core.paper import flatten_background, mean_stroke_width
 from hwr_core.preprocess import (
     PreprocessResult,
     _fine_pen_radius,
+    _paper_lines_painted,
     _writing_surface,
     preprocess,
     render_strokes,
@@ -934,7 +935,7 @@ def test_real_scans_come_back_as_they_are_and_turned_over_are_righted() -> None:
         gray = to_grayscale(load_image(path))
         assert _writing_surface(gray, white_ground=True)[1] == "", path
         assert _writing_surface(255 - gray, white_ground=True)[1] == "invert", path
-        assert not _paper_lines_of(gray)[1], path
+        assert not _paper_lines_painted(gray)[1], path
 
 
 def _rule(image: np.ndarray, rows: list[int] | range, grey: int = 100) -> np.ndarray:
@@ -953,18 +954,10 @@ def test_a_rule_under_a_line_is_not_part_of_it() -> None:
     assert np.abs(on_rule.image[:, : plain.image.shape[1]].mean() - plain.image.mean()) < 0.02
 
 
-def _paper_lines_of(image: np.ndarray) -> tuple[np.ndarray, bool]:
-    from hwr_core.paper import flatten_background, paper_threshold
-    from hwr_core.paper_lines import remove_paper_lines
-
-    norm = flatten_background(image)
-    return remove_paper_lines(image, norm, paper_threshold(norm)[1])
-
-
 def test_strokes_that_look_like_rules_stay() -> None:
     def untouched(image: np.ndarray) -> bool:
         stages = [s.name for s in preprocess(image, keep_stages=True).stages]
-        return "rules" not in stages and not _paper_lines_of(image)[1]
+        return "rules" not in stages and not _paper_lines_painted(image)[1]
 
     joined = text_image("commemoration", size=(120, 900))  # a joined hand: letters on one stroke
     ink = np.nonzero(joined < 128)[1]
@@ -977,13 +970,13 @@ def test_strokes_that_look_like_rules_stay() -> None:
     assert untouched(_lines_page(("Hill", "Hall"), pitch=90))
     underlined = text_image("ok", size=(120, 700))  # a word underlined: the line is the writer's
     cv2.line(underlined, (20, 100), (680, 100), 40, 2)
-    assert not _paper_lines_of(underlined)[1]
+    assert not _paper_lines_painted(underlined)[1]
     texts = ("the first line of this page here", "and then a second line", "and a third")
     page = _lines_page(texts, pitch=150)
     cv2.line(page, (20, 40), (20, 300), 40, 2)  # a bar beside the first two lines only: written
-    assert not _paper_lines_of(page)[1]
+    assert not _paper_lines_painted(page)[1]
     cv2.line(page, (20, 300), (20, 440), 40, 2)  # beside all three: a margin
-    assert _paper_lines_of(page)[1]
+    assert _paper_lines_painted(page)[1]
 
 
 def _with_margin(image: np.ndarray, grey: int | None = 150) -> np.ndarray:
@@ -1008,7 +1001,7 @@ def test_a_page_on_squared_or_margined_paper_loses_the_lines_not_the_writing(pap
         ),
     }[paper]()
     assert len(split_lines(drawn)) == 3  # the lines used to join the page into one
-    out, changed = _paper_lines_of(drawn)
+    out, changed = _paper_lines_painted(drawn)
     assert changed
     writing, left = plain < 220, out < 220  # every line is darker than that
     assert np.count_nonzero(writing & ~left) < 0.04 * np.count_nonzero(writing)  # strokes kept
@@ -1056,6 +1049,13 @@ def test_a_gap_in_the_writing_that_lies_on_a_rule_is_no_gap() -> None:
     assert across_rules(inked, rules)[7:10].tolist() == [False, False, False]
 
 
+def _keeps_rules(crops: list[np.ndarray]) -> bool:
+    """Whether a row of the crops is mostly a notebook rule's grey (`on_notebook_page`'s 175,
+    blurred by a turn)."""
+    stacked = np.vstack(crops)
+    return bool((((stacked > 150) & (stacked < 215)).mean(axis=1) > 0.5).any())
+
+
 def test_a_word_crossed_by_a_notebooks_rules_loses_them() -> None:
     # A rule through a word cut it in two bands, three with its accents: a list of words, whose
     # rules past the writing are left (8 of these 80 crops kept rules, level or turned 3 degrees).
@@ -1065,9 +1065,7 @@ def test_a_word_crossed_by_a_notebooks_rules_loses_them() -> None:
         for degrees in (0.0, 3.0):
             split = split_page(on_notebook_page(word, degrees))
             assert split.without_paper_lines
-            stacked = np.vstack(split.crops)
-            ruled_rows = ((stacked > 150) & (stacked < 215)).mean(axis=1) > 0.5
-            if ruled_rows.any():
+            if _keeps_rules(split.crops):
                 with_rules.append((path.name, degrees))
     assert len(with_rules) <= 2, with_rules
 
@@ -1080,8 +1078,7 @@ def test_a_small_word_on_a_turned_ruled_sheet_loses_its_rules_without_a_margin_t
     for i, (path, _) in enumerate(data_rows("vnondb_word", "val")[:60]):
         word = to_grayscale(load_image(path))
         split = split_page(line_on_notebook(word, np.random.default_rng(i), 3.0))
-        stacked = np.vstack(split.crops)
-        if not split.without_paper_lines or (((stacked > 150) & (stacked < 215)).mean(axis=1) > 0.5).any():
+        if not split.without_paper_lines or _keeps_rules(split.crops):
             kept_rules.append(path.name)
     assert kept_rules == []
 
@@ -1170,8 +1167,8 @@ def test_a_rule_reaches_past_the_writing_give_or_take_a_pixel_or_two() -> None:
         return out
 
     # from the writing's first dark pixel (its soft edge is a pixel before)
-    assert _paper_lines_of(ruled_from(start))[1]
-    assert not _paper_lines_of(ruled_from(start + 12))[1]  # a line the writer drew under the text
+    assert _paper_lines_painted(ruled_from(start))[1]
+    assert not _paper_lines_painted(ruled_from(start + 12))[1]  # a line the writer drew under the text
 
 
 def test_a_tilted_page_of_real_lines_on_squared_paper_splits_into_them() -> None:
@@ -1222,13 +1219,13 @@ def test_a_list_of_words_on_notebook_paper_splits_without_its_margin(degrees: fl
     # Beside one or two words, lines past them are paper's only as ruled paper's: evenly spaced
     # rules, three at least, and a margin down them (a word on a notebook page read as noise).
     short = _with_margin(_rule(_lines_page(("bread", "milk")), range(20, 260, 35), 175), 90)
-    painted, lined = _paper_lines_of(short)
+    painted, lined = _paper_lines_painted(short)
     assert lined and not (painted[:, :60] < 200).any()  # the margin gone, and the rules by it
     assert ((painted[:, 120:300] < 128).sum()) == ((_lines_page(("bread", "milk"))[:, 40:220] < 128).sum())
     bar = _with_margin(_lines_page(("bread", "milk")), 90)  # a bar beside two words: the writer's
-    assert not _paper_lines_of(bar)[1]
+    assert not _paper_lines_painted(bar)[1]
     two_rules = _with_margin(_rule(_lines_page(("bread", "milk")), [40, 200], 175), 90)
-    assert not _paper_lines_of(two_rules)[1]  # two lines: underlines, or a frame, not ruled paper
+    assert not _paper_lines_painted(two_rules)[1]  # two lines: underlines, or a frame, not ruled paper
 
 
 def _tight(image: np.ndarray) -> np.ndarray:
@@ -1400,7 +1397,6 @@ def test_hairlines_do_not_set_the_writings_extent() -> None:
 def test_the_blurred_tips_of_strokes_gain_nothing() -> None:
     # Black-hat answers at a blurred stroke's tips and corners too: those bits, shorter than a
     # hairline, are left out (added, they changed letters: "pencil" read "perell").
-    from hwr_core.paper import flatten_background
     from hwr_core.preprocess import _hairlines
 
     img = np.full((64, 200), 255, np.uint8)
@@ -1413,7 +1409,6 @@ def test_the_blurred_tips_of_strokes_gain_nothing() -> None:
 def test_noisy_paper_beside_the_ink_is_no_hairline() -> None:
     # Grain of the paper next to a stroke is thin and dark too; a hairline must stand out of the
     # paper's noise (4 sigma), else the grain joined to the strokes is added.
-    from hwr_core.paper import flatten_background
     from hwr_core.preprocess import _hairlines
 
     rng = np.random.default_rng(3)
