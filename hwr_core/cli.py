@@ -128,9 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "recognize",
         help="print the text of handwriting images",
-        description="Recognise handwriting images; one line of text per image. A folder means its images. "
-        "A .json file is canvas strokes (a Teach sample's strokes file, or a list of [x, y] polylines), read as "
-        "the app reads its canvas.",
+        description="Recognise handwriting images as the app reads them: a page is split into its lines "
+        "(--one-line reads each image whole). A folder means its images. A .json file is canvas strokes (a "
+        "Teach sample's strokes file, or a list of [x, y] polylines), read as the app reads its canvas. With "
+        "several images, each line read is printed as 'path<TAB>text'.",
     )
     r.add_argument(
         "images",
@@ -142,17 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model_args(r)
     r.add_argument("--n-best", type=int, default=None, metavar="K", help="hypotheses kept by beam search")
-    r.add_argument(
+    split = r.add_mutually_exclusive_group()
+    split.add_argument(
         "--lines",
         action="store_true",
-        help="split multi-line images into lines first (kept only where the lines read surer than the "
-        "whole image)",
+        default=True,
+        help="the default, as the app reads: split an image of several lines into its lines first (kept "
+        "only where the lines read surer than the whole image)",
+    )
+    split.add_argument(
+        "--one-line",
+        dest="lines",
+        action="store_false",
+        help="read each image whole as one line of writing, as 'hwr eval' does (a little faster for "
+        "images already cut to a line; a page reads as nonsense)",
     )
     r.add_argument(
         "--upright",
         action="store_true",
         help="turn an image whose writing lies on its side or upside down upright first (read as a "
-        "page, as --lines); stderr and --json ('turned') say how far",
+        "page); stderr and --json ('turned') say how far",
     )
     r.add_argument(
         "--json", action="store_true", help="one JSON object per image: confidence, n-best, per-char spans"
@@ -224,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lines",
         action="store_true",
         help="read each image as the app does: split into lines first where they read surer than the "
-        "whole image (as hwr recognize --lines)",
+        "whole image (as hwr recognize does)",
     )
     model_args(e)
     e.add_argument(

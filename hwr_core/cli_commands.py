@@ -105,8 +105,10 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             if lines is not None:  # where each line and word lies in the file's image
                 out["placed"] = lines.to_json()
             print(json.dumps(out, ensure_ascii=False))
-        else:
-            print(reading.text if len(files) == 1 else f"{reading.path}\t{reading.text}")
+        elif len(files) == 1:
+            print(reading.text)
+        else:  # a row per line read, each naming its file, so that every row is path<TAB>text
+            print("\n".join(f"{reading.path}\t{line}" for line in reading.text.split("\n")))
         sys.stdout.flush()
     written = []
     if args.txt_dir and read:

@@ -149,7 +149,7 @@ def test_charlm_generated_text_teaches_what_the_corpus_lacks(capsys, tmp_path, f
         assert after.score(text) > before.score(text) + 2, text
 
 
-def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file, monkeypatch):
+def test_recognize_reads_a_page_line_by_line_unless_told_one_line(capsys, tmp_path, model_file, monkeypatch):
     # an untrained model's confidences say nothing: never let them prefer the page read whole
     monkeypatch.setattr("hwr_core.recognizer.WHOLE_READING_MARGIN", -math.inf)
     words = [word_image(w) for w in ("cat", "sun", "dog")]
@@ -157,13 +157,21 @@ def test_recognize_lines_json_has_each_line(capsys, tmp_path, model_file, monkey
     page = np.vstack([np.pad(w, ((8, 8), (0, width - w.shape[1])), constant_values=255) for w in words])
     path = tmp_path / "page.png"
     cv2.imwrite(str(path), page)
-    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines", "--json")
+    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--json")
     obj = json.loads(out)
     assert code == 0 and len(obj["lines"]) == 3
     assert obj["text"] == "\n".join(line["text"] for line in obj["lines"])
     assert all({"text", "chars", "n_best", "timesteps"} <= line.keys() for line in obj["lines"])
-    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines")
+    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--lines")  # the default, said
     assert code == 0 and out == obj["text"] + "\n"
+    # several files: a row per line read, each naming its file
+    cv2.imwrite(str(tmp_path / "word.png"), words[0])
+    code, out, _ = _run(capsys, "recognize", path, tmp_path / "word.png", "--model", model_file)
+    rows = [row.split("\t") for row in out.splitlines()]
+    assert code == 0 and [p for p, _ in rows] == [str(path)] * 3 + [str(tmp_path / "word.png")]
+    assert [t for _, t in rows[:3]] == [line["text"] for line in obj["lines"]]
+    code, out, _ = _run(capsys, "recognize", path, "--model", model_file, "--one-line", "--json")
+    assert code == 0 and "lines" not in json.loads(out)  # read whole, as hwr eval reads
 
 
 def test_teach_keeps_each_line_read_with_its_line_of_text(capsys, tmp_path, model_file, monkeypatch):

@@ -187,10 +187,12 @@ def test_the_cli_writes_the_pages_it_read_as_one_searchable_pdf(tmp_path: Path, 
         cv2.putText(page, text, (20, 70 + 100 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 20, 3, cv2.LINE_AA)
     cv2.imwrite(str(tmp_path / "a.png"), page)
     cv2.imwrite(str(tmp_path / "b.png"), page[:110])
-    args = ["recognize", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--lines", "--pdf"]
+    args = ["recognize", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--pdf"]
     assert main([*args, str(tmp_path / "out.pdf")]) == 0
-    printed = capsys.readouterr().out  # each file's path, a tab and its lines
-    read_a, read_b = printed.removeprefix(f"{tmp_path / 'a.png'}\t").split(f"{tmp_path / 'b.png'}\t")
+    rows = [row.split("\t") for row in capsys.readouterr().out.splitlines()]  # a file's path, a tab, a line
+    read_a, read_b = (
+        " ".join(text for path, text in rows if path == str(tmp_path / n)) for n in ("a.png", "b.png")
+    )
     pdf = PdfReadBack((tmp_path / "out.pdf").read_bytes())
     first, second = pdf.pages()
     assert pdf.text(first).split() == read_a.split() and pdf.text(second).split() == read_b.split()
