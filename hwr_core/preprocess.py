@@ -37,6 +37,7 @@ from .line_bands import (
     BAND_GAP,
     RowInk,
     few_lines,
+    flag_runs,
     joined_runs,
     line_bands,
     long_lines,
@@ -584,12 +585,20 @@ def _writing_surface(gray: np.ndarray, white_ground: bool = False) -> tuple[np.n
     touched = np.unique(regions[solid > 0])
     outside = np.isin(regions, touched[touched > 0]).astype(np.uint8) * 255
     outside = cv2.bitwise_and(outside, cv2.bitwise_not(cv2.erode(hull, np.ones((5, 5), np.uint8))))
-    return _painted(gray, outside, f, hull), "surroundings"
+    return _painted(gray, outside, f, hull, slivers_below=int(split)), "surroundings"
 
 
-def _painted(gray: np.ndarray, outside: np.ndarray, f: float, paper: np.ndarray | None = None) -> np.ndarray:
+def _painted(
+    gray: np.ndarray,
+    outside: np.ndarray,
+    f: float,
+    paper: np.ndarray | None = None,
+    slivers_below: int | None = None,
+) -> np.ndarray:
     """`gray` with `outside` (a mask of its copy at scale `f`) painted in the paper's grey: the
-    median of the rest, or of `paper` (the same scale) but `outside`."""
+    median of the rest, or of `paper` (the same scale) but `outside`. With `slivers_below`, the
+    desk's slivers left along the border beside what was painted, darker than that, too
+    (`_border_slivers`)."""
     h, w = gray.shape
     if f < 1.0:
         outside = cv2.resize(outside, (w, h), interpolation=cv2.INTER_NEAREST)
@@ -598,7 +607,38 @@ def _painted(gray: np.ndarray, outside: np.ndarray, f: float, paper: np.ndarray 
     outside = cv2.dilate(outside, np.ones((grow, grow), np.uint8))
     rest = outside == 0 if paper is None else (paper > 0) & (outside == 0)
     out = gray.copy()
-    out[outside > 0] = int(np.median(gray[rest]))
+    out[outside > 0] = grey = int(np.median(gray[rest]))
+    if slivers_below is not None:
+        slivers = _border_slivers(out < slivers_below, outside, grow)
+        if slivers.any():
+            out[cv2.dilate(slivers, np.ones((grow, grow), np.uint8)) > 0] = grey
+    return out
+
+
+def _border_slivers(dark: np.ndarray, painted: np.ndarray, band: int) -> np.ndarray:
+    """The desk's slivers (a mask) along the image's border beside `painted`: where a sheet turned a
+    few degrees nears the border, the desk between them narrows to a sliver that the small copy
+    `_writing_surface` judges from blurs into the paper. Left, it lay as a dash at the levelled
+    page's top or bottom edge, which a page's split took for a line. A sliver: in each column
+    (each row, at the sides) `dark` from the border in for under `band` pixels, in an unbroken run
+    of such columns reaching a painted one, bridged over a margin or a rule that crosses it (dark
+    further in, up to `band` columns wide: not painted). Writing does not lie along the border
+    beside the desk."""
+    out = np.zeros_like(painted)
+    for turns in range(4):  # each side in turn as the bottom one
+        side_dark, side_painted, side_out = (np.rot90(a, turns) for a in (dark, painted, out))
+        depth = np.cumprod(side_dark[::-1][:band], axis=0).sum(axis=0)  # dark rows from the border in
+        thin = (depth > 0) & (depth < band)
+        deep = depth >= band
+        for start, stop in flag_runs(deep):
+            deep[start:stop] = stop - start <= band  # a line across the border, not the desk itself
+        sliver = np.zeros_like(thin)
+        for start, stop in flag_runs(thin | deep | (side_painted[-1] > 0)):
+            if (side_painted[-1, start:stop] > 0).any():
+                sliver[start:stop] = thin[start:stop]
+        rows = min(band, side_out.shape[0])
+        from_border = np.arange(rows)[::-1, None]  # each of the last rows' distance from the border
+        side_out[-rows:] |= (from_border < np.where(sliver, depth, 0)).astype(np.uint8) * np.uint8(255)
     return out
 
 
@@ -1079,8 +1119,10 @@ def _main_rows(image: np.ndarray, grow: bool) -> tuple[int, int] | None:
     if mask is None:
         return None
     # a column inked down most of the page is a margin or a border left in it, not writing: counted,
-    # it made every row hold ink, and the page one band
-    writing = np.count_nonzero(mask, axis=0) < _DOWN_THE_PAGE * mask.shape[0]
+    # it made every row hold ink, and the page one band. So are the columns either side of it: a
+    # line turned and levelled again is blurred, its edges inked in dashes that joined the rows.
+    down = (np.count_nonzero(mask, axis=0) >= _DOWN_THE_PAGE * mask.shape[0]).astype(np.uint8)
+    writing = cv2.dilate(down[None, :], np.ones((1, 5), np.uint8))[0] == 0
     ys, xs = np.nonzero(mask[:, writing])
     ink = RowInk.of(ys, np.flatnonzero(writing)[xs], mask.shape[0])
     runs = joined_runs(ink.count > 0, 3)

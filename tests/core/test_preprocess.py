@@ -873,6 +873,27 @@ def test_a_dark_desk_around_the_paper_is_painted_over() -> None:
     assert crop.shape[1] < 1.2 * ink_w  # cropped to the writing, not to the desk
 
 
+def test_the_desks_slivers_beside_a_turned_sheets_corners_are_painted_too(monkeypatch) -> None:
+    # A long line on a notebook sheet turned 3 degrees: where the sheet nears the photo's border the
+    # desk narrows to slivers a few pixels high, which the small copy the desk is found on blurs
+    # into the paper. They stayed dark and lay as dashes at the levelled page's top and bottom
+    # edges, which a page's split took for a line (Cinnamon lines so: 2 of 30 read as nonsense).
+    line = text_image(
+        "458/10/8D Huynh Tan Phat, Phuong Binh Thuan", size=(110, 2300), org=(40, 75), thickness=3
+    )
+    photo = line_on_notebook(line, np.random.default_rng(0), 3.0)
+    out, changed = _writing_surface(photo)
+    with monkeypatch.context() as m:  # as before: the slivers left
+        m.setattr("hwr_core.preprocess._border_slivers", lambda dark, painted, band: np.zeros_like(painted))
+        before, _ = _writing_surface(photo)
+    border = np.ones(out.shape, bool)
+    border[8:-8, 8:-8] = False
+    assert changed == "surroundings" and (before[border] < 120).sum() > 100 and not (out[border] < 120).any()
+    inner = np.zeros(out.shape, bool)
+    inner[30:-30, 30:-30] = True
+    assert np.array_equal(out[inner], before[inner])  # nothing painted away from the border
+
+
 def test_grey_paper_on_a_white_ground_is_painted_over() -> None:
     # A grey page on a scanner's white lid, or turned in an editor: the paper was flattened by the
     # white beside it, stayed as grey as faint ink, and the threshold dropped under the writing's
@@ -1081,6 +1102,21 @@ def test_a_small_word_on_a_turned_ruled_sheet_loses_its_rules_without_a_margin_t
         if not split.without_paper_lines or _keeps_rules(split.crops):
             kept_rules.append(path.name)
     assert kept_rules == []
+
+
+def test_a_line_on_a_turned_notebook_sheet_on_a_desk_is_cut_out_as_one_line() -> None:
+    # The desk's slivers left at the sheet's corners split two Cinnamon lines in a fake line and the
+    # rest ("CANALM Quan A mom"); taken out, the VNOnDB lines had held together only by them: the
+    # margin, 2 px short of a line's height above a line on the first rule, stayed, and its blurred
+    # edge's dashes grew the line's crop to the whole sheet (92 % CER on 2 of 30).
+    cut_wrong = []
+    for name in ("cinnamon_vi", "vnondb_line"):
+        for i, (path, _) in enumerate(data_rows(name, "val")[:30]):
+            line = to_grayscale(load_image(path))
+            split = split_page(line_on_notebook(line, np.random.default_rng(i), 3.0), words_apart=True)
+            if len(split.crops) != 1 or split.crops[0].shape[0] > 1.6 * line.shape[0]:
+                cut_wrong.append((name, i, [c.shape for c in split.crops]))
+    assert cut_wrong == []
 
 
 def test_a_words_accent_floating_over_a_notebooks_rule_stays_with_it() -> None:
