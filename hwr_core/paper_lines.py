@@ -34,6 +34,9 @@ _LIST_MIN_BANDS = 3  # ... and a margin beside this many bands of writing is one
 _MARGIN_MAX_TILT = 0.07  # a margin through a single line: up to 4 degrees from upright (dx per row)
 _MARGIN_ROWS = 0.95  # ... drawn along this share of the rows between the image's top and bottom edges
 _MARGIN_TOUCHED_ROWS = 0.1  # ... and in the ink's grey, writing beside it along at most this share
+# ... or all the writing on one side of it, at least this share of the image's height away (a
+# word's first "l" or "1" is a word space from the next, under half a tight crop's height)
+_MARGIN_APART = 0.75
 
 
 def remove_paper_lines(
@@ -222,7 +225,7 @@ def printed_margin(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndar
     printed across the page, it crosses any crop of it), `_INK_UNDER_LINE` grey levels lighter
     than the ink, or else apart from the writing and reaching past it above and below: a tight
     crop's "l" runs from edge to edge too, but ends where the other letters do, or is joined to
-    them. Where a stroke crosses a margin (pixels that much darker), the stroke stays. `gray` is
+    them; or with all the writing on one side of it, far off (`_apart`). Where a stroke crosses a margin (pixels that much darker), the stroke stays. `gray` is
     the image `mask` was thresholded from."""
     clear = np.zeros(mask.shape, bool)
     reach = 2 * int(math.ceil(stroke)) + 1
@@ -231,13 +234,21 @@ def printed_margin(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndar
         if not ink.any():  # nothing but the line: it may be what was written
             continue
         level = _core_grey(gray, line, across=1)
-        if level - float(np.median(gray[ink])) < _INK_UNDER_LINE:
+        if level - float(np.median(gray[ink])) < _INK_UNDER_LINE and not _apart(line, ink):
             beside = cv2.dilate(line.view(np.uint8), np.ones((1, 2 * reach + 1), np.uint8)) > 0
             touched = np.count_nonzero((ink & beside).any(axis=1)) / len(ink)
             if ink[:2].any() or ink[-2:].any() or touched > _MARGIN_TOUCHED_ROWS:
                 continue
         clear |= line & (gray >= level - _INK_UNDER_LINE)
     return clear if clear.any() else None
+
+
+def _apart(line: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether all the `ink` lies on one side of `line`, `_MARGIN_APART` of the image's height or
+    more from it: a notebook's margin beside a line cut tight, whose letters touch its edges."""
+    line_columns, ink_columns = np.flatnonzero(line.any(axis=0)), np.flatnonzero(ink.any(axis=0))
+    gap = max(ink_columns[0] - line_columns[-1], line_columns[0] - ink_columns[-1])
+    return bool(gap >= _MARGIN_APART * line.shape[0])
 
 
 def _straight_through(mask: np.ndarray, stroke: float) -> list[np.ndarray]:
