@@ -122,7 +122,8 @@ class CharLM:
         self._tables = tables
         self._memo: dict[str, float] = {}  # context + char -> P, for every context length
         self._log_memo: dict[str, float] = {}  # full context + char -> log P: what beam search asks
-        self._upper_memo: dict[str, float] = {}  # last CASE_ORDER context characters -> P(capital)
+        # last CASE_ORDER context characters -> (their case classes, P(capital) after them)
+        self._upper_memo: dict[str, tuple[str, float]] = {}
         self._uniform = 1.0 / len(vocab)
         #: the context before a text's first character
         self.start = BOS * (order - 1)
@@ -137,27 +138,30 @@ class CharLM:
                 self._memo.clear()
                 self._upper_memo.clear()
             if self.fold_case:
-                p = self._prob(_fold(context), _fold(char)) * self._case_prob(context, char)
+                folded = _fold(context)
+                p = self._prob(folded, _fold(char)) * self._case_prob(context, folded, char)
             else:
                 p = self._prob(context, char)
             cached = self._log_memo[key] = math.log(p)
         return cached
 
-    def _case_prob(self, context: str, char: str) -> float:
-        """P(char's case | the classes of the last CASE_ORDER characters); 1 for uncased characters."""
+    def _case_prob(self, context: str, folded: str, char: str) -> float:
+        """P(char's case | the classes of the last CASE_ORDER characters); 1 for uncased characters.
+        `folded` is `_fold(context)`."""
         if self._case_counts is None or char.lower() == char.upper():
             return 1.0
         last = context[-CASE_ORDER:]
-        classes = "".join(map(_case_class, (BOS * CASE_ORDER + last)[-CASE_ORDER:]))
-        p_upper = self._upper_memo.get(last)
-        if p_upper is None:  # a few thousand distinct endings: remembered, as beam search asks again
+        remembered = self._upper_memo.get(last)
+        if remembered is None:  # a few thousand distinct endings: remembered, as beam search asks again
+            classes = "".join(map(_case_class, (BOS * CASE_ORDER + last)[-CASE_ORDER:]))
             upper, lower = self._case_counts.get(classes, (0.0, 0.0))
-            p_upper = self._upper_memo[last] = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
+            p_upper = (upper + 0.5) / (upper + lower + 1.0)  # add-half smoothing
+            remembered = self._upper_memo[last] = (classes, p_upper)
+        classes, p_upper = remembered
         if self._letter_case_counts and _opens_word(classes):
             # ever longer contexts, each estimate smoothed towards the shorter one's; a context
             # seen too rarely to be kept has no longer one kept either
             head = classes + _fold(char)
-            folded = _fold(context)
             for j in range(len(folded) + 1):
                 row = self._letter_case_counts.get(head + folded[len(folded) - j :])
                 if row is None:
