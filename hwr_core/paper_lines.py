@@ -225,8 +225,9 @@ def printed_margin(mask: np.ndarray, gray: np.ndarray, stroke: float) -> np.ndar
     printed across the page, it crosses any crop of it), `_INK_UNDER_LINE` grey levels lighter
     than the ink, or else apart from the writing and reaching past it above and below: a tight
     crop's "l" runs from edge to edge too, but ends where the other letters do, or is joined to
-    them; or with all the writing on one side of it, far off (`_apart`). Where a stroke crosses a margin (pixels that much darker), the stroke stays. `gray` is
-    the image `mask` was thresholded from."""
+    them; or with all the writing on one side of it, far off (`_apart`). Where a stroke crosses a
+    margin (pixels that much darker), the stroke stays. `gray` is the image `mask` was thresholded
+    from."""
     clear = np.zeros(mask.shape, bool)
     reach = 2 * int(math.ceil(stroke)) + 1
     for line in _straight_through(mask, stroke):
