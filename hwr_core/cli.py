@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--one-line",
         dest="lines",
         action="store_false",
-        help="read each image whole as one line of writing, as 'hwr eval' does (a little faster for "
-        "images already cut to a line; a page reads as nonsense)",
+        help="read each image whole as one line of writing, as 'hwr eval' does: for images already cut "
+        "to a line (a little faster, and a form field's neighbours' print is not read; a page reads as "
+        "nonsense)",
     )
     r.add_argument(
         "--upright",
