@@ -625,6 +625,8 @@ def _border_slivers(dark: np.ndarray, painted: np.ndarray, band: int) -> np.ndar
     further in, up to `band` columns wide: not painted). Writing does not lie along the border
     beside the desk."""
     out = np.zeros_like(painted)
+    if min(out.shape) <= 2 * band:  # no room for paper between two borders' slivers
+        return out
     for turns in range(4):  # each side in turn as the bottom one
         side_dark, side_painted, side_out = (np.rot90(a, turns) for a in (dark, painted, out))
         depth = np.cumprod(side_dark[::-1][:band], axis=0).sum(axis=0)  # dark rows from the border in
@@ -636,9 +638,8 @@ def _border_slivers(dark: np.ndarray, painted: np.ndarray, band: int) -> np.ndar
         for start, stop in flag_runs(thin | deep | (side_painted[-1] > 0)):
             if (side_painted[-1, start:stop] > 0).any():
                 sliver[start:stop] = thin[start:stop]
-        rows = min(band, side_out.shape[0])
-        from_border = np.arange(rows)[::-1, None]  # each of the last rows' distance from the border
-        side_out[-rows:] |= (from_border < np.where(sliver, depth, 0)).astype(np.uint8) * np.uint8(255)
+        from_border = np.arange(band)[::-1, None]  # each of the last rows' distance from the border
+        side_out[-band:] |= (from_border < np.where(sliver, depth, 0)).astype(np.uint8) * np.uint8(255)
     return out
 
 
