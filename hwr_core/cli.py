@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -501,6 +502,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hwr: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`hwr recognize scans/ | head`): nothing to say
+        # Python flushes stdout again at exit and would complain there: point it at nothing first
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a file (captured)
+            pass
+        return 128 + 13  # as a shell reports a command ended by SIGPIPE
     except (OSError, MemoryError) as e:
         if args.debug:
             raise

@@ -383,6 +383,19 @@ def test_subprocess_error_has_no_traceback(tmp_path):
     assert "nope.png" in proc.stderr or "no default model" in proc.stderr
 
 
+def test_recognize_into_a_closed_pipe_stops_without_an_error(tmp_path, model_file, image_file):
+    # `hwr recognize scans/ | head -1`: the reader goes away; "hwr: error: [Errno 32] Broken pipe"
+    # was printed for it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hwr_core.cli", "recognize", str(image_file), str(image_file), "--model",
+         str(model_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    proc.stdout.close()  # before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
 def test_recognize_allow_reads_only_those_characters(capsys, image_file, model_file):
     code, out, _ = _run(capsys, "recognize", image_file, "--model", model_file, "--greedy", "--allow", "xyz")
     assert code == 0 and set(out.strip()) <= set("xyz")
