@@ -653,7 +653,7 @@ def _light_surroundings(small: np.ndarray, light: np.ndarray, split: int, k: int
     hist = cv2.calcHist([small], [0], None, [256], [0, 256]).ravel()
     hist[: split + 1] = 0  # the light class's
     cum = np.cumsum(hist)
-    paper = int(np.searchsorted(cum, cum[-1] / 2))  # the light class's median: the paper's grey
+    paper = hist_quantile(hist, 0.5)  # the light class's median: the paper's grey
     # where there is more paper than white. Most images stop here: no room for a whiter ground, or
     # under 5 % of the image over 10 grey levels whiter than the paper
     if paper > 255 - _LIGHT_SURROUNDINGS_MIN_STEP or cum[-1] - cum[paper + 10] < 0.05 * small.size:
