@@ -11,19 +11,24 @@ canvas drew them before session 30), and drawn with the pen `canvas_ink` sizes t
 (`canvas_ink.render_for_reading`, what the app and `recognize_strokes` read now, whatever the pen;
 since session 57 small writing is drawn at 64 px, which the fixed pens' columns are not). Both are
 read as the app reads its canvas, as a page (`recognize_page`). Reported: CER per size and pen, over
-every pen, and with the reading pen. Session 30 chose the reading pen's ratio with `--split train`.
+every pen, with the reading pen, and with the reading pens (`recognize_strokes`, what the app and
+`hwr recognize` read since session 60: the reading pen, a finer and a broader one, the surest
+reading kept), and how many samples the reading pens read better and worse than the reading pen.
+Session 30 chose the reading pen's ratio with `--split train`; session 60 the pens' with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
+from hwr_core.canvas_ink import render_for_reading
 from hwr_core.data.synth import load_fonts, split_fonts
 from hwr_core.data.textgen import load_wordlist
 from hwr_core.image_io import load_image
@@ -83,6 +88,8 @@ def main() -> None:
     if (args.data / "vnondb_word" / "labels.tsv").is_file():
         items += traced_words(args.data, args.split, args.n)
     errors: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (row, column) -> [edits, chars]
+    better_worse: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # reading pens against the reading pen
+    seconds: dict[str, list[tuple[float, float]]] = defaultdict(list)  # reading pen, reading pens
 
     def add(group: str, columns: tuple[str, ...], text: str, reading: str) -> None:
         for row in (group, group.split()[0] + " (all)"):
@@ -94,15 +101,35 @@ def main() -> None:
         for pen in PENS:  # as the app read the canvas before session 30: the pen on screen
             reading = rec.recognize_page(render_strokes(strokes, pen_width=pen))
             add(group, (f"{pen:g} px", "every pen"), text, reading.text if reading else "")
-        add(group, ("reading pen",), text, rec.recognize_strokes(strokes).text)  # whatever the pen
+        start = time.perf_counter()
+        one = rec.recognize_page(render_for_reading(strokes))  # whatever the pen
+        middle = time.perf_counter()
+        surest = rec.recognize_strokes(strokes).text
+        seconds[group.split()[0]].append((middle - start, time.perf_counter() - middle))
+        add(group, ("reading pen",), text, one.text if one else "")
+        add(group, ("reading pens",), text, surest)
+        change = Levenshtein.distance(text, surest) - Levenshtein.distance(text, one.text if one else "")
+        for row in (group, group.split()[0] + " (all)"):
+            better_worse[row][0] += change < 0
+            better_worse[row][1] += change > 0
 
-    columns = [f"{p:g} px" for p in PENS] + ["every pen", "reading pen"]
+    columns = [f"{p:g} px" for p in PENS] + ["every pen", "reading pen", "reading pens"]
     rows = sorted({row for row, _ in errors})
     print(f"model {args.model}; {args.split} split; CER of the pen as drawn, and of the reading pen")
-    print(f"{'':22s}" + "".join(f"{c:>13s}" for c in columns))
+    print(f"{'':22s}" + "".join(f"{c:>13s}" for c in columns) + f"{'better/worse':>15s}")
     for row in rows:
         cells = [errors.get((row, c)) for c in columns]
-        print(f"{row:22s}" + "".join(f"{e / n:13.2%}" if (e, n) != (0, 0) else f"{'':13s}" for e, n in cells))
+        better, worse = better_worse[row]
+        print(
+            f"{row:22s}"
+            + "".join(f"{e / n:13.2%}" if (e, n) != (0, 0) else f"{'':13s}" for e, n in cells)
+            + f"{better:>9d}/{worse}"
+        )
+    for kind, pairs in seconds.items():
+        one, surest = (1000 * np.median(column) for column in zip(*pairs, strict=True))
+        print(
+            f"{kind}: p50 ms per read, reading pen {one:.1f}, reading pens {surest:.1f} ({surest / one:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

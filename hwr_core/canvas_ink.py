@@ -16,6 +16,13 @@ Drawn at MIN_READING_HEIGHT instead, it needs no enlarging (session 57, `canvas_
 with `default-v6`, reading pen: VNOnDB's val words traced to strokes 8.19 -> 7.86 % CER, held-out
 fonts at 40 px 6.69 -> 4.60 % in English and 7.37 -> 5.99 % in Vietnamese; the height was
 chosen on the training fonts and VNOnDB's train words, where 64 and 128 px read about alike).
+
+No one pen suits every hand: strokes drawn close together read better with a finer pen, shaky
+ones with a broader. `reading_renders` draws the strokes with the reading pen and with a finer and
+a broader one (READING_PEN_FACTORS), on images of one size with the ink in one place, and
+`Recognizer.recognize_drawn` keeps the reading the search is surest of, where the reading pen's is
+unsure (session 60, chosen on the train split; `canvas_pens.py --n 200`, val: VNOnDB's words traced
+to strokes 7.86 -> 7.34 % CER, held-out fonts 4.27 -> 3.66 %, Vietnamese in them no better).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -32,10 +39,12 @@ from .preprocess import render_strokes
 
 __all__ = [
     "Point",
+    "READING_PEN_FACTORS",
     "READING_PEN_RATIO",
     "clean_strokes",
     "load_strokes",
     "reading_pen_width",
+    "reading_renders",
     "reading_scale",
     "render_for_reading",
     "writing_line_height",
@@ -48,6 +57,10 @@ MIN_READING_HEIGHT = 64.0
 _MAX_READING_SCALE = 4.0  # a flat dash has almost no height: it is not blown up to 64 px
 _MIN_READING_PEN = 1.0  # px: thinner antialiased ink fades to grey
 _FALLBACK_PEN = 3.0  # the canvas's default pen, for writing without height (a dot, a flat dash)
+_MARGIN = 8.0  # px of white around the ink (and half the reading pen), as `render_strokes` draws
+# The pens a drawing is read with, as multiples of the reading pen: the reading pen first (what
+# the stages show of an unsure drawing, what Teach keeps), then a finer and a broader one.
+READING_PEN_FACTORS = (1.0, 0.7, 1.4)
 
 Point = tuple[float, float]
 
@@ -104,10 +117,28 @@ def _scale_for(height: float) -> float:
 READING_RENDER_VERSION = 3
 
 
-def render_for_reading(strokes: Sequence[Sequence[Point]]) -> np.ndarray:
-    """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them."""
+def render_for_reading(strokes: Sequence[Sequence[Point]], pen_factor: float = 1.0) -> np.ndarray:
+    """uint8 gray image (black ink on white) of `strokes` exactly as the model gets them, drawn with
+    `pen_factor` times the reading pen (never under 1 px) on the image the reading pen draws on:
+    the margin takes up the difference, so every factor puts the ink in the same place (a pen
+    of factor f > 1 needs (f - 1) / 2 pens of the margin; beyond it the image grows)."""
     height = writing_line_height(strokes)  # measured once: the pen and the scale both follow it
-    return render_strokes(strokes, pen_width=_pen_for(height), scale=_scale_for(height))
+    pen = _pen_for(height)
+    drawn = max(_MIN_READING_PEN, pen * pen_factor)
+    return render_strokes(
+        strokes, pen_width=drawn, margin=_MARGIN + (pen - drawn) / 2, scale=_scale_for(height)
+    )
+
+
+def reading_renders(
+    strokes: Sequence[Sequence[Point]], first: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
+    """`strokes` drawn for the model with each of READING_PEN_FACTORS' pens, the reading pen's
+    first (`first`, where it is drawn already), each drawn only when asked for (a sure first
+    reading needs no other)."""
+    yield render_for_reading(strokes) if first is None else first
+    for factor in READING_PEN_FACTORS[1:]:
+        yield render_for_reading(strokes, factor)
 
 
 def clean_strokes(strokes: Sequence[Sequence[Sequence[float]]]) -> list[list[Point]]:

@@ -894,7 +894,7 @@ def preprocess(
 def render_strokes(
     strokes: Sequence[Sequence[tuple[float, float]]],
     pen_width: float = 3.0,
-    margin: int = 8,
+    margin: float = 8,
     scale: float = 1.0,
 ) -> np.ndarray:
     """Canvas polylines (canvas pixel coordinates) -> uint8 gray, black antialiased ink on white.

@@ -384,10 +384,12 @@ class RecognizeTab(QWidget):
         self._debounce.stop()
         if self._shut_down:
             return None
+        strokes = None
         if self.input_mode() == self.DRAW:
             if self.canvas.is_empty():
                 self.clear_result()
                 return None
+            strokes = self.canvas.strokes()  # drawn with other pens too, in the worker, if need be
             image = self.canvas.render_image()
         else:
             if self._input is None:
@@ -407,7 +409,7 @@ class RecognizeTab(QWidget):
         self._warmed_bundle = self._active.bundle  # this read loads what a warm-up would
         # Drawn or loaded, an image may hold several lines: read line by line where that reads
         # surer (a word with floating accents stays whole; Recognizer.recognize_page).
-        return self._controller.submit(image, rec, upright=upright and image is self._image)
+        return self._controller.submit(image, rec, upright=upright and image is self._image, strokes=strokes)
 
     def clear_result(self) -> None:
         """Forget pending requests and empty the result views."""

@@ -13,6 +13,7 @@ import threading
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from hwr_core.canvas_ink import Point, reading_renders
 from hwr_core.errors import HwrError
 from hwr_core.recognizer import Recognizer
 
@@ -59,18 +60,33 @@ class RecognitionWorker(QObject):
         logger.debug("skipping superseded recognition request %d", request_id)
         return True
 
-    @Slot(int, object, object, bool)
+    @Slot(int, object, object, bool, object)
     def recognize(
-        self, request_id: int, image: np.ndarray, recognizer: Recognizer, upright: bool = False
+        self,
+        request_id: int,
+        image: np.ndarray,
+        recognizer: Recognizer,
+        upright: bool = False,
+        strokes: list[list[Point]] | None = None,
     ) -> None:
         """Read an image of one or more lines (`Recognizer.recognize_page`; `upright`: turned first
-        where its writing lies on its side or upside down, `recognize_upright`), keeping every
-        line's evidence; a newer request arriving between lines ends it unread."""
+        where its writing lies on its side or upside down, `recognize_upright`; a drawing, `image`
+        being its `strokes` drawn with the reading pen: drawn with other pens too where that
+        reading is unsure, the surest reading kept, `recognize_drawn`), keeping every line's
+        evidence; a newer request arriving between lines ends it unread."""
         if self._stale(request_id):
             return
-        read = recognizer.recognize_upright if upright else recognizer.recognize_page
+
+        def should_stop() -> bool:
+            return self._stale(request_id)
+
         try:
-            result = read(image, keep_stages=True, should_stop=lambda: self._stale(request_id))
+            if strokes is not None:
+                renders = reading_renders(strokes, first=image)
+                result = recognizer.recognize_drawn(renders, keep_stages=True, should_stop=should_stop)
+            else:
+                read = recognizer.recognize_upright if upright else recognizer.recognize_page
+                result = read(image, keep_stages=True, should_stop=should_stop)
         except Exception as exc:  # noqa: BLE001 - any failure must reach the UI as a message
             self._fail(request_id, exc)
             return
@@ -103,7 +119,7 @@ class RecognitionController(WorkerThreadOwner):
     busy_changed = Signal(bool)
     prepared = Signal()  # a `prepare()` finished (for tests and the curious)
 
-    _request = Signal(int, object, object, bool)
+    _request = Signal(int, object, object, bool, object)
     _prepare = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -125,13 +141,20 @@ class RecognitionController(WorkerThreadOwner):
     def is_busy(self) -> bool:
         return self._running and self._answered < self._latest.get()
 
-    def submit(self, image: np.ndarray, recognizer: Recognizer, upright: bool = False) -> int:
+    def submit(
+        self,
+        image: np.ndarray,
+        recognizer: Recognizer,
+        upright: bool = False,
+        strokes: list[list[Point]] | None = None,
+    ) -> int:
         """Queue an image of one or more lines (split in the worker, not on the UI thread; turned
-        upright first if need be when `upright`); supersedes every earlier request."""
+        upright first if need be when `upright`; a drawing's `strokes`, `image` being them drawn
+        with the reading pen: see `RecognitionWorker.recognize`); supersedes every earlier request."""
         if not self._running:
             raise RuntimeError("recognition controller is shut down")
         request_id = self._latest.next()
-        self._request.emit(request_id, image, recognizer, upright)
+        self._request.emit(request_id, image, recognizer, upright, strokes)
         self.busy_changed.emit(True)
         return request_id
 

@@ -37,6 +37,7 @@ from app.widgets.result_view import (
 from app.workers.recognition import LatestRequest, RecognitionController, RecognitionWorker
 from hwr_core import lexicons
 from hwr_core.allowed_chars import is_vietnamese_letter
+from hwr_core.canvas_ink import READING_PEN_FACTORS
 from hwr_core.charlm import resolve_char_model
 from hwr_core.charset import CTCCodec
 from hwr_core.decoding import CharSpan, Hypothesis
@@ -44,7 +45,7 @@ from hwr_core.lexicons import builtin_lexicon
 from hwr_core.metrics import word_changes
 from hwr_core.modelfile import new_bundle
 from hwr_core.preprocess import render_strokes
-from hwr_core.recognizer import RecognitionResult, Recognizer
+from hwr_core.recognizer import DRAWN_SURE_CONFIDENCE, RecognitionResult, Recognizer
 
 TIMEOUT = 5000
 
@@ -190,6 +191,26 @@ def test_drawing_triggers_debounced_recognition(tab: RecognizeTab, qtbot) -> Non
     assert tab.heatmap.row_labels()[0] == "∅"
     assert tab.result_view.text() == result.text
     assert tab.result_view.nbest.count() == len(result.hypotheses)
+
+
+def test_a_drawing_is_read_with_every_reading_pen_as_recognize_strokes_reads_it(  # type: ignore[no-untyped-def]
+    tab: RecognizeTab, qtbot, monkeypatch
+) -> None:
+    shapes_read: list[tuple[int, int]] = []
+    read_page = Recognizer.recognize_page
+
+    def spy(self, image, *args, **kwargs):  # type: ignore[no-untyped-def]
+        shapes_read.append(image.shape)
+        return read_page(self, image, *args, **kwargs)
+
+    monkeypatch.setattr(Recognizer, "recognize_page", spy)
+    result = _draw(tab, qtbot)
+    assert result.confidence < DRAWN_SURE_CONFIDENCE  # (an untrained model: every pen is read)
+    # every pen's drawing, on one image size; the UI thread drew only the reading pen's
+    assert shapes_read == [tab.canvas.render_image().shape] * len(READING_PEN_FACTORS)
+    expected = tab.make_recognizer().recognize_strokes(tab.canvas.strokes())  # type: ignore[union-attr]
+    assert result.text == expected.text and result.hypotheses == expected.hypotheses
+    assert tab.result_view.text() == result.text
 
 
 def test_hover_text_top5(tab: RecognizeTab, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -7,8 +7,10 @@ import pytest
 
 from hwr_core.canvas_ink import (
     MIN_READING_HEIGHT,
+    READING_PEN_FACTORS,
     READING_PEN_RATIO,
     reading_pen_width,
+    reading_renders,
     reading_scale,
     render_for_reading,
     writing_line_height,
@@ -69,3 +71,28 @@ def test_writing_without_height_is_not_blown_up() -> None:
     assert reading_scale(dash) == 4.0
     assert reading_scale([[(5.0, 5.0)]]) == 1.0  # a dot
     assert render_for_reading(dash).shape[1] < 4 * 340
+
+
+def test_the_reading_pens_draw_one_image_size_with_the_ink_in_one_place() -> None:
+    word = [_zigzag(0, 100, 40), _zigzag(130, 90, 55), [(300.0, 80.0)]]
+    renders = list(reading_renders(word))
+    assert len(renders) == len(READING_PEN_FACTORS) and READING_PEN_FACTORS[0] == 1.0
+    assert np.array_equal(renders[0], render_for_reading(word))  # the reading pen's first
+    assert {r.shape for r in renders} == {renders[0].shape}
+
+    def ink(image: np.ndarray) -> np.ndarray:
+        return 255.0 - image.astype(np.float64)
+
+    def centre(image: np.ndarray) -> np.ndarray:
+        rows, cols = np.indices(image.shape)
+        weight = ink(image)
+        return np.array([(rows * weight).sum(), (cols * weight).sum()]) / weight.sum()
+
+    for render in renders[1:]:
+        assert np.abs(centre(render) - centre(renders[0])).max() < 1.0
+    # finer, then broader: the ink grows with the pen
+    amounts = {factor: ink(r).sum() for factor, r in zip(READING_PEN_FACTORS, renders, strict=True)}
+    assert sorted(amounts, key=amounts.__getitem__) == sorted(READING_PEN_FACTORS)
+    # the reading pen's image, drawn already (the app's UI thread draws it), is not drawn again
+    drawn = renders[0].copy()
+    assert next(reading_renders(word, first=drawn)) is drawn

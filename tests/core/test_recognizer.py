@@ -1,3 +1,6 @@
+import dataclasses
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from hwr_core.errors import HwrError
 from hwr_core.modelfile import new_bundle
 from hwr_core.preprocess import split_page
 from hwr_core.recognizer import (
+    DRAWN_SURE_CONFIDENCE,
     WHOLE_READING_MARGIN,
     WIDTH_BUCKET,
     RecognitionResult,
@@ -17,6 +21,7 @@ from hwr_core.recognizer import (
     combine_lines,
     mean_char_confidence,
     padded_width,
+    search_score_per_frame,
 )
 from hwr_core.userdata import line_samples
 
@@ -198,3 +203,59 @@ def test_the_input_geometry_is_the_model_s():
     assert rec.with_options(preprocess_cfg=PreprocessConfig(deskew=False)).preprocess_cfg == PreprocessConfig(
         width_scale=1.5, deskew=False
     )
+
+
+def _reading(text: str, score: float, frames: int, lines: int = 1, sure: float = 0.5) -> RecognitionResult:
+    """A reading whose best hypothesis scores `score` (network + bonuses) over `frames` timesteps,
+    its weakest character `sure`; with `lines` > 1, a page of that many such lines."""
+    one = RecognitionResult(
+        text=text,
+        confidence=sure,
+        hypotheses=(Hypothesis(text, score, (CharSpan(text[0], 0, 0, sure),), num_frames=frames),),
+        probs=np.zeros((frames, 3), np.float32),
+        model_input=np.zeros((32, 64), np.float32),
+        timings_ms={"model": 1.0},
+    )
+    return combine_lines([one] * lines)
+
+
+def test_search_score_per_frame_weighs_every_line_by_its_frames():
+    assert search_score_per_frame(_reading("ab", -4.0, 8)) == pytest.approx(-0.5)
+    assert search_score_per_frame(_reading("ab", -4.0, 8, lines=2)) == pytest.approx(-0.5)
+    nothing = dataclasses.replace(_reading("a", -1.0, 4), empty=True, text="")
+    assert search_score_per_frame(nothing) == -math.inf
+
+
+def test_recognize_drawn_keeps_the_surest_reading_per_frame_with_every_reads_time(monkeypatch):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    renders = [np.full((40, 100 + k), 255, np.uint8) for k in range(3)]
+    # the finer pen's reading scores lower in all but per frame higher: per frame decides
+    readings = {
+        100: _reading("reading pen", -6.0, 10),
+        101: _reading("finer", -8.0, 20),
+        102: _reading("broader", -9.0, 10),
+    }
+    asked: list[int] = []
+
+    def fake_page(image, keep_stages=False, should_stop=None):  # type: ignore[no-untyped-def]
+        asked.append(image.shape[1])
+        return readings[image.shape[1]]
+
+    monkeypatch.setattr(rec, "recognize_page", fake_page)
+    result = rec.recognize_drawn(renders)
+    assert asked == [100, 101, 102]  # the reading pen's reading is unsure
+    assert result is not None and result.text == "finer"
+    assert result.timings_ms["model"] == 3.0  # all three reads' cost
+    readings[101] = _reading("finer", -6.0, 10)  # a tie: the reading pen's (the first) stays
+    assert rec.recognize_drawn(renders).text == "reading pen"  # type: ignore[union-attr]
+    # a reading pen's reading sure of every character is kept, the other pens not read
+    readings[100] = _reading("reading pen", -9.0, 10, sure=DRAWN_SURE_CONFIDENCE)
+    asked.clear()
+    assert rec.recognize_drawn(renders).text == "reading pen"  # type: ignore[union-attr]
+    assert asked == [100]
+    readings[100] = _reading("reading pen", -9.0, 10, sure=DRAWN_SURE_CONFIDENCE - 0.01)
+    assert rec.recognize_drawn(renders).text == "finer"  # type: ignore[union-attr]
+    monkeypatch.setattr(rec, "recognize_page", lambda *a, **k: None)  # asked to stop
+    assert rec.recognize_drawn(renders) is None
+    with pytest.raises(ValueError):
+        rec.recognize_drawn([])
