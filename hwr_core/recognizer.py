@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .allowed_chars import Folding, folding, language_allowed, restrict
-from .canvas_ink import reading_renders
+from .canvas_ink import READING_PEN_FACTORS, reading_renders
 from .charlm import CharLM, resolve_char_model
 from .config import BACKENDS, BUILTIN_LEXICON, DecodeConfig, PreprocessConfig
 from .decoding import CharSpan, Hypothesis, Lexicon, decode
@@ -73,6 +73,9 @@ class RecognitionResult:
     # The image was read turned this many degrees clockwise, its writing having lain on its side
     # or upside down (`Recognizer.recognize_upright`); outlines are in the turned image.
     turned: int = 0
+    # A drawing read with several pens (`Recognizer.recognize_drawn`): the pen its reading was
+    # surest with, in multiples of the reading pen (`canvas_ink.READING_PEN_FACTORS`).
+    pen: float = 1.0
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:
@@ -86,6 +89,8 @@ class RecognitionResult:
         }
         if self.turned:
             out["turned"] = self.turned
+        if self.pen != 1.0:
+            out["pen"] = self.pen
         if self.lines:  # a page: each line carries its own evidence
             out["lines"] = [line.to_json(n_best) for line in self.lines]
             return out
@@ -464,13 +469,14 @@ class Recognizer:
         keep_stages: bool = False,
         should_stop: Callable[[], bool] | None = None,
     ) -> RecognitionResult | None:
-        """One drawing drawn for the model with several pens (`canvas_ink.reading_renders`), each
-        read as a page (`recognize_page`): the reading the search is surest of
-        (`search_score_per_frame`; the first render's on a tie), with every read's time. The
-        first render's reading is kept unread by the others when every character of it is
-        DRAWN_SURE_CONFIDENCE sure. `should_stop` as for `recognize_page`."""
+        """One drawing drawn for the model with several pens (`canvas_ink.reading_renders`: the
+        pens of READING_PEN_FACTORS, in turn), each read as a page (`recognize_page`): the reading
+        the search is surest of (`search_score_per_frame`; the first render's on a tie), with
+        every read's time and its `pen`. The first render's reading is kept unread by the others
+        when every character of it is DRAWN_SURE_CONFIDENCE sure. `should_stop` as for
+        `recognize_page`."""
         readings: list[RecognitionResult] = []
-        for image in renders:
+        for image, _ in zip(renders, READING_PEN_FACTORS, strict=False):  # one pen each, the rest unread
             reading = self.recognize_page(image, keep_stages, should_stop)
             if reading is None:
                 return None
@@ -479,12 +485,13 @@ class Recognizer:
                 break
         if not readings:
             raise ValueError("recognize_drawn needs at least one image")
-        best = max(readings, key=search_score_per_frame)  # max keeps the first of equals
+        scores = [search_score_per_frame(reading) for reading in readings]
+        best = scores.index(max(scores))  # the first of equals
         timings: dict[str, float] = {}
         for reading in readings:
             for k, v in reading.timings_ms.items():
                 timings[k] = timings.get(k, 0.0) + v
-        return dataclasses.replace(best, timings_ms=timings)
+        return dataclasses.replace(readings[best], timings_ms=timings, pen=READING_PEN_FACTORS[best])
 
     def recognize_strokes(
         self, strokes: Sequence[Sequence[tuple[float, float]]], keep_stages: bool = False

@@ -226,6 +226,8 @@ class ResultView(QWidget):
         if result.lines:
             parts.append(f"{len(result.lines)} lines (n-best for line {line + 1})")
         parts.append(f"{shown.probs.shape[0]}\u00a0timesteps")
+        if result.pen != 1.0:  # the stages and heatmap show it drawn so (Recognizer.recognize_drawn)
+            parts.append(f"read surest with a {'finer' if result.pen < 1 else 'broader'} pen")
         if timing:
             parts.append(f"{timing:.0f}\u00a0ms")
         self.summary.setText(" · ".join(parts))

@@ -209,7 +209,7 @@ def test_a_drawing_is_read_with_every_reading_pen_as_recognize_strokes_reads_it(
     # every pen's drawing, on one image size; the UI thread drew only the reading pen's
     assert shapes_read == [tab.canvas.render_image().shape] * len(READING_PEN_FACTORS)
     expected = tab.make_recognizer().recognize_strokes(tab.canvas.strokes())  # type: ignore[union-attr]
-    assert result.text == expected.text and result.hypotheses == expected.hypotheses
+    assert (result.text, result.hypotheses, result.pen) == (expected.text, expected.hypotheses, expected.pen)
     assert tab.result_view.text() == result.text
 
 
@@ -923,6 +923,17 @@ def test_n_best_shows_the_score_it_is_ranked_by(qtbot) -> None:  # type: ignore[
     assert [r.text() for r in rows] == ["1. hello    score -1.50", "2. (hello → hellu)  hellu    score -3.00"]
     assert "network log probability -3.0000" in rows[0].toolTip()
     assert "word list bonus 2.00" in rows[0].toolTip() and "character model -0.50" in rows[0].toolTip()
+
+
+def test_the_summary_says_which_pen_a_drawing_read_surest_with(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = ResultView()
+    qtbot.addWidget(view)
+    view.set_result(_fake_result("ab", [0.95, 0.3]))
+    assert "pen" not in view.summary.text()  # the reading pen, or an image
+    view.set_result(dataclasses.replace(_fake_result("ab", [0.95, 0.3]), pen=READING_PEN_FACTORS[2]))
+    assert "read surest with a broader pen" in view.summary.text()
+    view.set_result(dataclasses.replace(_fake_result("ab", [0.95, 0.3]), pen=READING_PEN_FACTORS[1]))
+    assert "read surest with a finer pen" in view.summary.text()
 
 
 def test_n_best_alternatives_start_with_what_they_change(qtbot) -> None:  # type: ignore[no-untyped-def]

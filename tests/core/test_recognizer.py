@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from hwr_core.canvas_ink import READING_PEN_FACTORS
 from hwr_core.charset import CTCCodec
 from hwr_core.config import PreprocessConfig
 from hwr_core.decoding import CharSpan, Hypothesis
@@ -244,14 +245,16 @@ def test_recognize_drawn_keeps_the_surest_reading_per_frame_with_every_reads_tim
     monkeypatch.setattr(rec, "recognize_page", fake_page)
     result = rec.recognize_drawn(renders)
     assert asked == [100, 101, 102]  # the reading pen's reading is unsure
-    assert result is not None and result.text == "finer"
+    assert result is not None and result.text == "finer" and result.pen == READING_PEN_FACTORS[1]
+    assert result.to_json()["pen"] == READING_PEN_FACTORS[1]
     assert result.timings_ms["model"] == 3.0  # all three reads' cost
     readings[101] = _reading("finer", -6.0, 10)  # a tie: the reading pen's (the first) stays
     assert rec.recognize_drawn(renders).text == "reading pen"  # type: ignore[union-attr]
     # a reading pen's reading sure of every character is kept, the other pens not read
     readings[100] = _reading("reading pen", -9.0, 10, sure=DRAWN_SURE_CONFIDENCE)
     asked.clear()
-    assert rec.recognize_drawn(renders).text == "reading pen"  # type: ignore[union-attr]
+    sure = rec.recognize_drawn(renders)
+    assert sure is not None and sure.text == "reading pen" and sure.pen == 1.0 and "pen" not in sure.to_json()
     assert asked == [100]
     readings[100] = _reading("reading pen", -9.0, 10, sure=DRAWN_SURE_CONFIDENCE - 0.01)
     assert rec.recognize_drawn(renders).text == "finer"  # type: ignore[union-attr]
