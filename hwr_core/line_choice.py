@@ -29,7 +29,7 @@ _PRINT_TOLERANCE = 0.06  # ... whose heights, tops and bottoms agree to this sha
 _LONG_PRINT_GLYPHS = 8  # a line of print this long may wander twice that (its height may not)
 _MIN_GLYPH_SHARE = 0.5  # glyphs under this share of the line's tallest (dots, commas) are left out
 _MIN_GLYPH_AREA = 3  # pixels: smaller components are noise
-_CUT_LINE_SHARE = 0.6  # a line at the image's edge this much lower than the tallest is a neighbour's
+CUT_LINE_SHARE = 0.6  # a line at the image's edge this much lower than the tallest is a neighbour's
 _MAX_PRINT_SLOPE = 0.035  # rows per column (2 degrees): a scan turned this much tilts its print
 _MAX_LABEL_PIECES = 16  # ink pieces before a label's colon, at most: a label is a word or two
 _DOT_SHARE = 0.35  # a colon's dot is at most this share of its label's letters' height across
@@ -133,12 +133,12 @@ def _pieces_of(ink: np.ndarray) -> np.ndarray:
 
 def _cut_band_end(inked: np.ndarray) -> int:
     """Where a band of ink from row 0 of `inked` ends, when blank rows part it from the rest and it
-    is under `_CUT_LINE_SHARE` of the rest's height; else 0."""
+    is under `CUT_LINE_SHARE` of the rest's height; else 0."""
     band = _band_end(inked)
     if not band:
         return 0
     rest = np.flatnonzero(inked[band:])  # not empty: `_band_end` asks for ink after the band
-    return band if band < _CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
+    return band if band < CUT_LINE_SHARE * (rest[-1] - rest[0] + 1) else 0
 
 
 def _band_end(inked: np.ndarray) -> int:
@@ -177,7 +177,7 @@ def written_line_rows(crops: Sequence[np.ndarray]) -> tuple[int, slice] | None:
             printed.append(g.height)
         elif (top or bottom) and (past_band := _print_past_cut_band(crops[k], g, top)) is not None:
             printed.append(past_band)
-        elif not ((top or bottom) and g.height < _CUT_LINE_SHARE * tallest):
+        elif not ((top or bottom) and g.height < CUT_LINE_SHARE * tallest):
             kept.append(k)
     if len(kept) != 1:
         return None

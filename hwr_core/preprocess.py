@@ -45,7 +45,7 @@ from .line_bands import (
     over_its_word,
     page_bands,
 )
-from .line_choice import after_label_window, written_line_rows
+from .line_choice import CUT_LINE_SHARE, after_label_window, written_line_rows
 from .paper import (
     flatten_background,
     hist_quantile,
@@ -108,6 +108,9 @@ _MAX_SKEW_DEG = 10.0
 _MAX_SHEAR = 0.6
 _MEASURE_MAX_POINTS = 8_000  # skew/slant are estimated on at most this many ink pixels
 _PAGE_MEASURE_POINTS = 4_000  # a page's tilt (split_lines), on every read: half the time of 8,000
+# A line the image's edge runs through crosses its strokes at least this often (three letters'
+# worth); a whole line that only touches the edge does with a few tips (`without_cut_edge_lines`).
+CUT_CROSSINGS = 6
 _LINE_SEARCH_POINTS = 6_000  # a tilted margin's search (split_lines, when a tilted image does not split)
 _UPRIGHT_RUN = 9  # ... among ink runs this many pixels upright (a 2-px line tilted 10 degrees: 11)
 _RENDER_MAX_PIXELS = 16_000_000  # render_strokes output cap (absurd coordinates)
@@ -185,6 +188,56 @@ class PageSplit:
     # The row each crop starts at in the image, where the crops are the image's own rows, whole
     # (not levelled); empty otherwise. Where a line chosen out of them lies (`preprocess`).
     tops: list[int] = field(default_factory=list)
+
+    def without_cut_edge_lines(self, image: np.ndarray) -> PageSplit:
+        """The split without its first (last) line where the image's top (bottom) edge cuts it,
+        as the bottom of the next field under a form's name box, which read as junk ("PRENON /
+        LISA / FAARARELAARMER ARER"): the edge runs through its letters (it crosses the ink at
+        least CUT_CROSSINGS times where the line lies), and its ink stands under CUT_LINE_SHARE
+        of the tallest line's (heights levelled: a tilted page's short line has a tall box).
+        Never a word's accents (`maybe_accents`), and one line at least is kept."""
+        if len(self.crops) < 2 or len(self.outlines) != len(self.crops) or self.maybe_accents:
+            return self
+        last = len(self.crops) - 1
+        height = image.shape[0]
+        edges = [(0, 0), (last, height - 1)]  # (line, the image's row at its edge)
+        edges = [
+            (k, row)
+            for k, row in edges
+            if self.outlines[k][:, 1].min() <= row <= self.outlines[k][:, 1].max()
+        ]
+        if not edges:
+            return self
+        ink = ink_mask(to_grayscale(image))
+        if ink is None:
+            return self
+        tall = [_ink_height(crop) for crop in self.crops]
+        cut = set()
+        for k, row in edges:
+            left, right = (
+                int(np.clip(x, 0, ink.shape[1]))
+                for x in (self.outlines[k][:, 0].min(), self.outlines[k][:, 0].max())
+            )
+            inked = ink[row, left:right] > 0
+            crossings = int(np.count_nonzero(inked[1:] & ~inked[:-1]) + (inked[:1].sum()))
+            if crossings >= CUT_CROSSINGS and tall[k] < CUT_LINE_SHARE * max(tall):
+                cut.add(k)
+        keep = [k for k in range(len(self.crops)) if k not in cut]
+        if not cut or not keep:
+            return self
+        return replace(
+            self,
+            crops=[self.crops[k] for k in keep],
+            outlines=[self.outlines[k] for k in keep],
+            tops=[self.tops[k] for k in keep] if self.tops else [],
+        )
+
+
+def _ink_height(crop: np.ndarray) -> int:
+    """Rows from a crop's first row of ink to its last (0 without ink)."""
+    mask = ink_mask(crop)
+    rows = np.flatnonzero(mask.any(axis=1)) if mask is not None else np.empty(0, int)
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
 # --------------------------------------------------------------------------------------------

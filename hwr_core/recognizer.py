@@ -404,7 +404,7 @@ class Recognizer:
         whole = self.recognize(image, keep_stages=keep_stages)
         if whole.written_line:  # its other lines are print or cut off: no second split
             return whole
-        split = split_page(image, words_apart=True)
+        split = split_page(image, words_apart=True).without_cut_edge_lines(image)
         if len(split.crops) <= 1:  # where its one line's ink lies, when it has one
             if split.without_paper_lines:  # read without a notebook's margin and rules
                 # (not the surer of the two: a page's stray mark read as "B" is surer than a line)

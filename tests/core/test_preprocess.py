@@ -1473,3 +1473,22 @@ def test_noisy_paper_beside_the_ink_is_no_hairline() -> None:
     _, mask = cv2.threshold(img, 135, 255, cv2.THRESH_BINARY_INV)
     added = _hairlines(flatten_background(img), mask)
     assert added is None or added.sum() < 0.01 * np.count_nonzero(mask)
+
+
+def test_a_line_the_images_edge_cuts_is_left_out_of_the_page() -> None:
+    """A form field's crop catches the top half of the next field's print under the name: split
+    off as a line of its own, it read as junk. A line the edge cuts low is left out; a whole line
+    touching the edge, or the same line not cut, stays."""
+    full = np.full((280, 700), 245, np.uint8)
+    cv2.putText(full, "first line", (30, 90), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    cv2.putText(full, "the next one", (30, 235), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4, cv2.LINE_AA)
+    rows = np.flatnonzero((full < 128).any(axis=1))
+    first_top = int(rows[0])
+    page = full[first_top:220]  # the first line touches the top edge whole; the second is cut
+    split = split_page(page, words_apart=True)
+    assert len(split.crops) == 2 and split.outlines[0][:, 1].min() == 0  # (the first touches it)
+    kept = split.without_cut_edge_lines(page)
+    assert len(kept.crops) == 1 and np.array_equal(kept.crops[0], split.crops[0])
+    assert len(kept.outlines) == 1 and np.array_equal(kept.outlines[0], split.outlines[0])
+    both = split_page(full, words_apart=True)  # not cut: both lines stay
+    assert len(both.without_cut_edge_lines(full).crops) == len(both.crops) == 2

@@ -262,3 +262,15 @@ def test_recognize_drawn_keeps_the_surest_reading_per_frame_with_every_reads_tim
     assert rec.recognize_drawn(renders) is None
     with pytest.raises(ValueError):
         rec.recognize_drawn([])
+
+
+def test_recognize_page_leaves_out_a_line_the_images_edge_cuts(monkeypatch):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+    page = _two_line_page()[:195]  # "second one" cut through by the bottom edge
+    assert len(split_page(page, words_apart=True).crops) == 2  # (a line of its own)
+    calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
+    result = rec.recognize_page(page)
+    assert calls == ["page"] and result is not None and result.text == "ab" and not result.lines
+    whole_page = _two_line_page()
+    calls = _read_with(monkeypatch, rec, whole_page, whole=0.5, line=0.9)
+    assert rec.recognize_page(whole_page).text == "cd\ncd"  # type: ignore[union-attr]
