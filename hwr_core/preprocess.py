@@ -198,28 +198,21 @@ class PageSplit:
         Never a word's accents (`maybe_accents`), and one line at least is kept."""
         if len(self.crops) < 2 or len(self.outlines) != len(self.crops) or self.maybe_accents:
             return self
-        last = len(self.crops) - 1
-        height = image.shape[0]
-        edges = [(0, 0), (last, height - 1)]  # (line, the image's row at its edge)
-        edges = [
-            (k, row)
-            for k, row in edges
+        edge_rows = {0: 0, len(self.crops) - 1: image.shape[0] - 1}  # line -> the image's row at its edge
+        edge_rows = {
+            k: row
+            for k, row in edge_rows.items()
             if self.outlines[k][:, 1].min() <= row <= self.outlines[k][:, 1].max()
-        ]
-        if not edges:
-            return self
-        ink = ink_mask(to_grayscale(image))
+        }
+        ink = ink_mask(to_grayscale(image)) if edge_rows else None
         if ink is None:
             return self
         tall = [_ink_height(crop) for crop in self.crops]
-        cut = set()
-        for k, row in edges:
-            left, right = (
-                int(np.clip(x, 0, ink.shape[1]))
-                for x in (self.outlines[k][:, 0].min(), self.outlines[k][:, 0].max())
-            )
-            inked = ink[row, left:right] > 0
-            crossings = int(np.count_nonzero(inked[1:] & ~inked[:-1]) + (inked[:1].sum()))
+        cut: set[int] = set()
+        for k, row in edge_rows.items():
+            xs = np.clip(self.outlines[k][:, 0], 0, ink.shape[1]).astype(int)
+            inked = ink[row, xs.min() : xs.max()] > 0
+            crossings = np.count_nonzero(inked[1:] & ~inked[:-1]) + int(inked[:1].sum())
             if crossings >= CUT_CROSSINGS and tall[k] < CUT_LINE_SHARE * max(tall):
                 cut.add(k)
         keep = [k for k in range(len(self.crops)) if k not in cut]
