@@ -211,8 +211,7 @@ class PageSplit:
         cut: set[int] = set()
         for k, row in edge_rows.items():
             xs = np.clip(self.outlines[k][:, 0], 0, ink.shape[1]).astype(int)
-            inked = ink[row, xs.min() : xs.max()] > 0
-            crossings = np.count_nonzero(inked[1:] & ~inked[:-1]) + int(inked[:1].sum())
+            crossings = len(flag_runs(ink[row, xs.min() : xs.max()] > 0))  # one a stroke crossed
             if crossings >= CUT_CROSSINGS and tall[k] < CUT_LINE_SHARE * max(tall):
                 cut.add(k)
         keep = [k for k in range(len(self.crops)) if k not in cut]

@@ -110,6 +110,15 @@ class RecognitionResult:
         return out
 
 
+def summed_timings(results: Iterable[RecognitionResult]) -> dict[str, float]:
+    """Every result's `timings_ms`, stage by stage: what reading them all cost."""
+    timings: dict[str, float] = {}
+    for r in results:
+        for k, v in r.timings_ms.items():
+            timings[k] = timings.get(k, 0.0) + v
+    return timings
+
+
 def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
     """One result for a page read line by line: the texts joined by newlines, the weakest line's
     confidence, summed timings, and every line's own result in `lines`. One line: itself."""
@@ -118,16 +127,12 @@ def combine_lines(results: Sequence[RecognitionResult]) -> RecognitionResult:
     if not results:
         raise ValueError("combine_lines needs at least one line")
     read = [r for r in results if not r.empty]
-    timings: dict[str, float] = {}
-    for r in results:
-        for k, v in r.timings_ms.items():
-            timings[k] = timings.get(k, 0.0) + v
     return dataclasses.replace(
         results[0],
         text="\n".join(r.text for r in results),
         confidence=min((r.confidence for r in read), default=0.0),
         empty=not read,
-        timings_ms=timings,
+        timings_ms=summed_timings(results),
         lines=tuple(results),
         crop=None,
         outline=None,
@@ -487,11 +492,9 @@ class Recognizer:
             raise ValueError("recognize_drawn needs at least one image")
         scores = [search_score_per_frame(reading) for reading in readings]
         best = scores.index(max(scores))  # the first of equals
-        timings: dict[str, float] = {}
-        for reading in readings:
-            for k, v in reading.timings_ms.items():
-                timings[k] = timings.get(k, 0.0) + v
-        return dataclasses.replace(readings[best], timings_ms=timings, pen=READING_PEN_FACTORS[best])
+        return dataclasses.replace(
+            readings[best], timings_ms=summed_timings(readings), pen=READING_PEN_FACTORS[best]
+        )
 
     def recognize_strokes(
         self, strokes: Sequence[Sequence[tuple[float, float]]], keep_stages: bool = False
