@@ -414,8 +414,8 @@ class Recognizer:
             if split.without_paper_lines:  # read without a notebook's margin and rules
                 # (not the surer of the two: a page's stray mark read as "B" is surer than a line)
                 line = self.recognize(split.crops[0], keep_stages=keep_stages)
-                timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
                 # Teach keeps the crop; the ink's outline is in the crop, so the split's is taken
+                timings = summed_timings((line, whole))
                 whole = dataclasses.replace(line, timings_ms=timings, crop=split.crops[0], outline=None)
             if whole.outline is None and split.outlines:  # else the ink read, as the reading levelled it
                 whole = dataclasses.replace(whole, outline=split.outlines[0])
@@ -425,7 +425,7 @@ class Recognizer:
             # found, stacked as one, are what is weighed against them read apart.
             stacked = np.vstack(split.crops)
             line = self.recognize(stacked, keep_stages=keep_stages)
-            timings = {k: v + whole.timings_ms.get(k, 0.0) for k, v in line.timings_ms.items()}
+            timings = summed_timings((line, whole))
             corners = np.concatenate(split.outlines)
             box = box_outline(*corners.min(axis=0), *corners.max(axis=0))  # around all the lines
             whole = dataclasses.replace(line, timings_ms=timings, crop=stacked, outline=box)
@@ -443,8 +443,7 @@ class Recognizer:
             and mean_char_confidence(whole) >= mean_char_confidence(page) - margin
         )
         chosen, other = (whole, page) if keep_whole else (page, whole)
-        timings = {k: v + other.timings_ms.get(k, 0.0) for k, v in chosen.timings_ms.items()}
-        return dataclasses.replace(chosen, timings_ms=timings)  # both reads' time: what it cost
+        return dataclasses.replace(chosen, timings_ms=summed_timings((chosen, other)))  # both reads' time
 
     def recognize_upright(
         self,
