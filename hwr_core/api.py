@@ -33,6 +33,7 @@ from .errors import HwrError
 from .image_io import ViewPlacement, to_grayscale
 from .layout_export import PageLines, PlacedLine, page_lines
 from .modelfile import load_model
+from .parallel import in_order
 from .pdf_export import write_searchable_pdf
 from .recognizer import Backend, RecognitionResult, Recognizer
 from .resources import default_model_path
@@ -97,15 +98,24 @@ class Reader:
         return _page_reading(reading, reading.path if reading.placement is not None else None)
 
     def read_many(
-        self, images: Iterable[str | os.PathLike[str]], *, lines: bool = True, upright: bool = False
+        self,
+        images: Iterable[str | os.PathLike[str]],
+        *,
+        lines: bool = True,
+        upright: bool = False,
+        jobs: int = 1,
     ) -> Iterator[PageReading | HwrError]:
         """Each file's reading in turn, or the error that kept it from being read: one bad file
-        does not end the rest."""
-        for image in images:
+        does not end the rest. `jobs` files are read at once (`hwr_core.parallel`; a reader opened
+        with `engine_threads=1` then keeps to one core per file), still handed on in order."""
+
+        def read_or_fail(image: str | os.PathLike[str]) -> PageReading | HwrError:
             try:
-                yield self.read(image, lines=lines, upright=upright)
+                return self.read(image, lines=lines, upright=upright)
             except HwrError as exc:
-                yield exc
+                return exc
+
+        return in_order(read_or_fail, images, jobs)
 
     def _read_array(self, array: np.ndarray, *, lines: bool, upright: bool) -> PageReading:
         image = to_grayscale(array)  # HwrError for what is no image
@@ -162,16 +172,24 @@ def decoding(
 
 
 def open_reader(
-    model: str | os.PathLike[str] | None = None, *, backend: Backend = "auto", **options: Any
+    model: str | os.PathLike[str] | None = None,
+    *,
+    backend: Backend = "auto",
+    engine_threads: int | None = None,
+    **options: Any,
 ) -> Reader:
     """A reader with a model file (default: the shipped model, or the file $HWR_MODEL names) and its
     own decoding, changed by `options` (`decoding`'s). The word list, character model and
-    inference engine are loaded now: a bad file is an error here, not at the first read."""
+    inference engine are loaded now: a bad file is an error here, not at the first read.
+    `engine_threads`: the onnxruntime engine's threads (default: its own choice, one per core); 1
+    where files are read side by side (`Reader.read_many`'s `jobs`)."""
     path = Path(model) if model is not None else default_model_path()
     if model is None and not path.exists():
         raise HwrError(f"no default model at {path}; give a model file (train one with 'hwr train')")
     bundle = load_model(path)
     decode = decoding(bundle.decode, **options)
-    recognizer = Recognizer(bundle, backend=backend, decode_cfg=decode, engine_cache=EngineCache.default())
+    recognizer = Recognizer(
+        bundle, backend=backend, decode_cfg=decode, threads=engine_threads, engine_cache=EngineCache.default()
+    )
     recognizer.prepare()
     return Reader(recognizer)

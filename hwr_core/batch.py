@@ -23,6 +23,7 @@ from .errors import HwrError
 from .fileio import atomic_write_bytes
 from .image_io import ViewPlacement, load_image, load_view
 from .image_pages import PAGED_SUFFIXES, page_count, page_path, split_page_path
+from .parallel import in_order
 from .preprocess import box_outline
 from .recognizer import RecognitionResult, Recognizer, combine_lines
 from .userdata import line_samples
@@ -326,21 +327,26 @@ def read_files(
     paths: Iterable[str | os.PathLike[str]],
     *,
     should_stop: Callable[[], bool] | None = None,
+    jobs: int = 1,
     **options: object,
 ) -> Iterator[FileReading]:
-    """Each file's reading in turn (`read_file`'s options). A file that cannot be read gives its
-    reason instead, and the rest are read; `should_stop`, asked before each file, ends the run early."""
-    for path in paths:
-        if should_stop is not None and should_stop():
-            return
-        try:
-            yield read_file(recognizer, path, **options)  # type: ignore[arg-type]
-        except HwrError as exc:
-            message = str(exc)  # the loader's errors name the file; others (a region) are named here
-            yield FileReading(Path(path), error=message if str(path) in message else f"{path}: {message}")
-        except Exception as exc:  # noqa: BLE001 - one odd file must not end a run of hundreds
-            log.exception("reading %s failed", path)
-            yield FileReading(Path(path), error=f"{path}: reading failed ({type(exc).__name__}: {exc})")
+    """Each file's reading in turn (`read_file`'s options), `jobs` files read at once
+    (`hwr_core.parallel.in_order`). A file that cannot be read gives its reason instead, and the rest
+    are read; `should_stop`, asked before each file, ends the run early."""
+    return in_order(lambda path: _read_or_fail(recognizer, path, options), paths, jobs, should_stop)
+
+
+def _read_or_fail(
+    recognizer: Recognizer, path: str | os.PathLike[str], options: dict[str, object]
+) -> FileReading:
+    try:
+        return read_file(recognizer, path, **options)  # type: ignore[arg-type]
+    except HwrError as exc:
+        message = str(exc)  # the loader's errors name the file; others (a region) are named here
+        return FileReading(Path(path), error=message if str(path) in message else f"{path}: {message}")
+    except Exception as exc:  # noqa: BLE001 - one odd file must not end a run of hundreds
+        log.exception("reading %s failed", path)
+        return FileReading(Path(path), error=f"{path}: reading failed ({type(exc).__name__}: {exc})")
 
 
 # ------------------------------------------------------------------------------------ writing

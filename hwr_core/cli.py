@@ -33,6 +33,7 @@ from .config import (
     INT8_CALIBRATION_BATCHES,
 )
 from .errors import HwrError
+from .parallel import MAX_JOBS
 
 
 def _region(value: str) -> tuple[int, int, int, int]:
@@ -41,6 +42,16 @@ def _region(value: str) -> tuple[int, int, int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected X0,Y0,X1,Y1 in pixels, got {value!r}") from None
     return x0, y0, x1, y1
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="for PAGE or ALTO files given: write each again as DIR/<its name>.xml with what was read "
         "put in its own lines (ids, outlines and regions kept, so it imports back as the same layout); "
         "DIR may be the files' own folder, to fill them in place",
+    )
+    r.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"files read at once, each on a core (default: one per core, at most {MAX_JOBS}); the output "
+        "keeps the files' order",
     )
     image_args(r)
     r.set_defaults(func=cmd_recognize)

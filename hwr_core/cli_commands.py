@@ -39,13 +39,14 @@ def _load_bundle(path: str | None):  # type: ignore[no-untyped-def]
     return load_model(_model_path(path))
 
 
-def _recognizer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _recognizer(args: argparse.Namespace, engine_threads: int | None = None):  # type: ignore[no-untyped-def]
     from .api import open_reader
     from .config import CLI_LANGUAGES
 
     reader = open_reader(
         _model_path(args.model),
         backend=args.backend,
+        engine_threads=engine_threads,
         beam=getattr(args, "beam", 0),
         greedy=getattr(args, "greedy", False),
         n_best=getattr(args, "n_best", None),
@@ -71,6 +72,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     )
     from .layout_export import page_lines, write_alto_xml, write_hocr, write_page_xml
     from .layout_fill import LayoutText, write_filled_layouts
+    from .parallel import default_jobs
     from .pdf_export import write_searchable_pdf
 
     files = find_images(args.images)
@@ -79,12 +81,14 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds}, else PAGE or ALTO .xml)")
     if args.upright and args.region:
         raise HwrError("--upright turns whole images: a --region is read as it is")
-    rec = _recognizer(args)
+    jobs = min(args.jobs or default_jobs(), len(files))
+    # files read side by side: each engine on one thread, not the cores over again
+    rec = _recognizer(args, engine_threads=1 if jobs > 1 else None)
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
     layouts = []  # what was read on PAGE and ALTO files' own lines
     options = {"lines": args.lines, "rotate": args.rotate, "region": args.region, "upright": args.upright}
-    for reading in read_files(rec, files, **options):  # type: ignore[arg-type]
+    for reading in read_files(rec, files, jobs=jobs, **options):  # type: ignore[arg-type]
         if reading.error:
             print(f"hwr: error: {reading.error}", file=sys.stderr)
             continue

@@ -1,5 +1,6 @@
-"""The Batch tab's reading off the UI thread: files are read one by one in a QThread, in the order
-queued; each reading is sent back as it comes, and Stop ends every queued job before its next file.
+"""The Batch tab's reading off the UI thread: files are read in a QThread, several at once (one per
+core, `hwr_core.parallel`), and each reading is sent back in the order queued; Stop ends every queued
+job before its next file (the files being read when it comes are finished and dropped).
 A searchable PDF of what was read is written there too (every image loaded and encoded: seconds).
 
 Only a small summary of each reading crosses back (`hwr_core.batch.FileSummary`): a page's stages
@@ -18,6 +19,7 @@ from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 from hwr_core.batch import FileSummary, file_line_samples, read_files
 from hwr_core.errors import HwrError
 from hwr_core.layout_export import PageLines
+from hwr_core.parallel import default_jobs, in_order
 from hwr_core.pdf_export import write_searchable_pdf
 from hwr_core.recognizer import Recognizer
 
@@ -52,20 +54,25 @@ class BatchWorker(QObject):
     sig_job_done = Signal(int)  # job id (ran to the end or was stopped)
     sig_pdf_written = Signal(str, str)  # the PDF's path, why it was not written ("": it was)
 
-    def __init__(self, stop: _StopMark) -> None:
+    def __init__(self, stop: _StopMark, jobs: int) -> None:
         super().__init__()
         self._stop = stop
+        self._jobs = jobs  # files read at once (`hwr_core.parallel`)
 
     @Slot(int, object, object)
     def run(self, job: int, items: Sequence[tuple[int, str, int, bool]], recognizer: Recognizer) -> None:
         """Each (key, path, degrees to turn it clockwise, whether to turn it further upright if it
         lies on its side or upside down): the file's reading."""
+
+        def read(item: tuple[int, str, int, bool]) -> tuple[int, FileSummary]:
+            key, path, rotate, upright = item
+            (reading,) = read_files(recognizer, [path], rotate=rotate, upright=upright)
+            return key, FileSummary.of(reading)  # summed up in the reading thread, as it is read
+
         try:
-            for key, path, rotate, upright in items:
-                if self._stop.stopped(job):
-                    return
-                (reading,) = read_files(recognizer, [path], rotate=rotate, upright=upright)
-                self.sig_read.emit(key, FileSummary.of(reading))
+            stopped = functools.partial(self._stop.stopped, job)
+            for key, summary in in_order(read, items, self._jobs, stopped):
+                self.sig_read.emit(key, summary)
         finally:
             self.sig_job_done.emit(job)
 
@@ -119,9 +126,9 @@ class BatchReader(WorkerThreadOwner):
     _line_samples = Signal(int, object, object)
     _write_pdf = Signal(int, object, object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, jobs: int | None = None) -> None:
         stop = _StopMark()
-        worker = BatchWorker(stop)
+        worker = BatchWorker(stop, jobs or default_jobs())
         super().__init__(worker, "batch-reading", functools.partial(stop.stop_upto, EVERY_JOB), parent)
         self._stop = stop
         self._last_job = 0

@@ -108,6 +108,16 @@ def test_read_files_reports_a_bad_file_and_reads_the_rest(tmp_path, recognizer, 
     assert len(list(read_files(recognizer, [good, last, good], should_stop=stop_after_two))) == 2
 
 
+def test_files_read_side_by_side_come_back_in_order_as_read_one_by_one(tmp_path, recognizer):
+    paths = [_image(tmp_path / f"{i}.png", word) for i, word in enumerate(("cat", "sun", "a dog", "hi"))]
+    paths.insert(2, tmp_path / "gone.png")
+    one_by_one = list(read_files(recognizer, paths))
+    side_by_side = list(read_files(recognizer, paths, jobs=3))
+    assert [r.path for r in side_by_side] == paths
+    assert [(r.text, r.error) for r in side_by_side] == [(r.text, r.error) for r in one_by_one]
+    assert side_by_side[2].error and "gone.png: no such file" in side_by_side[2].error
+
+
 def test_text_file_names_keep_subfolders_and_part_images_of_one_stem(tmp_path):
     images = [tmp_path / "in" / n for n in ("a.png", "a.jpg", "b.png", "sub/a.png")]
     names = text_file_names(images, tmp_path / "out")

@@ -1,0 +1,75 @@
+"""Reading many files on several cores at once, each result handed on in its turn.
+
+A read is about half C code that lets other threads run (OpenCV, numpy, onnxruntime) and half
+Python that holds the interpreter's lock (beam search, above all). Two files read side by side in
+threads therefore overlap well: on the 2-core development machine, val lines of IAM, Cinnamon and
+VNOnDB and Kaggle's name crops read 1.3-1.7x as fast two at a time, VNOnDB's single words 1.15-1.25x
+(`benchmarks/batch_jobs.py`). More threads than cores gain nothing, and more than a few gain less
+and less as the Python parts queue for the lock, while each file in flight holds its image:
+`default_jobs` stops at `MAX_JOBS`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_JOBS = 4  # files read at once by default, at most (see the module's note)
+_AHEAD = 2  # files started per thread before their results are asked for
+
+
+def default_jobs() -> int:
+    """Files to read at once: one per core, at most `MAX_JOBS`."""
+    return max(1, min(MAX_JOBS, os.cpu_count() or 1))
+
+
+def in_order(
+    work: Callable[[T], R],
+    items: Iterable[T],
+    jobs: int = 1,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[R]:
+    """`work(item)` for every item, yielded in the items' order, `jobs` of them running at once
+    (1: one after the other, in the calling thread). At most 2 x `jobs` items are started ahead of
+    the one yielded next, so a long list is not all read into memory before it is used.
+
+    `should_stop` is asked before each item is started and before each result is handed on: once
+    it says True nothing more is started or yielded, and the iterator ends when the items already
+    running have finished (their results are dropped). Closing the iterator early does the same.
+    `work` should report its own failures in its result: an exception it raises ends the iteration.
+    """
+    stopped = should_stop or (lambda: False)
+    if jobs <= 1:
+        for item in items:
+            if stopped():
+                return
+            yield work(item)
+        return
+    pending: deque[Future[R]] = deque()
+    remaining = iter(items)
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hwr-read") as pool:
+        try:
+            while True:
+                while len(pending) < _AHEAD * jobs and not stopped():
+                    item = next(remaining, _END)
+                    if item is _END:
+                        break
+                    pending.append(pool.submit(work, item))  # type: ignore[arg-type]
+                if not pending or stopped():
+                    return
+                result = pending.popleft().result()
+                if stopped():
+                    return
+                yield result
+        finally:
+            for future in pending:  # not started yet: never started; running: finished, then dropped
+                future.cancel()
+
+
+_END = object()
