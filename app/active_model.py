@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 
 from hwr_core.engine_cache import EngineCache
 from hwr_core.modelfile import ModelBundle, load_model
+from hwr_core.parallel import default_jobs
 from hwr_core.recognizer import Recognizer
 
 
@@ -29,7 +30,8 @@ class ActiveModel(QObject):
         self._recognizer = self._make_recognizer(bundle) if bundle is not None else None
 
     def _make_recognizer(self, bundle: ModelBundle) -> Recognizer:
-        return Recognizer(bundle, backend="auto", engine_cache=self._engine_cache)
+        # a page's lines and a drawing's pens read side by side, a core each
+        return Recognizer(bundle, backend="auto", engine_cache=self._engine_cache, jobs=default_jobs())
 
     @property
     def bundle(self) -> ModelBundle | None:

@@ -333,7 +333,8 @@ def read_files(
     """Each file's reading in turn (`read_file`'s options), `jobs` files read at once
     (`hwr_core.parallel.in_order`). A file that cannot be read gives its reason instead, and the rest
     are read; `should_stop`, asked before each file, ends the run early."""
-    return in_order(lambda path: _read_or_fail(recognizer, path, options), paths, jobs, should_stop)
+    reader = recognizer.with_jobs(1) if jobs > 1 else recognizer  # the cores go to the files
+    return in_order(lambda path: _read_or_fail(reader, path, options), paths, jobs, should_stop)
 
 
 def _read_or_fail(

@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help=f"files read at once, each on a core (default: one per core, at most {MAX_JOBS}); the output "
-        "keeps the files' order",
+        "keeps the files' order. One file: its lines read at once",
     )
     image_args(r)
     r.set_defaults(func=cmd_recognize)

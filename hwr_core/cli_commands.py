@@ -84,6 +84,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     jobs = min(args.jobs or default_jobs(), len(files))
     # files read side by side: each engine on one thread, not the cores over again
     rec = _recognizer(args, engine_threads=1 if jobs > 1 else None)
+    # one file: its page's lines get the cores (several: `read_files` gives them to the files)
+    rec = rec.with_jobs(args.jobs or default_jobs())
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
     layouts = []  # what was read on PAGE and ALTO files' own lines

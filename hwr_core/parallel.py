@@ -39,10 +39,10 @@ def in_order(
     (1: one after the other, in the calling thread). At most 2 x `jobs` items are started ahead of
     the one yielded next, so a long list is not all read into memory before it is used.
 
-    `should_stop` is asked before each item is started and before each result is handed on: once
-    it says True nothing more is started or yielded, and the iterator ends when the items already
-    running have finished (their results are dropped). Closing the iterator early does the same.
-    `work` should report its own failures in its result: an exception it raises ends the iteration.
+    `should_stop` is asked before each item is started: once it says True nothing more is started,
+    the items already running are finished and handed on (in order), and the iterator ends.
+    Closing the iterator early starts nothing more either. `work` should report its own failures
+    in its result: an exception it raises ends the iteration.
     """
     stopped = should_stop or (lambda: False)
     if jobs <= 1:
@@ -56,19 +56,23 @@ def in_order(
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="hwr-read") as pool:
         try:
             while True:
-                while len(pending) < _AHEAD * jobs and not stopped():
+                while not stopped() and len(pending) < _AHEAD * jobs:
                     item = next(remaining, _END)
                     if item is _END:
                         break
                     pending.append(pool.submit(work, item))  # type: ignore[arg-type]
-                if not pending or stopped():
-                    return
-                result = pending.popleft().result()
                 if stopped():
+                    # the pool starts items in turn: those running are the first few pending
+                    running = [future for future in pending if not future.cancel()]
+                    pending.clear()
+                    for future in running:
+                        yield future.result()
                     return
-                yield result
+                if not pending:
+                    return
+                yield pending.popleft().result()
         finally:
-            for future in pending:  # not started yet: never started; running: finished, then dropped
+            for future in pending:  # closed early: what has not started never starts
                 future.cancel()
 
 

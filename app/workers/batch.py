@@ -1,6 +1,6 @@
 """The Batch tab's reading off the UI thread: files are read in a QThread, several at once (one per
 core, `hwr_core.parallel`), and each reading is sent back in the order queued; Stop ends every queued
-job before its next file (the files being read when it comes are finished and dropped).
+job before its next file (the files being read when it comes are finished and sent back).
 A searchable PDF of what was read is written there too (every image loaded and encoded: seconds).
 
 Only a small summary of each reading crosses back (`hwr_core.batch.FileSummary`): a page's stages
@@ -64,9 +64,11 @@ class BatchWorker(QObject):
         """Each (key, path, degrees to turn it clockwise, whether to turn it further upright if it
         lies on its side or upside down): the file's reading."""
 
+        reader = recognizer.with_jobs(1) if self._jobs > 1 else recognizer  # the cores go to the files
+
         def read(item: tuple[int, str, int, bool]) -> tuple[int, FileSummary]:
             key, path, rotate, upright = item
-            (reading,) = read_files(recognizer, [path], rotate=rotate, upright=upright)
+            (reading,) = read_files(reader, [path], rotate=rotate, upright=upright)
             return key, FileSummary.of(reading)  # summed up in the reading thread, as it is read
 
         try:

@@ -53,12 +53,17 @@ def test_only_a_few_items_are_started_ahead_of_the_one_handed_on():
 
 
 @pytest.mark.parametrize("jobs", [1, 3])
-def test_a_stop_ends_the_run_and_nothing_is_handed_on_after_it(jobs):
+def test_a_stop_starts_nothing_more_and_what_runs_is_finished_and_handed_on(jobs):
     stop = threading.Event()
+    release = threading.Event()  # items from 3 on wait for it: they run when the stop comes
     started = []
+    lock = threading.Lock()
 
     def work(i: int) -> int:
-        started.append(i)
+        with lock:
+            started.append(i)
+        if i >= 3:
+            release.wait(WAIT)
         return i
 
     seen = []
@@ -66,8 +71,10 @@ def test_a_stop_ends_the_run_and_nothing_is_handed_on_after_it(jobs):
         seen.append(result)
         if result == 2:
             stop.set()
-    assert seen == [0, 1, 2]
-    assert len(started) <= 3 + 2 * jobs  # what had been started ahead was not handed on
+            threading.Timer(0.2, release.set).start()
+    assert seen[:3] == [0, 1, 2] and seen == list(range(len(seen)))  # in order, none skipped
+    assert sorted(started) == seen  # every item started was handed on ...
+    assert len(seen) <= 3 + (jobs if jobs > 1 else 0)  # ... and none was started after the stop
 
 
 def test_a_failure_in_the_work_ends_the_iteration_with_it():

@@ -89,8 +89,9 @@ def _read_with(
     return calls
 
 
-def test_recognize_page_keeps_the_split_when_the_whole_image_reads_less_sure(monkeypatch):
-    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+@pytest.mark.parametrize("jobs", [1, 2])  # lines read one by one, or side by side
+def test_recognize_page_keeps_the_split_when_the_whole_image_reads_less_sure(monkeypatch, jobs):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), jobs=jobs)
     page = _two_line_page()
     calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
     result = rec.recognize_page(page)
@@ -149,8 +150,16 @@ def test_recognize_page_reads_a_form_field_by_its_written_line(monkeypatch):
     assert result.text == "ab" and result.written_line and result.lines == ()
 
 
-def test_recognize_page_one_line_reads_once_and_stop_gives_none(monkeypatch):
-    rec = Recognizer(new_bundle("tiny", CTCCodec()))
+def test_a_copy_with_other_jobs_shares_the_network_and_leaves_the_original_as_it_was():
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), jobs=2)
+    assert rec.with_jobs(2) is rec and Recognizer(rec.bundle, jobs=0).jobs == 1
+    one = rec.with_jobs(1)
+    assert one.jobs == 1 and rec.jobs == 2 and one.bundle is rec.bundle and one.decode_cfg == rec.decode_cfg
+
+
+@pytest.mark.parametrize("jobs", [1, 2])  # lines read one by one, or side by side
+def test_recognize_page_one_line_reads_once_and_stop_gives_none(monkeypatch, jobs):
+    rec = Recognizer(new_bundle("tiny", CTCCodec()), jobs=jobs)
     page = _two_line_page()
     calls = _read_with(monkeypatch, rec, page, whole=0.5, line=0.9)
     assert rec.recognize_page(page, should_stop=lambda: True) is None
