@@ -3,10 +3,10 @@
 A read is about half C code that lets other threads run (OpenCV, numpy, onnxruntime) and half
 Python that holds the interpreter's lock (beam search, above all). Two files read side by side in
 threads therefore overlap well: on the 2-core development machine, val lines of IAM, Cinnamon and
-VNOnDB and Kaggle's name crops read 1.3-1.7x as fast two at a time, VNOnDB's single words 1.15-1.25x
-(`benchmarks/batch_jobs.py`). More threads than cores gain nothing, and more than a few gain less
-and less as the Python parts queue for the lock, while each file in flight holds its image:
-`default_jobs` stops at `MAX_JOBS`.
+VNOnDB and Kaggle's name crops read 1.2-1.9x as fast two at a time, VNOnDB's single words 0.9-1.25x
+(three runs of `benchmarks/batch_jobs.py`). More threads than cores cannot help, and beyond a few
+the Python parts queue for the lock while each file in flight holds its image: `default_jobs`
+stops at `MAX_JOBS`.
 """
 
 from __future__ import annotations
