@@ -30,7 +30,7 @@ class ActiveModel(QObject):
         self._recognizer = self._make_recognizer(bundle) if bundle is not None else None
 
     def _make_recognizer(self, bundle: ModelBundle) -> Recognizer:
-        # a page's lines and a drawing's pens read side by side, a core each
+        # a page's lines read side by side, a core each (`Recognizer.jobs`)
         return Recognizer(bundle, backend="auto", engine_cache=self._engine_cache, jobs=default_jobs())
 
     @property

@@ -81,11 +81,11 @@ def cmd_recognize(args: argparse.Namespace) -> int:
         raise HwrError(f"no images in {', '.join(args.images)} (looked for {kinds}, else PAGE or ALTO .xml)")
     if args.upright and args.region:
         raise HwrError("--upright turns whole images: a --region is read as it is")
-    jobs = min(args.jobs or default_jobs(), len(files))
-    # files read side by side: each engine on one thread, not the cores over again
-    rec = _recognizer(args, engine_threads=1 if jobs > 1 else None)
-    # one file: its page's lines get the cores (several: `read_files` gives them to the files)
-    rec = rec.with_jobs(args.jobs or default_jobs())
+    wanted = args.jobs or default_jobs()
+    jobs = min(wanted, len(files))  # files read at once
+    # Several files: the cores go to the files (`read_files`), each engine on one thread, not the
+    # cores over again. One file: its page's lines get them.
+    rec = _recognizer(args, engine_threads=1 if jobs > 1 else None).with_jobs(wanted)
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
     layouts = []  # what was read on PAGE and ALTO files' own lines

@@ -63,7 +63,6 @@ class BatchWorker(QObject):
     def run(self, job: int, items: Sequence[tuple[int, str, int, bool]], recognizer: Recognizer) -> None:
         """Each (key, path, degrees to turn it clockwise, whether to turn it further upright if it
         lies on its side or upside down): the file's reading."""
-
         reader = recognizer.with_jobs(1) if self._jobs > 1 else recognizer  # the cores go to the files
 
         def read(item: tuple[int, str, int, bool]) -> tuple[int, FileSummary]:
@@ -128,9 +127,9 @@ class BatchReader(WorkerThreadOwner):
     _line_samples = Signal(int, object, object)
     _write_pdf = Signal(int, object, object)
 
-    def __init__(self, parent: QObject | None = None, jobs: int | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         stop = _StopMark()
-        worker = BatchWorker(stop, jobs or default_jobs())
+        worker = BatchWorker(stop, default_jobs())
         super().__init__(worker, "batch-reading", functools.partial(stop.stop_upto, EVERY_JOB), parent)
         self._stop = stop
         self._last_job = 0
