@@ -24,6 +24,7 @@ from testdata import (
     on_notebook_page,
 )
 
+from hwr_core.batch import FileReading, read_files
 from hwr_core.cli import main
 from hwr_core.image_io import load_image
 from hwr_core.metrics import cer
@@ -157,6 +158,30 @@ def test_page_mode_reads_each_line_of_a_page(recognizer: Recognizer) -> None:
     rate = cer(lines, [line.text for line in result.lines])
     print(f"\npage: CER {rate:.1%}: {result.text!r}")
     assert rate <= SHIPPED_CER_BOUND
+
+
+@needs_fonts
+def test_files_and_lines_read_side_by_side_read_as_one_by_one(recognizer: Recognizer, tmp_path) -> None:
+    # one engine, word list and character model shared by the threads (`hwr_core.parallel`): the
+    # same readings, n-best and confidences as read one at a time
+    lines = ["tiếng Việt", "hello garden", "người học", "yellow window"]
+    crops = [printed(t, font) for t in lines for font in (HELD_OUT_PRINT, HELD_OUT_ROUND)]
+    width = max(c.shape[1] for c in crops)
+    page = np.vstack([np.pad(c, ((10, 10), (0, width - c.shape[1])), constant_values=255) for c in crops])
+    paths = []
+    for k, image in enumerate([page, *crops]):
+        paths.append(tmp_path / f"{k}.png")
+        cv2.imwrite(str(paths[-1]), image)
+
+    def seen(reading: FileReading) -> list[tuple[str, float, tuple[str, ...]]]:
+        result = reading.result
+        assert result is not None
+        return [(r.text, r.confidence, tuple(h.text for h in r.hypotheses)) for r in (result, *result.lines)]
+
+    one_by_one = [seen(r) for r in read_files(recognizer.with_jobs(1), paths)]
+    assert len(one_by_one[0]) == 1 + len(crops)  # the page read line by line
+    assert [seen(r) for r in read_files(recognizer.with_jobs(2), paths[:1])] == one_by_one[:1]
+    assert [seen(r) for r in read_files(recognizer, paths, jobs=3)] == one_by_one
 
 
 @needs_fonts
