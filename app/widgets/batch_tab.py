@@ -18,6 +18,7 @@ import functools
 import logging
 import math
 import os
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,38 @@ class _TeachReport:
         return text + (": Personalise in the Teach tab" if self.kept else "")
 
 
+@dataclass(frozen=True)
+class ReadingPace:
+    """How fast a run of reading goes, to say how long the files still waiting will take: the clock
+    and the number of files read when the run began."""
+
+    started: float
+    read_then: int
+
+    def time_left(self, now: float, read: int, waiting: int) -> float | None:
+        """Seconds until the `waiting` files are read, at the pace since the run began; None
+        until PACE_FILES files have been read in it (the first reads warm the engine up)."""
+        since = read - self.read_then
+        if since < PACE_FILES or now <= self.started:
+            return None
+        return waiting * (now - self.started) / since
+
+
+PACE_FILES = 3
+
+
+def time_left_text(seconds: float | None) -> str:
+    """ "about 40 s left", "about 3 min left", "about 1 h 20 min left"; "" for under 10 s or unknown."""
+    if seconds is None or seconds < 10:
+        return ""
+    if seconds < 90:
+        return f"about {round(seconds, -1):.0f} s left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
+
+
 _PLACED = "a text read from an image in this version"  # what a file needs for PAGE XML and hOCR
 _FILLED = "a PAGE or ALTO file's lines read, a line of text each"  # what it needs to be filled
 
@@ -177,6 +210,8 @@ class BatchTab(QWidget):
         self._items: dict[int, QTableWidgetItem] = {}  # key -> its File item (whose row() follows sorting)
         self._next_key = 0
         self._waiting: set[int] = set()  # queued for reading, not read yet
+        self._pace: ReadingPace | None = None  # the run of reading going on
+        self._clock: Callable[[], float] = time.monotonic
         self._unexported = False  # corrections made since the last export
         self._filling = 0  # > 0 while code, not the user, changes the table's items
         self.reader = BatchReader(self)
@@ -380,6 +415,8 @@ class BatchTab(QWidget):
             self._update_state()
             return
         self._waiting.update(keys)
+        if keys and self._pace is None:  # a run begins (files added while one goes on join it)
+            self._pace = ReadingPace(self._clock(), self._read_count())
         # turned upright by itself only when first read: a turn after that is the user's
         upright = self._upright()
         items = []
@@ -419,6 +456,7 @@ class BatchTab(QWidget):
 
     def _on_idle(self, stopped: bool) -> None:
         self._waiting.clear()
+        self._pace = None
         with self._quiet_table():
             for key in self._rows:
                 self._show_row(key)
@@ -666,9 +704,12 @@ class BatchTab(QWidget):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def _read_count(self) -> int:
+        return sum(1 for k, r in self._rows.items() if r.reading is not None and k not in self._waiting)
+
     def _update_state(self) -> None:
         total = len(self._rows)
-        done = sum(1 for k, r in self._rows.items() if r.reading is not None and k not in self._waiting)
+        done = self._read_count()
         failed = sum(1 for r in self._rows.values() if r.reading is not None and r.reading.error)
         busy = self.reader.is_busy()
         self.hint.setVisible(total == 0)
@@ -681,7 +722,10 @@ class BatchTab(QWidget):
         self.teach_button.setEnabled(bool(corrected) and not busy)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done} of {total} read")
+        left = ""
+        if busy and self._pace is not None:
+            left = time_left_text(self._pace.time_left(self._clock(), done, len(self._waiting)))
+        self.progress.setFormat(f"{done} of {total} read" + (f" · {left}" if left else ""))
         self.progress.setVisible(total > 0)
         parts = []
         if failed:
