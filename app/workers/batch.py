@@ -63,7 +63,7 @@ class BatchWorker(QObject):
     def run(self, job: int, items: Sequence[tuple[int, str, int, bool]], recognizer: Recognizer) -> None:
         """Each (key, path, degrees to turn it clockwise, whether to turn it further upright if it
         lies on its side or upside down): the file's reading."""
-        reader = recognizer.with_jobs(1) if self._jobs > 1 else recognizer  # the cores go to the files
+        reader = recognizer.with_jobs(1)  # the cores go to the files, not to one file's lines
 
         def read(item: tuple[int, str, int, bool]) -> tuple[int, FileSummary]:
             key, path, rotate, upright = item
@@ -81,18 +81,24 @@ class BatchWorker(QObject):
     def line_samples(
         self, job: int, items: Sequence[tuple[int, str, str, int]], recognizer: Recognizer
     ) -> None:
-        """Each (key, path, text, turn): the file's lines paired with the text's (`file_line_samples`)."""
+        """Each (key, path, text, turn): the file's lines paired with the text's (`file_line_samples`),
+        several files at once as they are read."""
+        reader = recognizer.with_jobs(1)  # the cores go to the files, not to one file's lines
+
+        def pair(item: tuple[int, str, str, int]) -> tuple[int, object]:
+            key, path, text, rotate = item
+            try:
+                return key, file_line_samples(reader, path, text, rotate=rotate)
+            except HwrError as exc:
+                return key, f"{path}: {exc}" if path not in str(exc) else str(exc)
+            except Exception as exc:  # noqa: BLE001 - one odd file must not end the others
+                logger.exception("pairing the lines of %s failed", path)
+                return key, f"{path}: {type(exc).__name__}: {exc}"
+
         try:
-            for key, path, text, rotate in items:
-                if self._stop.stopped(job):
-                    return
-                try:
-                    self.sig_samples.emit(key, file_line_samples(recognizer, path, text, rotate=rotate))
-                except HwrError as exc:
-                    self.sig_samples.emit(key, f"{path}: {exc}" if path not in str(exc) else str(exc))
-                except Exception as exc:  # noqa: BLE001 - one odd file must not end the others
-                    logger.exception("pairing the lines of %s failed", path)
-                    self.sig_samples.emit(key, f"{path}: {type(exc).__name__}: {exc}")
+            stopped = functools.partial(self._stop.stopped, job)
+            for key, samples in in_order(pair, items, self._jobs, stopped):
+                self.sig_samples.emit(key, samples)
         finally:
             self.sig_job_done.emit(job)
 
