@@ -126,6 +126,9 @@ class _TeachReport:
         return text + (": Personalise in the Teach tab" if self.kept else "")
 
 
+PACE_FILES = 3  # files read in a run before the time the rest will take is said
+
+
 @dataclass(frozen=True)
 class ReadingPace:
     """How fast a run of reading goes, to say how long the files still waiting will take: the clock
@@ -141,9 +144,6 @@ class ReadingPace:
         if since < PACE_FILES or now <= self.started:
             return None
         return waiting * (now - self.started) / since
-
-
-PACE_FILES = 3
 
 
 def time_left_text(seconds: float | None) -> str:
