@@ -21,7 +21,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_JOBS = 4  # files read at once by default, at most (see the module's note)
-_AHEAD = 2  # files started per thread before their results are asked for
+_AHEAD = 2  # items queued per thread ahead of the one handed on next
 
 
 def default_jobs() -> int:
@@ -36,12 +36,12 @@ def in_order(
     should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[R]:
     """`work(item)` for every item, yielded in the items' order, `jobs` of them running at once
-    (1: one after the other, in the calling thread). At most 2 x `jobs` items are started ahead of
+    (1: one after the other, in the calling thread). At most 2 x `jobs` items are queued ahead of
     the one yielded next, so a long list is not all read into memory before it is used.
 
-    `should_stop` is asked before each item is started: once it says True nothing more is started,
-    the items already running are finished and handed on (in order), and the iterator ends.
-    Closing the iterator early starts nothing more either. `work` should report its own failures
+    `should_stop` is asked before each item is queued: once it says True nothing more is queued or
+    started, the items already running are finished and handed on (in order), and the iterator
+    ends. Closing the iterator early starts nothing more either. `work` should report its own failures
     in its result: an exception it raises ends the iteration.
     """
     stopped = should_stop or (lambda: False)
