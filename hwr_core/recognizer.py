@@ -77,6 +77,10 @@ class RecognitionResult:
     # A drawing read with several pens (`Recognizer.recognize_drawn`): the pen its reading was
     # surest with, in multiples of the reading pen (`canvas_ink.READING_PEN_FACTORS`).
     pen: float = 1.0
+    # How long the whole read took by the clock, where its caller measured it (the app's worker).
+    # `timings_ms` sums the work of every part, and a page's lines read side by side
+    # (`Recognizer.jobs`) take less time than their sum.
+    elapsed_ms: float | None = None
 
     @property
     def spans(self) -> tuple[CharSpan, ...]:

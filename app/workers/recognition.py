@@ -7,8 +7,10 @@ submit are dropped by the controller. So the screen only ever shows the newest i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -80,6 +82,7 @@ class RecognitionWorker(QObject):
         def should_stop() -> bool:
             return self._stale(request_id)
 
+        start = time.perf_counter()
         try:
             if strokes is not None:
                 renders = reading_renders(strokes, first=image)
@@ -91,7 +94,8 @@ class RecognitionWorker(QObject):
             self._fail(request_id, exc)
             return
         if result is not None:
-            self.sig_result.emit(request_id, result)
+            elapsed = (time.perf_counter() - start) * 1000
+            self.sig_result.emit(request_id, dataclasses.replace(result, elapsed_ms=elapsed))
 
     @Slot(object)
     def prepare(self, recognizer: Recognizer) -> None:

@@ -936,6 +936,24 @@ def test_the_summary_says_which_pen_a_drawing_read_surest_with(qtbot) -> None:  
     assert "read surest with a finer pen" in view.summary.text()
 
 
+def test_the_summary_gives_the_time_a_read_took_by_the_clock_where_it_was_measured(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # a page's lines read side by side take less time than the sum of their parts' timings
+    view = ResultView()
+    qtbot.addWidget(view)
+    work = dataclasses.replace(
+        _fake_result("ab", [0.95, 0.9]), timings_ms={"preprocess": 300.0, "decode": 200.0}
+    )
+    view.set_result(work)
+    assert view.summary.text().endswith("500\u00a0ms")  # no clock: what the parts took
+    view.set_result(dataclasses.replace(work, elapsed_ms=320.4))
+    assert view.summary.text().endswith("320\u00a0ms")
+
+
+def test_a_read_in_the_tab_is_timed_by_the_clock(qtbot, tab) -> None:  # type: ignore[no-untyped-def]
+    result = _draw(tab, qtbot)
+    assert result.elapsed_ms is not None and 0 < result.elapsed_ms < 60_000
+
+
 def test_n_best_alternatives_start_with_what_they_change(qtbot) -> None:  # type: ignore[no-untyped-def]
     # readings that differ in one tone mark look the same at list size: each alternative names the
     # words it changes, at most three runs of them
