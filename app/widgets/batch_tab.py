@@ -84,6 +84,7 @@ from hwr_core.layout_export import (
     write_page_xml,
 )
 from hwr_core.layout_fill import LayoutText, filled_names, write_filled_layouts
+from hwr_core.pace import ReadingPace, time_left_text
 from hwr_core.recognizer import Recognizer
 
 from ..workers.batch import BatchReader
@@ -124,38 +125,6 @@ class _TeachReport:
         if stopped:
             text += "; stopped before the rest"
         return text + (": Personalise in the Teach tab" if self.kept else "")
-
-
-PACE_FILES = 3  # files read in a run before the time the rest will take is said
-
-
-@dataclass(frozen=True)
-class ReadingPace:
-    """How fast a run of reading goes, to say how long the files still waiting will take: the clock
-    and the number of files read when the run began."""
-
-    started: float
-    read_then: int
-
-    def time_left(self, now: float, read: int, waiting: int) -> float | None:
-        """Seconds until the `waiting` files are read, at the pace since the run began; None
-        until PACE_FILES files have been read in it (the first reads warm the engine up)."""
-        since = read - self.read_then
-        if since < PACE_FILES or now <= self.started:
-            return None
-        return waiting * (now - self.started) / since
-
-
-def time_left_text(seconds: float | None) -> str:
-    """ "about 40 s left", "about 3 min left", "about 1 h 20 min left"; "" for under 10 s or unknown."""
-    if seconds is None or seconds < 10:
-        return ""
-    if seconds < 90:
-        return f"about {round(seconds, -1):.0f} s left"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {minutes} min left"
-    return f"about {minutes // 60} h {minutes % 60} min left"
 
 
 _PLACED = "a text read from an image in this version"  # what a file needs for PAGE XML and hOCR

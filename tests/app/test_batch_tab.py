@@ -11,13 +11,14 @@ from PySide6.QtWidgets import QMessageBox
 from testdata import WORDS, word_image
 
 from app.main_window import MainWindow, load_startup_model
-from app.widgets.batch_tab import FILE, PACE_FILES, TEXT, UNSURE, ReadingPace, time_left_text
+from app.widgets.batch_tab import FILE, TEXT, UNSURE
 from app.widgets.reading_delegate import UNSURE_AT_ROLE
 from app.widgets.teach_tab import KEY_FOLDER
 from hwr_core.batch import find_images, read_files
 from hwr_core.charset import CTCCodec
 from hwr_core.data.readers import read_labels_tsv
 from hwr_core.modelfile import new_bundle, save_model
+from hwr_core.pace import PACE_FILES
 
 TIMEOUT = 60_000
 
@@ -428,19 +429,6 @@ def test_a_page_xml_files_lines_are_read_corrected_taught_and_exported_on_its_im
     with qtbot.waitSignal(window.recognize_tab.result_ready, timeout=TIMEOUT):
         tab._open(key)  # the image, read there as a whole
     assert window.recognize_tab.current_image().shape == page.shape
-
-
-def test_the_time_left_is_said_at_the_pace_of_the_files_read_so_far():
-    pace = ReadingPace(started=100.0, read_then=2)
-    assert pace.time_left(160.0, read=2 + PACE_FILES - 1, waiting=50) is None  # too few read yet
-    assert pace.time_left(160.0, read=2 + 6, waiting=50) == 500.0  # 6 files in 60 s, 50 to go
-    assert [time_left_text(s) for s in (None, 9.0, 42.0, 500.0, 5400.0)] == [
-        "",
-        "",
-        "about 40 s left",
-        "about 8 min left",
-        "about 1 h 30 min left",
-    ]
 
 
 def test_reading_a_folder_says_how_long_the_rest_will_take(qtbot, window, tmp_path):

@@ -1,6 +1,8 @@
 """Reading many files: finding them, reading each (failures reported, the rest read), writing texts."""
 
+import io
 import json
+import sys
 
 import cv2
 import numpy as np
@@ -18,6 +20,7 @@ from hwr_core.batch import (
 )
 from hwr_core.charset import CTCCodec
 from hwr_core.cli import main
+from hwr_core.cli_commands import with_progress_line
 from hwr_core.data.readers import read_labels_tsv
 from hwr_core.modelfile import new_bundle
 from hwr_core.recognizer import Recognizer
@@ -248,3 +251,32 @@ def test_unsure_characters_are_found_where_they_are_in_a_pages_text(tmp_path):
     assert summary.unsure_at == (1, 3, 5) and summary.unsure == 3  # b, c, d: "x" has no span
     assert [summary.text[i] for i in summary.unsure_at] == ["b", "c", "d"]
     assert FileSummary.of(FileReading(tmp_path / "q.png", first)).unsure_at == (1, 3)
+
+
+def test_a_progress_line_is_written_over_itself_between_the_readings():
+    stream = io.StringIO()
+    ticks = iter(range(0, 1000, 100))  # every look at the clock: 100 s later
+    seen = []
+    for reading in with_progress_line(iter("abcd"), 4, stream, clock=lambda: float(next(ticks))):
+        seen.append((reading, stream.getvalue().rsplit("\r\x1b[K", 1)[-1]))  # what shows as it is handed on
+    assert seen == [("a", ""), ("b", ""), ("c", ""), ("d", "")]  # taken off before each reading
+    shown = [part for part in stream.getvalue().split("\r\x1b[K") if part]
+    assert shown[:2] == ["hwr: 1 of 4 read", "hwr: 2 of 4 read"]
+    assert shown[2].startswith("hwr: 3 of 4 read · about") and shown[2].endswith("left")
+    assert shown[3] == "hwr: 4 of 4 read" and stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_the_cli_shows_its_progress_on_a_terminal_when_the_texts_go_elsewhere(
+    tmp_path, recognizer, capsys, monkeypatch
+):
+    from hwr_core.modelfile import save_model
+
+    model = save_model(recognizer.bundle, tmp_path / "m.safetensors")
+    for i, word in enumerate(("cat", "sun", "dog")):
+        _image(tmp_path / "scans" / f"w{i}.png", word)
+    args = ["recognize", str(tmp_path / "scans"), "--model", str(model), "--txt-dir", str(tmp_path / "out")]
+    assert main(args) == 0 and "read" not in capsys.readouterr().err  # stderr no terminal: nothing
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "hwr: 3 of 3 read" in captured.err and "of 3 read" not in captured.out
