@@ -109,7 +109,9 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     jobs = min(wanted, len(files))  # files read at once
     # Several files: the cores go to the files (`read_files`), each engine on one thread, not the
     # cores over again. One file: its page's lines get them.
-    rec = _recognizer(args, engine_threads=1 if jobs > 1 else None).with_jobs(wanted)
+    rec = _recognizer(args, engine_threads=1 if jobs > 1 else None)
+    if jobs == 1:
+        rec = rec.with_jobs(wanted)
     read: list[tuple[Path, str]] = []
     placed = []  # the lines of what was read with where they lie (not a canvas drawing's)
     layouts = []  # what was read on PAGE and ALTO files' own lines
