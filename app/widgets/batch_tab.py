@@ -311,6 +311,9 @@ class BatchTab(QWidget):
 
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        # wide enough for its longest text, the time left included (its size hint fits "N of M read")
+        longest = self.progress.fontMetrics().horizontalAdvance("8888 of 8888 read · about 88 min left")
+        self.progress.setMinimumWidth(longest + 4 * self.progress.fontMetrics().averageCharWidth())
         self.summary = QLabel()
         foot = QHBoxLayout()
         foot.addWidget(self.summary, 1)

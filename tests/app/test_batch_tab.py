@@ -445,3 +445,6 @@ def test_reading_a_folder_says_how_long_the_rest_will_take(qtbot, window, tmp_pa
     assert shown[0] == "1 of 12 read" and shown[-1] == "12 of 12 read"  # none said before 3 read
     assert any("min left" in text for text in shown[PACE_FILES:-1]), shown
     assert tab.progress.format() == "12 of 12 read"  # said while reading only
+    # the bar is wide enough for the longest of them (it was cut to "30 of 179 read / about 10")
+    widest = max(tab.progress.fontMetrics().horizontalAdvance(text) for text in shown)
+    assert tab.progress.minimumWidth() > widest
