@@ -11,7 +11,8 @@
 # Later runs reuse this recipe with HWR_INIT and HWR_OUT (hairlines1, dots1) and HWR_IAM_OPTION='&untokenize=1'
 # (untok1: IAM's transcriptions as people write them, in training and validation), and HWR_EXTRA_DATA
 # adds training sources (numbers1: `synth:...&kind=number`); HWR_WORD_WEIGHT weighs VNOnDB's words
-# (0.25 unless set; vnword1, session 49: 0.5).
+# (0.25 unless set; vnword1, session 49: 0.5); HWR_SYNTH_OPTION adds options to the typeset synthetic
+# sources (fade1, session 62: '&fade=0.5').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
@@ -20,7 +21,7 @@ exec "${HWR_PYTHON:-.venv/bin/python}" -m hwr_core.cli train \
   --init "${HWR_INIT:-training/kaggle3/start-mean41-51.safetensors}" \
   --data "$D/vnondb_word/labels.tsv?weight=${HWR_WORD_WEIGHT:-0.25}" "$D/vnondb_line/labels.tsv?weight=0.5" \
          "$D/cinnamon_vi/labels.tsv?weight=1" "$D/kaggle_names/labels.tsv?weight=3" "$D/iam_lines/labels.tsv?weight=1${HWR_IAM_OPTION:-}" \
-         "synth:$F?n=6000&lang=en,vi&kind=mixed" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
+         "synth:$F?n=6000&lang=en,vi&kind=mixed${HWR_SYNTH_OPTION:-}" "synth:$F?n=3000&lang=en,vi&kind=word&strokes=1&name=strokes" \
          ${HWR_EXTRA_DATA:-} \
   --val "$D/vnondb_word/labels.tsv?split=val" "$D/vnondb_line/labels.tsv?split=val" "$D/cinnamon_vi/labels.tsv?split=val" \
         "$D/kaggle_names/labels.tsv?split=val" "$D/iam_lines/labels.tsv?split=val${HWR_IAM_OPTION:-}" \

@@ -12,5 +12,5 @@ START=${HWR_INIT:-$OUT-start.safetensors}
 [[ -f $START ]] || "${HWR_PYTHON:-.venv/bin/python}" training/ship_default.py \
   training/vnword1/epochs/epoch-00{1,2}.safetensors --no-recalibrate --out "$START"
 HWR_INIT=$START HWR_OUT=$OUT HWR_WORD_WEIGHT=${HWR_WORD_WEIGHT:-0.5} HWR_IAM_OPTION='&untokenize=1' \
-  HWR_EXTRA_DATA="synth:$F?n=6000&lang=en&kind=word&name=enwords synth:$F?n=2000&lang=en,vi&kind=number&strokes=0.5&name=numbers synth:$F?n=2000&lang=en,vi&kind=mixed&spaced=1&name=spaced" \
+  HWR_EXTRA_DATA="synth:$F?n=6000&lang=en&kind=word&name=enwords${HWR_SYNTH_OPTION:-} synth:$F?n=2000&lang=en,vi&kind=number&strokes=0.5&name=numbers synth:$F?n=2000&lang=en,vi&kind=mixed&spaced=1&name=spaced" \
   exec training/train-kaggle3.sh --seed 1511 --bn-recalibrate 0 --freeze-batchnorm "$@"

@@ -53,6 +53,7 @@ _OPTIONS: dict[str, frozenset[str]] = {
             "seed",
             "strokes",
             "spaced",
+            "fade",
         }
     ),
 }

@@ -172,6 +172,22 @@ def split_fonts(
 # --------------------------------------------------------------------------------------- renderer
 
 
+def fade_hairlines(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A glyph mask (uint8, ink high) without its strokes under 0.4-0.6 of its broadest stroke's
+    width: the faint upstrokes of a nib or a copybook hand, which a scan's threshold loses and
+    preprocessing cannot bring back (`EcolierCourt`, a held-out school hand, reaches the network as
+    its downstrokes alone). A pen of even width keeps its strokes; the mask is kept as it was where
+    less than a third of its ink would be left."""
+    ink = (mask > 127).astype(np.uint8)
+    broadest = 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
+    across = int(round(rng.uniform(0.4, 0.6) * broadest))
+    if across < 2:
+        return mask
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (across, across))
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc)
+    return opened if np.count_nonzero(opened > 127) * 3 >= np.count_nonzero(ink) else mask
+
+
 class SyntheticRenderer:
     """Renders text as a uint8 grayscale image, dark ink on light paper. Instances cache fonts; not thread-safe."""
 
@@ -262,9 +278,11 @@ class SyntheticRenderer:
         font: FontInfo | None = None,
         size: int | None = None,
         spaced: bool = False,
+        faded: bool = False,
     ) -> np.ndarray:
         """`text` in handwriting: uint8 (H, W), dark ink on a light background, ink never touching the
-        border. `spaced`: its letters set apart as on a form (`_spaced_mask`)."""
+        border. `spaced`: its letters set apart as on a form (`_spaced_mask`); `faded`: its thin
+        strokes taken off (`fade_hairlines`)."""
         if font is None:
             font = self.pick_font(text, rng)
             if font is None:
@@ -290,6 +308,8 @@ class SyntheticRenderer:
 
         mask = self._warp(mask, rng, size)
         mask = self._stroke(mask, rng, size, stroke)
+        if faded:
+            mask = fade_hairlines(mask, rng)
         return self._compose(mask, rng, size)
 
     @staticmethod
@@ -404,10 +424,12 @@ class SyntheticRenderer:
         lang: str | None = None,
         strokes: float = 0.0,
         spaced: float = 0.0,
+        fade: float = 0.0,
     ) -> tuple[np.ndarray, str]:
         """(image, text): a generated text in a font that has all its glyphs (and, if given, within
         `codec`); with probability `spaced` in block capitals set apart as on a form (`_spaced_mask`),
-        else with probability `strokes` written as canvas pen strokes instead of typeset."""
+        else with probability `strokes` written as canvas pen strokes instead of typeset. A typeset
+        text has its hairlines faded (`fade_hairlines`) with probability `fade`."""
         for _ in range(20):
             text = self.text_generator.sample(rng, kind, lang)
             # (rng drawn only when asked: a spec without the option renders as it always did)
@@ -420,7 +442,8 @@ class SyntheticRenderer:
             if font is not None:
                 if strokes > 0 and not block and rng.random() < strokes:
                     return self.render_as_strokes(text, rng, font), text
-                return self.render(text, rng, font, spaced=block), text
+                faded = fade > 0 and rng.random() < fade
+                return self.render(text, rng, font, spaced=block, faded=faded), text
         raise DatasetError("could not generate a text that the fonts (and alphabet) can show in 20 tries")
 
 
@@ -432,7 +455,8 @@ class SyntheticSource:
 
     Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed | number), strokes (share of samples
     written as canvas pen strokes rather than typeset, 0..1, default 0), spaced (share of samples
-    written in block capitals set apart as on a form, typeset, 0..1, default 0), fonts / exclude_fonts
+    written in block capitals set apart as on a form, typeset, 0..1, default 0), fade (share of typeset
+    samples whose hairlines fade, `fade_hairlines`, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
     heldout, train -> train, none or an explicit `fonts` list -> all; `hwr train` gives its sources
     the train split and its validation the val one; a split that would leave no font, in a folder of
@@ -456,6 +480,7 @@ class SyntheticSource:
         self.codec = codec
         self.strokes = spec.option_share("strokes", 0.0)
         self.spaced = spec.option_share("spaced", 0.0)
+        self.fade = spec.option_share("fade", 0.0)
 
         def _list(key: str) -> list[str] | None:
             return [x for x in opts[key].split(",") if x.strip()] if key in opts else None
@@ -494,7 +519,7 @@ class SyntheticSource:
             raise IndexError(f"synthetic sample {index} out of range (0..{self.n - 1})")
         rng = np.random.default_rng([self.seed, int(epoch_seed), int(index)])
         image, text = self.renderer.sample(
-            rng, self.kind, self.codec, strokes=self.strokes, spaced=self.spaced
+            rng, self.kind, self.codec, strokes=self.strokes, spaced=self.spaced, fade=self.fade
         )
         return Record(text=text, image=image, split=self.spec.split, source=self.name)
 

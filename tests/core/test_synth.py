@@ -21,11 +21,41 @@ from hwr_core.data import (
     parse_spec,
     split_fonts,
 )
-from hwr_core.data.synth import FontInfo
+from hwr_core.data.synth import FontInfo, fade_hairlines
 from hwr_core.data.textgen import generated_numbers
 from hwr_core.errors import DatasetError
 
 # ------------------------------------------------------------------------- no fonts needed
+
+
+def _contrast_glyph() -> np.ndarray:
+    """A downstroke 9 px broad joined by a 1-px hairline to another: a copybook letter's make-up."""
+    mask = np.zeros((60, 80), np.uint8)
+    mask[10:50, 10:19] = 255
+    mask[10:50, 55:64] = 255
+    mask[30, 19:55] = 255
+    return mask
+
+
+def test_fade_hairlines_takes_thin_strokes_off_and_keeps_broad_ones() -> None:
+    mask = _contrast_glyph()
+    for seed in range(5):
+        faded = fade_hairlines(mask, np.random.default_rng(seed))
+        assert not (faded[28:33, 25:50] > 127).any(), seed  # the hairline is gone
+        kept = np.count_nonzero(faded[10:50, 10:19] > 127)
+        assert kept >= 0.8 * 40 * 9, seed  # the downstrokes stay (their corners rounded)
+    # an even pen: every stroke as broad as the broadest, nothing to take off
+    even = np.zeros((60, 80), np.uint8)
+    even[10:50, 10:16] = 255
+    even[30:36, 16:60] = 255
+    faded = fade_hairlines(even, np.random.default_rng(0))
+    assert np.count_nonzero(faded > 127) >= 0.95 * np.count_nonzero(even > 127)
+    # a hand of hairlines only would lose most of its ink: kept as it was
+    thin = np.zeros((60, 80), np.uint8)
+    thin[30, 5:75] = 255
+    thin[5:55, 40] = 255
+    thin[20:24, 38:42] = 255  # one small blot, the broadest "stroke"
+    assert np.array_equal(fade_hairlines(thin, np.random.default_rng(0)), thin)
 
 
 def test_wordlists_cover_every_vietnamese_letter() -> None:
@@ -263,3 +293,18 @@ def test_spaced_block_capitals_leave_words_the_widest_gaps(fonts: list[FontInfo]
         assert a.text == b.text == a.text.upper() and np.array_equal(a.image, b.image)
     with pytest.raises(DatasetError, match="spaced"):
         SyntheticSource(parse_spec(f"synth:{FONTS}?spaced=2"))
+
+
+@needs_fonts
+def test_faded_samples_are_repeatable_and_off_by_default() -> None:
+    """`fade`: a share of the typeset texts without their hairlines; 0 (or absent) renders as before."""
+    spec = f"synth:{FONTS}?n=6&lang=en&kind=word&fonts=Allura,GreatVibes"
+    plain = SyntheticSource(parse_spec(spec), seed=4)
+    zero = SyntheticSource(parse_spec(spec + "&fade=0"), seed=4)
+    faded = SyntheticSource(parse_spec(spec + "&fade=1"), seed=4)
+    for i in range(6):
+        assert np.array_equal(plain.get(i, 0).image, zero.get(i, 0).image)
+        a, b = faded.get(i, 0), faded.get(i, 0)
+        assert a.text == b.text and np.array_equal(a.image, b.image)
+    with pytest.raises(DatasetError, match="fade"):
+        SyntheticSource(parse_spec(f"synth:{FONTS}?fade=1.5"))
