@@ -176,8 +176,9 @@ def fade_hairlines(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A glyph mask (uint8, ink high) without its strokes under 0.4-0.6 of its broadest stroke's
     width: the faint upstrokes of a nib or a copybook hand, which a scan's threshold loses and
     preprocessing cannot bring back (`EcolierCourt`, a held-out school hand, reaches the network as
-    its downstrokes alone). A pen of even width keeps its strokes; the mask is kept as it was where
-    less than a third of its ink would be left."""
+    its downstrokes alone; run `fade1`, trained with half its fonts so, read that hand no better:
+    training/README.md, session 62). A pen of even width keeps its strokes; the mask is kept as it
+    was where less than a third of its ink would be left."""
     ink = (mask > 127).astype(np.uint8)
     broadest = 2.0 * float(cv2.distanceTransform(ink, cv2.DIST_L2, 3).max())
     across = int(round(rng.uniform(0.4, 0.6) * broadest))
