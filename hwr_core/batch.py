@@ -337,14 +337,20 @@ def read_files(
     return in_order(lambda path: _read_or_fail(reader, path, options), paths, jobs, should_stop)
 
 
+def file_error(path: str | os.PathLike[str], exc: HwrError) -> str:
+    """`exc`'s message with the file named: the loader's errors name it; others (a region, a line
+    count) are named here."""
+    message = str(exc)
+    return message if str(path) in message else f"{path}: {message}"
+
+
 def _read_or_fail(
     recognizer: Recognizer, path: str | os.PathLike[str], options: dict[str, object]
 ) -> FileReading:
     try:
         return read_file(recognizer, path, **options)  # type: ignore[arg-type]
     except HwrError as exc:
-        message = str(exc)  # the loader's errors name the file; others (a region) are named here
-        return FileReading(Path(path), error=message if str(path) in message else f"{path}: {message}")
+        return FileReading(Path(path), error=file_error(path, exc))
     except Exception as exc:  # noqa: BLE001 - one odd file must not end a run of hundreds
         log.exception("reading %s failed", path)
         return FileReading(Path(path), error=f"{path}: reading failed ({type(exc).__name__}: {exc})")

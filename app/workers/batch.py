@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Signal, SignalInstance, Slot
 
-from hwr_core.batch import FileSummary, file_line_samples, read_files
+from hwr_core.batch import FileSummary, file_error, file_line_samples, read_files
 from hwr_core.errors import HwrError
 from hwr_core.layout_export import PageLines
 from hwr_core.parallel import default_jobs, in_order
@@ -90,7 +90,7 @@ class BatchWorker(QObject):
             try:
                 return key, file_line_samples(reader, path, text, rotate=rotate)
             except HwrError as exc:
-                return key, f"{path}: {exc}" if path not in str(exc) else str(exc)
+                return key, file_error(path, exc)
             except Exception as exc:  # noqa: BLE001 - one odd file must not end the others
                 logger.exception("pairing the lines of %s failed", path)
                 return key, f"{path}: {type(exc).__name__}: {exc}"
