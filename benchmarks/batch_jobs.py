@@ -26,7 +26,7 @@ from accuracy import split_records
 from page_reading import stack_page
 
 from hwr_core.batch import read_files
-from hwr_core.image_io import load_image, to_grayscale
+from hwr_core.image_io import load_image
 from hwr_core.parallel import default_jobs
 from hwr_core.recognizer import Recognizer
 from hwr_core.resources import default_model_path
@@ -91,7 +91,7 @@ def pages_side_by_side(rec: Recognizer, data: Path, n: int, jobs: int) -> None:
         pages, start = [], 0
         for _ in range(n):
             count = int(rng.integers(2, 9))
-            lines = [to_grayscale(load_image(r.path)) for r in records[start : start + count]]
+            lines = [load_image(r.path) for r in records[start : start + count]]  # gray already
             pages.append(stack_page(lines, rng))
             start += count
         readers[jobs].recognize_page(pages[0])  # warm

@@ -11,8 +11,8 @@
 # Later runs reuse this recipe with HWR_INIT and HWR_OUT (hairlines1, dots1) and HWR_IAM_OPTION='&untokenize=1'
 # (untok1: IAM's transcriptions as people write them, in training and validation), and HWR_EXTRA_DATA
 # adds training sources (numbers1: `synth:...&kind=number`); HWR_WORD_WEIGHT weighs VNOnDB's words
-# (0.25 unless set; vnword1, session 49: 0.5); HWR_SYNTH_OPTION adds options to the typeset synthetic
-# sources (fade1, session 62: '&fade=0.5').
+# (0.25 unless set; vnword1, session 49: 0.5); HWR_SYNTH_OPTION adds options to the mixed synthetic
+# source, and train-vnword2.sh to its English words (fade1, session 62: '&fade=0.5').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=${HWR_DATA:-../shared/data}
