@@ -117,14 +117,32 @@ class _TeachReport:
     problems: list[str] = field(default_factory=list)
 
     def summary(self, stopped: bool) -> str:
-        text = f"Kept {self.kept} new lines of {self.files - len(self.problems)} corrected files for teaching"
+        """One line for the status bar: what was kept, where to go next, and why files were not."""
+        files = self.files - len(self.problems)
+        text = (
+            f"Kept {self.kept} new line{'s' * (self.kept != 1)} of {files} corrected"
+            f" file{'s' * (files != 1)} for teaching"
+        )
         if self.lines > self.kept:
             text += f" ({self.lines - self.kept} not kept: stored already, or blank)"
+        if self.kept:
+            text += ": Personalise in the Teach tab"
         if self.problems:
-            text += f"; {len(self.problems)} not kept: {self.problems[0].splitlines()[0]}"
-        if stopped:
-            text += "; stopped before the rest"
-        return text + (": Personalise in the Teach tab" if self.kept else "")
+            text += f"; {len(self.problems)} file{'s' * (len(self.problems) != 1)} not kept: "
+            text += _one_line(self.problems[0])
+        return text + ("; stopped before the rest" if stopped else "")
+
+
+def _one_line(problem: str, reading_chars: int = 60) -> str:
+    """A problem for the status bar: its lines after the first (how the file reads) joined by " / "
+    and cut short."""
+    reason, _, reading = problem.partition("\n")
+    if not reading:
+        return reason
+    shown = " / ".join(reading.splitlines())
+    if len(shown) > reading_chars:
+        shown = shown[: reading_chars - 1] + "…"
+    return f"{reason} “{shown}”"
 
 
 _PLACED = "a text read from an image in this version"  # what a file needs for PAGE XML and hOCR

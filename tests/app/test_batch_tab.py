@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from testdata import WORDS, word_image
 
 from app.main_window import MainWindow, load_startup_model
-from app.widgets.batch_tab import FILE, TEXT, UNSURE
+from app.widgets.batch_tab import FILE, TEXT, UNSURE, _TeachReport
 from app.widgets.reading_delegate import UNSURE_AT_ROLE
 from app.widgets.teach_tab import KEY_FOLDER
 from hwr_core.batch import find_images, read_files
@@ -230,17 +230,32 @@ def test_teach_corrections_keeps_each_corrected_files_lines_with_the_text(qtbot,
     by_name = {tab.table.item(r, FILE).text(): r for r in range(tab.table.rowCount())}
     tab.table.item(by_name["w0.png"], TEXT).setText("cat")
     tab.table.item(by_name["w1.png"], TEXT).setText("dog")
+    w2_read = tab.table.item(by_name["w2.png"], TEXT).text()
     tab.table.item(by_name["w2.png"], TEXT).setText("two\nlines")  # the image reads as one line
     assert tab.teach_button.isEnabled()
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):
         assert tab.teach_corrections()
     assert sorted((s.text, s.source) for s in store.samples()) == [("cat", "w0.png"), ("dog", "w1.png")]
     message = window.statusBar().currentMessage()
-    assert "Kept 2 new lines of 2 corrected files" in message and "1 not kept" in message
-    assert "w2.png" in message and "read as 1 line but the text has 2" in message
+    assert message.startswith(
+        "Kept 2 new lines of 2 corrected files for teaching: Personalise in the Teach tab;"
+    )
+    assert "; 1 file not kept: " in message and "read as 1 line but the text has 2" in message
+    assert "w2.png" in message and message.endswith(f"it reads: “{w2_read}”") and "::" not in message
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):  # again: nothing new
         assert tab.teach_corrections()
     assert len(store) == 2 and "Kept 0 new lines" in window.statusBar().currentMessage()
+
+
+def test_the_teach_report_is_one_line_with_singulars_and_a_long_reading_cut_short():
+    report = _TeachReport(files=2, lines=1, kept=1)
+    report.problems.append(
+        "p.png: read as 3 lines but the text has 2; it reads:\n" + "\n".join(["x" * 30] * 3)
+    )
+    text = report.summary(stopped=True)
+    assert text.startswith("Kept 1 new line of 1 corrected file for teaching: Personalise in the Teach tab;")
+    assert "\n" not in text and f"it reads: “{'x' * 30} / {'x' * 26}…”; stopped before the rest" in text
+    assert _TeachReport(files=1).summary(stopped=False) == "Kept 0 new lines of 1 corrected file for teaching"
 
 
 def test_the_list_and_its_corrections_come_back_in_the_next_session(qtbot, window, scans, tmp_path):
