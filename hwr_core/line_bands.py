@@ -290,13 +290,14 @@ def line_bands(rows: np.ndarray, min_gap: int, page_ink: RowInk | None = None) -
         its nearer neighbour by its height, `_RULE_ASPECT` times as long as high, solid along its
         length. Joined to a line as minor, it spoiled that line's reading."""
         start, end = bands[i]
+        if end - start >= minor_height:
+            return False  # the usual case, decided before counting the columns (a long line's cost)
         mass, left, right = ink.within(start, end)
-        width, covered = right - left + 1, ink.covered(start, end)
+        width = right - left + 1
         return (
-            end - start < minor_height
-            and spacing(i)[1] >= end - start
+            spacing(i)[1] >= end - start
             and width >= _RULE_ASPECT * (end - start)
-            and covered >= _RULE_COVER * width
+            and (covered := ink.covered(start, end)) >= _RULE_COVER * width
             and mass >= _RULE_FILL * covered * (end - start)
         )
 
