@@ -941,11 +941,15 @@ def render_strokes(
     pen_width: float = 3.0,
     margin: float = 8,
     scale: float = 1.0,
+    nib: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Canvas polylines (canvas pixel coordinates) -> uint8 gray, black antialiased ink on white.
 
     Round caps and joins (OpenCV thick lines); a one-point stroke is a dot. The image spans the
     points' bounding box plus margin and half the pen; no points -> a 32x32 white image.
+    `nib` (thin, angle): drawn with a broad nib held at `angle` radians from the horizontal
+    instead of a round pen, each piece of a stroke as wide as the nib's edge across it, from
+    `thin` x `pen_width` (along the edge: a fountain pen's hairline) to `pen_width` (across it).
     """
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"render_strokes: scale must be a positive number, got {scale!r}")
@@ -982,8 +986,15 @@ def render_strokes(
         if len(ip) == 1 or np.ptp(ip, axis=0).max() == 0:
             radius = int(round(thickness / 2.0 * fixed))
             cv2.circle(canvas, (int(ip[0, 0]), int(ip[0, 1])), max(radius, 1), 0, -1, line_type, shift)
-        else:
+        elif nib is None:
             cv2.polylines(canvas, [ip.reshape(-1, 1, 2)], False, 0, thickness, line_type, shift)
+        else:
+            thin, angle = nib
+            steps = np.diff(p, axis=0)
+            across = np.abs(np.sin(np.arctan2(steps[:, 1], steps[:, 0]) - angle))
+            widths = np.maximum(1, np.rint(thickness * (thin + (1.0 - thin) * across))).astype(int)
+            for a, b, width in zip(ip[:-1].tolist(), ip[1:].tolist(), widths.tolist(), strict=True):
+                cv2.line(canvas, a, b, 0, width, line_type, shift)
     if ss > 1:
         canvas = cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_AREA)
     return canvas

@@ -54,6 +54,7 @@ _OPTIONS: dict[str, frozenset[str]] = {
             "strokes",
             "spaced",
             "fade",
+            "nib",
         }
     ),
 }

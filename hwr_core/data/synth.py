@@ -404,9 +404,13 @@ class SyntheticRenderer:
         return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     @staticmethod
-    def render_as_strokes(text: str, rng: np.random.Generator, font: FontInfo) -> np.ndarray:
+    def render_as_strokes(
+        text: str, rng: np.random.Generator, font: FontInfo, nib: bool = False
+    ) -> np.ndarray:
         """`text` as it looks when written on the app's canvas: the font's glyph skeletons as pen
-        strokes (random slant, scale and wobble), drawn with the canvas pen, dark on white."""
+        strokes (random slant, scale and wobble), drawn with the canvas pen, dark on white. `nib`:
+        drawn with a broad nib instead, as a fountain pen writes them: broad strokes across its
+        edge, hairlines along it (a school copybook's thick downstrokes and thin joins)."""
         from ..preprocess import render_strokes
         from ..strokes import text_to_strokes  # imported here: strokes imports this module
 
@@ -414,6 +418,9 @@ class SyntheticRenderer:
         jitter = float(rng.uniform(0.3, 1.5))
         # the font was chosen for covering the text (`pick_font`)
         strokes = text_to_strokes(text, font.path, size=size, rng=rng, jitter=jitter, check_coverage=False)
+        if nib:
+            edge = (float(rng.uniform(0.05, 0.25)), math.radians(rng.uniform(-10.0, 45.0)))
+            return render_strokes(strokes, pen_width=size * float(rng.uniform(0.06, 0.12)), nib=edge)
         return render_strokes(strokes, pen_width=float(rng.uniform(2.0, 5.0)))
 
     # ------------------------------------------------------------------ samples
@@ -426,11 +433,13 @@ class SyntheticRenderer:
         strokes: float = 0.0,
         spaced: float = 0.0,
         fade: float = 0.0,
+        nib: float = 0.0,
     ) -> tuple[np.ndarray, str]:
         """(image, text): a generated text in a font that has all its glyphs (and, if given, within
         `codec`); with probability `spaced` in block capitals set apart as on a form (`_spaced_mask`),
-        else with probability `strokes` written as canvas pen strokes instead of typeset. A typeset
-        text has its hairlines faded (`fade_hairlines`) with probability `fade`."""
+        else with probability `strokes` written as canvas pen strokes instead of typeset, and those
+        with probability `nib` with a broad nib (`render_as_strokes`). A typeset text has its
+        hairlines faded (`fade_hairlines`) with probability `fade`."""
         for _ in range(20):
             text = self.text_generator.sample(rng, kind, lang)
             # (rng drawn only when asked: a spec without the option renders as it always did)
@@ -442,7 +451,8 @@ class SyntheticRenderer:
             font = self.pick_font(text, rng)
             if font is not None:
                 if strokes > 0 and not block and rng.random() < strokes:
-                    return self.render_as_strokes(text, rng, font), text
+                    with_nib = nib > 0 and rng.random() < nib
+                    return self.render_as_strokes(text, rng, font, nib=with_nib), text
                 faded = fade > 0 and rng.random() < fade
                 return self.render(text, rng, font, spaced=block, faded=faded), text
         raise DatasetError("could not generate a text that the fonts (and alphabet) can show in 20 tries")
@@ -457,7 +467,8 @@ class SyntheticSource:
     Options: n (10000), lang (en | vi | en,vi), kind (word | line | mixed | number), strokes (share of samples
     written as canvas pen strokes rather than typeset, 0..1, default 0), spaced (share of samples
     written in block capitals set apart as on a form, typeset, 0..1, default 0), fade (share of typeset
-    samples whose hairlines fade, `fade_hairlines`, 0..1, default 0), fonts / exclude_fonts
+    samples whose hairlines fade, `fade_hairlines`, 0..1, default 0), nib (share of the samples
+    written as strokes that a broad nib draws, thick and thin, 0..1, default 0), fonts / exclude_fonts
     (comma-separated families), heldout (train | heldout | all; default from the split: val/test ->
     heldout, train -> train, none or an explicit `fonts` list -> all; `hwr train` gives its sources
     the train split and its validation the val one; a split that would leave no font, in a folder of
@@ -482,6 +493,7 @@ class SyntheticSource:
         self.strokes = spec.option_share("strokes", 0.0)
         self.spaced = spec.option_share("spaced", 0.0)
         self.fade = spec.option_share("fade", 0.0)
+        self.nib = spec.option_share("nib", 0.0)
 
         def _list(key: str) -> list[str] | None:
             return [x for x in opts[key].split(",") if x.strip()] if key in opts else None
@@ -520,7 +532,7 @@ class SyntheticSource:
             raise IndexError(f"synthetic sample {index} out of range (0..{self.n - 1})")
         rng = np.random.default_rng([self.seed, int(epoch_seed), int(index)])
         image, text = self.renderer.sample(
-            rng, self.kind, self.codec, strokes=self.strokes, spaced=self.spaced, fade=self.fade
+            rng, self.kind, self.codec, strokes=self.strokes, spaced=self.spaced, fade=self.fade, nib=self.nib
         )
         return Record(text=text, image=image, split=self.spec.split, source=self.name)
 

@@ -506,6 +506,22 @@ def test_render_strokes_line_is_antialiased_with_round_caps() -> None:
     assert img[0, 0] == 255 and img[-1, -1] == 255
 
 
+def test_render_strokes_with_a_nib_is_broad_across_its_edge_and_thin_along_it() -> None:
+    """A nib held level draws an upright stroke its full width and a level one a tenth of it; the
+    round pen draws both alike."""
+    upright, level = [(20.0, 0.0), (20.0, 60.0)], [(40.0, 30.0), (100.0, 30.0)]
+
+    def widths(img: np.ndarray) -> tuple[float, float]:
+        ink = 1.0 - img.astype(np.float64) / 255.0  # ink per pixel, antialiased edges in part
+        return ink[18:28, :25].sum() / 10, ink[:, 60:80].sum() / 20  # across each stroke
+
+    assert widths(render_strokes([upright, level], pen_width=8.0)) == pytest.approx((8.0, 8.0), abs=1.0)
+    across, along = widths(render_strokes([upright, level], pen_width=8.0, nib=(0.1, 0.0)))
+    assert across == pytest.approx(8.0, abs=1.0) and along == pytest.approx(1.0, abs=0.5)
+    turned = widths(render_strokes([upright, level], pen_width=8.0, nib=(0.1, math.pi / 2)))
+    assert turned[0] == pytest.approx(1.0, abs=0.5) and turned[1] == pytest.approx(8.0, abs=1.0)
+
+
 def test_render_strokes_empty() -> None:
     for strokes in ([], [[]], [[(float("nan"), 1.0)]]):
         img = render_strokes(strokes)

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from testdata import FONTS, needs_fonts
@@ -24,6 +25,7 @@ from hwr_core.data import (
 from hwr_core.data.synth import FontInfo, fade_hairlines
 from hwr_core.data.textgen import generated_numbers
 from hwr_core.errors import DatasetError
+from hwr_core.strokes import zhang_suen_thin
 
 # ------------------------------------------------------------------------- no fonts needed
 
@@ -308,3 +310,28 @@ def test_faded_samples_are_repeatable_and_off_by_default() -> None:
         assert a.text == b.text and np.array_equal(a.image, b.image)
     with pytest.raises(DatasetError, match="fade"):
         SyntheticSource(parse_spec(f"synth:{FONTS}?fade=1.5"))
+
+
+@needs_fonts
+def test_nib_samples_are_repeatable_off_by_default_and_thick_and_thin() -> None:
+    """`nib`: a share of the samples written as strokes drawn with a broad nib; 0 (or absent)
+    renders as before. A nib's strokes vary in width where the round pen's are even."""
+    spec = f"synth:{FONTS}?n=6&lang=en&kind=word&strokes=1&fonts=PatrickHand"
+    plain = SyntheticSource(parse_spec(spec), seed=4)
+    zero = SyntheticSource(parse_spec(spec + "&nib=0"), seed=4)
+    nib = SyntheticSource(parse_spec(spec + "&nib=1"), seed=4)
+
+    def width_spread(image: np.ndarray) -> float:  # the strokes' widths along their middles: 90th / 10th
+        ink = (image < 160).astype(np.uint8)
+        across = 2.0 * cv2.distanceTransform(ink, cv2.DIST_L2, 3)[zhang_suen_thin(ink > 0)]
+        return float(np.percentile(across, 90) / max(np.percentile(across, 10), 1.0))
+
+    for i in range(6):
+        assert np.array_equal(plain.get(i, 0).image, zero.get(i, 0).image)
+        a, b = nib.get(i, 0), nib.get(i, 0)
+        assert a.text == b.text and np.array_equal(a.image, b.image)
+    assert np.median([width_spread(nib.get(i, 0).image) for i in range(6)]) > 1.5 * np.median(
+        [width_spread(plain.get(i, 0).image) for i in range(6)]
+    )
+    with pytest.raises(DatasetError, match="nib"):
+        SyntheticSource(parse_spec(f"synth:{FONTS}?strokes=1&nib=1.5"))
