@@ -193,8 +193,8 @@ ACCENTS_READING_MARGIN = 0.15
 # recognize_page reads an image whole and splits it side by side (`Recognizer.jobs` > 1) from this
 # many pixels: a page, a long scanned line. Handing a small image's split to a thread cost more
 # than it saved (as pages, p50 on the 2-core machine: VNOnDB words 5.7 -> 6.8 ms, Kaggle names
-# 12.2 -> 14.2 ms; VNOnDB lines, ~55k px, even; Cinnamon lines, ~190k px, 1.07x faster;
-# session 63, interleaved, 1.02x slower: about even).
+# 12.2 -> 14.2 ms; VNOnDB lines, ~55k px, even; Cinnamon lines, ~190k px, 1.07x faster. Session
+# 63, interleaved: Cinnamon lines even, val pages of 2-4 lines level or at 3 degrees 1.14-1.16x faster).
 SIDE_BY_SIDE_PIXELS = 150_000
 
 
