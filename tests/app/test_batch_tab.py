@@ -1,5 +1,7 @@
 """Batch tab: many files read off the UI thread, corrected in the table, exported; nothing lost."""
 
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 from testdata import WORDS, word_image
 
+import app.workers.batch as batch_worker
 from app.main_window import MainWindow, load_startup_model
 from app.widgets.batch_tab import FILE, TEXT, UNSURE, _TeachReport
 from app.widgets.reading_delegate import UNSURE_AT_ROLE
@@ -154,8 +157,15 @@ def test_corrections_survive_sorting_and_reading_again_and_are_exported(qtbot, w
     assert tab.corrected_count() == 0 and dict(tab.texts()).get(scans / "w2.png", "") != "sửa lại"
 
 
-def test_stop_leaves_the_rest_unread_and_read_again_reads_them(qtbot, window, scans):
+def test_stop_leaves_the_rest_unread_and_read_again_reads_them(qtbot, window, scans, monkeypatch):
     tab = window.batch_tab
+    real_read = batch_worker.read_files
+
+    def slow_read(*args, **kwargs):  # each file takes a while, so Stop comes while the first are read
+        time.sleep(0.3)  # (on a busy machine the worker had read on past two files before it came)
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(batch_worker, "read_files", slow_read)
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT) as idle:
         tab.add_paths([scans])
         assert tab.read_button.text() == "Stop"
