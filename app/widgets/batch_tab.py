@@ -484,10 +484,10 @@ class BatchTab(QWidget):
         report = self._teaching
         if report is None or self._keep_samples is None:
             return
-        if isinstance(pairs, str):
-            report.problems.append(pairs)
-            return
         row = self._rows.get(key)
+        if isinstance(pairs, str):  # named as the table names it: a folder's path crowds the status bar out
+            report.problems.append(pairs.replace(str(row.path), shown_name(row.path)) if row else pairs)
+            return
         report.lines += len(pairs)
         report.kept += self._keep_samples(pairs, shown_name(row.path) if row else "batch")
 

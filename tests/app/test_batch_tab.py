@@ -252,6 +252,7 @@ def test_teach_corrections_keeps_each_corrected_files_lines_with_the_text(qtbot,
     )
     assert "; 1 file not kept: " in message and "read as 1 line but the text has 2" in message
     assert "w2.png" in message and message.endswith(f"it reads: “{w2_read}”") and "::" not in message
+    assert str(scans) not in message  # the file named as the table names it
     with qtbot.waitSignal(tab.reader.idle, timeout=TIMEOUT):  # again: nothing new
         assert tab.teach_corrections()
     assert len(store) == 2 and "Kept 0 new lines" in window.statusBar().currentMessage()
