@@ -124,3 +124,34 @@ def test_hwr_commands_keep_and_reuse_the_engine(
     assert outputs[0] == outputs[1]
     assert len(exports) == 1
     assert len(list((tmp_path / "engines").glob("*.onnx"))) == 1
+
+
+def test_a_kept_engine_is_read_without_importing_onnx(tmp_path: Path, exports: list[int]) -> None:
+    """Importing onnx took 0.45 s of the app's first read, for its version string in the key: a
+    new process that finds its engine kept reads without it, under the key an onnx import gives."""
+    import subprocess
+    import sys
+
+    import onnx
+
+    from hwr_core.engine_cache import _version
+    from hwr_core.modelfile import load_model, save_model
+
+    assert _version("onnx") == onnx.__version__  # the engines kept before keep their keys
+    model = save_model(_bundle(), tmp_path / "m.safetensors")
+    cache = EngineCache(tmp_path / "engines")
+    kept = OrtSession(load_model(model), int8=True, cache=cache)
+    kept.run(X)  # built and kept here
+    assert len(exports) == 1 and kept.int8_layers
+    script = (
+        "import sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from hwr_core.engine_cache import EngineCache\n"
+        "from hwr_core.modelfile import load_model\n"
+        "from hwr_core.ort_session import OrtSession\n"
+        f"session = OrtSession(load_model({str(model)!r}), int8=True, cache=EngineCache(Path({str(cache.folder)!r})))\n"
+        "session.run(np.zeros((1, 1, 32, 96), np.float32))\n"
+        "print(repr(session.int8_layers), 'onnx' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"{kept.int8_layers!r} False"  # the kept graph read, onnx unimported
