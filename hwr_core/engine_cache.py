@@ -31,6 +31,8 @@ from .modelfile import ModelBundle
 
 log = logging.getLogger(__name__)
 
+ENV_VAR = "HWR_ENGINE_CACHE"  # a folder, or "off"
+
 
 def _version(package: str) -> str:
     """An installed package's version, read without importing it: importing onnx, which a cached
@@ -39,9 +41,6 @@ def _version(package: str) -> str:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:  # a packaged app without its metadata
         return str(importlib.import_module(package).__version__)
-
-
-ENV_VAR = "HWR_ENGINE_CACHE"  # a folder, or "off"
 
 
 @dataclass(frozen=True)
