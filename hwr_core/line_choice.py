@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .components import components_with_stats
+
 _MIN_GLYPHS = 3  # a line of print shows at least this many letters of one height
 _PRINT_TOLERANCE = 0.06  # ... whose heights, tops and bottoms agree to this share of their height
 _LONG_PRINT_GLYPHS = 8  # a line of print this long may wander twice that (its height may not)
@@ -126,7 +128,7 @@ def _ink_pieces(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pieces_of(ink: np.ndarray) -> np.ndarray:
     """Connected components' stats rows, noise left out."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, _ = components_with_stats(ink)
     stats = stats[1:]
     return stats[stats[:, cv2.CC_STAT_AREA] >= _MIN_GLYPH_AREA]
 

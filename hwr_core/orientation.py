@@ -27,6 +27,7 @@ from typing import Generic, TypeVar
 import cv2
 import numpy as np
 
+from .components import components_with_stats
 from .image_io import rotate_clockwise, to_grayscale
 from .preprocess import ink_mask
 
@@ -109,7 +110,7 @@ def axis_lean(ink: np.ndarray) -> float:
     closed along its rows are that much more elongated (mean log(width / height), weighed by
     area) than when it is closed along its columns. The closing spans 1.5 times the median
     piece's size, enough to join a word's letters and a line's words but not two lines."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, _ = components_with_stats(ink)
     stats = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= 4]
     if len(stats) < 2:
         return 0.0
@@ -120,7 +121,7 @@ def axis_lean(ink: np.ndarray) -> float:
 
 def _elongation(ink: np.ndarray, k: int) -> float:
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, k), np.uint8))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    _, _, stats, _ = components_with_stats(closed)
     stats = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= 4]
     if not len(stats):
         return 0.0

@@ -12,6 +12,7 @@ import math
 import cv2
 import numpy as np
 
+from .components import components_with_stats
 from .line_bands import (
     TILT_MIN_ASPECT,
     count_extent,
@@ -125,7 +126,7 @@ def across_rules(inked: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _ruled_span(rules: np.ndarray) -> tuple[int, int] | None:
     """The rows of the first and the last of `rules` (horizontal lines) if they are ruled paper's,
     `_RULED_MIN` or more at an even pitch (within `_RULED_PITCH_SPREAD` of it); else None."""
-    n, _, _, centroids = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    n, _, _, centroids = components_with_stats(rules)
     if n - 1 < _RULED_MIN:
         return None
     ys = np.sort(centroids[1:, 1])
@@ -161,7 +162,7 @@ def drawn_mask(norm: np.ndarray, paper: int) -> np.ndarray:
 def _thin_lines(opened: np.ndarray, thin: float, across: int, spans: tuple[int, int]) -> np.ndarray:
     """The components of `opened` (straight runs) at most `thin` thick (stats column `across`:
     3 height, 2 width) that cover `spans` (first, last) along their length."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    _, labels, stats, _ = components_with_stats(opened)
     start = stats[:, 0] if across == 3 else stats[:, 1]
     length = stats[:, 2] if across == 3 else stats[:, 3]
     keep = (stats[:, across] <= thin) & (start <= spans[0]) & (start + length > spans[1])
@@ -190,7 +191,7 @@ def _line_crossings(
         others = np.zeros(lines.shape, bool)
         for other_lines in found[:j] + found[j + 1 :]:
             others |= other_lines > 0
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(some, connectivity=8)
+        n, labels, stats, _ = components_with_stats(some)
         for i in range(1, n):
             x, y, bw, bh = (int(v) for v in stats[i, :4])
             own = (slice(y, y + bh), slice(x, x + bw))  # its bounding box

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from .components import components_with_stats
 from .config import PreprocessConfig
 from .image_io import to_grayscale
 from .line_bands import (
@@ -253,7 +254,7 @@ def _denoise(gray: np.ndarray, norm: np.ndarray) -> np.ndarray:
     if raw_ink == 0:
         return med
     dark = cv2.bitwise_and(raw, (cv2.medianBlur(norm, 3) <= t).view(np.uint8))
-    n, marks, stats, _ = cv2.connectedComponentsWithStats(raw, connectivity=8)
+    n, marks, stats, _ = components_with_stats(raw)
     kept = np.bincount(marks[dark > 0], minlength=n)  # dark is within raw: never the background's
     area = stats[:, cv2.CC_STAT_AREA]
     strokes = kept > 0  # what the median leaves some of; the rest it erased whole
@@ -331,7 +332,7 @@ def _hairlines(norm: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     faint &= ~_paper_line_pieces(norm, paper, ink)
     if not faint.any():
         return None
-    n, parts, stats, _ = cv2.connectedComponentsWithStats(faint.view(np.uint8), connectivity=8)
+    n, parts, stats, _ = components_with_stats(faint.view(np.uint8))
     keep = np.zeros(n, bool)
     keep[parts[faint & (cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0)]] = True  # joined to the ink
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
@@ -387,7 +388,7 @@ def _remove_specks(
     mask: np.ndarray, stroke_width: float
 ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """Drop connected components much smaller than a dot of the pen; return (mask, ink box)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = components_with_stats(mask)
     if n <= 1:
         return mask, None
     areas = stats[1:, cv2.CC_STAT_AREA]

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .components import components_with_stats
 from .data.synth import FontInfo, SyntheticRenderer
 from .data.textgen import TextGenerator
 from .errors import HwrError
@@ -464,7 +465,7 @@ def text_to_strokes(
     # Small blobs (i-dots, the dot below "ạ") become one dot each; thinning would shrink them to a
     # pixel or lose them altogether.
     dots: list[np.ndarray] = []
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, labels, stats, centroids = components_with_stats(mask.astype(np.uint8))
     small = [
         i
         for i in range(1, n)
