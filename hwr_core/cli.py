@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         required=True,
         metavar="SPEC",
-        help="labels.tsv, IAM folder, Kaggle CSV, Cinnamon JSON (see 'hwr train --help')",
+        help="labels.tsv, IAM folder, Kaggle CSV, Cinnamon JSON, or synth:FONTS?OPTIONS, samples drawn "
+        "from fonts as 'hwr train' draws them (its --help; seed=N picks them, default 0)",
     )
     e.add_argument("--split", help="use only rows of this split (e.g. val)")
     e.add_argument("--limit", type=int, default=0, help="evaluate only the first N samples")

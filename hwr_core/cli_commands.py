@@ -17,11 +17,15 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from .errors import HwrError
 from .pace import ReadingPace, time_left_text
 from .resources import default_model_path
+
+if TYPE_CHECKING:
+    from .data.records import ReadReport, Record
+    from .data.spec import DataSpec
 
 T = TypeVar("T")
 
@@ -193,12 +197,29 @@ def _write_misread(path: Path, names: list[str], refs: list[str], hyps: list[str
     print(f"hwr: wrote the {len(wrong)} sample(s) misread to {path}", file=sys.stderr)
 
 
+def _eval_records(spec: DataSpec, limit: int) -> tuple[list[Record], ReadReport]:
+    """The samples `hwr eval` reads (the first `limit`, if > 0): a file-based spec's records, or a
+    synthetic one's samples of epoch 0, each drawn from its seed (`?seed=`, default 0) and index, so a
+    run is repeated exactly (`benchmarks/accuracy.py`'s synthetic row: `heldout=heldout&seed=99`)."""
+    from .data.records import ReadReport
+    from .data.spec import load_records
+    from .data.synth import SyntheticSource
+
+    if spec.kind != "synth":
+        records, report = load_records(spec, codec=None)
+        return (records[:limit] if limit else records), report
+    source = SyntheticSource(spec)
+    count = min(limit, len(source)) if limit else len(source)
+    records = [source.get(i, 0) for i in range(count)]
+    return records, ReadReport(source=source.name, rows=count, usable=count)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import dataclasses
 
     import numpy as np
 
-    from .data.spec import load_records, parse_spec
+    from .data.spec import parse_spec
     from .environment import library_versions
     from .image_io import load_image
     from .metrics import summarize
@@ -208,9 +229,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     spec = parse_spec(args.data)
     if args.split:
         spec = dataclasses.replace(spec, split=args.split)
-    records, report = load_records(spec, codec=None)
-    if args.limit:
-        records = records[: args.limit]
+    records, report = _eval_records(spec, args.limit)
     refs, hyps, other_hyps, latencies, names = [], [], [], [], []
     unreadable = 0
     for k, r in enumerate(records):

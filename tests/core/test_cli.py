@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from testdata import SHIPPED_MODEL, word_image, write_word_set
+from testdata import FONTS, SHIPPED_MODEL, needs_fonts, word_image, write_word_set
 
 from hwr_core.charlm import CharLM
 from hwr_core.charset import CTCCodec
@@ -246,6 +246,28 @@ def test_recognize_rotate_and_region_read_what_the_app_would(capsys, tmp_path, m
         capsys, "recognize", tmp_path / "page.png", "--model", model_file, "--region", f"{w},0,{w + 9},5"
     )
     assert code == 2 and "holds nothing" in err
+
+
+@needs_fonts
+def test_eval_reads_synthetic_samples_drawn_from_their_seed(capsys, model_file):
+    """`hwr eval` on a synth: spec reads the samples its seed draws (`accuracy.py`'s synthetic row is
+    `heldout=heldout&seed=99`): the same figures twice, others from another seed, --limit the first N."""
+    from hwr_core.data.spec import parse_spec
+    from hwr_core.data.synth import SyntheticSource
+
+    def figures(*argv):
+        code, out, _ = _run(capsys, "eval", "--model", model_file, "--json", "--greedy", "--data", *argv)
+        assert code == 0
+        obj = json.loads(out)
+        return obj["n"], obj["cer"], obj["worst_chars"]
+
+    spec = f"synth:{FONTS}?n=6&lang=en&kind=word&heldout=heldout"
+    first = figures(f"{spec}&seed=5")
+    assert first[0] == 6 and first == figures(f"{spec}&seed=5")
+    assert figures(f"{spec}&seed=6") != first
+    assert figures(f"{spec}&seed=5", "--limit", "2")[0] == 2
+    texts = [SyntheticSource(parse_spec(f"{spec}&seed=5")).get(i, 0).text for i in range(6)]
+    assert sum(len(t) for t in texts) > 6  # words, not empty samples
 
 
 def test_eval_json_keys(capsys, tmp_path, model_file):
