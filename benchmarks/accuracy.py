@@ -93,7 +93,7 @@ def row(rec: Recognizer, results: list[tuple[str, str, float]]) -> dict[str, flo
 
 
 def synthetic_samples(src: SyntheticSource) -> list[tuple[np.ndarray, str]]:
-    return [(r.image, r.text) for r in (src.get(i, 0) for i in range(len(src)))]  # type: ignore[misc]
+    return [(r.image, r.text) for r in src.first()]  # type: ignore[misc]
 
 
 def unseen_text_rows(tsv: Path, val_records: list) -> list[bool] | None:

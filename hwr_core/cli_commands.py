@@ -209,9 +209,8 @@ def _eval_records(spec: DataSpec, limit: int) -> tuple[list[Record], ReadReport]
         records, report = load_records(spec, codec=None)
         return (records[:limit] if limit else records), report
     source = SyntheticSource(spec)
-    count = min(limit, len(source)) if limit else len(source)
-    records = [source.get(i, 0) for i in range(count)]
-    return records, ReadReport(source=source.name, rows=count, usable=count)
+    records = source.first(limit)
+    return records, ReadReport(source=source.name, rows=len(records), usable=len(records))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -194,9 +194,7 @@ def build_training(
         val_records: list[Record] = []
         for spec in val_specs:
             if spec.kind == "synth":
-                synth = SyntheticSource(spec, seed=cfg.seed + 1, codec=bundle.codec)
-                n = per_source or len(synth)
-                val_records.extend(synth.get(i, 0) for i in range(min(n, len(synth))))
+                val_records += SyntheticSource(spec, seed=cfg.seed + 1, codec=bundle.codec).first(per_source)
                 continue
             try:
                 recs, report = load_records(spec, bundle.codec)

@@ -538,3 +538,7 @@ class SyntheticSource:
 
     def __getitem__(self, index: int) -> Record:
         return self.get(index)
+
+    def first(self, limit: int = 0) -> list[Record]:
+        """Epoch 0's first `limit` samples (all `n` when 0): a fixed set to validate or evaluate on."""
+        return [self.get(i, 0) for i in range(min(limit, self.n) if limit > 0 else self.n)]

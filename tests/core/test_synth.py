@@ -244,6 +244,10 @@ def test_synthetic_source(tmp_path: Path) -> None:
     assert train_fams.isdisjoint(f.family for f in held.fonts)
     with pytest.raises(IndexError):
         src.get(20)
+    first = src.first(3)  # epoch 0's first samples: a fixed val or eval set
+    assert [r.text for r in first] == [src.get(i, 0).text for i in range(3)]
+    assert all(np.array_equal(r.image, src.get(i, 0).image) for i, r in enumerate(first))
+    assert len(src.first()) == len(src.first(99)) == 20
     with pytest.raises(DatasetError):
         SyntheticSource(parse_spec(f"synth:{FONTS}?lang=fr"))
 
